@@ -1,0 +1,241 @@
+"""Learning tasks: inputs X (features × samples), targets Y and class labels, from MNIST or 2-D points.
+
+Tasks on MNIST:
+    id      binary: is the digit one of the digits of the student ID? (class 1 = yes, the positive class)
+    digits  ten classes 0-9
+    pair    two digits a,b (class 0 = a, class 1 = b, the positive class)
+Input scalings (x is the 0-255 pixel value):
+    unit      x / 255 ∈ [0, 1]
+    book      0.01 + 0.99 x / 255 ∈ [0.01, 1]   (Rashid, "Make Your Own Neural Network")
+    standard  (x / 255 − μ) / σ, μ and σ the mean and std of the training pixels
+Targets: a one-output binary task has y ∈ {lo, hi}; otherwise y is one-hot with lo and hi,
+where (lo, hi) = (0, 1) ("binary") or (0.01, 0.99) ("book").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import MathdlError, choice
+from ..seeding import rng
+from .mnist import MNIST, PIXELS
+
+SCALES = {"unit": "x/255 in [0, 1]", "book": "0.01 + 0.99 x/255 in [0.01, 1]",
+          "standard": "(x/255 - mean) / std of the training pixels"}
+TARGETS = {"binary": (0.0, 1.0), "book": (0.01, 0.99)}
+TASKS = ("id", "digits", "pair")
+
+
+@dataclass(frozen=True)
+class Split:
+    """N samples: X (n_0, N) inputs as columns, Y (m, N) targets, labels (N,) class indices,
+    digits (N,) the original MNIST digit (equal to labels for non-MNIST data)."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    labels: np.ndarray
+    digits: np.ndarray
+
+    @property
+    def N(self) -> int:
+        return self.X.shape[1]
+
+
+@dataclass(frozen=True)
+class Task:
+    """A classification task: training, optional validation, and test splits, and what the classes mean."""
+
+    name: str
+    description: str
+    classes: list[str]
+    train: Split
+    test: Split
+    val: Split | None
+    targets: tuple[float, float]
+    scale: str
+    positive_digits: tuple[int, ...] = ()
+
+    @property
+    def binary(self) -> bool:
+        return len(self.classes) == 2
+
+    @property
+    def n_inputs(self) -> int:
+        return self.train.X.shape[0]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.train.Y.shape[0]
+
+    @property
+    def threshold(self) -> float:
+        """A single sigmoid output is read as class 1 when a ≥ (lo + hi) / 2."""
+        return sum(self.targets) / 2
+
+    def classify(self, a: np.ndarray) -> np.ndarray:
+        """Class indices from outputs a (m, N): a ≥ threshold for one output, else argmax over rows."""
+        if a.shape[0] == 1:
+            return (a[0] >= self.threshold).astype(np.int64)
+        return a.argmax(axis=0)
+
+
+def parse_id(student_id: str) -> tuple[int, ...]:
+    """The distinct digits of a student ID, sorted: '100384' → (0, 1, 3, 4, 8)."""
+    text = str(student_id).strip()
+    if not text or not text.isdecimal() or not text.isascii():
+        raise MathdlError(f"the student ID must be made of digits 0-9, got {student_id!r}")
+    digits = tuple(sorted({int(c) for c in text}))
+    if len(digits) == 10:
+        raise MathdlError(f"ID {text} contains every digit 0-9, so no digit is negative; the ID task "
+                          "needs at least one digit that is not in the ID")
+    return digits
+
+
+def parse_pair(pair) -> tuple[int, int]:
+    """'0,1' → (0, 1): two different digits."""
+    try:
+        a, b = (int(p) for p in str(pair).split(",")) if not isinstance(pair, tuple) else pair
+    except ValueError:
+        raise MathdlError(f"the pair must be two digits like 0,1; got {pair!r}") from None
+    if not (0 <= a <= 9 and 0 <= b <= 9) or a == b:
+        raise MathdlError(f"the pair must be two different digits 0-9, got {pair!r}")
+    return a, b
+
+
+def stratified(labels: np.ndarray, size: int | None, generator: np.random.Generator, what: str = "subset"
+               ) -> np.ndarray:
+    """Indices of ``size`` samples keeping each label's share (largest remainders), sorted; all if None."""
+    n = len(labels)
+    if size is None or size == n:
+        return np.arange(n)
+    if size < 1 or size > n:
+        raise MathdlError(f"{what} must be between 1 and {n}, got {size}")
+    classes, counts = np.unique(labels, return_counts=True)
+    exact = counts * size / n
+    quota = np.floor(exact).astype(np.int64)
+    quota[np.argsort(quota - exact, kind="stable")[: size - quota.sum()]] += 1
+    picks = [generator.permutation(np.flatnonzero(labels == c))[:q] for c, q in zip(classes, quota)]
+    return np.sort(np.concatenate(picks))
+
+
+def encode_targets(labels: np.ndarray, k: int, outputs: int, targets: tuple[float, float], dtype
+                   ) -> np.ndarray:
+    """Y (outputs, N): one output → lo/hi by class 1; otherwise one-hot rows with lo/hi."""
+    lo, hi = targets
+    if outputs == 1:
+        return np.where(labels == 1, hi, lo).astype(dtype)[None, :]
+    if outputs != k:
+        raise MathdlError(f"{k} classes need 1 (binary only) or {k} output units, not {outputs}")
+    Y = np.full((k, len(labels)), lo, dtype=dtype)
+    Y[labels, np.arange(len(labels))] = hi
+    return Y
+
+
+def _scale(images: np.ndarray, scale: str, stats: tuple[float, float], dtype) -> np.ndarray:
+    """Scaled inputs (784, N), each column one image, contiguous in memory (Fortran order)."""
+    x = images.reshape(len(images), PIXELS).astype(dtype)
+    x *= dtype(1 / 255)
+    if scale == "book":
+        x *= dtype(0.99)
+        x += dtype(0.01)
+    elif scale == "standard":
+        x -= dtype(stats[0])
+        x /= dtype(stats[1])
+    return x.T
+
+
+def make_split(X: np.ndarray, labels: np.ndarray, digits: np.ndarray, k: int, outputs: int,
+               targets: tuple[float, float], dtype) -> Split:
+    return Split(X, encode_targets(labels, k, outputs, targets, dtype), labels, digits)
+
+
+def make_task(mnist: MNIST, task: str = "id", *, student_id: str | None = None, pair=None,
+              scale: str = "unit", targets: str = "binary", outputs: int | None = None,
+              train_size: int | None = None, test_size: int | None = None, val_size: int | None = None,
+              seed: int = 0, dtype=np.float64) -> Task:
+    """A task on MNIST with stratified, seeded subsets; ``outputs`` defaults to 1 for two classes, else k."""
+    choice("task", task, {t: t for t in TASKS})
+    choice("scale", scale, SCALES)
+    target_pair = choice("targets", targets, TARGETS)
+    dtype = np.dtype(dtype).type
+    train_digits, test_digits = mnist.train_labels.astype(np.int64), mnist.test_labels.astype(np.int64)
+    train_keep, test_keep = np.arange(len(train_digits)), np.arange(len(test_digits))
+    positive = ()
+    if task == "id":
+        if student_id is None:
+            raise MathdlError("the id task needs --id, the student ID (e.g. --id 100384)")
+        positive = parse_id(student_id)
+        classes = [f"other digits {{{','.join(str(d) for d in range(10) if d not in positive)}}}",
+                   f"ID digits {{{','.join(map(str, positive))}}}"]
+        to_label = np.isin(np.arange(10), positive).astype(np.int64)
+        description = f"ID {str(student_id).strip()}: is the digit one of {{{', '.join(map(str, positive))}}}?"
+    elif task == "pair":
+        if pair is None:
+            raise MathdlError("the pair task needs --pair, two digits like 0,1")
+        a, b = parse_pair(pair)
+        positive = (b,)
+        classes = [str(a), str(b)]
+        to_label = np.full(10, -1)
+        to_label[[a, b]] = [0, 1]
+        train_keep = np.flatnonzero(np.isin(train_digits, (a, b)))
+        test_keep = np.flatnonzero(np.isin(test_digits, (a, b)))
+        description = f"pair: {a} (negative) vs {b} (positive)"
+    else:
+        classes = [str(d) for d in range(10)]
+        to_label = np.arange(10)
+        description = "ten digits 0-9"
+
+    train_keep = train_keep[stratified(train_digits[train_keep], train_size, rng(seed, "train_subset"),
+                                       "--train-size")]
+    test_keep = test_keep[stratified(test_digits[test_keep], test_size, rng(seed, "test_subset"),
+                                     "--test-size")]
+    val_keep = None
+    if val_size:
+        if val_size >= len(train_keep):
+            raise MathdlError(f"--val-size must be smaller than the {len(train_keep)} training images")
+        chosen = stratified(train_digits[train_keep], val_size, rng(seed, "val_split"), "--val-size")
+        val_keep = train_keep[chosen]
+        train_keep = np.delete(train_keep, chosen)
+
+    stats = (0.0, 1.0)
+    if scale == "standard":
+        pixels = mnist.train_images[train_keep].astype(np.float64) / 255
+        stats = (float(pixels.mean()), float(pixels.std()))
+    k = len(classes)
+    m = outputs or (1 if k == 2 else k)
+
+    def split(images, digits, keep):
+        return make_split(_scale(images[keep], scale, stats, dtype), to_label[digits[keep]], digits[keep],
+                          k, m, target_pair, dtype)
+
+    return Task(task, description, classes, split(mnist.train_images, train_digits, train_keep),
+                split(mnist.test_images, test_digits, test_keep),
+                split(mnist.train_images, train_digits, val_keep) if val_keep is not None else None,
+                target_pair, scale, positive)
+
+
+def dots_task(X: np.ndarray, labels: np.ndarray, *, test_fraction: float = 0.3, targets: str = "binary",
+              outputs: int | None = None, seed: int = 0, dtype=np.float64, name: str = "dots") -> Task:
+    """A task on points X (d, N) with integer labels, split into train/test (stratified, seeded)."""
+    labels = np.asarray(labels, dtype=np.int64)
+    k = int(labels.max()) + 1
+    target_pair = choice("targets", targets, TARGETS)
+    m = outputs or (1 if k == 2 else k)
+    test = stratified(labels, max(1, round(test_fraction * len(labels))), rng(seed, "test_subset"), "test set")
+    train = np.setdiff1d(np.arange(len(labels)), test)
+    X = np.asarray(X, dtype=dtype)
+
+    def split(keep):
+        return make_split(np.asfortranarray(X[:, keep]), labels[keep], labels[keep], k, m, target_pair, dtype)
+
+    return Task(name, f"{name}: {len(labels)} points, {k} classes", [str(c) for c in range(k)],
+                split(train), split(test), None, target_pair, "none")
+
+
+def class_weights(labels: np.ndarray, k: int) -> np.ndarray:
+    """Per-sample weights w_x = N / (k · N_c) for x in class c ("balanced"): each class weighs the same."""
+    counts = np.bincount(labels, minlength=k)
+    if (counts == 0).any():
+        raise MathdlError("balanced class weights need every class in the training set")
+    return (len(labels) / (k * counts))[labels]

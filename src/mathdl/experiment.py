@@ -1,0 +1,220 @@
+"""One configuration end to end: MNIST task → network → training → evaluation → run directory.
+
+``Config`` holds every choice ``mathdl train`` offers, checked when it is made; ``run`` trains it and
+writes the run directory. The study runs eight of these.
+"""
+from __future__ import annotations
+
+import dataclasses
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .data.mnist import MNIST
+from .data.tasks import SCALES, TARGETS, TASKS, Task, class_weights, make_task, parse_id, parse_pair
+from .errors import MathdlError, choice
+from .metrics import binary_report, confusion_matrix, multiclass_report
+from .nn.activations import get_activation, hidden_activation
+from .nn.backprop import method_name
+from .nn.costs import get_cost
+from .nn.init import INITS
+from .nn.network import DTYPES, Network
+from .runs import write_run
+from .seeding import rng
+from .train import Evaluation, History, Settings, evaluate, train
+
+# Defaults per backpropagation method, chosen so that every study configuration trains properly
+# (see the README): online SGD updates after every sample, matrix SGD after each mini-batch with the
+# mean gradient, so it takes a larger step.
+METHOD_DEFAULTS = {
+    "online": {"epochs": 6, "eta": 0.1, "batch_size": 1},
+    "matrix": {"epochs": 20, "eta": 1.0, "batch_size": 10},
+}
+
+
+@dataclass
+class Config:
+    """Everything that defines one training run; ``None`` for epochs/eta/batch_size means the
+    method's default (``METHOD_DEFAULTS``)."""
+
+    task: str = "id"
+    student_id: str = "100384"
+    pair: str | None = None
+    hidden: tuple[int, ...] = (100,)
+    activation: str = "sigmoid"
+    output_activation: str = "sigmoid"
+    cost: str = "tse"
+    method: str = "online"
+    epochs: int | None = None
+    eta: float | None = None
+    batch_size: int | None = None
+    decay: float = 0.0
+    optimizer: str = "sgd"
+    init: str = "normal"
+    bias: bool = True
+    scale: str = "unit"
+    targets: str = "binary"
+    train_size: int | None = None
+    test_size: int | None = None
+    val_size: int | None = None
+    class_weight: str | None = None
+    seed: int = 0
+    dtype: str = "float64"
+
+    def __post_init__(self):
+        self.hidden = tuple(int(h) for h in self.hidden)
+        if any(h < 1 for h in self.hidden):
+            raise MathdlError(f"hidden layer sizes must be positive integers, got {list(self.hidden)}")
+        self.method = method_name(self.method)
+        self.cost = get_cost(self.cost).name
+        choice("task", self.task, {t: t for t in TASKS})
+        if self.task == "id":
+            parse_id(self.student_id)
+        if self.task == "pair":
+            if self.pair is None:
+                raise MathdlError("the pair task needs --pair, two digits like 0,1")
+            parse_pair(self.pair)
+        choice("scale", self.scale, SCALES)
+        choice("targets", self.targets, TARGETS)
+        choice("init", self.init, INITS)
+        choice("dtype", self.dtype, DTYPES)
+        self.activations()
+        get_cost(self.cost).check_output(get_activation(self.output_activation))
+        self.settings()
+
+    def activations(self) -> list[str]:
+        """[f_1, …, f_L]: the hidden activation(s) (one for all, or one per layer) and the output's."""
+        names = [a.strip() for a in self.activation.split(",")]
+        if len(names) == 1:
+            names = names * len(self.hidden)
+        elif len(names) != len(self.hidden):
+            raise MathdlError(f"{len(names)} hidden activations given for {len(self.hidden)} hidden layers")
+        for name in names:
+            hidden_activation(name)
+        return names + [get_activation(self.output_activation).name]
+
+    def settings(self) -> Settings:
+        defaults = METHOD_DEFAULTS[self.method]
+        pick = lambda value, key: defaults[key] if value is None else value  # noqa: E731
+        return Settings(cost=self.cost, method=self.method, epochs=pick(self.epochs, "epochs"),
+                        eta=pick(self.eta, "eta"), batch_size=pick(self.batch_size, "batch_size"),
+                        optimizer=self.optimizer, seed=self.seed, class_weight=self.class_weight,
+                        decay=self.decay)
+
+    def label(self, sizes: list[int] | None = None, n_train: int | None = None) -> str:
+        """The hyper-parameters in one line, for titles: layers, activations, cost, bp, epochs, η, data."""
+        s = self.settings()
+        layers = "-".join(map(str, sizes)) if sizes else f"hidden {','.join(map(str, self.hidden)) or 'none'}"
+        acts = "/".join(dict.fromkeys(self.activations()))
+        batch = f", batch {s.batch_size}" if s.method == "matrix" else ""
+        data = f", {n_train} train" if n_train else ""
+        weight = ", balanced" if self.class_weight else ""
+        batch += f", decay {s.decay:g}" if s.decay else ""
+        return (f"{layers} {acts}, {s.cost.upper()}, {s.method} bp, {s.epochs} ep, "
+                f"η={s.eta:g}{batch}{weight}{data}")
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["hidden"] = list(self.hidden)
+        d["resolved"] = dataclasses.asdict(self.settings())
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Config":
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+@dataclass
+class Result:
+    """A trained configuration: its task, network, history, test evaluation and metrics."""
+
+    config: Config
+    task: Task
+    net: Network
+    history: History
+    test: Evaluation
+    metrics: dict
+    run_dir: Path | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def build_task(config: Config, mnist: MNIST) -> Task:
+    outputs = 2 if config.output_activation == "softmax" and config.task != "digits" else None
+    return make_task(mnist, config.task, student_id=config.student_id, pair=config.pair, scale=config.scale,
+                     targets=config.targets, outputs=outputs, train_size=config.train_size,
+                     test_size=config.test_size, val_size=config.val_size, seed=config.seed,
+                     dtype=DTYPES[config.dtype])
+
+
+def build_network(config: Config, task: Task) -> Network:
+    return Network.create([task.n_inputs, *config.hidden, task.n_outputs], config.activations(),
+                          rng=rng(config.seed, "init"), init=config.init, bias=config.bias,
+                          dtype=DTYPES[config.dtype])
+
+
+def class_balance(task: Task) -> dict:
+    """Samples per class in each split."""
+    balance = {}
+    for name, split in (("train", task.train), ("val", task.val), ("test", task.test)):
+        if split is not None:
+            counts = np.bincount(split.labels, minlength=len(task.classes))
+            balance[name] = {cls: int(n) for cls, n in zip(task.classes, counts)}
+    return balance
+
+
+def metrics_of(task: Task, evaluation: Evaluation, history: History) -> dict:
+    """metrics.json: the test confusion matrix and rates (binary: TP/FN/FP/TN, sensitivity, …;
+    digits: per-class rates), the class balance and the final training accuracy."""
+    cm = confusion_matrix(task.test.labels, evaluation.predicted, len(task.classes))
+    if task.binary:
+        test = binary_report(cm, positive=1).to_dict()
+        test["classes"] = {"positive": task.classes[1], "negative": task.classes[0]}
+    else:
+        test = multiclass_report(cm, task.classes)
+    test["cost"] = evaluation.cost
+    last = history.rows[-1]
+    return {"task": task.description, "test": test, "class_balance": class_balance(task),
+            "train": {"accuracy": last["train_accuracy"], "cost": last["train_cost"]},
+            **({"val": {"accuracy": last["val_accuracy"], "cost": last["val_cost"]}} if task.val else {}),
+            "train_seconds": history.seconds}
+
+
+def environment() -> dict:
+    import matplotlib
+
+    from . import __version__
+    return {"mathdl": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "matplotlib": matplotlib.__version__, "machine": platform.machine(),
+            "cpus": _cpu_count()}
+
+
+def _cpu_count() -> int:
+    import os
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def run(config: Config, mnist: MNIST, *, out=None, progress: bool = True, task: Task | None = None,
+        command: str | None = None) -> Result:
+    """Train and evaluate ``config`` on ``mnist``; with ``out``, write the run directory there."""
+    task = task or build_task(config, mnist)
+    net = build_network(config, task)
+    settings = config.settings()
+    weights = class_weights(task.train.labels, len(task.classes)) if config.class_weight else None
+    if weights is not None:
+        weights = weights.astype(DTYPES[config.dtype])
+    history = train(net, task, settings, weights=weights, progress=progress)
+    test = evaluate(net, task.test, task, settings.cost)
+    metrics = metrics_of(task, test, history)
+    result = Result(config, task, net, history, test, metrics)
+    if out is not None:
+        run_config = {"config": config.to_dict(), "label": config.label(net.sizes, task.train.N),
+                      "sizes": net.sizes, "n_params": net.n_params, "task": task.description,
+                      "classes": task.classes, "data": {"source": mnist.source, "checksum": mnist.status},
+                      "command": command, "environment": environment(),
+                      "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        result.run_dir = write_run(out, config=run_config, metrics=metrics, history=history.rows, net=net)
+    return result

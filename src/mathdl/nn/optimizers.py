@@ -1,0 +1,62 @@
+"""Optimisers: update the parameters θ in place from their gradients g (mean over the batch).
+
+    SGD:       θ ← θ − η g
+    momentum:  v ← μ v − η g,  θ ← θ + v
+    Adam:      m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  θ ← θ − η m̂ / (√v̂ + ε)   (Kingma & Ba 2015)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import choice
+
+
+class SGD:
+    def __init__(self, eta: float):
+        self.eta = eta
+
+    def step(self, params: list, grads: list) -> None:
+        for theta, g in zip(params, grads):
+            theta -= self.eta * g
+
+
+class Momentum:
+    def __init__(self, eta: float, mu: float = 0.9):
+        self.eta, self.mu, self.v = eta, mu, None
+
+    def step(self, params: list, grads: list) -> None:
+        if self.v is None:
+            self.v = [np.zeros_like(p) for p in params]
+        for theta, g, v in zip(params, grads, self.v):
+            v *= self.mu
+            v -= self.eta * g
+            theta += v
+
+
+class Adam:
+    def __init__(self, eta: float, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8):
+        self.eta, self.beta1, self.beta2, self.epsilon = eta, beta1, beta2, epsilon
+        self.m = self.v = None
+        self.t = 0
+
+    def step(self, params: list, grads: list) -> None:
+        if self.m is None:
+            self.m = [np.zeros_like(p) for p in params]
+            self.v = [np.zeros_like(p) for p in params]
+        self.t += 1
+        step = float(self.eta * np.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t))
+        eps_hat = float(self.epsilon * np.sqrt(1 - self.beta2 ** self.t))  # ε added to √v̂, rescaled onto √v
+        for theta, g, m, v in zip(params, grads, self.m, self.v):
+            m *= self.beta1
+            m += (1 - self.beta1) * g
+            v *= self.beta2
+            v += (1 - self.beta2) * g * g
+            theta -= step * m / (np.sqrt(v) + eps_hat)
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+
+
+def make_optimizer(name: str, eta: float):
+    """A fresh optimiser ``name`` with learning rate η."""
+    return choice("optimizer", name, OPTIMIZERS)(eta)

@@ -1,0 +1,186 @@
+"""The run directory, the exchange format of mathdl, written atomically and loaded back.
+
+    RUN_DIR/
+      config.json    everything that produced the run (command-line options, data source, versions)
+      metrics.json   {"test": {"accuracy", "confusion_matrix", "sensitivity", "specificity", …}, …}
+      history.csv    one row per epoch: cost and accuracy on train, validation and test
+      model.npz      W1…WL, b1…bL and a JSON "meta" entry; loads with allow_pickle=False
+
+Every file is written to a temporary name beside it and renamed into place, so a file that exists
+is complete: an interrupted run never leaves half a file that loads.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import MathdlError
+from .nn.activations import get_activation
+from .nn.network import Network
+
+MODEL_FORMAT = "mathdl-model"
+MODEL_VERSION = 1
+
+
+@contextmanager
+def atomic_path(path):
+    """A temporary path beside ``path`` to write to; renamed onto ``path`` only if the block succeeds."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+@contextmanager
+def open_npz(path):
+    """An .npz archive loaded with allow_pickle=False; the file is closed even when it is not valid."""
+    with open(path, "rb") as fh:
+        npz = np.load(fh, allow_pickle=False)
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            raise ValueError("not an .npz archive")
+        with npz:
+            yield npz
+
+
+def write_bytes(path, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(data)
+
+
+def write_text(path, text: str) -> None:
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path, obj) -> None:
+    write_text(path, json.dumps(obj, indent=2, allow_nan=False, default=_json_default) + "\n")
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def write_csv(path, rows: list[dict]) -> None:
+    """Rows of a table as CSV with a header (the keys of the first row)."""
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    write_text(path, buffer.getvalue())
+
+
+def read_csv_rows(path) -> list[dict]:
+    """The rows of a CSV written by ``write_csv``, numbers converted back to float."""
+    with open(path, newline="") as fh:
+        return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def _number(value: str):
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+def save_model(path, net: Network) -> None:
+    """W⁽ˡ⁾ as ``W{l}``, b⁽ˡ⁾ as ``b{l}``, and a JSON ``meta`` entry (format, version, sizes, activations)."""
+    meta = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "sizes": net.sizes,
+            "activations": net.activations, "bias": net.bias, "dtype": str(net.dtype)}
+    arrays = {"meta": np.array(json.dumps(meta))}
+    for l in range(1, net.L + 1):
+        arrays[f"W{l}"] = net.W[l]
+        if net.bias:
+            arrays[f"b{l}"] = net.b[l]
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+
+def load_model(path) -> Network:
+    """The network saved by ``save_model``; no code is executed (allow_pickle=False)."""
+    path = Path(path)
+    try:
+        with open_npz(path) as npz:
+            meta = json.loads(str(npz["meta"]))
+            if meta.get("format") != MODEL_FORMAT:
+                raise MathdlError(f"{path}: not a mathdl model file")
+            if meta.get("version") != MODEL_VERSION:
+                raise MathdlError(f"{path}: model format version {meta.get('version')} is not supported "
+                                  f"(this mathdl reads version {MODEL_VERSION})")
+            L = len(meta["sizes"]) - 1
+            W = [None] + [npz[f"W{l}"] for l in range(1, L + 1)]
+            b = [None] + [npz[f"b{l}"] if meta["bias"] else None for l in range(1, L + 1)]
+            f = [None] + [get_activation(name) for name in meta["activations"]]
+    except FileNotFoundError:
+        raise MathdlError(f"{path}: no such model file") from None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as e:
+        raise MathdlError(f"{path}: not a readable model file ({e})") from None
+    net = Network(W, b, f)
+    sizes = meta["sizes"]
+    for l in range(1, L + 1):
+        if W[l].shape != (sizes[l], sizes[l - 1]) or (b[l] is not None and b[l].shape != (sizes[l], 1)):
+            raise MathdlError(f"{path}: layer {l} has shape {W[l].shape}, expected {(sizes[l], sizes[l - 1])}")
+    return net
+
+
+@dataclass
+class Run:
+    """A run directory loaded back: its config, metrics, per-epoch history and model."""
+
+    path: Path
+    config: dict
+    metrics: dict
+    history: list[dict]
+    net: Network
+
+
+def write_run(out, *, config: dict, metrics: dict, history: list[dict], net: Network) -> Path:
+    """Write a run directory (see the module docstring); returns its path."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise MathdlError(f"cannot create run directory {out}: {e.strerror or e}") from None
+    write_json(out / "config.json", config)
+    write_json(out / "metrics.json", metrics)
+    write_csv(out / "history.csv", history)
+    save_model(out / "model.npz", net)
+    return out
+
+
+def load_run(path) -> Run:
+    """A run directory written by ``mathdl train --out`` (or by the study)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise MathdlError(f"{path}: not a run directory")
+    missing = [name for name in ("config.json", "metrics.json", "history.csv", "model.npz")
+               if not (path / name).is_file()]
+    if missing:
+        raise MathdlError(f"{path}: incomplete run directory, missing {', '.join(missing)}")
+    try:
+        config = json.loads((path / "config.json").read_text())
+        metrics = json.loads((path / "metrics.json").read_text())
+    except (OSError, ValueError) as e:
+        raise MathdlError(f"{path}: unreadable run files ({e})") from None
+    return Run(path, config, metrics, read_csv_rows(path / "history.csv"), load_model(path / "model.npz"))

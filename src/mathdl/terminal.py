@@ -1,0 +1,158 @@
+"""The terminal: one rich console on stderr for progress and messages, stdout for results."""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
+
+out = Console(highlight=False, markup=False)
+err = Console(stderr=True, highlight=False, markup=False)
+
+
+class Bar:
+    """A progress bar over ``total`` units; ``advance`` and ``note`` are cheap to call often."""
+
+    def __init__(self, progress: Progress | None, task_id, min_interval: float = 0.1):
+        self.progress, self.task_id = progress, task_id
+        self.pending, self.fields = 0, {}
+        self.min_interval, self.last = min_interval, 0.0
+
+    def advance(self, n: int = 1, **fields) -> None:
+        self.pending += n
+        self.fields.update(fields)
+        now = time.monotonic()
+        if self.progress is not None and now - self.last >= self.min_interval:
+            self.flush(now)
+
+    def note(self, **fields) -> None:
+        """Change the text shown after the bar (e.g. the current cost)."""
+        self.advance(0, **fields)
+
+    def flush(self, now: float | None = None) -> None:
+        if self.progress is not None:
+            info = "  ".join(f"{k} {v}" for k, v in self.fields.items())
+            self.progress.update(self.task_id, advance=self.pending, info=info)
+        self.pending, self.last = 0, now if now is not None else time.monotonic()
+
+
+@contextmanager
+def progress_bar(description: str, total: float | None, *, enabled: bool = True):
+    """A bar with the description, M/N done, elapsed time, ETA and a free text field."""
+    if not enabled:
+        yield Bar(None, None)
+        return
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[info]}")]
+    with Progress(*columns, console=err, transient=False) as progress:
+        bar = Bar(progress, progress.add_task(description, total=total, info=""))
+        try:
+            yield bar
+        finally:
+            bar.flush()
+
+
+def _pct(count: int, total: int) -> str:
+    return f"{100 * count / total:.1f}%" if total else "-"
+
+
+def binary_table(report, classes: list[str], title: str) -> Table:
+    """The 2×2 matrix as [[TP, FN], [FP, TN]] (rows true class, columns predicted) with its rates."""
+    n = report.tp + report.fn + report.fp + report.tn
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, caption_justify="left",
+                  caption=f"positive = {classes[1]}, negative = {classes[0]}")
+    table.add_column("true \\ predicted")
+    table.add_column("positive", justify="right")
+    table.add_column("negative", justify="right")
+    table.add_column("")
+    table.add_row("positive", f"TP {report.tp} ({_pct(report.tp, n)})", f"FN {report.fn} ({_pct(report.fn, n)})",
+                  f"sensitivity {_value(report.sensitivity)}")
+    table.add_row("negative", f"FP {report.fp} ({_pct(report.fp, n)})", f"TN {report.tn} ({_pct(report.tn, n)})",
+                  f"specificity {_value(report.specificity)}")
+    table.add_section()
+    table.add_row("", f"precision {_value(report.precision)}", f"NPV {_value(report.npv)}",
+                  Text(f"accuracy {_value(report.accuracy)}", style="bold"))
+    return table
+
+
+def rates_table(report) -> Table:
+    """Every rate of a binary report with its 95% interval and how the interval is computed."""
+    table = Table(box=None, show_header=True, padding=(0, 2, 0, 0))
+    for column in ("rate", "value [95% CI]", "interval"):
+        table.add_column(column)
+    for name in ("accuracy", "sensitivity", "specificity", "precision", "npv", "f1", "mcc"):
+        method = "bootstrap" if name in ("f1", "mcc") else "Wilson"
+        rate = getattr(report, name)
+        text = (f"{rate.value:.4f} [{rate.low:.4f}, {rate.high:.4f}]" if name == "mcc" and rate.value is not None
+                else str(rate))  # MCC lies in [−1, 1]; the others are proportions
+        table.add_row(name.upper() if name in ("npv", "f1", "mcc") else name, text, method)
+    return table
+
+
+def _value(rate) -> str:
+    return "undefined" if rate.value is None else f"{100 * rate.value:.2f}%"
+
+
+def multiclass_table(cm, classes: list[str], report: dict, title: str) -> Table:
+    """A k×k matrix (rows true class, columns predicted), per-class sensitivity in the last column,
+    precision and specificity in the last rows."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True,
+                  pad_edge=False, caption="rows: true class, columns: predicted class; rates in %",
+                  caption_justify="left")
+    table.add_column("")
+    for name in classes:
+        table.add_column(name, justify="right")
+    table.add_column("sens", justify="right")
+    for i, name in enumerate(classes):
+        cells = [Text(str(v), style="bold" if i == j else ("red" if v else "dim")) for j, v in enumerate(cm[i])]
+        table.add_row(name, *cells, _rate(report["per_class"][name]["sensitivity"]))
+    table.add_section()
+    for key, label in (("precision", "prec"), ("specificity", "spec")):
+        table.add_row(label, *[_rate(report["per_class"][name][key]) for name in classes], "")
+    return table
+
+
+def _rate(rate: dict) -> str:
+    return "undef" if rate["value"] is None else f"{100 * rate['value']:.1f}"
+
+
+def show_result(result) -> None:
+    """Print a trained configuration's test confusion matrix and rates."""
+    import numpy as np
+
+    from .metrics import binary_report, confusion_matrix
+    task, m = result.task, result.metrics
+    cm = confusion_matrix(task.test.labels, result.test.predicted, len(task.classes))
+    title = (f"test confusion matrix, {task.test.N} images — "
+             f"{result.config.label(result.net.sizes, task.train.N)}")
+    if task.binary:
+        report = binary_report(cm)
+        out.print(binary_table(report, task.classes, title))
+        out.print(rates_table(report))
+        for name, split in (("train", task.train), ("test", task.test)):
+            counts = np.bincount(split.labels, minlength=2)
+            out.print(f"class balance ({name}): {counts[1]} positive ({_pct(counts[1], counts.sum())}), "
+                      f"{counts[0]} negative")
+    else:
+        out.print(multiclass_table(cm, task.classes, m["test"], title))
+        out.print(f"accuracy {100 * m['test']['accuracy']:.2f}% [95% CI {100 * m['test']['accuracy_ci95'][0]:.2f}, "
+                  f"{100 * m['test']['accuracy_ci95'][1]:.2f}]; sens = sensitivity, prec = precision, "
+                  "spec = specificity")
+    out.print(f"training: {result.history.seconds:.1f} s; train accuracy {100 * m['train']['accuracy']:.2f}%")
+
+
+def gradcheck_table(checks, net, title: str) -> Table:
+    """Per layer: the shapes of W⁽ˡ⁾ and b⁽ˡ⁾ and the relative errors of their gradients."""
+    table = Table(title=title, title_justify="left")
+    for column in ("layer l", "W shape", "rel. error dC/dW", "b shape", "rel. error dC/db"):
+        table.add_column(column, justify="right")
+    for c in checks:
+        b_shape = "-" if net.b[c.l] is None else "x".join(map(str, net.b[c.l].shape))
+        table.add_row(str(c.l), "x".join(map(str, net.W[c.l].shape)), f"{c.W_error:.2e}", b_shape,
+                      "-" if c.b_error is None else f"{c.b_error:.2e}")
+    return table

@@ -1,0 +1,191 @@
+"""Training: epochs of shuffled updates by the online or matrix method, with a per-epoch history.
+
+    online:  for each sample x (in a seeded random order):  θ ← update(θ, ∇C_x)
+    matrix:  for each mini-batch B of ``batch_size`` samples: θ ← update(θ, (1/|B|) Σ_{x∈B} ∇C_x)
+
+A non-finite cost, or an overflow or invalid operation on the way to it, stops training with a
+``DivergenceError`` that suggests a smaller learning rate.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .data.tasks import Split, Task
+from .errors import DivergenceError, MathdlError
+from .nn.backprop import backprop, method_name
+from .nn.costs import Cost, get_cost
+from .nn.network import Network
+from .nn.online import OnlineSGD
+from .nn.optimizers import make_optimizer
+from .seeding import rng
+from .terminal import progress_bar
+
+EVAL_CHUNK = 10_000  # samples per forward pass when evaluating (bounds memory)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Mean cost, accuracy and the predicted classes of a network on one split."""
+
+    cost: float
+    accuracy: float
+    predicted: np.ndarray
+
+
+def evaluate(net: Network, split: Split, task: Task, cost: Cost | str) -> Evaluation:
+    """C = (1/N) Σ_x C_x and the fraction of samples whose predicted class is the true class."""
+    cost = get_cost(cost)
+    L, total, predicted = net.L, 0.0, []
+    for start in range(0, split.N, EVAL_CHUNK):
+        X, Y = split.X[:, start:start + EVAL_CHUNK], split.Y[:, start:start + EVAL_CHUNK]
+        a = X
+        for l in range(1, L):
+            a = net.f[l](net.z(l, a))
+        z_L = net.z(L, a)
+        a_L = net.f[L](z_L)
+        total += float(cost.value(z_L, a_L, Y, net.f[L]).sum())
+        predicted.append(task.classify(a_L))
+    predicted = np.concatenate(predicted)
+    return Evaluation(total / split.N, float((predicted == split.labels).mean()), predicted)
+
+
+@dataclass
+class Settings:
+    """How to train: cost, bp method, epochs, learning rate η, batch size, optimiser, seed."""
+
+    cost: str = "tse"
+    method: str = "online"
+    epochs: int = 3
+    eta: float = 0.1
+    batch_size: int = 32
+    optimizer: str = "sgd"
+    seed: int = 0
+    class_weight: str | None = None  # None or "balanced"
+    decay: float = 0.0  # η in epoch e is η / (1 + decay · (e − 1))
+
+    def eta_at(self, epoch: int) -> float:
+        """The learning rate of epoch e = 1, 2, …: η / (1 + decay · (e − 1)) (inverse-time decay)."""
+        return self.eta / (1 + self.decay * (epoch - 1))
+
+    def __post_init__(self):
+        self.cost = get_cost(self.cost).name
+        self.method = method_name(self.method)
+        if not (isinstance(self.epochs, int) and self.epochs > 0):
+            raise MathdlError(f"epochs must be a positive integer, got {self.epochs}")
+        if not (math.isfinite(self.eta) and self.eta > 0):
+            raise MathdlError(f"learning rate must be a positive number, got {self.eta}")
+        if not (isinstance(self.batch_size, int) and self.batch_size > 0):
+            raise MathdlError(f"batch size must be a positive integer, got {self.batch_size}")
+        make_optimizer(self.optimizer, self.eta)
+        if not (math.isfinite(self.decay) and self.decay >= 0):
+            raise MathdlError(f"learning-rate decay must be >= 0, got {self.decay}")
+        if self.class_weight not in (None, "balanced"):
+            raise MathdlError(f"class weight must be 'balanced' or none, got {self.class_weight!r}")
+
+
+@dataclass
+class History:
+    """One row per epoch (cost and accuracy on each split, seconds), plus the wall time."""
+
+    rows: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray | None = None,
+          progress: bool = True, on_epoch=None) -> History:
+    """Train ``net`` in place on ``task.train``; returns the per-epoch history.
+
+    ``weights`` (N_train,) weight each sample's cost (e.g. balanced class weights); ``on_epoch(row)``
+    is called after every epoch.
+    """
+    cost = get_cost(settings.cost)
+    cost.check_output(net.f[net.L])
+    if net.sizes[0] != task.n_inputs or net.sizes[-1] != task.n_outputs:
+        raise MathdlError(f"the network maps {net.sizes[0]} inputs to {net.sizes[-1]} outputs but the task has "
+                          f"{task.n_inputs} inputs and {task.n_outputs} outputs")
+    shuffle = rng(settings.seed, "shuffle")
+    N = task.train.N
+    if settings.method == "online" and settings.optimizer == "sgd":
+        stepper = OnlineSGD(net, cost, settings.eta)
+        updates = _online_sgd(stepper, task.train, weights)
+    else:
+        batch = 1 if settings.method == "online" else min(settings.batch_size, N)
+        stepper = make_optimizer(settings.optimizer, settings.eta)
+        updates = _batches(net, task.train, cost, stepper, batch, weights)
+    history = History()
+    start = time.perf_counter()
+    label = f"{settings.method} {settings.cost}"
+    with progress_bar(label, settings.epochs * N, enabled=progress) as bar:
+        for epoch in range(1, settings.epochs + 1):
+            t0 = time.perf_counter()
+            order = shuffle.permutation(N)
+            stepper.eta = settings.eta_at(epoch)
+            total_cost = 0.0
+            try:
+                with np.errstate(over="raise", invalid="raise", divide="raise"):
+                    for done, cost_sum in updates(order):
+                        total_cost += cost_sum
+                        bar.advance(done, epoch=f"{epoch}/{settings.epochs}")
+                        if not math.isfinite(total_cost):
+                            raise FloatingPointError(total_cost)
+            except FloatingPointError as e:
+                raise DivergenceError(
+                    f"training diverged in epoch {epoch} (the cost became non-finite: {e}); "
+                    f"try a smaller learning rate than {settings.eta:g}") from None
+            row = {"epoch": epoch, "eta": stepper.eta, "cost": total_cost / N}
+            row.update(_scores(net, task, cost))
+            row["seconds"] = time.perf_counter() - t0
+            history.rows.append(row)
+            bar.note(epoch=f"{epoch}/{settings.epochs}", cost=f"{row['cost']:.4g}",
+                     test=f"{100 * row['test_accuracy']:.2f}%")
+            if on_epoch is not None:
+                on_epoch(row)
+    history.seconds = time.perf_counter() - start
+    return history
+
+
+def _online_sgd(stepper: OnlineSGD, data: Split, weights: np.ndarray | None, every: int = 256):
+    """Online SGD by the in-place fast path; yields (samples done, Σ C_x) every ``every`` samples."""
+    X, Y = data.X, data.Y
+
+    def epoch(order):
+        for first in range(0, len(order), every):
+            chunk = order[first:first + every]
+            if weights is None:
+                total = sum(stepper.step(X[:, i], Y[:, i]) for i in chunk)
+            else:
+                total = sum(stepper.step(X[:, i], Y[:, i], weights[i]) for i in chunk)
+            yield len(chunk), total
+    return epoch
+
+
+def _batches(net: Network, data: Split, cost: Cost, optimizer, batch: int, weights: np.ndarray | None):
+    """Updates from the mean gradient of each batch of ``batch`` samples (``backprop``, the reference
+    path); yields (samples in the batch, Σ C_x)."""
+    params = net.params()
+    X, Y = data.X, data.Y
+
+    def epoch(order):
+        for first in range(0, len(order), batch):
+            idx = order[first:first + batch]
+            if batch == 1:  # a view of the column instead of a gathered copy
+                idx = slice(idx[0], idx[0] + 1)
+            C, grads = backprop(net, X[:, idx], Y[:, idx], cost, None if weights is None else weights[idx])
+            optimizer.step(params, grads.arrays())
+            n = X[:, idx].shape[1]
+            yield n, C * n
+    return epoch
+
+
+def _scores(net: Network, task: Task, cost: Cost) -> dict:
+    """Cost and accuracy after the epoch on the train, validation and test splits."""
+    scores = {}
+    for name, split in (("train", task.train), ("val", task.val), ("test", task.test)):
+        if split is not None:
+            e = evaluate(net, split, task, cost)
+            scores[f"{name}_cost"], scores[f"{name}_accuracy"] = e.cost, e.accuracy
+    return scores

