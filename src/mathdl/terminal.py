@@ -102,7 +102,7 @@ def multiclass_table(cm, classes: list[str], report: dict, title: str) -> Table:
     """A k×k matrix (rows true class, columns predicted), per-class sensitivity in the last column,
     precision and specificity in the last rows."""
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True,
-                  pad_edge=False, caption="rows: true class, columns: predicted class; rates in %",
+                  pad_edge=False, caption="rows: true class, columns: predicted class; rates in %, — undefined (0/0)",
                   caption_justify="left")
     table.add_column("")
     for name in classes:
@@ -118,7 +118,7 @@ def multiclass_table(cm, classes: list[str], report: dict, title: str) -> Table:
 
 
 def _rate(rate: dict) -> str:
-    return "undef" if rate["value"] is None else f"{100 * rate['value']:.1f}"
+    return "—" if rate["value"] is None else f"{100 * rate['value']:.1f}"
 
 
 def show_result(result) -> None:
