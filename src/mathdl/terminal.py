@@ -118,7 +118,9 @@ def multiclass_table(cm, classes: list[str], report: dict, title: str) -> Table:
 
 
 def _rate(rate: dict) -> str:
-    return "—" if rate["value"] is None else f"{100 * rate['value']:.1f}"
+    if rate["value"] is None:
+        return "—"
+    return "100" if rate["value"] == 1 else f"{100 * rate['value']:.1f}"  # at most four characters
 
 
 def show_result(result) -> None:
