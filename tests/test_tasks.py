@@ -139,3 +139,20 @@ def test_dots_bad_input():
         make_dots("squares")
     with pytest.raises(MathdlError, match="noise must be >= 0"):
         make_dots("moons", noise=-1)
+
+
+def test_shift_augmentation_moves_each_image_and_fills_the_background(data):
+    from mathdl.data.augment import shift_images
+    task = make_task(data, "digits", scale="standard", train_size=50)
+    X = task.train.X
+    out = shift_images(X, 2, np.random.default_rng(0), task.background)
+    assert out.shape == X.shape and out.dtype == X.dtype and not np.shares_memory(out, X)
+    images, moved = X.T.reshape(-1, 28, 28), out.T.reshape(-1, 28, 28)
+    found = set()
+    for image, shifted in zip(images, moved):
+        matches = [(dx, dy) for dx in range(-2, 3) for dy in range(-2, 3)
+                   if np.array_equal(np.roll(image, (dy, dx), axis=(0, 1))[2:-2, 2:-2], shifted[2:-2, 2:-2])]
+        assert matches, "every image is its original moved by at most 2 pixels"
+        found.update(matches)
+    assert len(found) > 10  # the shifts vary from image to image
+    assert task.background == pytest.approx(task.train.X.min())

@@ -52,6 +52,7 @@ class Config:
     eta: float | None = None
     batch_size: int | None = None
     decay: float = 0.0
+    augment: int = 0
     optimizer: str = "sgd"
     init: str = "normal"
     bias: bool = True
@@ -102,7 +103,7 @@ class Config:
         return Settings(cost=self.cost, method=self.method, epochs=pick(self.epochs, "epochs"),
                         eta=pick(self.eta, "eta"), batch_size=pick(self.batch_size, "batch_size"),
                         optimizer=self.optimizer, seed=self.seed, class_weight=self.class_weight,
-                        decay=self.decay)
+                        decay=self.decay, augment=self.augment)
 
     def label(self, sizes: list[int] | None = None, n_train: int | None = None) -> str:
         """The hyper-parameters in one line, for titles: layers, activations, cost, bp, epochs, η, data."""
@@ -113,6 +114,7 @@ class Config:
         data = f", {n_train} train" if n_train else ""
         weight = ", balanced" if self.class_weight else ""
         batch += f", decay {s.decay:g}" if s.decay else ""
+        batch += f", shift ±{s.augment}px" if s.augment else ""
         return (f"{layers} {acts}, {s.cost.upper()}, {s.method} bp, {s.epochs} ep, "
                 f"η={s.eta:g}{batch}{weight}{data}")
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .data.augment import shift_images
 from .data.tasks import Split, Task
 from .errors import DivergenceError, MathdlError
 from .nn.backprop import backprop, method_name
@@ -66,6 +67,7 @@ class Settings:
     seed: int = 0
     class_weight: str | None = None  # None or "balanced"
     decay: float = 0.0  # η in epoch e is η / (1 + decay · (e − 1))
+    augment: int = 0  # shift training images by up to this many pixels, anew every epoch
 
     def eta_at(self, epoch: int) -> float:
         """The learning rate of epoch e = 1, 2, …: η / (1 + decay · (e − 1)) (inverse-time decay)."""
@@ -83,6 +85,8 @@ class Settings:
         make_optimizer(self.optimizer, self.eta)
         if not (math.isfinite(self.decay) and self.decay >= 0):
             raise MathdlError(f"learning-rate decay must be >= 0, got {self.decay}")
+        if not (isinstance(self.augment, int) and 0 <= self.augment <= 4):
+            raise MathdlError(f"augment must be a shift of 0 to 4 pixels, got {self.augment}")
         if self.class_weight not in (None, "balanced"):
             raise MathdlError(f"class weight must be 'balanced' or none, got {self.class_weight!r}")
 
@@ -107,15 +111,18 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
     if net.sizes[0] != task.n_inputs or net.sizes[-1] != task.n_outputs:
         raise MathdlError(f"the network maps {net.sizes[0]} inputs to {net.sizes[-1]} outputs but the task has "
                           f"{task.n_inputs} inputs and {task.n_outputs} outputs")
-    shuffle = rng(settings.seed, "shuffle")
+    if settings.augment and task.background is None:
+        raise MathdlError("augment (shifted images) needs an image task")
+    shuffle, shifts = rng(settings.seed, "shuffle"), rng(settings.seed, "augment")
     N = task.train.N
+    data = {"X": task.train.X, "Y": task.train.Y}  # X is replaced by shifted images every epoch
     if settings.method == "online" and settings.optimizer == "sgd":
         stepper = OnlineSGD(net, cost, settings.eta)
-        updates = _online_sgd(stepper, task.train, weights)
+        updates = _online_sgd(stepper, data, weights)
     else:
         batch = 1 if settings.method == "online" else min(settings.batch_size, N)
         stepper = make_optimizer(settings.optimizer, settings.eta)
-        updates = _batches(net, task.train, cost, stepper, batch, weights)
+        updates = _batches(net, data, cost, stepper, batch, weights)
     history = History()
     start = time.perf_counter()
     label = f"{settings.method} {settings.cost}"
@@ -124,6 +131,8 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
             t0 = time.perf_counter()
             order = shuffle.permutation(N)
             stepper.eta = settings.eta_at(epoch)
+            if settings.augment:
+                data["X"] = shift_images(task.train.X, settings.augment, shifts, task.background)
             total_cost = 0.0
             try:
                 with np.errstate(over="raise", invalid="raise", divide="raise"):
@@ -148,11 +157,11 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
     return history
 
 
-def _online_sgd(stepper: OnlineSGD, data: Split, weights: np.ndarray | None, every: int = 256):
+def _online_sgd(stepper: OnlineSGD, data: dict, weights: np.ndarray | None, every: int = 256):
     """Online SGD by the in-place fast path; yields (samples done, Σ C_x) every ``every`` samples."""
-    X, Y = data.X, data.Y
 
     def epoch(order):
+        X, Y = data["X"], data["Y"]
         for first in range(0, len(order), every):
             chunk = order[first:first + every]
             if weights is None:
@@ -163,13 +172,13 @@ def _online_sgd(stepper: OnlineSGD, data: Split, weights: np.ndarray | None, eve
     return epoch
 
 
-def _batches(net: Network, data: Split, cost: Cost, optimizer, batch: int, weights: np.ndarray | None):
+def _batches(net: Network, data: dict, cost: Cost, optimizer, batch: int, weights: np.ndarray | None):
     """Updates from the mean gradient of each batch of ``batch`` samples (``backprop``, the reference
     path); yields (samples in the batch, Σ C_x)."""
     params = net.params()
-    X, Y = data.X, data.Y
 
     def epoch(order):
+        X, Y = data["X"], data["Y"]
         for first in range(0, len(order), batch):
             idx = order[first:first + batch]
             if batch == 1:  # a view of the column instead of a gathered copy

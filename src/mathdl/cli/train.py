@@ -1,0 +1,41 @@
+"""mathdl train: one network on MNIST, its test confusion matrix and rates, and a run directory."""
+from __future__ import annotations
+
+import shlex
+import sys
+
+from . import add_data_options, add_network_options, add_training_options, config_from, load_data
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train one network on MNIST and evaluate it",
+                       description="Train one network on MNIST and print its test confusion matrix and rates. "
+                       "With --out, write a run directory (config.json, metrics.json, history.csv, model.npz).")
+    add_data_options(p)
+    add_network_options(p)
+    add_training_options(p)
+    p.add_argument("--out", metavar="DIR", help="write the run directory here")
+    p.add_argument("--quiet", action="store_true", help="no progress or data messages")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..experiment import build_network, build_task, run as run_config
+    from ..terminal import err, out, show_result
+    config = config_from(args)
+    mnist = load_data(args)
+    task = build_task(config, mnist)
+    if not args.quiet:
+        net = build_network(config, task)
+        err.print(f"task: {task.description}\nnetwork: {config.label(net.sizes, task.train.N)}, "
+                  f"{net.n_params:,} parameters")
+    result = run_config(config, mnist, out=args.out, progress=not args.quiet, task=task, command=command_line())
+    show_result(result)
+    if result.run_dir is not None:
+        out.print(f"run directory: {result.run_dir}")
+    return 0
+
+
+def command_line() -> str:
+    """The command as typed, for config.json."""
+    return " ".join(["mathdl"] + [shlex.quote(a) for a in sys.argv[1:]])
