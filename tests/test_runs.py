@@ -73,3 +73,11 @@ def test_incomplete_run_directory(tmp_path):
         load_run(tmp_path / "run")
     with pytest.raises(MathdlError, match="not a run directory"):
         load_run(tmp_path / "nothing")
+
+
+def test_atomic_files_get_ordinary_permissions(tmp_path):
+    import os
+    write_json(tmp_path / "a.json", {})
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o666 & ~umask

@@ -31,6 +31,16 @@ MODEL_FORMAT = "mathdl-model"
 MODEL_VERSION = 1
 
 
+def _file_mode() -> int:
+    """The permissions a new file gets under the current umask (mkstemp's own are 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+FILE_MODE = _file_mode()
+
+
 @contextmanager
 def atomic_path(path):
     """A temporary path beside ``path`` to write to; renamed onto ``path`` only if the block succeeds."""
@@ -41,6 +51,7 @@ def atomic_path(path):
         yield Path(tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,50 @@
+"""Figures: every function returns a matplotlib ``Figure`` (so it shows in a notebook) and never touches
+pyplot's global state; ``save`` writes it atomically as PNG (and SVG on request).
+
+One module per subject: ``confusion`` (confusion matrices), ``curves`` (learning curves), …; they share
+the look defined here (decorate figure functions with ``@styled``): large type that reads from the back
+of a lecture hall, the same colours for the same things everywhere.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import matplotlib
+from matplotlib.figure import Figure
+
+from ..runs import atomic_path
+
+RED, BLUE = "#d62728", "#1f77b4"  # class 0 / negative, class 1 / positive, as in the workshop's dots
+GREY = "#7f7f7f"
+STYLE = {
+    "font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "xtick.labelsize": 12, "ytick.labelsize": 12,
+    "legend.fontsize": 12, "figure.titlesize": 15, "axes.spines.top": False, "axes.spines.right": False,
+    "savefig.bbox": "tight", "figure.dpi": 100, "savefig.dpi": 150,
+}
+
+
+def styled(function):
+    """Run a figure-making function inside the project style (rcParams apply when artists are made)."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context(STYLE):
+            return function(*args, **kwargs)
+    return wrapper
+
+
+def figure(*, figsize=(7, 5), **kwargs) -> Figure:
+    """A new Figure with constrained layout, not registered with pyplot (call it inside ``@styled``)."""
+    return Figure(figsize=figsize, layout="constrained", **kwargs)
+
+
+def save(fig: Figure, path, *, svg: bool = False) -> Path:
+    """Write ``fig`` to ``path`` (.png) atomically, and beside it as .svg when asked; returns the PNG path."""
+    path = Path(path).with_suffix(".png")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with matplotlib.rc_context(STYLE):
+        for suffix in (".png", ".svg") if svg else (".png",):
+            target = path.with_suffix(suffix)
+            with atomic_path(target) as tmp:
+                fig.savefig(tmp, format=suffix[1:])
+    return path
