@@ -22,7 +22,7 @@ from .nn.backprop import method_name
 from .nn.costs import get_cost
 from .nn.init import INITS
 from .nn.network import DTYPES, Network
-from .runs import write_run
+from .runs import write_csv, write_run
 from .seeding import rng
 from .train import Evaluation, History, Settings, evaluate, train
 
@@ -219,4 +219,41 @@ def run(config: Config, mnist: MNIST, *, out=None, progress: bool = True, task: 
                       "command": command, "environment": environment(),
                       "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         result.run_dir = write_run(out, config=run_config, metrics=metrics, history=history.rows, net=net)
+        write_csv(result.run_dir / "predictions.csv", prediction_rows(task, test))
+        write_figures(result, run_config["label"])
     return result
+
+
+def prediction_rows(task: Task, evaluation: Evaluation) -> list[dict]:
+    """One row per test sample: its MNIST digit, true and predicted class, and the output a⁽ᴸ⁾ of the
+    predicted class (for one output: a itself)."""
+    rows = []
+    for i, (digit, true, predicted) in enumerate(zip(task.test.digits, task.test.labels, evaluation.predicted)):
+        rows.append({"index": i, "digit": int(digit), "true": int(true), "predicted": int(predicted),
+                     "output": float(evaluation.outputs[:, i].max() if evaluation.outputs.shape[0] > 1
+                                     else evaluation.outputs[0, i])})
+    return rows
+
+
+def write_figures(result: Result, label: str, misclassified_count: int = 36) -> None:
+    """The run's figures: confusion matrix, learning curves, first-layer weights, misclassified digits."""
+    from .plots import save
+    from .plots.confusion import confusion_figure
+    from .plots.curves import learning_curves
+    from .plots.digits import misclassified, weight_images
+
+    task, out = result.task, result.run_dir
+    cm = confusion_matrix(task.test.labels, result.test.predicted, len(task.classes))
+    save(confusion_figure(cm, task.classes, positive=1 if task.binary else None,
+                          title=f"test set ({task.test.N} images): {label}"), out / "confusion.png", svg=True)
+    save(learning_curves(result.history.rows, title=label), out / "learning_curves.png")
+    if task.n_inputs == 784:
+        save(weight_images(result.net.W[1]), out / "weights.png")
+        wrong = np.flatnonzero(result.test.predicted != task.test.labels)[:misclassified_count]
+        names = [str(d) for d in range(10)]
+        true = [f"{names[d]}" for d in task.test.digits[wrong]]
+        predicted = [task.classes[c] if not task.binary or task.name == "pair" else
+                     ("ID" if c == 1 else "not ID") for c in result.test.predicted[wrong]]
+        save(misclassified(task.test.X[:, wrong].T.reshape(-1, 28, 28), true, predicted,
+                           title=f"misclassified test digits (true digit → predicted class): {label}"),
+             out / "misclassified.png")

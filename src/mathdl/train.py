@@ -30,17 +30,18 @@ EVAL_CHUNK = 10_000  # samples per forward pass when evaluating (bounds memory)
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Mean cost, accuracy and the predicted classes of a network on one split."""
+    """Mean cost, accuracy, the predicted classes and the outputs a⁽ᴸ⁾ (m, N) of a network on one split."""
 
     cost: float
     accuracy: float
     predicted: np.ndarray
+    outputs: np.ndarray
 
 
 def evaluate(net: Network, split: Split, task: Task, cost: Cost | str) -> Evaluation:
     """C = (1/N) Σ_x C_x and the fraction of samples whose predicted class is the true class."""
     cost = get_cost(cost)
-    L, total, predicted = net.L, 0.0, []
+    L, total, predicted, outputs = net.L, 0.0, [], []
     for start in range(0, split.N, EVAL_CHUNK):
         X, Y = split.X[:, start:start + EVAL_CHUNK], split.Y[:, start:start + EVAL_CHUNK]
         a = X
@@ -50,8 +51,10 @@ def evaluate(net: Network, split: Split, task: Task, cost: Cost | str) -> Evalua
         a_L = net.f[L](z_L)
         total += float(cost.value(z_L, a_L, Y, net.f[L]).sum())
         predicted.append(task.classify(a_L))
+        outputs.append(a_L)
     predicted = np.concatenate(predicted)
-    return Evaluation(total / split.N, float((predicted == split.labels).mean()), predicted)
+    return Evaluation(total / split.N, float((predicted == split.labels).mean()), predicted,
+                      np.concatenate(outputs, axis=1))
 
 
 @dataclass
@@ -104,7 +107,8 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
     """Train ``net`` in place on ``task.train``; returns the per-epoch history.
 
     ``weights`` (N_train,) weight each sample's cost (e.g. balanced class weights); ``on_epoch(row)``
-    is called after every epoch.
+    is called after every epoch; ``progress`` is True (a bar), False, or a callable receiving
+    (samples done, fields) instead of a bar.
     """
     cost = get_cost(settings.cost)
     cost.check_output(net.f[net.L])

@@ -1,0 +1,119 @@
+"""Confusion-matrix figures in the style of MATLAB's ``plotconfusion``.
+
+Rows are the true class, columns the predicted class (the axes say so). Each cell shows its count and
+its share of all samples; the last column gives each row's rate (for a binary task: sensitivity and
+specificity), the last row each column's rate (precision and NPV), the corner the overall accuracy.
+A binary matrix lists the positive class first and marks its cells TP, FN, FP, TN. A rate whose
+denominator is 0 is written "undefined".
+"""
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+from matplotlib.patches import Rectangle
+
+from . import figure, styled
+
+GOOD, BAD, RATE, TOTAL = "#bfe3c0", "#f5c0bb", "#eeeeee", "#cfd8e6"
+GREEN_TEXT, RED_TEXT = "#1a7f37", "#b42318"
+
+
+def _rate(k: int, n: int) -> tuple[str, str]:
+    """'97.3%' of k/n and the complement, or 'undefined' for 0/0."""
+    if n == 0:
+        return "undefined", ""
+    return f"{100 * k / n:.1f}%", f"{100 * (n - k) / n:.1f}%"
+
+
+def draw_confusion(ax, cm: np.ndarray, classes: list[str], *, positive: int | None = None, title: str = "",
+                   fontsize: float = 12) -> None:
+    """Draw the matrix on ``ax``; ``positive`` (binary only) is the positive class index, shown first."""
+    cm = np.asarray(cm)
+    k = len(classes)
+    order = [positive, 1 - positive] if positive is not None and k == 2 else list(range(k))
+    m = cm[np.ix_(order, order)]
+    names = [classes[i] for i in order]
+    total = int(m.sum())
+    marks = [["TP", "FN"], ["FP", "TN"]] if positive is not None and k == 2 else None
+    small = fontsize * (0.8 if k > 2 else 0.85)
+
+    def cell(row, col, colour, lines):
+        ax.add_patch(Rectangle((col, row), 1, 1, facecolor=colour, edgecolor="white", linewidth=2))
+        spacing = 0.22 if len(lines) > 2 else 0.16
+        for i, (text, style) in enumerate(lines):
+            y = row + 0.5 + (i - (len(lines) - 1) / 2) * spacing
+            ax.text(col + 0.5, y, text, ha="center", va="center", **style)
+
+    for i in range(k):
+        for j in range(k):
+            lines = []
+            if marks:
+                lines.append((marks[i][j], {"fontsize": small, "color": "#444444"}))
+            lines.append((f"{m[i, j]}", {"fontsize": fontsize, "fontweight": "bold"}))
+            lines.append((f"{100 * m[i, j] / total:.1f}%" if total else "-", {"fontsize": small}))
+            cell(i, j, GOOD if i == j else BAD, lines)
+    def rate_cell(row, col, colour, name, k_right, n):
+        good, bad = _rate(k_right, n)
+        lines = [(name, {"fontsize": small * 0.9, "color": "#444444"})] if name else []
+        lines += [(good, {"fontsize": small, "color": GREEN_TEXT if bad else "#666666", "fontweight": "bold"}),
+                  (bad, {"fontsize": small, "color": RED_TEXT})]
+        cell(row, col, colour, [line for line in lines if line[0]])
+
+    row_rate_names = ["sensitivity", "specificity"] if marks else [""] * k
+    column_rate_names = ["precision", "NPV"] if marks else [""] * k
+    for i in range(k):  # row rates: the share of each true class predicted right (sensitivity, specificity)
+        rate_cell(i, k, RATE, row_rate_names[i], int(m[i, i]), int(m[i].sum()))
+    for j in range(k):  # column rates: the share of each predicted class that is right (precision, NPV)
+        rate_cell(k, j, RATE, column_rate_names[j], int(m[j, j]), int(m[:, j].sum()))
+    rate_cell(k, k, TOTAL, "accuracy", int(np.trace(m)), total)
+
+    ax.set_xlim(0, k + 1)
+    ax.set_ylim(k + 1, 0)
+    ax.set_aspect("equal")
+    if marks:
+        labels = [f"{n}\n({kind})" for n, kind in zip(_wrap(names, 14), ("positive", "negative"))]
+        row_rate = column_rate = ""
+    else:
+        labels, row_rate, column_rate = names, "sensi-\ntivity", "precision"
+    ax.set_xticks(np.arange(k + 1) + 0.5, labels + [row_rate])
+    ax.set_yticks(np.arange(k + 1) + 0.5, labels + [column_rate])
+    ax.tick_params(length=0, labelsize=small)
+    ax.xaxis.set_label_position("top")
+    ax.xaxis.tick_top()
+    ax.set_xlabel("predicted class", fontsize=fontsize)
+    ax.set_ylabel("true class", fontsize=fontsize)
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(False)
+    if title:
+        ax.set_title("\n".join(textwrap.wrap(title, 48)), fontsize=fontsize, pad=8, loc="center", y=-0.02,
+                     va="top")
+
+
+def _wrap(names: list[str], width: int) -> list[str]:
+    return ["\n".join(textwrap.wrap(n, width)) or n for n in names]
+
+
+@styled
+def confusion_figure(cm: np.ndarray, classes: list[str], *, positive: int | None = None, title: str = ""):
+    """One confusion matrix as a figure (see the module docstring)."""
+    k = len(classes)
+    size = 6.5 if k <= 2 else 10
+    fig = figure(figsize=(size, size + 0.6))
+    draw_confusion(fig.add_subplot(), cm, classes, positive=positive, title=title,
+                   fontsize=14 if k <= 2 else 10)
+    return fig
+
+
+@styled
+def confusion_grid(matrices: list[tuple[np.ndarray, list[str], str]], *, positive: int | None = None,
+                   columns: int = 4, suptitle: str = ""):
+    """Several confusion matrices side by side: (matrix, classes, title) each."""
+    rows = -(-len(matrices) // columns)
+    fig = figure(figsize=(4.6 * columns, 5.2 * rows))
+    for i, (cm, classes, title) in enumerate(matrices):
+        draw_confusion(fig.add_subplot(rows, columns, i + 1), cm, classes, positive=positive, title=title,
+                       fontsize=10)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
