@@ -170,3 +170,47 @@ def gradcheck_table(checks, net, title: str) -> Table:
         table.add_row(str(c.l), "x".join(map(str, net.W[c.l].shape)), f"{c.W_error:.2e}", b_shape,
                       "-" if c.b_error is None else f"{c.b_error:.2e}")
     return table
+
+
+def _ci(rate: dict, digits: int = 2) -> str:
+    if rate["value"] is None:
+        return "undefined"
+    low, high = rate["ci95"]
+    return f"{100 * rate['value']:.{digits}f} [{100 * low:.{digits}f}, {100 * high:.{digits}f}]"
+
+
+def study_tables(rows: list[dict], title: str) -> tuple[Table, Table]:
+    """The eight configurations side by side: choices, TP/FN/FP/TN and accuracy; then the rates."""
+    compact = {"box": box.SIMPLE_HEAD, "padding": (0, 1), "pad_edge": False, "collapse_padding": True}
+    counts = Table(title=title, title_justify="left", **compact)
+    for column in ("#", "hidden", "cost", "bp", "TP", "FN", "FP", "TN", "accuracy % [95% CI]", "time"):
+        counts.add_column(column, justify="left" if column in ("hidden", "cost", "bp") else "right")
+    best = max(r["accuracy"]["value"] for r in rows)
+    for r in rows:
+        hidden = ",".join(r["layers"].split("-")[1:-1])
+        counts.add_row(str(r["number"]), hidden, r["cost"].upper(), r["bp"], str(r["tp"]), str(r["fn"]),
+                       str(r["fp"]), str(r["tn"]),
+                       Text(_ci(r["accuracy"]), style="bold" if r["accuracy"]["value"] == best else ""),
+                       f"{r['train_seconds']:.0f} s")
+    rates = Table(caption="95% intervals: Wilson score; F1: bootstrap", caption_justify="left", **compact)
+    for column in ("#", "sensitivity % [CI]", "specificity % [CI]", "precision % [CI]", "F1 %"):
+        rates.add_column(column, justify="right")
+    for r in rows:
+        f1 = r["f1"]["value"]
+        rates.add_row(str(r["number"]), _ci(r["sensitivity"], 1), _ci(r["specificity"], 1),
+                      _ci(r["precision"], 1), "undefined" if f1 is None else f"{100 * f1:.2f}")
+    return counts, rates
+
+
+def mcnemar_table(tests: list[dict]) -> Table:
+    """McNemar's test for each pair of configurations that differ in one choice."""
+    table = Table(title="McNemar's test, same test images (b: only A right, c: only B right)",
+                  title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, caption_justify="left",
+                  caption="p exact: two-sided binomial test of b vs c; mid-p: its mid-p version")
+    for column in ("comparison", "A-B", "acc A %", "acc B %", "b", "c", "p exact", "mid-p", "p<0.05"):
+        table.add_column(column, justify="left" if column == "comparison" else "right")
+    for t in tests:
+        table.add_row(t["question"].replace(" hidden layers", " layers").replace(" vs ", "/"), f"{t['a']}-{t['b']}", f"{100 * t['accuracy_a']:.2f}",
+                      f"{100 * t['accuracy_b']:.2f}", str(t["a_right_b_wrong"]), str(t["a_wrong_b_right"]),
+                      f"{t['p_exact']:.2g}", f"{t['p_mid']:.2g}", "yes" if t["p_mid"] < 0.05 else "no")
+    return table

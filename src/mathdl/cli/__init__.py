@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
+import signal
 import sys
 import time
 
@@ -209,7 +210,7 @@ def load_data(args):
 # ---------------------------------------------------------------------------------------------------
 
 
-COMMANDS = ["train", "gradcheck", "data"]  # modules of mathdl.cli, each with register(subparsers)
+COMMANDS = ["study", "train", "gradcheck", "data"]  # modules of mathdl.cli, each with register(subparsers)
 
 
 def build_parser() -> Parser:
@@ -229,6 +230,7 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.run(args)
     except MathdlError as e:
@@ -243,3 +245,10 @@ def main(argv=None) -> int:
         print(f"mathdl {args.command}: internal error: {type(e).__name__}: {e} (rerun with --debug for the "
               "traceback)", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum, frame):
+    """SIGTERM stops a command like Ctrl-C does: at a safe point, keeping what finished."""
+    raise KeyboardInterrupt

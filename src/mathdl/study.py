@@ -1,0 +1,365 @@
+"""The study: the assignment's eight configurations on the ID task, trained, compared and tested.
+
+    1  one hidden layer,    TSE, online bp        5  three hidden layers, TSE, online bp
+    2  one hidden layer,    XE,  online bp        6  three hidden layers, XE,  online bp
+    3  one hidden layer,    TSE, matrix bp        7  three hidden layers, TSE, matrix bp
+    4  one hidden layer,    XE,  matrix bp        8  three hidden layers, XE,  matrix bp
+
+Sigmoid on every layer. Each configuration writes a run directory under ``runs/``; the study then
+writes ``summary.json``/``summary.csv`` (one row per configuration), the confusion matrices, the
+learning curves, McNemar's test for every pair that differs in one choice, and accuracy against the
+number of training images. Configurations run in parallel worker processes (``multiprocessing.Pool``);
+a finished configuration is on disk at once, so an interrupted study keeps it and ``resume`` goes on
+from there.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import MathdlError
+from .experiment import Config, environment
+from .metrics import mcnemar
+from .runs import load_run, read_csv_rows, write_csv, write_json
+
+PROTOCOL = [(depth, cost, method) for depth in (1, 3) for method in ("online", "matrix") for cost in ("tse", "xe")]
+
+# Defaults per bp method and cost (all overridable). Online SGD steps after every sample; matrix SGD
+# after each mini-batch with the mean gradient. TSE's output delta carries σ'(z) = a(1 − a) ≤ ¼, so
+# it takes a larger η than XE, whose delta is a − y.
+STUDY_DEFAULTS = {
+    ("online", "tse"): {"epochs": 12, "eta": 0.2, "batch_size": 1},
+    ("online", "xe"): {"epochs": 12, "eta": 0.05, "batch_size": 1},
+    ("matrix", "tse"): {"epochs": 20, "eta": 2.0, "batch_size": 16},
+    ("matrix", "xe"): {"epochs": 20, "eta": 0.5, "batch_size": 16},
+}
+SHARED_DEFAULTS = {"scale": "standard", "augment": 1, "decay": 0.3}
+QUICK = {"train_size": 3000, "test_size": 1000, "epochs": 4}
+FULL_SIZES = (500, 1000, 2000, 5000, 10000, 20000)
+QUICK_SIZES = (250, 500, 1000)
+STATE_FILE = "study.json"
+
+
+@dataclass
+class StudyOptions:
+    """The study's choices; ``None`` means the default of ``STUDY_DEFAULTS``/``SHARED_DEFAULTS``."""
+
+    student_id: str = "100384"
+    hidden1: tuple[int, ...] = (300,)
+    hidden3: tuple[int, ...] = (128, 64, 32)
+    epochs: int | None = None
+    eta: float | None = None
+    batch_size: int | None = None
+    decay: float | None = None
+    augment: int | None = None
+    scale: str | None = None
+    class_weight: str | None = None
+    train_size: int | None = None
+    test_size: int | None = None
+    sizes: tuple[int, ...] | None = None
+    quick: bool = False
+    seed: int = 0
+    dtype: str = "float64"
+
+    def __post_init__(self):
+        self.hidden1, self.hidden3 = tuple(self.hidden1), tuple(self.hidden3)
+        if len(self.hidden1) != 1:
+            raise MathdlError(f"--hidden1 must be one layer size, got {list(self.hidden1)}")
+        if len(self.hidden3) != 3:
+            raise MathdlError(f"--hidden3 must be three layer sizes like 128,64,32, got {list(self.hidden3)}")
+        if self.sizes is not None:
+            self.sizes = tuple(int(n) for n in self.sizes)
+        self.configs()  # every configuration is checked now, not after hours of training
+
+    def configs(self) -> list[tuple[int, str, Config]]:
+        """The eight (number, name, Config) of the protocol, in its order."""
+        quick = QUICK if self.quick else {}
+        out = []
+        for number, (depth, cost, method) in enumerate(PROTOCOL, start=1):
+            defaults = STUDY_DEFAULTS[(method, cost)]
+            pick = lambda value, default: default if value is None else value  # noqa: E731
+            hidden = self.hidden1 if depth == 1 else self.hidden3
+            config = Config(
+                task="id", student_id=self.student_id, hidden=hidden, activation="sigmoid",
+                output_activation="sigmoid", cost=cost, method=method,
+                epochs=pick(self.epochs, quick.get("epochs", defaults["epochs"])),
+                eta=pick(self.eta, defaults["eta"]), batch_size=pick(self.batch_size, defaults["batch_size"]),
+                decay=pick(self.decay, SHARED_DEFAULTS["decay"]), augment=pick(self.augment, SHARED_DEFAULTS["augment"]),
+                scale=pick(self.scale, SHARED_DEFAULTS["scale"]), class_weight=self.class_weight,
+                train_size=pick(self.train_size, quick.get("train_size")),
+                test_size=pick(self.test_size, quick.get("test_size")), seed=self.seed, dtype=self.dtype)
+            name = f"{number}-{'1layer' if depth == 1 else '3layers'}-{cost}-{method}"
+            out.append((number, name, config))
+        return out
+
+    def size_curve(self) -> tuple[Config, tuple[int, ...]]:
+        """The configuration trained on growing subsets (number 4: one layer, XE, matrix), and the sizes."""
+        config = self.configs()[3][2]
+        sizes = self.sizes if self.sizes is not None else (QUICK_SIZES if self.quick else FULL_SIZES)
+        full = config.train_size or 60000
+        return config, tuple(n for n in sizes if n < full)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+# McNemar comparisons: pairs of configurations that differ in exactly one choice.
+COMPARISONS = ([("TSE vs XE", a, a + 1) for a in (1, 3, 5, 7)]
+               + [("online vs matrix", a, a + 2) for a in (1, 2, 5, 6)]
+               + [("1 vs 3 hidden layers", a, a + 4) for a in (1, 2, 3, 4)])
+
+
+@dataclass
+class Study:
+    """A finished study: its directory, the summary rows, McNemar tests and timings."""
+
+    path: Path
+    rows: list[dict]
+    tests: list[dict]
+    seconds: float
+    size_curve: list[dict] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Running
+
+
+def _complete(run_dir: Path, config: Config) -> bool:
+    """A run directory that finished with this very configuration (so --resume can keep it)."""
+    needed = ("config.json", "metrics.json", "history.csv", "model.npz", "predictions.csv", "confusion.png")
+    if not all((run_dir / name).is_file() for name in needed):
+        return False
+    try:
+        saved = json.loads((run_dir / "config.json").read_text())["config"]
+    except (OSError, ValueError, KeyError):
+        return False
+    return saved == json.loads(json.dumps(config.to_dict()))
+
+
+def finished(options: StudyOptions, out) -> list[bool]:
+    """For each of the eight configurations: is its run directory in ``out`` complete?"""
+    return [_complete(Path(out) / "runs" / name, config) for _, name, config in options.configs()]
+
+
+def _train_one(number: int, config: dict, run_dir: str, data, queue, command: str | None) -> int:
+    """Worker: train configuration ``number`` into ``run_dir``; progress goes to ``queue``."""
+    from threadpoolctl import threadpool_limits
+
+    from .data.mnist import load_mnist
+    from .experiment import run
+
+    with threadpool_limits(limits=int(os.environ.get("MATHDL_WORKER_THREADS", "1"))):
+        mnist = load_mnist(data, progress=False)
+        sink = (lambda n, fields: queue.put((number, n, fields))) if queue is not None else False
+        run(Config.from_dict(config), mnist, out=run_dir, progress=sink, command=command)
+    return number
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def train_all(jobs_list: list[tuple[int, str, Config, Path]], *, data, jobs: int, progress: bool,
+              command: str | None, totals: dict[int, int]) -> None:
+    """Train the listed configurations, ``jobs`` at a time, showing one bar per configuration."""
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+
+    from .terminal import err
+
+    columns = [TextColumn("{task.description}"), BarColumn(bar_width=24), TextColumn("{task.percentage:>3.0f}%"),
+               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[info]}")]
+    display = Progress(*columns, console=err, disable=not progress)
+    overall = display.add_task(f"study: {len(jobs_list)} configurations", total=sum(totals.values()), info="")
+    bars = {number: display.add_task(f"  {name}", total=totals[number], info="waiting")
+            for number, name, _, _ in jobs_list}
+    finished = 0
+    context = _context()
+    manager = context.Manager()
+    queue = manager.Queue()
+    try:
+        # Leaving the Pool's block terminates its workers, so Ctrl-C stops everything at once; every
+        # configuration that finished is already complete on disk.
+        with display, context.Pool(jobs, maxtasksperchild=1) as pool:
+            pending = {number: pool.apply_async(_train_one, (number, config.to_dict(), str(run_dir), data, queue,
+                                                             command))
+                       for number, _, config, run_dir in jobs_list}
+            while pending:
+                time.sleep(0.2)
+                while not queue.empty():
+                    number, n, fields = queue.get()
+                    info = "  ".join(f"{k} {v}" for k, v in fields.items())
+                    display.update(bars[number], advance=n, info=info)
+                    display.update(overall, advance=n)
+                for number in [n for n, result in pending.items() if result.ready()]:
+                    pending.pop(number).get()  # re-raises a worker's exception here
+                    finished += 1
+                    remaining = display.tasks[bars[number]].remaining or 0
+                    display.update(bars[number], completed=totals[number], info="done")
+                    display.update(overall, advance=remaining,
+                                   description=f"study: {finished}/{len(jobs_list)} configurations done")
+    finally:
+        manager.shutdown()
+
+
+def run_study(options: StudyOptions, out, *, data=None, jobs: int = 1, resume: bool = False,
+              progress: bool = True, command: str | None = None) -> Study:
+    """Train (or, resuming, keep) the eight configurations and the size curve, then summarise."""
+    from .data.mnist import load_mnist
+
+    out = Path(out)
+    state = {"options": options.to_dict(), "command": command}
+    if (out / STATE_FILE).exists():
+        if not resume:
+            raise MathdlError(f"{out} already holds a study; continue it with --resume, or choose another --out")
+        saved = json.loads((out / STATE_FILE).read_text())
+        if saved.get("options") != json.loads(json.dumps(options.to_dict())):
+            raise MathdlError(f"{out} holds a study with other options; resume it with the same options "
+                              f"(see {out / STATE_FILE}) or choose another --out")
+    elif out.exists() and any(out.iterdir()):
+        raise MathdlError(f"{out} exists and is not a study directory; choose another --out")
+    try:
+        (out / "runs").mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise MathdlError(f"cannot create {out}: {e.strerror or e}") from None
+    write_json(out / STATE_FILE, {**state, "environment": environment()})
+
+    start = time.perf_counter()
+    mnist = load_mnist(data, progress=progress)
+    planned = [(number, name, config, out / "runs" / name) for number, name, config in options.configs()]
+    curve_config, sizes = options.size_curve()
+    for n in sizes:
+        planned.append((100 + n, f"size-{n}", dataclasses.replace(curve_config, train_size=n),
+                        out / "sizes" / f"{n}"))
+    todo = [p for p in planned if not _complete(p[3], p[2])]
+    if todo:
+        totals = {number: config.settings().epochs * (config.train_size or len(mnist.train_labels))
+                  for number, _, config, _ in todo}
+        train_all(todo, data=data if data is not None else os.environ.get("MATHDL_DATA"), jobs=jobs,
+                  progress=progress, command=command, totals=totals)
+    study = summarise(out, options, seconds=time.perf_counter() - start)
+    return study
+
+
+# ---------------------------------------------------------------------------------------------------
+# Summarising (from the files alone, so a study can be re-summarised without retraining)
+
+
+def _rate(d: dict, name: str) -> dict:
+    return {"value": d[name], "ci95": d[f"{name}_ci95"]}
+
+
+def load_predictions(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    rows = read_csv_rows(run_dir / "predictions.csv")
+    return (np.array([r["true"] for r in rows], dtype=int), np.array([r["predicted"] for r in rows], dtype=int))
+
+
+def summarise(out, options: StudyOptions, seconds: float | None = None) -> Study:
+    """summary.json, summary.csv, mcnemar.csv and the study figures, from the run directories."""
+    out = Path(out)
+    rows, correct, histories, matrices = [], {}, [], []
+    for number, name, config in options.configs():
+        run_dir = out / "runs" / name
+        run = load_run(run_dir)
+        true, predicted = load_predictions(run_dir)
+        correct[number] = true == predicted
+        test = run.metrics["test"]
+        settings = run.config["config"]["resolved"]
+        label = run.config["label"]
+        rows.append({
+            "number": number, "name": name, "label": label, "layers": "-".join(map(str, run.config["sizes"])),
+            "hidden_layers": len(config.hidden), "cost": config.cost, "bp": config.method,
+            "epochs": settings["epochs"], "eta": settings["eta"], "batch_size": settings["batch_size"],
+            "tp": test["tp"], "fn": test["fn"], "fp": test["fp"], "tn": test["tn"],
+            **{name_: _rate(test, name_) for name_ in ("accuracy", "sensitivity", "specificity", "precision",
+                                                       "npv", "f1", "mcc")},
+            "train_seconds": run.metrics["train_seconds"], "class_balance": run.metrics["class_balance"],
+            "run_dir": str(Path("runs") / name)})
+        histories.append((f"{number}: {len(config.hidden)} hidden, {config.cost.upper()}, {config.method}",
+                          run.history))
+        matrices.append((test["confusion_matrix"], label, number))
+    tests = []
+    for question, a, b in COMPARISONS:
+        t = mcnemar(correct[a], correct[b])
+        tests.append({"question": question, "a": a, "b": b, "accuracy_a": float(correct[a].mean()),
+                      "accuracy_b": float(correct[b].mean()), "a_right_b_wrong": t.b, "a_wrong_b_right": t.c,
+                      "p_exact": t.p_exact, "p_mid": t.p_mid})
+    size_rows = _size_rows(out, options, rows)
+    best = max(rows, key=lambda r: r["accuracy"]["value"])
+    summary = {"student_id": options.student_id, "positive_digits": _positive(options.student_id),
+               "class_balance": rows[0]["class_balance"], "configurations": rows, "mcnemar": tests,
+               "best": best["number"], "size_curve": size_rows, "options": options.to_dict(),
+               "intervals": "Wilson score intervals for proportions; percentile bootstrap (10,000 multinomial "
+                            "resamples of the confusion matrix) for F1 and MCC",
+               "mcnemar_test": "exact two-sided binomial test on the discordant pairs, and the mid-p value",
+               "wall_seconds": seconds}
+    write_json(out / "summary.json", summary)
+    write_csv(out / "summary.csv", [_flat(r) for r in rows])
+    write_csv(out / "mcnemar.csv", tests)
+    write_study_figures(out, rows, matrices, histories, size_rows, options)
+    return Study(out, rows, tests, seconds or 0.0, size_rows)
+
+
+def _positive(student_id: str) -> list[int]:
+    from .data.tasks import parse_id
+    return list(parse_id(student_id))
+
+
+def _flat(row: dict) -> dict:
+    """A summary row for CSV: each rate as value, low, high columns."""
+    flat = {}
+    for key, value in row.items():
+        if isinstance(value, dict) and "value" in value:
+            low, high = value["ci95"] or (None, None)
+            flat.update({key: value["value"], f"{key}_low": low, f"{key}_high": high})
+        elif key == "class_balance":
+            for split, counts in value.items():
+                negative, positive = list(counts.values())
+                flat.update({f"{split}_positives": positive, f"{split}_negatives": negative})
+        else:
+            flat[key] = value
+    return flat
+
+
+def _size_rows(out: Path, options: StudyOptions, rows: list[dict]) -> list[dict]:
+    """Test accuracy of configuration 4 trained on each subset size (and on the whole training set)."""
+    config, sizes = options.size_curve()
+    curve = []
+    for n in sizes:
+        metrics = json.loads((out / "sizes" / f"{n}" / "metrics.json").read_text())["test"]
+        curve.append({"train_size": n, "accuracy": metrics["accuracy"], "ci95": metrics["accuracy_ci95"]})
+    full = rows[3]
+    n_full = sum(full["class_balance"]["train"].values())
+    curve.append({"train_size": n_full, "accuracy": full["accuracy"]["value"], "ci95": full["accuracy"]["ci95"]})
+    return curve
+
+
+def write_study_figures(out: Path, rows, matrices, histories, size_rows, options: StudyOptions) -> None:
+    from .plots import save
+    from .plots.confusion import confusion_figure, confusion_grid
+    from .plots.curves import accuracy_vs_size, compare_curves
+
+    classes = list(rows[0]["class_balance"]["test"])  # [negative, positive] names in class order
+    grid = []
+    for (matrix, label, number), row in zip(matrices, rows):
+        cm = np.array([[matrix[1][1], matrix[1][0]], [matrix[0][1], matrix[0][0]]])  # back to class order
+        title = f"{number}: {label}"
+        save(confusion_figure(cm, classes, positive=1, title=title), out / f"confusion_{number}.png", svg=True)
+        grid.append((cm, classes, title))
+    save(confusion_grid(grid, positive=1, suptitle=f"ID {options.student_id}: the eight configurations "
+                        "(test set)"), out / "confusion_matrices.png")
+    save(compare_curves(histories, title="learning curves of the eight configurations"),
+         out / "learning_curves.png")
+    config, _ = options.size_curve()
+    save(accuracy_vs_size([r["train_size"] for r in size_rows], [r["accuracy"] for r in size_rows],
+                          low=[r["ci95"][0] for r in size_rows], high=[r["ci95"][1] for r in size_rows],
+                          title=f"accuracy vs training images: {config.label()}"),
+         out / "accuracy_vs_size.png")
