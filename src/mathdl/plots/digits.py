@@ -33,8 +33,7 @@ def mosaic(tiles: np.ndarray, columns: int, gap: int = GAP) -> np.ndarray:
 
 def _draw(fig, tiles, labels, columns, cmap, vmin, vmax, fontsize):
     ax = fig.add_subplot()
-    colours = matplotlib.colormaps[cmap].copy()
-    colours.set_bad("white")
+    colours = matplotlib.colormaps[cmap].with_extremes(bad="white")
     ax.imshow(mosaic(tiles, columns), cmap=colours, vmin=vmin, vmax=vmax, interpolation="nearest")
     for i, label in enumerate(labels):
         r, c = divmod(i, columns)
