@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import os
+import sys
 
-from . import (_from_api, layer_sizes, nonnegative_float, nonnegative_int, positive_float, positive_int,
+from . import (EXIT_INTERRUPTED, _from_api, layer_sizes, nonnegative_float, nonnegative_int, positive_float, positive_int,
                student_id)
 from .train import command_line
 
@@ -77,9 +78,9 @@ def run(args) -> int:
                           progress=not args.quiet, command=command_line())
     except KeyboardInterrupt:
         done = sum(finished(options, target))
-        err.print(f"interrupted: {done} of 8 configurations are finished and kept in {target}/; "
-                  f"continue with: mathdl study --resume --out {target} (and the same options)")
-        raise
+        print(f"mathdl study: interrupted: {done} of 8 configurations are finished and kept in {target}/; "
+              f"continue with: mathdl study --resume --out {target} (and the same options)", file=sys.stderr)
+        return EXIT_INTERRUPTED
     balance = study.rows[0]["class_balance"]
     for table in study_tables(study.rows, f"ID {args.student_id}: the eight configurations on "
                               f"{sum(balance['test'].values())} test images"):

@@ -1,0 +1,137 @@
+"""The study's orchestration on tiny data: eight runs, summaries consistent with the runs, resume."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mathdl.errors import MathdlError
+from mathdl.runs import read_csv_rows
+from mathdl.study import COMPARISONS, PROTOCOL, StudyOptions, run_study
+from test_mnist import small, write_idx
+
+TINY = {"epochs": 1, "sizes": (40, 80), "hidden1": (12,), "hidden3": (10, 8, 6)}
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    return write_idx(tmp_path_factory.mktemp("data") / "mnist", small(240, 80))
+
+
+@pytest.fixture(scope="module")
+def study(tiny_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("study") / "s"
+    os.environ.setdefault("MATHDL_CACHE", str(tmp_path_factory.mktemp("cache")))
+    return run_study(StudyOptions(**TINY), out, data=str(tiny_data), jobs=2, progress=False)
+
+
+def test_protocol_order_is_the_assignments():
+    assert PROTOCOL[:4] == [(1, "tse", "online"), (1, "xe", "online"), (1, "tse", "matrix"), (1, "xe", "matrix")]
+    assert [p[1:] for p in PROTOCOL[4:]] == [p[1:] for p in PROTOCOL[:4]] and {p[0] for p in PROTOCOL[4:]} == {3}
+
+
+def test_every_comparison_differs_in_exactly_one_choice():
+    assert len(COMPARISONS) == 12
+    for question, a, b in COMPARISONS:
+        differing = [x != y for x, y in zip(PROTOCOL[a - 1], PROTOCOL[b - 1])]
+        assert sum(differing) == 1, (question, a, b)
+        assert {"TSE vs XE": 1, "online vs matrix": 2, "1 vs 3 hidden layers": 0}[question] == differing.index(True)
+
+
+def test_eight_runs_and_a_consistent_summary(study):
+    out = study.path
+    summary = json.loads((out / "summary.json").read_text())
+    rows = summary["configurations"]
+    assert [r["number"] for r in rows] == list(range(1, 9))
+    for row in rows:
+        run_dir = out / row["run_dir"]
+        metrics = json.loads((run_dir / "metrics.json").read_text())["test"]
+        assert [row[k] for k in ("tp", "fn", "fp", "tn")] == [metrics[k] for k in ("tp", "fn", "fp", "tn")]
+        assert row["accuracy"]["value"] == metrics["accuracy"] and row["accuracy"]["ci95"] == metrics["accuracy_ci95"]
+        assert row["tp"] + row["fn"] + row["fp"] + row["tn"] == 80
+        config = json.loads((run_dir / "config.json").read_text())["config"]
+        depth, cost, method = PROTOCOL[row["number"] - 1]
+        assert (len(config["hidden"]), config["cost"], config["method"]) == (depth, cost, method)
+        assert config["activation"] == "sigmoid" and config["output_activation"] == "sigmoid"
+        for name in ("model.npz", "history.csv", "predictions.csv", "confusion.png", "learning_curves.png"):
+            assert (run_dir / name).is_file()
+    csv_rows = read_csv_rows(out / "summary.csv")
+    assert len(csv_rows) == 8
+    for csv_row, row in zip(csv_rows, rows):
+        assert csv_row["accuracy"] == pytest.approx(row["accuracy"]["value"])
+        assert csv_row["sensitivity_low"] == pytest.approx(row["sensitivity"]["ci95"][0])
+        assert csv_row["test_positives"] + csv_row["test_negatives"] == 80
+    assert summary["best"] == max(rows, key=lambda r: r["accuracy"]["value"])["number"]
+    for name in ["confusion_matrices.png", "learning_curves.png", "accuracy_vs_size.png", "mcnemar.csv"] + \
+            [f"confusion_{n}.png" for n in range(1, 9)]:
+        assert (out / name).is_file(), name
+
+
+def test_mcnemar_counts_come_from_the_predictions(study):
+    out = study.path
+    summary = json.loads((out / "summary.json").read_text())
+    runs = {r["number"]: out / r["run_dir"] for r in summary["configurations"]}
+
+    def correct(n):
+        rows = read_csv_rows(runs[n] / "predictions.csv")
+        return np.array([r["true"] == r["predicted"] for r in rows])
+    assert len(summary["mcnemar"]) == 12
+    for t in summary["mcnemar"]:
+        a, b = correct(t["a"]), correct(t["b"])
+        assert t["a_right_b_wrong"] == int((a & ~b).sum()) and t["a_wrong_b_right"] == int((~a & b).sum())
+        assert 0 <= t["p_mid"] <= t["p_exact"] <= 1
+
+
+def test_size_curve(study):
+    curve = json.loads((study.path / "summary.json").read_text())["size_curve"]
+    assert [p["train_size"] for p in curve] == [40, 80, 240]
+    assert all(0 <= p["accuracy"] <= 1 for p in curve)
+
+
+def test_an_existing_study_needs_resume_and_the_same_options(study, tiny_data):
+    with pytest.raises(MathdlError, match="already holds a study; continue it with --resume"):
+        run_study(StudyOptions(**TINY), study.path, data=str(tiny_data), progress=False)
+    with pytest.raises(MathdlError, match="holds a study with other options"):
+        run_study(StudyOptions(**{**TINY, "epochs": 2}), study.path, data=str(tiny_data), resume=True,
+                  progress=False)
+    before = (study.path / "runs" / "1-1layer-tse-online" / "model.npz").stat().st_mtime_ns
+    again = run_study(StudyOptions(**TINY), study.path, data=str(tiny_data), resume=True, progress=False)
+    assert (study.path / "runs" / "1-1layer-tse-online" / "model.npz").stat().st_mtime_ns == before
+    assert [r["accuracy"] for r in again.rows] == [r["accuracy"] for r in study.rows]
+
+
+def test_study_options_are_checked():
+    with pytest.raises(MathdlError, match="--hidden1 must be one layer size"):
+        StudyOptions(hidden1=(10, 10))
+    with pytest.raises(MathdlError, match="--hidden3 must be three layer sizes"):
+        StudyOptions(hidden3=(10, 10))
+    with pytest.raises(MathdlError, match="the student ID must be made of digits"):
+        StudyOptions(student_id="12x")
+
+
+def test_interrupted_study_keeps_finished_runs_and_resumes(tiny_data, tmp_path):
+    """A real SIGINT to a real study process: exit 130, finished runs kept, --resume completes the rest."""
+    out = tmp_path / "s"
+    env = {**os.environ, "MATHDL_CACHE": str(tmp_path / "cache")}
+    argv = [sys.executable, "-m", "mathdl", "study", "--data", str(tiny_data), "--out", str(out), "--epochs", "3",
+            "--hidden1", "12", "--hidden3", "10,8,6", "--sizes", "0", "--jobs", "1", "--quiet"]
+    process = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
+    first = out / "runs" / "1-1layer-tse-online" / "confusion.png"
+    deadline = time.time() + 120
+    while not first.exists() and time.time() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    assert first.exists(), process.stderr.read() if process.poll() is not None else "no run finished"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted:" in stderr and "continue with: mathdl study --resume" in stderr and "Traceback" not in stderr
+    kept = (out / "runs" / "1-1layer-tse-online" / "model.npz").stat().st_mtime_ns
+    done = subprocess.run(argv + ["--resume"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (out / "runs" / "1-1layer-tse-online" / "model.npz").stat().st_mtime_ns == kept
+    assert len(json.loads((out / "summary.json").read_text())["configurations"]) == 8
