@@ -31,16 +31,6 @@ from .runs import load_run, read_csv_rows, write_csv, write_json
 
 PROTOCOL = [(depth, cost, method) for depth in (1, 3) for method in ("online", "matrix") for cost in ("tse", "xe")]
 
-# Defaults per bp method and cost (all overridable). Online SGD steps after every sample; matrix SGD
-# after each mini-batch with the mean gradient. TSE's output delta carries σ'(z) = a(1 − a) ≤ ¼, so
-# it takes a larger η than XE, whose delta is a − y.
-STUDY_DEFAULTS = {
-    ("online", "tse"): {"epochs": 12, "eta": 0.2, "batch_size": 1},
-    ("online", "xe"): {"epochs": 12, "eta": 0.05, "batch_size": 1},
-    ("matrix", "tse"): {"epochs": 20, "eta": 2.0, "batch_size": 16},
-    ("matrix", "xe"): {"epochs": 20, "eta": 0.5, "batch_size": 16},
-}
-SHARED_DEFAULTS = {"scale": "standard", "augment": 1, "decay": 0.3}
 QUICK = {"train_size": 3000, "test_size": 1000, "epochs": 4}
 FULL_SIZES = (500, 1000, 2000, 5000, 10000, 20000)
 QUICK_SIZES = (250, 500, 1000)
@@ -49,7 +39,7 @@ STATE_FILE = "study.json"
 
 @dataclass
 class StudyOptions:
-    """The study's choices; ``None`` means the default of ``STUDY_DEFAULTS``/``SHARED_DEFAULTS``."""
+    """The study's choices; ``None`` means the default of ``mathdl.experiment`` (``Config`` and ``DEFAULTS``)."""
 
     student_id: str = "100384"
     hidden1: tuple[int, ...] = (300,)
@@ -81,20 +71,17 @@ class StudyOptions:
     def configs(self) -> list[tuple[int, str, Config]]:
         """The eight (number, name, Config) of the protocol, in its order."""
         quick = QUICK if self.quick else {}
+        given = {key: value for key, value in (("decay", self.decay), ("augment", self.augment),
+                                               ("scale", self.scale)) if value is not None}
         out = []
         for number, (depth, cost, method) in enumerate(PROTOCOL, start=1):
-            defaults = STUDY_DEFAULTS[(method, cost)]
             pick = lambda value, default: default if value is None else value  # noqa: E731
-            hidden = self.hidden1 if depth == 1 else self.hidden3
             config = Config(
-                task="id", student_id=self.student_id, hidden=hidden, activation="sigmoid",
-                output_activation="sigmoid", cost=cost, method=method,
-                epochs=pick(self.epochs, quick.get("epochs", defaults["epochs"])),
-                eta=pick(self.eta, defaults["eta"]), batch_size=pick(self.batch_size, defaults["batch_size"]),
-                decay=pick(self.decay, SHARED_DEFAULTS["decay"]), augment=pick(self.augment, SHARED_DEFAULTS["augment"]),
-                scale=pick(self.scale, SHARED_DEFAULTS["scale"]), class_weight=self.class_weight,
-                train_size=pick(self.train_size, quick.get("train_size")),
-                test_size=pick(self.test_size, quick.get("test_size")), seed=self.seed, dtype=self.dtype)
+                task="id", student_id=self.student_id, hidden=self.hidden1 if depth == 1 else self.hidden3,
+                activation="sigmoid", output_activation="sigmoid", cost=cost, method=method,
+                epochs=pick(self.epochs, quick.get("epochs")), eta=self.eta, batch_size=self.batch_size,
+                class_weight=self.class_weight, train_size=pick(self.train_size, quick.get("train_size")),
+                test_size=pick(self.test_size, quick.get("test_size")), seed=self.seed, dtype=self.dtype, **given)
             name = f"{number}-{'1layer' if depth == 1 else '3layers'}-{cost}-{method}"
             out.append((number, name, config))
         return out

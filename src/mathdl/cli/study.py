@@ -15,17 +15,20 @@ def sizes(text: str) -> tuple[int, ...]:
 
 
 def register(sub) -> None:
-    from ..study import QUICK, SHARED_DEFAULTS, STUDY_DEFAULTS
+    from ..experiment import DEFAULTS, Config
+    from ..study import QUICK
+    shared = Config()
     defaults = "; ".join(f"{m} {c.upper()}: {d['epochs']} epochs, eta {d['eta']:g}"
                          + (f", batch {d['batch_size']}" if m == "matrix" else "")
-                         for (m, c), d in STUDY_DEFAULTS.items())
+                         for (m, c), d in DEFAULTS.items())
     p = sub.add_parser(
         "study", help="the assignment's eight configurations on MNIST, compared (the main job)",
         description="Train the eight configurations of the assignment on the ID task (1 and 3 hidden layers x "
         "TSE and XE x online and matrix backprop, sigmoid everywhere), write a run directory for each, and "
         "compare them: confusion matrices with sensitivity/specificity and 95%% intervals, learning curves, "
         "accuracy against training-set size, and McNemar's test for every pair that differs in one choice. "
-        f"Defaults: {defaults}; {', '.join(f'{k} {v}' for k, v in SHARED_DEFAULTS.items())}.")
+        f"Defaults: {defaults}; inputs scaled {shared.scale}, images shifted by up to {shared.augment} pixel "
+        f"each epoch, learning-rate decay {shared.decay:g}.")
     p.add_argument("--id", dest="student_id", type=_from_api(student_id), default="100384",
                    help="student ID whose digits form the positive class (default: %(default)s)")
     p.add_argument("--hidden1", type=layer_sizes, default=(300,), metavar="N",
@@ -37,8 +40,8 @@ def register(sub) -> None:
     p.add_argument("--batch-size", type=positive_int, help="mini-batch size of the matrix method")
     p.add_argument("--decay", type=nonnegative_float, help="learning-rate decay eta/(1 + decay (epoch-1))")
     p.add_argument("--augment", type=nonnegative_int, metavar="PIXELS", help="random shifts of the training "
-                   f"images, up to this many pixels (default: {SHARED_DEFAULTS['augment']})")
-    p.add_argument("--scale", choices=["unit", "book", "standard"], help="input scaling (default: standard)")
+                   f"images, up to this many pixels (default: {shared.augment})")
+    p.add_argument("--scale", choices=["unit", "book", "standard"], help=f"input scaling (default: {shared.scale})")
     p.add_argument("--class-weight", choices=["balanced"], help="weight each sample's cost by N / (k N_class)")
     p.add_argument("--train-size", type=positive_int, metavar="N", help="stratified subset of the training images")
     p.add_argument("--test-size", type=positive_int, metavar="N", help="stratified subset of the test images")
