@@ -280,10 +280,11 @@ def summarise(out, options: StudyOptions, seconds: float | None = None) -> Study
                       "accuracy_b": float(correct[b].mean()), "a_right_b_wrong": t.b, "a_wrong_b_right": t.c,
                       "p_exact": t.p_exact, "p_mid": t.p_mid})
     size_rows = _size_rows(out, options, rows)
+    checks = architecture_gradcheck([784, *options.hidden3, 1], options.seed)
     best = max(rows, key=lambda r: r["accuracy"]["value"])
     summary = {"student_id": options.student_id, "positive_digits": _positive(options.student_id),
                "class_balance": rows[0]["class_balance"], "configurations": rows, "mcnemar": tests,
-               "best": best["number"], "size_curve": size_rows, "options": options.to_dict(),
+               "best": best["number"], "size_curve": size_rows, "gradcheck": checks, "options": options.to_dict(),
                "intervals": "Wilson score intervals for proportions; percentile bootstrap (10,000 multinomial "
                             "resamples of the confusion matrix) for F1 and MCC",
                "mcnemar_test": "exact two-sided binomial test on the discordant pairs, and the mid-p value",
@@ -293,6 +294,26 @@ def summarise(out, options: StudyOptions, seconds: float | None = None) -> Study
     write_csv(out / "mcnemar.csv", tests)
     write_study_figures(out, rows, matrices, histories, size_rows, options)
     return Study(out, rows, tests, seconds or 0.0, size_rows)
+
+
+def architecture_gradcheck(sizes: list[int], seed: int, entries: int = 12) -> dict:
+    """The largest relative error of backprop against central differences on this architecture (sigmoid,
+    random weights and data, TSE and XE), per method."""
+    from .nn.gradcheck import gradcheck
+    from .nn.network import Network
+    from .seeding import rng
+
+    generator = rng(seed, "init")
+    net = Network.create(sizes, ["sigmoid"] * (len(sizes) - 1), rng=generator)
+    X = generator.uniform(0, 1, (sizes[0], 4))
+    Y = generator.integers(0, 2, (sizes[-1], 4)).astype(float)
+    worst = {}
+    for method in ("online", "matrix"):
+        errors = [e for cost in ("tse", "xe")
+                  for c in gradcheck(net, X, Y, cost, method=method, max_entries=entries, rng=rng(seed, "init"))
+                  for e in (c.W_error, c.b_error)]
+        worst[method] = max(errors)
+    return {"sizes": sizes, "entries_per_array": entries, **worst}
 
 
 def _positive(student_id: str) -> list[int]:

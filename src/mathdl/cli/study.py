@@ -66,6 +66,7 @@ def _cpus() -> int:
 
 
 def run(args) -> int:
+    from ..report import build_report
     from ..study import StudyOptions, finished, run_study
     from ..terminal import err, mcnemar_table, out, study_tables
     options = StudyOptions(student_id=args.student_id, hidden1=args.hidden1, hidden3=args.hidden3,
@@ -93,5 +94,7 @@ def run(args) -> int:
         out.print(f"class balance ({split}): {n_pos} positive ({positive}, {100 * n_pos / (n_pos + n_neg):.1f}%), "
                   f"{n_neg} negative")
     out.print(mcnemar_table(study.tests))
+    report = build_report(study.path)
+    out.print(f"report: {report['pdf']} and {report['md']}")
     out.print(f"study directory: {study.path}  ({study.seconds:.0f} s)")
     return 0

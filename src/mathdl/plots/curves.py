@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import textwrap
 
+import matplotlib.ticker
 import numpy as np
 
 from . import BLUE, GREY, RED, figure, styled
@@ -76,6 +77,9 @@ def accuracy_vs_size(sizes, accuracies, *, low=None, high=None, title: str = "")
     for x, y in zip(sizes, acc):
         ax.annotate(f"{y:.1f}", (x, y), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=11)
     ax.set(xscale="log", xlabel="training images", ylabel="test accuracy (%)")
+    ax.set_xticks(sizes, [f"{n:,}" for n in sizes], minor=False)
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.tick_params(axis="x", labelrotation=30)
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="lower right")
     if title:
