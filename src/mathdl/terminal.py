@@ -158,3 +158,40 @@ def gradcheck_table(checks, net, title: str) -> Table:
         table.add_row(str(c.l), "x".join(map(str, net.W[c.l].shape)), f"{c.W_error:.2e}", b_shape,
                       "-" if c.b_error is None else f"{c.b_error:.2e}")
     return table
+
+
+
+def reverse_table(result, student_id: str) -> Table:
+    """Per method and digit: the network's class for the image, its output a_d, r with the digit's mean
+    image, the best-correlated mean image and, for the chains, max|a(x) − y| and each layer's range
+    before rescaling (from the top layer down)."""
+    id_digits = {int(c) for c in student_id}
+    table = Table(title=f"reverse images (bold: digits of ID {student_id})", title_justify="left",
+                  box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, caption_justify="left",
+                  caption="class: the network's; a_d: its output for digit d; r: correlation with the mean training "
+                          "image of d; near: the best-correlated mean image; max|a-y|: forward pass against the "
+                          "queried output")
+    for column in ("method", "d", "class", "a_d", "r", "near", "max|a-y|"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    table.add_column("range before rescaling", no_wrap=True)
+    for method in result.methods:
+        for i, record in enumerate(r for r in result.records if r.method == method):
+            m = record.measures
+            ranges = ", ".join(f"{s['range_before'][0]:.1f}…{s['range_before'][1]:.1f}" for s in m.get("layers", []))
+            table.add_row(method if i == 0 else "", Text(str(record.digit), style="bold" if record.digit in id_digits
+                                                         else ""),
+                          Text(str(m["predicted"]), style="" if m["correct"] else "red"), f"{m['output']:.3f}",
+                          "-" if m["corr_mean"] is None else f"{m['corr_mean']:.2f}", str(m["nearest_mean"]),
+                          f"{m['max_error']:.3f}" if "max_error" in m else "-", ranges or "-")
+        table.add_section()
+    return table
+
+
+def reverse_summary(result) -> str:
+    """One line per method: images classified as intended, median a_d, mean r."""
+    lines = []
+    for method, s in result.summary().items():
+        r = "-" if s["corr_mean"] is None else f"{s['corr_mean']:.2f}"
+        lines.append(f"{method}: {s['correct']}/{s['images']} classified as intended, a_d median "
+                     f"{s['output_median']:.3f} (min {s['output_min']:.3f}), mean r with the mean image {r}")
+    return "\n".join(lines)
