@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..nn.activations import get_activation
+
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -43,8 +45,9 @@ def _by_layer(images: list, key: str) -> dict[int, list]:
     return out
 
 
-def _layer_list(values: dict[int, float], fmt=_n) -> str:
-    return ", ".join(f"{fmt(v)} at layer {l}" for l, v in sorted(values.items(), reverse=True))
+def _layer_list(values: dict[int, float], fmt=_n, where=lambda l: f"for {_W(l)}") -> str:
+    """'26.00 for W⁽²⁾, 35.33 for W⁽¹⁾': values by layer, from the top down."""
+    return ", ".join(f"{fmt(v)} {where(l)}" for l, v in sorted(values.items(), reverse=True))
 
 
 def _table(data: dict) -> list[str]:
@@ -68,7 +71,7 @@ def explanation(data: dict) -> str:
     sizes = "-".join(map(str, net["sizes"]))
     acts = "/".join(dict.fromkeys(net["activations"]))
     text = ["## Reverse: the network run backwards, and where backquery's mathematics is weak", "",
-            f"Network {sizes} ({acts}){', ' + net['label'] if net.get('label') else ''}. Each chain queries "
+            f"Network {net.get('label') or f'{sizes} ({acts})'}. Each chain queries "
             f"the target y_d = {hi} for digit d and {lo} for the others; the images are measured by the network "
             "itself (the class it assigns, its output a_d for the intended digit) and by Pearson's r with the "
             "mean training image of the digit.", "", *_table(data), ""]
@@ -102,7 +105,8 @@ def explanation(data: dict) -> str:
     if images.get("pinv"):
         r_p = summary["pinv"]["corr_mean"]
         para += (" W⁺ solves each layer exactly where W has full row rank, but it divides by σᵢ where Wᵀ multiplies, "
-                 f"so it magnifies the weakest directions of {_W(1)} by up to {_n(layers[0]['sigma_max'] / layers[0]['sigma_min'], 1)}× "
+                 f"so it magnifies the weakest directions of {_W(1)} by up to "
+                 f"{_n(layers[0]['sigma_max'] / layers[0]['sigma_min'], 1)}× "
                  f"relative to the strongest; its images correlate with the mean images at r = {_n(r_p)} on average")
         if images.get("backquery"):
             r_b = summary["backquery"]["corr_mean"]
@@ -113,7 +117,8 @@ def explanation(data: dict) -> str:
     inv = facts["invisible"]
     first = layers[0]
     text += [f"**Information is lost from {first['shape'][1]} to {first['shape'][0]} dimensions.** "
-             f"{_W(1)} maps {first['shape'][1]} pixels to {first['shape'][0]} values, so the {first['null_dim']}-dimensional "
+             f"{_W(1)} maps {first['shape'][1]} pixels to {first['shape'][0]} values, so the "
+             f"{first['null_dim']}-dimensional "
              "null space of W⁽¹⁾ changes nothing the network computes. On average "
              f"{_pct(inv['training_images'])} of the energy ‖x‖² of a training image lies in that null space "
              f"({_pct(min(inv['mean_images']))} to {_pct(max(inv['mean_images']))} for the mean images of the digits); "
@@ -123,21 +128,22 @@ def explanation(data: dict) -> str:
     if images.get("backquery"):
         bq = images["backquery"]
         before = _by_layer(bq, "range_before")
-        ranges = ", ".join(f"[{_n(min(r[0] for r in before[l]))}, {_n(max(r[1] for r in before[l]))}] into layer {l - 1}"
-                           for l in sorted(before, reverse=True))
+        ranges = ", ".join(f"[{_n(min(r[0] for r in before[l]))}, {_n(max(r[1] for r in before[l]))}] into "
+                           + (f"layer {l - 1}" if l > 1 else "the input") for l in sorted(before, reverse=True))
         scales = _by_layer(bq, "scale")
         after = {l: _median(v) for l, v in _by_layer(bq, "residual_rescaled").items()}
-        forward = {l: _median([v for v in vals if v is not None]) for l, vals in _by_layer(bq, "corr_forward").items()
-                   if any(v is not None for v in vals)}
+        forward = {l - 1: _median([v for v in vals if v is not None])
+                   for l, vals in _by_layer(bq, "corr_forward").items() if any(v is not None for v in vals)}
         s = summary["backquery"]
         para = ("**The rescaling is a heuristic.** Before rescaling, the values backquery sends down span "
                 f"{ranges} (over the ten digits), outside the open ranges where the inverse activations are "
                 "defined; the rescaling maps each onto the inner 98% of the range with slopes "
-                f"{_n(min(min(v) for v in scales.values()), 3)} to {_n(max(max(v) for v in scales.values()), 3)} and a shift. "
-                f"It is not a solution of anything: afterwards ‖W a − c‖/‖c‖ is {_layer_list(after)} (median)")
+                f"{_n(min(min(v) for v in scales.values()), 3)} to {_n(max(max(v) for v in scales.values()), 3)} "
+                "and a shift. "
+                f"It does not keep the layers' equations: afterwards ‖W a − c‖/‖c‖ is {_layer_list(after)} (median)")
         if forward:
             para += (", and the activations the forward pass of the image produces correlate with those queried at r = "
-                     f"{_layer_list(forward)} (median)")
+                     f"{_layer_list(forward, where=lambda l: f'in layer {l}')} (median)")
         para += (f". The forward pass misses the queried output by max|a(x) − y| = "
                  f"{_n(_median([m['max_error'] for m in bq]))} (median), and the network assigns the intended digit to "
                  f"{s['correct']} of the {s['images']} backquery images (output a_d median {_n(s['output_median'])}).")
@@ -152,21 +158,24 @@ def explanation(data: dict) -> str:
     if saturated:
         margin = facts["margin"]
         slope = 1 / (margin * (1 - margin))
-        text += [f"**Saturation.** The rescaling only ever asks for activations inside the inner band "
-                 f"(for sigmoid [{margin:g}, {1 - margin:g}]), but on the training images "
-                 f"{_layer_list(saturated, _pct)} of the activations lie outside it, in the flat tails where f' is "
-                 f"tiny and the inverse is steep (for sigmoid, logit'(a) = 1/(a(1−a)) > {slope:.0f} there): a small "
-                 "change of a is a large change of z, so what the network actually does in those units cannot be "
-                 "queried back.", ""]
+        where = ", ".join(f"{_pct(v)} at {'the output layer' if l == len(layers) else f'layer {l}'}"
+                          for l, v in sorted(saturated.items()))
+        text += [f"**Saturation.** The rescaling only ever asks for activations inside the inner band of each "
+                 f"range (for sigmoid [{margin:g}, {1 - margin:g}]), yet on the training images the share of "
+                 f"activations outside that band is {where}. Out there f' is tiny and the inverse is steep (for "
+                 f"sigmoid, logit'(a) = 1/(a(1−a)) > {slope:.0f}): a small change of a is a large change of z, so "
+                 "what the network actually does in those units cannot be queried back.", ""]
 
     zero = {int(l): v for l, v in facts["zero"].items()}
-    no_inverse = sorted({s["activation"] for s in layers if s["activation"] in ("relu", "swish")})
+    no_inverse = sorted({s["activation"] for s in layers if get_activation(s["activation"]).inverse is None})
     if zero or no_inverse:
-        para = (f"**ReLU is not invertible.** This network uses {', '.join(no_inverse)}, which has no inverse, so "
-                "backquery and the pseudo-inverse chain are refused and only the optimisation runs.")
+        para = (f"**ReLU is not invertible.** This network uses {' and '.join(no_inverse)}, which "
+                f"{'have' if len(no_inverse) > 1 else 'has'} no inverse, so backquery and the pseudo-inverse chain are "
+                "refused and only the optimisation runs.")
         if zero:
-            para += (f" ReLU sends every z < 0 to the same 0: on the training images {_layer_list(zero, _pct)} of "
-                     "the ReLU activations are exactly 0, and nothing about their z survives.")
+            share = _layer_list(zero, _pct, lambda l: f"in layer {l}")
+            para += (f" ReLU sends every z < 0 to the same 0: on the training images {share} of the ReLU "
+                     "activations are exactly 0, and nothing about their z survives.")
     else:
         para = (f"**ReLU is not invertible.** Every activation of this network ({acts}) has an inverse, so the "
                 "chains can run; with ReLU they cannot, because ReLU sends every z < 0 to the same 0 (backquery "
