@@ -189,6 +189,15 @@ def test_ascent_with_penalties_increases_the_objective_and_keeps_pixels_in_range
     np.testing.assert_array_equal(found.x, again.x)  # seeded
 
 
+def test_ascent_backtracks_a_step_that_is_too_large():
+    """With η far too large, the step is halved until J rises: still a true ascent."""
+    net = random_net([16, 8, 3], ["tanh", "sigmoid"], seed=10)
+    found = optimize_input(net, 0, settings=AscentSettings(steps=30, eta=1000.0, l2=0.1, tv=0.05),
+                           rng=np.random.default_rng(2))
+    assert np.all(np.diff(found.history["objective"]) >= 0)
+    assert found.history["eta"][-1] < 1000.0 and np.all(np.diff(found.history["eta"]) <= 0)
+
+
 def test_ascent_reaches_every_class_of_a_relu_network():
     net = random_net([16, 10, 4], ["relu", "softmax"], seed=9)
     for d in range(4):
@@ -305,6 +314,7 @@ def test_reverse_command_end_to_end(tmp_path, data_dir, capsys):
     assert len(data["images"]) == 30 and data["settings"]["ascent"]["steps"] == 20
     assert data["network"]["scale"] == "book" and data["settings"]["input_range"][0] == pytest.approx(0.01)
     assert "Wᵀ is the adjoint" in (out / "reverse.md").read_text()
+    assert explanation(data) == (out / "reverse.md").read_text()  # the report can rewrite it from reverse.json
     for name in ("reverse-id.png", "reverse-grid.png", "reverse-images.npz", "model/model.npz"):
         assert (out / name).is_file()
     with np.load(out / "reverse-images.npz") as images:

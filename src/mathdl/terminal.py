@@ -172,12 +172,13 @@ def reverse_table(result, student_id: str) -> Table:
                           "image of d; near: the best-correlated mean image; max|a-y|: forward pass against the "
                           "queried output")
     for column in ("method", "d", "class", "a_d", "r", "near", "max|a-y|"):
-        table.add_column(column, justify="left" if column == "method" else "right")
-    table.add_column("range before rescaling", no_wrap=True)
+        table.add_column(column, justify="left" if column == "method" else "right", no_wrap=True)
+    table.add_column("range before rescaling")  # the one column that wraps, for deep networks
     for method in result.methods:
         for i, record in enumerate(r for r in result.records if r.method == method):
             m = record.measures
-            ranges = ", ".join(f"{s['range_before'][0]:.1f}…{s['range_before'][1]:.1f}" for s in m.get("layers", []))
+            ranges = ", ".join(f"{_short(s['range_before'][0])}…{_short(s['range_before'][1])}"
+                               for s in m.get("layers", []))
             table.add_row(method if i == 0 else "", Text(str(record.digit), style="bold" if record.digit in id_digits
                                                          else ""),
                           Text(str(m["predicted"]), style="" if m["correct"] else "red"), f"{m['output']:.3f}",
@@ -185,6 +186,11 @@ def reverse_table(result, student_id: str) -> Table:
                           f"{m['max_error']:.3f}" if "max_error" in m else "-", ranges or "-")
         table.add_section()
     return table
+
+
+def _short(v: float) -> str:
+    """A range end in at most five characters: -13.3 → -13, 0.47 → 0.5."""
+    return f"{v:.0f}" if abs(v) >= 9.95 else f"{v:.1f}"
 
 
 def reverse_summary(result) -> str:

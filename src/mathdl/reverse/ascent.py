@@ -2,7 +2,8 @@
 
     J(x) = S_d(x) − (λ₂/2) ‖x − lo‖² − λ_TV TV_ε(x),      x ← clip(x + η ∇J(x), lo, hi),
 
-with S_d(x) = −C_x(x; e_d), the cost of x against the one-hot target e_d (cross-entropy for sigmoid or
+with η halved whenever a step would lower J (backtracking), so J rises at every step. The score
+S_d(x) = −C_x(x; e_d) is minus the cost of x against the one-hot target e_d (cross-entropy for sigmoid or
 softmax outputs, so S_d is the log-likelihood of digit d), and ∇S_d = −∂C_x/∂x = −(W⁽¹⁾)ᵀ δ⁽¹⁾ from
 backprop carried down to the input. No inverse is needed, so ReLU and swish networks work too.
 x is (n_0,), pixels in the network's input scale, kept in [lo, hi] (lo is the background, no ink).
@@ -19,6 +20,7 @@ from ..nn.network import Network
 from .chain import Inversion
 
 Array = np.ndarray
+MAX_HALVINGS = 30  # backtracking: the smallest step tried is η·2⁻³⁰
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,10 @@ def optimize_input(net: Network, digit: int, *, settings: AscentSettings = Ascen
                    input_range: tuple[float, float] = (0.0, 1.0), rng: np.random.Generator) -> Inversion:
     """x maximising J(x) (see the module docstring) from a seeded start near the background lo.
 
-    The L2 term pulls pixels towards the background, the TV term towards flat regions. Returns x with
-    the history of J, S_d and a_d over the steps (``steps + 1`` values each, the start included).
+    The L2 term pulls pixels towards the background, the TV term towards flat regions. A step that
+    would lower J is not taken: η is halved until the step raises J (backtracking), so J rises at
+    every step; the ascent stops early when η has been halved ``MAX_HALVINGS`` times (no ascent
+    direction left at that scale). Returns x with the history of J, S_d, a_d and η, the start included.
     """
     lo, hi = input_range
     n_0, m = net.sizes[0], net.sizes[-1]
@@ -104,16 +108,29 @@ def optimize_input(net: Network, digit: int, *, settings: AscentSettings = Ascen
     e_d[digit] = 1.0
     cost = score_cost(net)
     shape = image_shape(n_0) if settings.tv else None
-    x = lo + (hi - lo) * rng.uniform(0, settings.start, (n_0, 1))
-    history = {"objective": [], "score": [], "output": []}
-    for step in range(settings.steps + 1):
+
+    def evaluate(x: Array) -> tuple[float, float, Array]:
+        """J(x), S_d(x) and ∇J(x)."""
         C_x, dC_dx = input_gradient(net, x, e_d, cost)
         tv, d_tv = total_variation(x, shape, settings.tv_eps * (hi - lo)) if settings.tv else (0.0, 0.0)
         score = -float(C_x[0])
-        history["score"].append(score)
-        history["objective"].append(score - 0.5 * settings.l2 * float(((x - lo) ** 2).sum()) - settings.tv * tv)
-        history["output"].append(float(net(x)[digit, 0]))
-        if step == settings.steps:
-            break
-        x = np.clip(x + settings.eta * (-dC_dx - settings.l2 * (x - lo) - settings.tv * d_tv), lo, hi)
+        J = score - 0.5 * settings.l2 * float(((x - lo) ** 2).sum()) - settings.tv * tv
+        return J, score, -dC_dx - settings.l2 * (x - lo) - settings.tv * d_tv
+
+    x = lo + (hi - lo) * rng.uniform(0, settings.start, (n_0, 1))
+    J, score, grad = evaluate(x)
+    eta = settings.eta
+    history = {"objective": [J], "score": [score], "output": [float(net(x)[digit, 0])], "eta": [eta]}
+    for _ in range(settings.steps):
+        for _ in range(MAX_HALVINGS + 1):
+            x_new = np.clip(x + eta * grad, lo, hi)
+            J_new, score_new, grad_new = evaluate(x_new)
+            if J_new >= J:
+                break
+            eta /= 2
+        else:
+            break  # no step of size ≥ η₀·2⁻ᴷ raises J: converged at this scale
+        x, J, score, grad = x_new, J_new, score_new, grad_new
+        for key, value in (("objective", J), ("score", score), ("output", float(net(x)[digit, 0])), ("eta", eta)):
+            history[key].append(value)
     return Inversion("optimize", x[:, 0], e_d[:, 0], history={k: np.array(v) for k, v in history.items()})

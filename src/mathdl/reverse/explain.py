@@ -150,8 +150,8 @@ def explanation(data: dict) -> str:
         if images.get("pinv"):
             p_after = {l: _median(v) for l, v in _by_layer(images["pinv"], "residual_rescaled").items()}
             para += (" Even the exact solutions of W⁺ are spoilt by it: after rescaling their error is "
-                     f"{_layer_list(p_after)} (median), and {summary['pinv']['correct']} of "
-                     f"{summary['pinv']['images']} pseudo-inverse images are classified as intended.")
+                     f"{_layer_list(p_after)} (median), and the network assigns the intended digit to "
+                     f"{summary['pinv']['correct']} of the {summary['pinv']['images']} pseudo-inverse images.")
         text += [para, ""]
 
     saturated = {int(l): v for l, v in facts["saturated"].items()}
@@ -184,11 +184,17 @@ def explanation(data: dict) -> str:
 
     if images.get("optimize"):
         s, ascent = summary["optimize"], settings["ascent"]
-        ascending = sum(m["ascent"]["ascending"] for m in images["optimize"])
-        para = (f"**Optimisation asks the network directly.** Projected gradient ascent on x ({ascent['steps']} steps "
-                f"of η = {ascent['eta']:g}, λ₂ = {ascent['l2']:g}, λ_TV = {ascent['tv']:g}, pixels clipped to "
-                f"[{_n(settings['input_range'][0])}, {_n(settings['input_range'][1])}]) needs no inverse; its "
-                f"objective rose at every step for {ascending} of {s['images']} digits. The network classifies "
+        runs = [m["ascent"] for m in images["optimize"]]
+        ascending = sum(r["ascending"] for r in runs)
+        steps = sorted({r["steps"] for r in runs})
+        eta_end = sorted(r["eta_end"] for r in runs)
+        para = (f"**Optimisation asks the network directly.** Projected gradient ascent on x (at most "
+                f"{ascent['steps']} steps from η = {ascent['eta']:g}, halved whenever a step would lower J; "
+                f"λ₂ = {ascent['l2']:g}, λ_TV = {ascent['tv']:g}; pixels clipped to "
+                f"[{_n(settings['input_range'][0])}, {_n(settings['input_range'][1])}]) needs no inverse. It took "
+                f"{steps[0] if len(steps) == 1 else f'{steps[0]} to {steps[-1]}'} steps, ending with η from "
+                f"{eta_end[0]:.3g} to {eta_end[-1]:.3g}, and J rose at every step for {ascending} of {len(runs)} "
+                "digits. The network classifies "
                 f"{s['correct']} of its {s['images']} images as intended, with output a_d at least "
                 f"{_n(s['output_min'])} (median {_n(s['output_median'])}), and they correlate with the mean images "
                 f"at r = {_n(s['corr_mean'])} on average")

@@ -66,7 +66,7 @@ def measure(net: Network, inversion: Inversion, digit: int, means: Array) -> dic
         h = inversion.history
         result["ascent"] = {"steps": len(h["score"]) - 1, "score_start": float(h["score"][0]),
                             "score_end": float(h["score"][-1]), "objective_start": float(h["objective"][0]),
-                            "objective_end": float(h["objective"][-1]),
+                            "objective_end": float(h["objective"][-1]), "eta_end": float(h["eta"][-1]),
                             "ascending": bool(np.all(np.diff(h["objective"]) >= 0))}
     return result
 
