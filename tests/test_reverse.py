@@ -283,6 +283,13 @@ def test_explanation_is_written_from_the_numbers():
     assert explanation(data) != text  # the numbers, not canned prose
 
 
+def test_explanation_of_a_network_whose_first_layer_sees_every_input_direction():
+    net, X, labels = tiny_problem(hidden=(16,))
+    text = explanation(reverse(net, X, labels, methods=["backquery"]).to_dict())
+    assert "W⁽¹⁾ has rank 16 = n_0 = 16: no input direction is invisible" in text
+    assert "Information is lost" not in text and "| pinv |" not in text
+
+
 def test_explanation_of_a_relu_network_with_the_ascent_only():
     rng = np.random.default_rng(0)
     net = random_net([16, 6, 10], ["relu", "softmax"])
@@ -291,6 +298,20 @@ def test_explanation_of_a_relu_network_with_the_ascent_only():
     text = explanation(result.to_dict())
     assert "uses relu, which has no inverse" in text and "are exactly 0" in text
     assert "rescaling is a heuristic" not in text and "| optimize |" in text
+
+
+def test_id_figure_has_the_ids_digits_in_order():
+    from mathdl.plots.reverse import reverse_images
+    net, X, labels = tiny_problem()
+    result = reverse(net, X, labels, ascent=AscentSettings(steps=5))
+    fig = reverse_images(result.records, [1, 0, 0, 3, 8, 4], title="ID 100384")
+    assert len(fig.axes) == 3 * 6
+    assert [ax.get_title() for ax in fig.axes[:6]] == ["1", "0", "0", "3", "8", "4"]
+    assert [fig.axes[6 * i].get_ylabel() for i in range(3)] == list(METHODS.values())
+    first = result.record("backquery", 1).measures
+    assert fig.axes[0].get_xlabel() == f"net: {first['predicted']}, a={first['output']:.2f}"
+    with pytest.raises(MathdlError, match="no image for backquery 12"):
+        reverse_images(result.records, [12])
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
+from ..errors import MathdlError
 from ..reverse import METHODS
 from . import RED, figure, styled
 
@@ -18,6 +19,9 @@ def reverse_images(records, digits, *, input_range: tuple[float, float] | None =
     by_key = {(r.method, r.digit): r for r in records}
     methods = [m for m in METHODS if any(r.method == m for r in records)]
     digits = [int(d) for d in digits]
+    missing = [f"{m} {d}" for m in methods for d in digits if (m, d) not in by_key]
+    if missing:
+        raise MathdlError(f"no image for {', '.join(missing)}")
     fig = figure(figsize=(1.5 * len(digits) + 1.2, 1.95 * len(methods) + (1.1 if subtitle else 0.8)))
     axes = fig.subplots(len(methods), len(digits), squeeze=False)
     for i, method in enumerate(methods):

@@ -108,22 +108,26 @@ def explanation(data: dict) -> str:
                  f"so it magnifies the weakest directions of {_W(1)} by up to "
                  f"{_n(layers[0]['sigma_max'] / layers[0]['sigma_min'], 1)}× "
                  f"relative to the strongest; its images correlate with the mean images at r = {_n(r_p)} on average")
-        if images.get("backquery"):
-            r_b = summary["backquery"]["corr_mean"]
+        r_b = summary["backquery"]["corr_mean"] if "backquery" in summary else None
+        if r_p is not None and r_b is not None:
             para += f" ({'more' if r_p > r_b else 'less'} than backquery's {_n(r_b)})"
         para += "."
     text += [para, ""]
 
     inv = facts["invisible"]
     first = layers[0]
-    text += [f"**Information is lost from {first['shape'][1]} to {first['shape'][0]} dimensions.** "
-             f"{_W(1)} maps {first['shape'][1]} pixels to {first['shape'][0]} values, so the "
-             f"{first['null_dim']}-dimensional "
-             "null space of W⁽¹⁾ changes nothing the network computes. On average "
-             f"{_pct(inv['training_images'])} of the energy ‖x‖² of a training image lies in that null space "
-             f"({_pct(min(inv['mean_images']))} to {_pct(max(inv['mean_images']))} for the mean images of the digits); "
-             "no method can recover that part from the outputs. A backquery image lies in the row space of W⁽¹⁾ "
-             "plus the constant the rescaling adds.", ""]
+    n_0, n_1 = first["shape"][1], first["shape"][0]
+    if first["null_dim"]:
+        text += [f"**Information is lost from {n_0} to {n_1} dimensions.** {_W(1)} maps {n_0} pixels to {n_1} "
+                 f"values, so the {first['null_dim']}-dimensional null space of {_W(1)} changes nothing the network "
+                 f"computes. On average {_pct(inv['training_images'])} of the energy ‖x‖² of a training image lies in "
+                 f"that null space ({_pct(min(inv['mean_images']))} to {_pct(max(inv['mean_images']))} for the mean "
+                 "images of the digits); no method can recover that part from the outputs. A backquery image lies "
+                 f"in the row space of {_W(1)} plus the constant the rescaling adds.", ""]
+    else:
+        text += [f"**Information loss.** {_W(1)} has rank {first['rank']} = n_0 = {n_0}: no input direction is "
+                 "invisible to the first layer here; what is lost, is lost in the later layers and the saturated "
+                 "units below.", ""]
 
     if images.get("backquery"):
         bq = images["backquery"]

@@ -81,14 +81,15 @@ def network_facts(net: Network, X: Array, means: Array, margin: float = MARGIN) 
     activations, the fraction of a⁽ˡ⁾ on the training images outside the band [lo + m·w, hi − m·w]
     the rescaling uses; ``zero[l]``: for ReLU, the fraction of a⁽ˡ⁾ = 0.
     """
-    layers = []
+    layers, V = [], None
     for l in range(1, net.L + 1):
         W = net.W[l]
-        s = np.linalg.svd(W, compute_uv=False)
-        rank = int(np.linalg.matrix_rank(W))
+        _, s, Vt = np.linalg.svd(W, full_matrices=False)
+        rank = int((s > s[0] * max(W.shape) * np.finfo(W.dtype).eps).sum())  # np.linalg.matrix_rank's tolerance
         layers.append({"l": l, "shape": list(W.shape), "activation": net.f[l].name, "rank": rank,
                        "null_dim": W.shape[1] - rank, "sigma_max": float(s[0]), "sigma_min": float(s[rank - 1])})
-    V = np.linalg.svd(net.W[1], full_matrices=False)[2][:layers[0]["rank"]]  # rows: a basis of the row space
+        if l == 1:
+            V = Vt[:rank]  # rows: an orthonormal basis of the row space of W⁽¹⁾
 
     def invisible(Z: Array) -> Array:
         total = (Z * Z).sum(axis=0)
