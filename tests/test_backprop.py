@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from conftest import random_batch, random_net
-from mathdl.nn import backprop, backprop_online, gradcheck, gradients
+from mathdl.nn import backprop, backprop_online, gradcheck, gradients, input_gradient
 from mathdl.nn.backprop import method_name
 from mathdl.nn.online import OnlineSGD
 from mathdl.nn.optimizers import SGD
@@ -185,3 +185,21 @@ def test_method_names():
     assert method_name("1") == "online" and method_name("2") == "matrix" and method_name("Matrix") == "matrix"
     with pytest.raises(MathdlError, match="choose from online, matrix"):
         method_name("batch")
+
+
+@pytest.mark.parametrize("sizes", ARCHITECTURES, ids=["1 hidden", "3 hidden"])
+@pytest.mark.parametrize("hidden,output,cost", COMBOS)
+def test_input_gradient_matches_central_differences(sizes, hidden, output, cost):
+    """∂C_x/∂x = (W⁽¹⁾)ᵀ δ⁽¹⁾, each column the gradient of its own sample's cost."""
+    net = random_net(sizes, [hidden] * (len(sizes) - 2) + [output], seed=5)
+    X, Y = random_batch(sizes[0], sizes[-1], 4, output)
+    C_x, dX = input_gradient(net, X, Y, cost)
+    assert C_x.shape == (4,) and dX.shape == X.shape
+    h = 1e-6
+    for i in range(X.shape[0]):
+        E = np.zeros_like(X)
+        E[i] = h
+        numeric = (input_gradient(net, X + E, Y, cost)[0] - input_gradient(net, X - E, Y, cost)[0]) / (2 * h)
+        np.testing.assert_allclose(dX[i], numeric, rtol=1e-6, atol=1e-9)
+    C, _ = backprop(net, X, Y, cost)
+    assert C == pytest.approx(C_x.mean())

@@ -214,3 +214,46 @@ def mcnemar_table(tests: list[dict]) -> Table:
                       f"{100 * t['accuracy_b']:.2f}", str(t["a_right_b_wrong"]), str(t["a_wrong_b_right"]),
                       f"{t['p_exact']:.2g}", f"{t['p_mid']:.2g}", "yes" if t["p_mid"] < 0.05 else "no")
     return table
+
+
+
+def reverse_table(result, student_id: str) -> Table:
+    """Per method and digit: the network's class for the image, its output a_d, r with the digit's mean
+    image, the best-correlated mean image and, for the chains, max|a(x) − y| and each layer's range
+    before rescaling (from the top layer down)."""
+    id_digits = {int(c) for c in student_id}
+    table = Table(title=f"reverse images (bold: digits of ID {student_id})", title_justify="left",
+                  box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, caption_justify="left",
+                  caption="class: the network's; a_d: its output for digit d; r: correlation with the mean training "
+                          "image of d; near: the best-correlated mean image; max|a-y|: forward pass against the "
+                          "queried output")
+    for column in ("method", "d", "class", "a_d", "r", "near", "max|a-y|"):
+        table.add_column(column, justify="left" if column == "method" else "right", no_wrap=True)
+    table.add_column("range before rescaling")  # the one column that wraps, for deep networks
+    for method in result.methods:
+        for i, record in enumerate(r for r in result.records if r.method == method):
+            m = record.measures
+            ranges = ", ".join(f"{_short(s['range_before'][0])}…{_short(s['range_before'][1])}"
+                               for s in m.get("layers", []))
+            table.add_row(method if i == 0 else "", Text(str(record.digit), style="bold" if record.digit in id_digits
+                                                         else ""),
+                          Text(str(m["predicted"]), style="" if m["correct"] else "red"), f"{m['output']:.3f}",
+                          "-" if m["corr_mean"] is None else f"{m['corr_mean']:.2f}", str(m["nearest_mean"]),
+                          f"{m['max_error']:.3f}" if "max_error" in m else "-", ranges or "-")
+        table.add_section()
+    return table
+
+
+def _short(v: float) -> str:
+    """A range end in at most five characters: -13.3 → -13, 0.47 → 0.5."""
+    return f"{v:.0f}" if abs(v) >= 9.95 else f"{v:.1f}"
+
+
+def reverse_summary(result) -> str:
+    """One line per method: images classified as intended, median a_d, mean r."""
+    lines = []
+    for method, s in result.summary().items():
+        r = "-" if s["corr_mean"] is None else f"{s['corr_mean']:.2f}"
+        lines.append(f"{method}: {s['correct']}/{s['images']} classified as intended, a_d median "
+                     f"{s['output_median']:.3f} (min {s['output_min']:.3f}), mean r with the mean image {r}")
+    return "\n".join(lines)

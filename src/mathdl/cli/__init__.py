@@ -215,7 +215,7 @@ def load_data(args):
 # ---------------------------------------------------------------------------------------------------
 
 
-COMMANDS = ["study", "train", "report", "gradcheck", "data"]  # modules of mathdl.cli, each with register(subparsers)
+COMMANDS = ["study", "train", "reverse", "report", "gradcheck", "data"]  # modules of mathdl.cli, each with register(subparsers)
 
 
 def build_parser() -> Parser:

@@ -80,6 +80,22 @@ def backprop_online(net: Network, X: Array, Y: Array, cost: Cost | str, weights:
     return total_C / N, total
 
 
+def input_gradient(net: Network, X: Array, Y: Array, cost: Cost | str) -> tuple[Array, Array]:
+    """Each sample's cost C_x and its gradient with respect to its own input, ∂C_x/∂x, for X (n_0, N).
+
+    The backward pass one layer further than ``backprop``: with δ⁽¹⁾ from the same recursion,
+    ∂C_x/∂a⁽⁰⁾ = (W⁽¹⁾)ᵀ δ⁽¹⁾ (the input layer has no activation). Returns C_x (N,) and
+    ∂C_x/∂x (n_0, N); the gradient of the batch mean C is this divided by N.
+    """
+    cost = get_cost(cost)
+    z, a = net.forward(X)
+    L = net.L
+    delta = cost.delta(z[L], a[L], Y, net.f[L])
+    for l in range(L, 1, -1):
+        delta = net.f[l - 1].backward(z[l - 1], a[l - 1], net.W[l].T @ delta)
+    return cost.value(z[L], a[L], Y, net.f[L]), net.W[1].T @ delta
+
+
 METHODS = {"online": backprop_online, "matrix": backprop}
 METHOD_NUMBERS = {"1": "online", "2": "matrix"}  # the assignment's numbering: bp 1 = online, 2 = matrix
 

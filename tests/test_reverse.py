@@ -1,0 +1,396 @@
+"""Reverse: the chains are exact where the mathematics allows it (square, invertible layers, no
+rescaling), the pseudo-inverse is the minimum-norm solution, the ascent ascends, ReLU is refused,
+and the command writes its files and rejects bad input in one line."""
+import json
+
+import numpy as np
+import pytest
+
+from conftest import random_net
+from mathdl.cli import main
+from mathdl.errors import MathdlError
+from mathdl.nn import Network
+from mathdl.nn.activations import logit, sigmoid
+from mathdl.reverse import (METHODS, AscentSettings, backquery, explanation, mean_images, method_names,
+                            optimize_input, pinv_query, rescale, reverse, reverse_digits, target, total_variation)
+from mathdl.reverse.chain import query_chain
+from test_mnist import small, write_idx
+
+
+def square_net(n, hidden_layers, activation, output, *, bias, orthogonal, seed=0) -> Network:
+    """A network whose layers are all n×n: orthogonal W (Wᵀ = W⁻¹) or random normal (invertible a.s.)."""
+    rng = np.random.default_rng(seed)
+    L = hidden_layers + 1
+    W = [None] + [np.linalg.qr(rng.normal(size=(n, n)))[0] if orthogonal else rng.normal(size=(n, n))
+                  for _ in range(L)]
+    b = [None] + [rng.normal(0, 0.1, (n, 1)) if bias else None for _ in range(L)]
+    net = Network.create([n] * (L + 1), [activation] * hidden_layers + [output], rng=rng, bias=bias)
+    net.W, net.b = W, b
+    return net
+
+
+def forward_target(net, seed=1):
+    """A pre-image x in (0.1, 0.9)ⁿ and its output y = a⁽ᴸ⁾(x), so y has an exact pre-image."""
+    x = np.random.default_rng(seed).uniform(0.1, 0.9, net.sizes[0])
+    return x, net(x[:, None])[:, 0]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The inverse activations the chain uses
+
+
+def test_logit_inverts_the_book_targets_exactly():
+    """The book's levels 0.01/0.99 are where the chain starts: z = ±ln 99, and σ(logit y) = y."""
+    y = target(3, 10)
+    np.testing.assert_allclose(logit(y)[3], np.log(99), rtol=1e-15)
+    np.testing.assert_allclose(logit(y)[0], -np.log(99), rtol=1e-15)
+    np.testing.assert_allclose(sigmoid(logit(y)), y, rtol=1e-15)
+
+
+def test_target_encodings():
+    np.testing.assert_array_equal(target(2, 4), [0.01, 0.01, 0.99, 0.01])
+    np.testing.assert_allclose(target(0, 3, output="softmax").sum(), 1.0)
+    with pytest.raises(MathdlError, match="digit 10 is not an output of a network with 10 outputs"):
+        target(10, 10)
+
+
+def test_chain_refuses_values_outside_the_open_range_without_rescaling():
+    net = random_net([5, 4, 3], ["sigmoid", "sigmoid"], seed=2)
+    net.W[2] *= 50  # Wᵀ c far outside (0, 1)
+    with pytest.raises(MathdlError, match=r"layer 1: .* outside \(0, 1\), the open range of sigmoid"):
+        backquery(net, target(0, 3), rescaling=False)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Exactness where an inverse exists
+
+
+@pytest.mark.parametrize("hidden_layers", [1, 3])
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no bias"])
+@pytest.mark.parametrize("activation,output", [("sigmoid", "sigmoid"), ("tanh", "sigmoid"), ("leaky_relu", "tanh"),
+                                               ("linear", "softmax")])
+def test_backquery_is_exact_for_orthogonal_square_layers(hidden_layers, bias, activation, output):
+    """Wᵀ = W⁻¹ for orthogonal W: without rescaling, backquery returns the exact pre-image (for softmax,
+    which is invariant to adding a constant to z, a pre-image: another x with the same output)."""
+    net = square_net(6, hidden_layers, activation, output, bias=bias, orthogonal=True)
+    x, y = forward_target(net)
+    found = backquery(net, y, rescaling=False)
+    np.testing.assert_allclose(net(found.x[:, None])[:, 0], y, atol=1e-13)
+    if output != "softmax":
+        np.testing.assert_allclose(found.x, x, atol=1e-12)
+    assert all(step.residual < 1e-12 and step.scale == 1.0 for step in found.layers)
+    assert [step.l for step in found.layers] == list(range(net.L, 0, -1))
+
+
+@pytest.mark.parametrize("hidden_layers", [1, 3])
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no bias"])
+def test_pinv_is_exact_for_invertible_square_layers(hidden_layers, bias):
+    """W⁺ = W⁻¹ for any invertible W, orthogonal or not."""
+    net = square_net(6, hidden_layers, "sigmoid", "sigmoid", bias=bias, orthogonal=False, seed=3)
+    x, y = forward_target(net)
+    found = pinv_query(net, y, rescaling=False)
+    np.testing.assert_allclose(net(found.x[:, None])[:, 0], y, atol=1e-10)
+    np.testing.assert_allclose(found.x, x, atol=1e-8)
+
+
+def test_transpose_is_not_the_inverse_of_a_general_square_w():
+    """For a non-orthogonal W, Wᵀ is only the adjoint: the output is not reproduced."""
+    net = square_net(6, 0, None, "sigmoid", bias=True, orthogonal=False, seed=4)
+    _, y = forward_target(net)
+    found = backquery(net, y, rescaling=False)
+    assert found.layers[0].residual > 0.1
+    assert np.abs(net(found.x[:, None])[:, 0] - y).max() > 0.05
+
+
+def test_rescaling_breaks_the_exact_chain_and_says_by_how_much():
+    net = square_net(6, 1, "sigmoid", "sigmoid", bias=True, orthogonal=True)
+    x, y = forward_target(net)
+    found = backquery(net, y)  # the book's rescaling into [0.01, 0.99] at every layer
+    assert found.x.min() == pytest.approx(0.01) and found.x.max() == pytest.approx(0.99)
+    assert found.layers[0].residual < 1e-12 < found.layers[0].residual_rescaled
+    assert found.layers[0].scale != 1.0
+
+
+def test_rescale_is_the_books_affine_map():
+    a = np.array([[-3.0], [1.0], [5.0]])
+    scaled, s = rescale(a, (0.0, 1.0))
+    np.testing.assert_allclose(scaled[:, 0], [0.01, 0.5, 0.99])
+    assert s == pytest.approx(0.98 / 8)
+    np.testing.assert_allclose(rescale(a, (-1.0, 1.0))[0][:, 0], [-0.98, 0.0, 0.98])
+    unchanged, s = rescale(a, (-np.inf, np.inf))
+    np.testing.assert_array_equal(unchanged, a)
+    assert s == 1.0
+    assert rescale(np.full((3, 1), 2.0), (0.0, 1.0))[0][0, 0] == 0.5
+
+
+# ---------------------------------------------------------------------------------------------------
+# The pseudo-inverse is the minimum-norm solution
+
+
+def test_pinv_gives_the_minimum_norm_solution_of_a_wide_layer():
+    net = random_net([5, 3], ["linear"], seed=5)
+    y = np.array([0.3, -1.2, 0.7])
+    x = pinv_query(net, y, rescaling=False).x
+    W, b = net.W[1], net.b[1][:, 0]
+    np.testing.assert_allclose(W @ x + b, y, atol=1e-12)  # a solution ...
+    np.testing.assert_allclose(x, np.linalg.lstsq(W, y - b, rcond=None)[0], atol=1e-12)  # ... the minimum-norm one
+    null = np.linalg.svd(W)[2][3:]  # a basis of the 2-dimensional null space of W
+    np.testing.assert_allclose(null @ x, 0, atol=1e-12)  # orthogonal to it: no part the network cannot see
+    other = x + null.T @ np.array([0.5, -0.2])
+    np.testing.assert_allclose(W @ other + b, y, atol=1e-12)
+    assert np.linalg.norm(other) > np.linalg.norm(x)
+    assert np.abs(W @ backquery(net, y, rescaling=False).x + b - y).max() > 0.1  # Wᵀ gives no solution
+
+
+def test_pinv_gives_the_least_squares_solution_of_a_tall_layer():
+    net = random_net([3, 5], ["linear"], seed=6)
+    y = np.random.default_rng(0).normal(size=5)
+    found = pinv_query(net, y, rescaling=False)
+    np.testing.assert_allclose(found.x, np.linalg.lstsq(net.W[1], y - net.b[1][:, 0], rcond=None)[0], atol=1e-12)
+    assert found.layers[0].residual > 0.01  # five equations, three unknowns: no exact solution
+
+
+# ---------------------------------------------------------------------------------------------------
+# Optimisation: gradient ascent on the input
+
+
+def test_total_variation_gradient_matches_central_differences():
+    x = np.random.default_rng(0).uniform(0, 1, 12)
+    value, grad = total_variation(x, (3, 4), 0.1)
+    h = 1e-6
+    numeric = [(total_variation(x + h * e, (3, 4), 0.1)[0] - total_variation(x - h * e, (3, 4), 0.1)[0]) / (2 * h)
+               for e in np.eye(12)]
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+    assert total_variation(np.full(12, 0.3), (3, 4), 0.1)[0] == 0.0
+    assert value > 0
+
+
+@pytest.mark.parametrize("hidden,output", [("sigmoid", "sigmoid"), ("relu", "softmax"), ("swish", "sigmoid")])
+def test_ascent_increases_the_class_score_at_every_step(hidden, output):
+    """Without penalties, J = S_d: with a small step the score rises at every step. (The output a_d rises
+    overall; with sigmoid outputs S_d also pushes the other outputs down, so a_d alone need not rise at
+    every step.)"""
+    net = random_net([16, 8, 3], [hidden, output], seed=7)
+    settings = AscentSettings(steps=100, eta=0.2, l2=0.0, tv=0.0)
+    found = optimize_input(net, 1, settings=settings, rng=np.random.default_rng(0))
+    score = found.history["score"]
+    assert np.all(np.diff(score) >= 0) and score[-1] > score[0] + 0.05
+    assert found.history["output"][-1] > found.history["output"][0]
+    assert found.x.min() >= 0 and found.x.max() <= 1
+
+
+def test_ascent_with_penalties_increases_the_objective_and_keeps_pixels_in_range():
+    net = random_net([16, 8, 3], ["sigmoid", "sigmoid"], seed=8)
+    settings = AscentSettings(steps=80, eta=0.1, l2=0.05, tv=0.02)
+    found = optimize_input(net, 2, settings=settings, input_range=(0.01, 1.0), rng=np.random.default_rng(1))
+    assert np.all(np.diff(found.history["objective"]) >= 0)
+    assert found.x.min() >= 0.01 and found.x.max() <= 1.0
+    again = optimize_input(net, 2, settings=settings, input_range=(0.01, 1.0), rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(found.x, again.x)  # seeded
+
+
+def test_ascent_backtracks_a_step_that_is_too_large():
+    """With η far too large, the step is halved until J rises: still a true ascent."""
+    net = random_net([16, 8, 3], ["tanh", "sigmoid"], seed=10)
+    found = optimize_input(net, 0, settings=AscentSettings(steps=30, eta=1000.0, l2=0.1, tv=0.05),
+                           rng=np.random.default_rng(2))
+    assert np.all(np.diff(found.history["objective"]) >= 0)
+    assert found.history["eta"][-1] < 1000.0 and np.all(np.diff(found.history["eta"]) <= 0)
+
+
+def test_ascent_reaches_every_class_of_a_relu_network():
+    net = random_net([16, 10, 4], ["relu", "softmax"], seed=9)
+    for d in range(4):
+        found = optimize_input(net, d, settings=AscentSettings(steps=300, eta=0.5, l2=0.0, tv=0.0),
+                               rng=np.random.default_rng(d))
+        assert net(found.x[:, None])[:, 0].argmax() == d
+
+
+def test_ascent_settings_are_checked():
+    with pytest.raises(MathdlError, match="positive whole number of steps"):
+        AscentSettings(steps=0)
+    with pytest.raises(MathdlError, match="the l2 penalty must be a number >= 0"):
+        AscentSettings(l2=-1)
+    with pytest.raises(MathdlError, match="not a square image"):
+        optimize_input(random_net([5, 3, 2], ["sigmoid"] * 2), 0, rng=np.random.default_rng(0))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Refusals, measurements, explanation
+
+
+@pytest.mark.parametrize("activation", ["relu", "swish"])
+def test_backquery_refuses_activations_without_an_inverse(activation):
+    net = random_net([9, 4, 3], [activation, "sigmoid"])
+    message = (f"backquery needs an invertible activation on every layer, but layer 1 uses {activation}, which has "
+               "no inverse (many z give the same a); use the optimize method for this network")
+    with pytest.raises(MathdlError, match=r"layer 1 uses " + activation) as info:
+        backquery(net, target(0, 3))
+    assert str(info.value) == message
+    with pytest.raises(MathdlError, match="pinv needs an invertible activation"):
+        reverse_digits(net, [0], ["optimize", "pinv"], means=np.zeros((9, 3)))
+    records = reverse_digits(net, [0, 2], ["optimize"], means=np.random.default_rng(0).uniform(size=(9, 3)))
+    assert [r.digit for r in records] == [0, 2]
+
+
+def test_method_names():
+    assert method_names("optimize, backquery,optimize") == ["optimize", "backquery"]
+    with pytest.raises(MathdlError, match="unknown reverse method 'inverse'; choose from backquery, pinv, optimize"):
+        method_names("inverse")
+
+
+def tiny_problem(hidden=(6,), seed=0):
+    """A 16-pixel (4×4) network with 10 outputs and 40 labelled images."""
+    rng = np.random.default_rng(seed)
+    net = random_net([16, *hidden, 10], ["sigmoid"] * (len(hidden) + 1), seed=seed)
+    X = rng.uniform(0, 1, (16, 40))
+    return net, X, np.arange(40) % 10
+
+
+def test_measurements_of_every_method_and_digit():
+    net, X, labels = tiny_problem(hidden=(8, 7, 6))
+    result = reverse(net, X, labels, ascent=AscentSettings(steps=20))
+    assert [(r.method, r.digit) for r in result.records] == [(m, d) for m in METHODS for d in range(10)]
+    means = mean_images(X, labels)
+    for r in result.records:
+        m = r.measures
+        out = net(r.x[:, None])[:, 0]
+        assert m["predicted"] == out.argmax() and m["output"] == pytest.approx(out[r.digit])
+        assert m["corr_mean"] == pytest.approx(np.corrcoef(r.x, means[:, r.digit])[0, 1])
+        if r.method != "optimize":
+            assert m["max_error"] == pytest.approx(np.abs(out - target(r.digit, 10)).max())
+            assert [s["l"] for s in m["layers"]] == [4, 3, 2, 1]
+            assert all(s["range_before"][0] <= s["range_before"][1] for s in m["layers"])
+    facts = result.facts
+    assert [f["shape"] for f in facts["layers"]] == [[8, 16], [7, 8], [6, 7], [10, 6]]
+    assert facts["layers"][0]["null_dim"] == 8 and facts["layers"][3]["rank"] == 6
+    assert set(facts["saturated"]) == {"1", "2", "3", "4"} and facts["zero"] == {}
+    json.dumps(result.to_dict(), allow_nan=False)
+
+
+def test_explanation_is_written_from_the_numbers():
+    net, X, labels = tiny_problem()
+    result = reverse(net, X, labels, ascent=AscentSettings(steps=20))
+    data = {"student_id": "100384", **result.to_dict()}
+    text = explanation(data)
+    s = data["summary"]["backquery"]
+    assert f"| backquery | {s['correct']}/10 |" in text
+    assert "W⁽¹⁾ is 6×16 (rank 6)" in text and "dimension 10 for W⁽¹⁾" in text
+    assert "Wᵀ is the adjoint" in text and "rescaling is a heuristic" in text and "Saturation" in text
+    inv = data["facts"]["invisible"]["training_images"]
+    assert f"{100 * inv:.1f}% of the energy" in text
+    data["summary"]["backquery"]["correct"] = 7 if s["correct"] != 7 else 6
+    assert explanation(data) != text  # the numbers, not canned prose
+
+
+def test_explanation_of_a_network_whose_first_layer_sees_every_input_direction():
+    net, X, labels = tiny_problem(hidden=(16,))
+    text = explanation(reverse(net, X, labels, methods=["backquery"]).to_dict())
+    assert "W⁽¹⁾ has rank 16 = n_0 = 16: no input direction is invisible" in text
+    assert "Information is lost" not in text and "| pinv |" not in text
+
+
+def test_explanation_of_a_relu_network_with_the_ascent_only():
+    rng = np.random.default_rng(0)
+    net = random_net([16, 6, 10], ["relu", "softmax"])
+    result = reverse(net, rng.uniform(0, 1, (16, 30)), np.arange(30) % 10, methods=["optimize"],
+                     ascent=AscentSettings(steps=10))
+    text = explanation(result.to_dict())
+    assert "uses relu, which has no inverse" in text and "are exactly 0" in text
+    assert "rescaling is a heuristic" not in text and "| optimize |" in text
+
+
+def test_id_figure_has_the_ids_digits_in_order():
+    from mathdl.plots.reverse import reverse_images
+    net, X, labels = tiny_problem()
+    result = reverse(net, X, labels, ascent=AscentSettings(steps=5))
+    fig = reverse_images(result.records, [1, 0, 0, 3, 8, 4], title="ID 100384")
+    assert len(fig.axes) == 3 * 6
+    assert [ax.get_title() for ax in fig.axes[:6]] == ["1", "0", "0", "3", "8", "4"]
+    assert [fig.axes[6 * i].get_ylabel() for i in range(3)] == list(METHODS.values())
+    first = result.record("backquery", 1).measures
+    assert fig.axes[0].get_xlabel() == f"net: {first['predicted']}, a={first['output']:.2f}"
+    with pytest.raises(MathdlError, match="no image for backquery 12"):
+        reverse_images(result.records, [12])
+
+
+# ---------------------------------------------------------------------------------------------------
+# The command
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    return write_idx(tmp_path / "mnist", small(200, 60))
+
+
+def test_reverse_command_end_to_end(tmp_path, data_dir, capsys):
+    out = tmp_path / "rev"
+    code = main(["reverse", "--quiet", "--data", str(data_dir), "--hidden", "6,5,4", "--epochs", "1",
+                 "--steps", "20", "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "backquery" in printed and "optimize" in printed and "classified as intended" in printed
+    data = json.loads((out / "reverse.json").read_text())
+    assert data["id_digits"] == [1, 0, 0, 3, 8, 4] and data["network"]["sizes"] == [784, 6, 5, 4, 10]
+    assert len(data["images"]) == 30 and data["settings"]["ascent"]["steps"] == 20
+    assert data["network"]["scale"] == "book" and data["settings"]["input_range"][0] == pytest.approx(0.01)
+    assert "Wᵀ is the adjoint" in (out / "reverse.md").read_text()
+    assert explanation(data) == (out / "reverse.md").read_text()  # the report can rewrite it from reverse.json
+    for name in ("reverse-id.png", "reverse-grid.png", "reverse-images.npz", "model/model.npz"):
+        assert (out / name).is_file()
+    with np.load(out / "reverse-images.npz") as images:
+        assert images["optimize"].shape == (784, 10)
+    # the saved network is reused with --model
+    assert main(["reverse", "--quiet", "--data", str(data_dir), "--model", str(out / "model"), "--methods",
+                 "optimize", "--steps", "5", "--out", str(tmp_path / "again")]) == 0
+    assert len(json.loads((tmp_path / "again" / "reverse.json").read_text())["images"]) == 10
+
+
+BAD = [
+    (["--methods", "inverse"], "argument --methods: unknown reverse method 'inverse'"),
+    (["--steps", "0"], "argument --steps: must be a positive integer"),
+    (["--l2", "-1"], "argument --l2: must be a number >= 0"),
+    (["--id", "12a"], "argument --id: the student ID must be made of digits 0-9"),
+    (["--activation", "relu"], "backquery needs an invertible activation on every layer, but layer 1 uses relu"),
+    (["--model", "/nonexistent/run"], "/nonexistent/run: not a run directory"),
+]
+
+
+@pytest.mark.parametrize("extra,message", BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_reverse_bad_input_is_one_line_and_exit_2(extra, message, data_dir, capsys):
+    try:
+        code = main(["reverse", "--quiet", "--data", str(data_dir), "--epochs", "1"] + extra)
+    except SystemExit as e:
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_reverse_refuses_a_binary_model(tmp_path, data_dir, capsys):
+    run = tmp_path / "binary"
+    assert main(["train", "--quiet", "--data", str(data_dir), "--hidden", "8", "--epochs", "1", "--out", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["reverse", "--quiet", "--data", str(data_dir), "--model", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "needs a ten-output network trained on the digits task" in err
+    assert "this run has 1 output (task id)" in err
+
+
+def test_relu_network_with_the_ascent_only(tmp_path, data_dir, capsys):
+    assert main(["reverse", "--quiet", "--data", str(data_dir), "--activation", "relu", "--epochs", "1",
+                 "--methods", "optimize", "--steps", "10", "--out", str(tmp_path / "relu")]) == 0
+    assert "uses relu, which has no inverse" in (tmp_path / "relu" / "reverse.md").read_text()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Real MNIST
+
+
+def test_ascent_images_are_classified_as_intended_on_real_mnist(mnist):
+    """A quickly trained ten-output network: every digit's ascent image is its digit with a_d ≥ 0.9."""
+    from mathdl.experiment import Config, run
+    config = Config(task="digits", hidden=(50,), scale="book", targets="book", train_size=5000, test_size=500)
+    result = run(config, mnist, progress=False)
+    found = reverse(result.net, result.task.train.X, result.task.train.labels, methods=["optimize"])
+    for r in found.records:
+        assert r.measures["correct"] and r.measures["output"] >= 0.9, r.measures
