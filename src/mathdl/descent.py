@@ -88,6 +88,16 @@ class Parabola:
     def df(self, x):
         return 2 * self.a * x + self.b
 
+    @property
+    def rate_formula(self) -> str:
+        """'1 − 2η' for a = 1: r = 1 − 2aη."""
+        return f"1 − {'2' if self.a == 1 else f'{2 * self.a:g}'}η"
+
+    @property
+    def closed_form_formula(self) -> str:
+        """'x_k = 1 + (x0 − 1)(1 − 2η)^k' for x² − 2x + 1."""
+        return f"x_k = {self.minimum:g} + (x0 − {self.minimum:g})({self.rate_formula})^k"
+
     def rate(self, eta: float) -> float:
         """r = 1 − 2aη: each step multiplies the distance to the minimum by r."""
         return 1 - 2 * self.a * eta

@@ -40,7 +40,8 @@ def register(sub) -> None:
                         "himmelblau: a classic function with four valleys; none (default: %(default)s)")
     p.add_argument("--surface-lr", type=positive_float, help="step size on the surface (default: the surface's)")
     p.add_argument("--surface-steps", type=positive_int, help="steps on the surface (default: the surface's)")
-    p.add_argument("--start", type=point, metavar="T1,T2", help="starting point on the surface")
+    p.add_argument("--start", type=point, metavar="T1,T2", help="starting point on the surface; write negative "
+                   "numbers with '=': --start=-0.5,-4.5")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the neuron surface's dots")
     p.add_argument("--out", metavar="DIR", help="directory for the figures (default: the current one)")
     p.add_argument("--svg", action="store_true", help="also write the figures as SVG")
@@ -52,16 +53,20 @@ def run(args) -> int:
     from pathlib import Path
 
     from ..descent import QUADRATIC, descend, make_surface
+    from ..errors import MathdlError
     from ..plots.workshop import descent_on_parabola, descent_on_surface
     from ..terminal import out
     from .output import save_figure
     if not math.isfinite(args.x0):
-        from ..errors import MathdlError
         raise MathdlError(f"x0 must be a finite number, got {args.x0}")
     folder = Path(args.out or ".")
+    if folder.suffix.lower() in (".png", ".svg"):
+        raise MathdlError(f"descend draws two figures; --out is the directory for them, not a file ({folder})")
     runs = [descend(QUADRATIC.df, args.x0, eta, args.steps) for eta in args.etas]
     out.print(iterates_table(runs, QUADRATIC))
-    out.print(f"largest relative difference from the closed form: {closed_form_error(runs, QUADRATIC):.1e}")
+    out.print(behaviours(runs, QUADRATIC))
+    out.print(f"closed form {QUADRATIC.closed_form_formula}: largest relative difference "
+              f"{closed_form_error(runs, QUADRATIC):.1e}")
     save_figure(descent_on_parabola(runs, QUADRATIC), folder / "descend-parabola", svg=args.svg)
     if args.surface != "none":
         surface = make_surface(args.surface, args.seed)
@@ -76,21 +81,25 @@ def run(args) -> int:
 
 
 def iterates_table(runs, parabola):
-    """x_k for k = 0..K, one column per step size, and what each does."""
+    """x_k for k = 0..K, one column per step size."""
     from rich import box
     from rich.table import Table
     x0 = runs[0].path[0, 0]
-    table = Table(title=f"gradient descent on f(x) = {parabola.formula} from x0 = {x0:g}: "
-                  f"x_k = {parabola.minimum:g} + (x0 − {parabola.minimum:g})(1 − 2η)^k",
-                  title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title=f"x_(k+1) = x_k − η f′(x_k), f(x) = {parabola.formula}", title_justify="left",
+                  box=box.SIMPLE_HEAD)
     table.add_column("k", justify="right")
     for run in runs:
         table.add_column(f"η = {run.eta:g}", justify="right")
     for k in range(max(len(run.path) for run in runs)):
         table.add_row(str(k), *[f"{run.path[k, 0]:.10g}" if k < len(run.path) else "overflow" for run in runs])
-    table.add_section()
-    table.add_row("", *[parabola.behaviour(run.eta) for run in runs])
     return table
+
+
+def behaviours(runs, parabola) -> str:
+    """One line per step size: the rate r (1 − 2η for x² − 2x + 1) and what the iterates do."""
+    lines = [f"each step multiplies the distance to the minimum by r = {parabola.rate_formula}:"]
+    lines += [f"  η = {run.eta:g}: r = {parabola.rate(run.eta):g}, {parabola.behaviour(run.eta)}" for run in runs]
+    return "\n".join(lines)
 
 
 def closed_form_error(runs, parabola) -> float:

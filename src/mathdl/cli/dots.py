@@ -34,6 +34,7 @@ def register(sub) -> None:
     pictures.add_argument("--compare", action="store_true", help="a perceptron and the MLP side by side")
     pictures.add_argument("--animate", action="store_true", help="also write a GIF of the boundary forming")
     pictures.add_argument("--frames", type=positive_int, default=30, help="snapshots in the GIF (default: %(default)s)")
+    pictures.add_argument("--fps", type=positive_int, default=8, help="GIF frames per second (default: %(default)s)")
     pictures.add_argument("--out", metavar="PATH", help="a .png file name, or a directory (default: the current one)")
     pictures.add_argument("--svg", action="store_true", help="also write the figure as SVG")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -70,7 +71,7 @@ def run(args) -> int:
     save_figure(decision_boundary(*fits), base, svg=args.svg)
     if args.animate:
         with writing(base.with_suffix(".gif")) as path:
-            boundary_animation(*fits, path=path)
+            boundary_animation(*fits, path=path, fps=args.fps)
     return 0
 
 
@@ -88,10 +89,12 @@ def show(fits) -> None:
                   f"batch {s.batch_size}, cross-entropy")
         if fit.perceptron and fit.net.sizes[-1] == 1:
             w, c = linear_boundary(fit)
-            out.print(f"  boundary: the line {w[0]:.3g}·x₁ {_signed(w[1])}·x₂ {_signed(c)} = 0 "
+            out.print(f"  boundary: the line {_signed(w[0], leading=True)}·x₁ {_signed(w[1])}·x₂ {_signed(c)} = 0 "
                       f"(class {fit.classes[1]} where > 0)")
 
 
-def _signed(value: float) -> str:
-    """'+ 1.5' or '− 1.5'."""
+def _signed(value: float, leading: bool = False) -> str:
+    """'+ 1.5' or '− 1.5'; at the start of an expression '1.5' or '−1.5'."""
+    if leading:
+        return f"{'−' if value < 0 else ''}{abs(value):.3g}"
     return f"{'−' if value < 0 else '+'} {abs(value):.3g}"

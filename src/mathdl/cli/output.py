@@ -27,7 +27,7 @@ def writing(path: Path):
         yield path
     except OSError as e:
         raise MathdlError(f"cannot write {path}: {e.strerror or e}") from None
-    out.print(f"wrote {path}")
+    out.print(f"wrote {path}", soft_wrap=True)
 
 
 def save_figure(fig, base: Path, *, svg: bool = False) -> None:

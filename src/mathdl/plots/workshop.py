@@ -18,7 +18,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ..boundary import DotsFit, plane
 from ..descent import Descent, Parabola, Surface
-from ..nn.activations import ACTIVATIONS, LEAKY_SLOPE
+from ..nn.activations import LEAKY_SLOPE, hidden_activation
 from ..runs import atomic_path
 from . import BLUE, GREY, RED, figure, styled
 
@@ -111,7 +111,7 @@ class _BoundaryPanel:
         epoch, net = (None, fit.net) if snapshot is None else fit.snapshots[snapshot]
         P = fit.probabilities(G, net)
         k, R = P.shape[0], len(xs)
-        predicted, sure = P.argmax(axis=0).reshape(R, R), P.max(axis=0).reshape(R, R)
+        predicted, sure = fit.predict(G, net).reshape(R, R), P.max(axis=0).reshape(R, R)
         rgba = to_rgba_array(CLASS_COLOURS[:k])[predicted]
         certainty = (sure - 1 / k) / (1 - 1 / k)  # 0 where all classes are equally likely, 1 where sure
         if not self.smooth:  # four bands: flat colours keep a GIF small
@@ -168,8 +168,8 @@ def _boundary_panels(fits, resolution: int, smooth: bool) -> list[_BoundaryPanel
 @styled
 @lecture
 def activation_functions(names=WORKSHOP_ACTIVATIONS, z_max: float = 5.0, points: int = 1001):
-    """Each activation f (solid) and its derivative f' (dashed) from the ``ACTIVATIONS`` table the
-    network uses, one panel each, and a last panel with all derivatives together."""
+    """Each activation f (solid) and its derivative f' (dashed), computed by the network's own functions
+    (the ``ACTIVATIONS`` table), one panel each, and a last panel with all derivatives together."""
     names = list(names)
     z = np.linspace(-z_max, z_max, points)
     columns = 3
@@ -177,7 +177,7 @@ def activation_functions(names=WORKSHOP_ACTIVATIONS, z_max: float = 5.0, points:
     fig = figure(figsize=(15, 4.6 * rows))
     axes = fig.subplots(rows, columns, squeeze=False).ravel()
     for ax, name in zip(axes, names):
-        activation = ACTIVATIONS[name]
+        activation = hidden_activation(name)
         a = activation.f(z)
         ax.plot(z, a, color=BLUE, lw=3, label="f(z)")
         ax.plot(z, _broken(activation.df(z, a)), color="#ff7f0e", lw=3, ls="--", label="f′(z)")
@@ -187,7 +187,7 @@ def activation_functions(names=WORKSHOP_ACTIVATIONS, z_max: float = 5.0, points:
         ax.set_xlabel("z")
     together = axes[len(names)]
     for i, name in enumerate(names):
-        activation = ACTIVATIONS[name]
+        activation = hidden_activation(name)
         # each line thinner than the one before, so relu's shows as a rim around leaky_relu's
         together.plot(z, _broken(activation.df(z, activation.f(z))), lw=5 - 0.7 * i, color=LINE_COLOURS[i % 6],
                       label=name)
@@ -285,9 +285,9 @@ def descent_on_surface(surface: Surface, run: Descent, resolution: int = 160):
     ax.contour(gx, gy, C, levels=levels, colors="black", linewidths=0.5, alpha=0.6)
     ax.plot(path[:, 0], path[:, 1], "-", color=RED, lw=2.5, zorder=3)
     ax.plot(path[:, 0], path[:, 1], "o", color=RED, ms=4, zorder=3)
-    ax.plot(*path[0], "o", color="white", mec="black", ms=13, zorder=4, label=f"start, C = {_cost(C_path[0])}")
+    ax.plot(*path[0], "o", color="white", mec="black", ms=13, zorder=4, label=f"start, C {_cost(C_path[0])}")
     ax.plot(*path[-1], "*", color="yellow", mec="black", ms=20, zorder=4,
-            label=f"after {len(path) - 1} steps, C = {_cost(C_path[-1])}")
+            label=f"after {len(path) - 1} steps, C {_cost(C_path[-1])}")
     ax.set_xlabel(surface.names[0])
     ax.set_ylabel(surface.names[1])
     ax.set_xlim(x0, x1)
@@ -300,4 +300,5 @@ def descent_on_surface(surface: Surface, run: Descent, resolution: int = 160):
 
 
 def _cost(C: float) -> str:
-    return f"{C:.3g}" if abs(C) >= 1e-3 else "< 0.001"
+    """'= 0.192', or '< 0.001' for a cost that is all but zero."""
+    return f"= {C:.3g}" if abs(C) >= 1e-3 else "< 0.001"
