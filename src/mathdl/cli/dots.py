@@ -5,19 +5,23 @@ from . import layer_sizes, nonnegative_float, nonnegative_int, positive_float, p
 
 
 def register(sub) -> None:
+    from ..boundary import CUSTOM, RECIPES
     from ..data.dots import DOTS
+    recipes = "; ".join(f"{name} {_recipe(r)}" for name, r in [*RECIPES.items(), ("--csv", CUSTOM)])
     p = sub.add_parser("dots", help="train on 2-D dots and draw the decision boundary",
                        description="Train a network on red and blue dots in the plane and draw its decision "
                        "boundary: the plane shaded by predicted class, the training (circles) and test (triangles) "
                        "dots, the accuracies in the title. --hidden 0 is a perceptron, whose boundary is a straight "
-                       "line. Unset options take the dataset's defaults, chosen so the MLP succeeds.")
+                       "line. Unset options take the dataset's recipe, chosen so the MLP succeeds (cross-entropy, "
+                       f"matrix backpropagation): {recipes}.")
     data = p.add_argument_group("data")
     source = data.add_mutually_exclusive_group()
     source.add_argument("--dataset", choices=list(DOTS), default="moons", help="generated dots (default: %(default)s)")
     source.add_argument("--csv", metavar="FILE", help="your own points: rows x, y, label (header optional; two or "
                         "more classes, more than two get a softmax output)")
     data.add_argument("--points", type=positive_int, metavar="N", help="number of generated points (default: 400)")
-    data.add_argument("--noise", type=nonnegative_float, help="std of the Gaussian noise of generated points")
+    data.add_argument("--noise", type=nonnegative_float, help="std of the Gaussian noise of generated points "
+                      "(default: the dataset's, e.g. 0.15 for moons)")
     data.add_argument("--test-fraction", type=positive_float, default=0.3,
                       help="share of the points held out for testing (default: %(default)s)")
     data.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the data, split and initial weights")
@@ -26,9 +30,9 @@ def register(sub) -> None:
                      "0 for none (a perceptron)")
     net.add_argument("--activation", type=_from_api(activation_names), metavar="F",
                      help="hidden activation(s): sigmoid, tanh, relu, leaky_relu, swish, linear")
-    net.add_argument("--epochs", type=positive_int)
+    net.add_argument("--epochs", type=positive_int, help="passes over the training points")
     net.add_argument("--lr", dest="eta", type=positive_float, help="learning rate eta")
-    net.add_argument("--batch-size", type=positive_int)
+    net.add_argument("--batch-size", type=positive_int, help="points per mini-batch")
     net.add_argument("--optimizer", choices=["sgd", "momentum", "adam"])
     pictures = p.add_argument_group("pictures")
     pictures.add_argument("--compare", action="store_true", help="a perceptron and the MLP side by side")
@@ -39,6 +43,11 @@ def register(sub) -> None:
     pictures.add_argument("--svg", action="store_true", help="also write the figure as SVG")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=run)
+
+
+def _recipe(r) -> str:
+    return (f"hidden {','.join(map(str, r.hidden))} {r.activation}, {r.epochs} epochs of {r.optimizer} "
+            f"eta={r.eta:g} batch {r.batch_size}")
 
 
 def run(args) -> int:
