@@ -42,10 +42,13 @@ FILE_MODE = _file_mode()
 
 
 @contextmanager
-def atomic_path(path):
-    """A temporary path beside ``path`` to write to; renamed onto ``path`` only if the block succeeds."""
+def atomic_path(path, *, suffix: str = ".tmp"):
+    """A temporary path beside ``path`` to write to; renamed onto ``path`` only if the block succeeds.
+
+    ``suffix`` ends the temporary name (e.g. ".gif" for writers that pick the format by extension).
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)

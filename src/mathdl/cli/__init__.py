@@ -215,7 +215,8 @@ def load_data(args):
 # ---------------------------------------------------------------------------------------------------
 
 
-COMMANDS = ["study", "train", "reverse", "report", "gradcheck", "data"]  # modules of mathdl.cli, each with register(subparsers)
+COMMANDS = ["study", "train", "reverse", "report", "dots", "activations", "descend", "explain", "gradcheck",
+            "data"]  # modules of mathdl.cli, each with register(subparsers)
 
 
 def build_parser() -> Parser:

@@ -1,0 +1,110 @@
+"""mathdl descend: gradient descent on x² − 2x + 1 with several step sizes, and down a loss surface."""
+from __future__ import annotations
+
+import argparse
+
+from . import nonnegative_int, positive_float, positive_int
+
+
+def step_sizes(text: str) -> tuple[float, ...]:
+    """'0.1,0.9' → (0.1, 0.9): positive numbers separated by commas."""
+    try:
+        return tuple(positive_float(part) for part in text.split(","))
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be positive numbers separated by commas (e.g. 0.1,0.9), "
+                                         f"got {text!r}") from None
+
+
+def point(text: str) -> tuple[float, float]:
+    """'4.5,-5' → (4.5, -5.0)."""
+    try:
+        x, y = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be two numbers like 4.5,-5; got {text!r}") from None
+    return x, y
+
+
+def register(sub) -> None:
+    from ..descent import SURFACES
+    p = sub.add_parser("descend", help="gradient descent on a parabola and down a loss surface",
+                       description="Gradient descent x_(k+1) = x_k - eta f'(x_k) on f(x) = x^2 - 2x + 1 from x0 with "
+                       "several step sizes eta (it converges to 1, oscillates or diverges; the iterates are printed "
+                       "and drawn), then on a two-parameter loss surface drawn as a mountain and as contours with "
+                       "the path.")
+    p.add_argument("--x0", type=float, default=3.0, help="starting point on the parabola (default: %(default)s)")
+    p.add_argument("--lr", dest="etas", type=step_sizes, default=(0.1, 0.9, 1.0, 1.1), metavar="ETAS",
+                   help="step sizes, comma-separated (default: 0.1,0.9,1,1.1)")
+    p.add_argument("--steps", type=positive_int, default=10, help="steps on the parabola (default: %(default)s)")
+    p.add_argument("--surface", choices=[*SURFACES, "none"], default="neuron",
+                   help="neuron: the cost of one sigmoid neuron on dots as a function of its two weights; "
+                        "himmelblau: a classic function with four valleys; none (default: %(default)s)")
+    p.add_argument("--surface-lr", type=positive_float, help="step size on the surface (default: the surface's)")
+    p.add_argument("--surface-steps", type=positive_int, help="steps on the surface (default: the surface's)")
+    p.add_argument("--start", type=point, metavar="T1,T2", help="starting point on the surface; write negative "
+                   "numbers with '=': --start=-0.5,-4.5")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the neuron surface's dots")
+    p.add_argument("--out", metavar="DIR", help="directory for the figures (default: the current one)")
+    p.add_argument("--svg", action="store_true", help="also write the figures as SVG")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    import math
+    from pathlib import Path
+
+    from ..descent import QUADRATIC, descend, make_surface
+    from ..errors import MathdlError
+    from ..plots.workshop import descent_on_parabola, descent_on_surface
+    from ..terminal import out
+    from .output import save_figure
+    if not math.isfinite(args.x0):
+        raise MathdlError(f"x0 must be a finite number, got {args.x0}")
+    folder = Path(args.out or ".")
+    if folder.suffix.lower() in (".png", ".svg"):
+        raise MathdlError(f"descend draws two figures; --out is the directory for them, not a file ({folder})")
+    runs = [descend(QUADRATIC.df, args.x0, eta, args.steps) for eta in args.etas]
+    out.print(iterates_table(runs, QUADRATIC))
+    out.print(behaviours(runs, QUADRATIC))
+    out.print(f"closed form {QUADRATIC.closed_form_formula}: largest relative difference "
+              f"{closed_form_error(runs, QUADRATIC):.1e}")
+    save_figure(descent_on_parabola(runs, QUADRATIC), folder / "descend-parabola", svg=args.svg)
+    if args.surface != "none":
+        surface = make_surface(args.surface, args.seed)
+        run_ = descend(surface.grad, args.start or surface.start, args.surface_lr or surface.eta,
+                       args.surface_steps or surface.steps)
+        C = surface.cost(run_.path[[0, -1]].T)
+        (a, b), (c, d) = run_.path[0], run_.path[-1]
+        out.print(f"{surface.title}: from ({a:.4g}, {b:.4g}) with C = {C[0]:.4g} to ({c:.4g}, {d:.4g}) with "
+                  f"C = {C[1]:.4g} in {run_.steps} steps of η = {run_.eta:g}")
+        save_figure(descent_on_surface(surface, run_), folder / f"descend-{surface.name}", svg=args.svg)
+    return 0
+
+
+def iterates_table(runs, parabola):
+    """x_k for k = 0..K, one column per step size."""
+    from rich import box
+    from rich.table import Table
+    x0 = runs[0].path[0, 0]
+    table = Table(title=f"x_(k+1) = x_k − η f′(x_k), f(x) = {parabola.formula}", title_justify="left",
+                  box=box.SIMPLE_HEAD)
+    table.add_column("k", justify="right")
+    for run in runs:
+        table.add_column(f"η = {run.eta:g}", justify="right")
+    for k in range(max(len(run.path) for run in runs)):
+        table.add_row(str(k), *[f"{run.path[k, 0]:.10g}" if k < len(run.path) else "overflow" for run in runs])
+    return table
+
+
+def behaviours(runs, parabola) -> str:
+    """One line per step size: the rate r (1 − 2η for x² − 2x + 1) and what the iterates do."""
+    lines = [f"each step multiplies the distance to the minimum by r = {parabola.rate_formula}:"]
+    lines += [f"  η = {run.eta:g}: r = {parabola.rate(run.eta):g}, {parabola.behaviour(run.eta)}" for run in runs]
+    return "\n".join(lines)
+
+
+def closed_form_error(runs, parabola) -> float:
+    """max over runs and k of |x_k − closed form| / max(1, |closed form|)."""
+    import numpy as np
+    x0 = runs[0].path[0, 0]
+    closed = [parabola.closed_form(x0, run.eta, np.arange(len(run.path))) for run in runs]
+    return max(float(np.max(np.abs(run.path[:, 0] - c) / np.maximum(1, np.abs(c)))) for run, c in zip(runs, closed))

@@ -1,0 +1,66 @@
+"""Gradient descent: the parabola's iterates against their closed form, and the loss surfaces."""
+import numpy as np
+import pytest
+
+from mathdl.descent import QUADRATIC, Parabola, SURFACES, descend, make_surface
+from mathdl.errors import MathdlError
+
+
+@pytest.mark.parametrize("eta", [0.1, 0.25, 0.9, 1.0, 1.1])
+def test_iterates_match_the_closed_form(eta):
+    """x_k = 1 + (x0 − 1)(1 − 2η)^k for f(x) = x² − 2x + 1."""
+    run = descend(QUADRATIC.df, 3.0, eta, 10)
+    k = np.arange(11)
+    np.testing.assert_allclose(run.path[:, 0], 1 + (3.0 - 1) * (1 - 2 * eta) ** k, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(run.path[:, 0], QUADRATIC.closed_form(3.0, eta, k), rtol=1e-12, atol=1e-12)
+
+
+def test_step_size_decides_what_happens():
+    assert QUADRATIC.behaviour(0.1) == "converges to 1"
+    assert QUADRATIC.behaviour(0.5) == "reaches 1 in one step"
+    assert QUADRATIC.behaviour(0.9) == "converges to 1, oscillating"
+    assert QUADRATIC.behaviour(1.0) == "oscillates for ever"
+    assert QUADRATIC.behaviour(1.1) == "diverges"
+    assert descend(QUADRATIC.df, 3.0, 0.5, 1).path[-1, 0] == 1.0
+    assert abs(descend(QUADRATIC.df, 3.0, 0.1, 200).path[-1, 0] - 1) < 1e-12
+    assert abs(descend(QUADRATIC.df, 3.0, 1.1, 20).path[-1, 0]) > 50
+
+
+def test_a_diverging_run_stops_before_overflow_without_warnings():
+    run = descend(QUADRATIC.df, 3.0, 100.0, 1000)
+    assert 10 < run.steps < 1000 and np.isfinite(run.path).all()
+
+
+def test_parabola_formula_and_minimum():
+    assert QUADRATIC.formula == "x² − 2x + 1" and QUADRATIC.minimum == 1
+    assert Parabola(2, 0, -3).formula == "2x² − 3" and Parabola(1, 4, 0).minimum == -2
+    assert QUADRATIC.closed_form_formula == "x_k = 1 + (x0 − 1)(1 − 2η)^k"
+    assert Parabola(2, 0, -3).rate_formula == "1 − 4η" and Parabola(2, 0, -3).rate(0.1) == 1 - 4 * 0.1
+
+
+@pytest.mark.parametrize("name", list(SURFACES))
+def test_surface_gradients_match_central_differences_of_the_cost(name):
+    surface = make_surface(name)
+    h = 1e-6
+    for theta in (np.array(surface.start), np.array([0.3, -1.2])):
+        numeric = [(surface.cost((theta + h * e)[:, None]) - surface.cost((theta - h * e)[:, None]))[0] / (2 * h)
+                   for e in np.eye(2)]
+        np.testing.assert_allclose(surface.grad(theta), numeric, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", list(SURFACES))
+def test_the_default_walk_goes_downhill(name):
+    surface = make_surface(name)
+    run = descend(surface.grad, surface.start, surface.eta, surface.steps)
+    C = surface.cost(run.path.T)
+    assert C[-1] < 0.1 * C[0]
+    assert np.all(np.diff(C) <= 1e-12)  # small enough steps: every step goes down
+
+
+def test_bad_step_sizes_are_errors():
+    with pytest.raises(MathdlError, match="step size"):
+        descend(QUADRATIC.df, 3.0, -0.1, 5)
+    with pytest.raises(MathdlError, match="steps"):
+        descend(QUADRATIC.df, 3.0, 0.1, 0)
+    with pytest.raises(MathdlError, match="unknown surface 'bowl'"):
+        make_surface("bowl")
