@@ -209,7 +209,7 @@ def load_data(args):
 # ---------------------------------------------------------------------------------------------------
 
 
-COMMANDS = ["train", "gradcheck", "data"]  # modules of mathdl.cli, each with register(subparsers)
+COMMANDS = ["train", "gradcheck", "data", "predict"]  # modules of mathdl.cli, each with register(subparsers)
 
 
 def build_parser() -> Parser:
