@@ -8,8 +8,9 @@ mass; ink is white (255) on black (0). ``mnist_digit`` repeats those steps, each
                    floating-point images rescaled)
 2. ``ink``         ink v ∈ [0, 1] on a 0 background: inverted when the background (the median of the
                    border pixels) is light, the background level subtracted and the contrast
-                   stretched so the strongest ink is 1; what stays below ``INK_THRESHOLD`` (paper
-                   texture, shadows, compression noise) is background
+                   stretched so the strongest ink is 1; what lies below Otsu's threshold (the level
+                   that best splits the grey levels into two classes, paper and ink) is background:
+                   paper texture, uneven light, compression noise
 3. ``crop``        to the bounding box of the ink
 4. ``fit_box``     scaled so its longer side is 20 pixels, aspect ratio kept (anti-aliased: each
                    pixel a triangle-weighted average of the pixels it covers, which never rings)
@@ -29,7 +30,6 @@ from .mnist import IMAGE_SIDE
 
 BOX = 20  # the digit is scaled to fit a BOX × BOX square …
 CENTRE = 14.0  # … and its centre of mass put on this row and column of the 28×28 field
-INK_THRESHOLD = 0.2  # ink weaker than this fraction of the strongest is background (a named heuristic)
 MIN_CONTRAST = 0.1  # an image whose ink differs from its background by less than this has no digit
 
 
@@ -79,8 +79,21 @@ def ink(g: np.ndarray) -> np.ndarray:
         raise MathdlError("no digit found: the image is almost uniform (no ink that differs from the "
                           "background)")
     v = np.clip((v - level) / contrast, 0, 1)
-    v[v < INK_THRESHOLD] = 0
+    v[v <= otsu_threshold(v)] = 0
     return v
+
+
+def otsu_threshold(v: np.ndarray, bins: int = 256) -> float:
+    """Otsu's threshold t of values v ∈ [0, 1]: the split of the histogram into classes below and above t
+    that maximises the between-class variance ω₀ω₁(μ₀ − μ₁)² = (μ ω₀ − m₀)² / (ω₀ (1 − ω₀)), with ω₀
+    the share of values below t, m₀ their summed mean contribution and μ the overall mean."""
+    counts, edges = np.histogram(v, bins=bins, range=(0.0, 1.0))
+    p = counts / counts.sum()
+    centres = (edges[:-1] + edges[1:]) / 2
+    w0, m0 = np.cumsum(p), np.cumsum(p * centres)
+    denominator = w0 * (1 - w0)
+    between = np.divide((m0[-1] * w0 - m0) ** 2, denominator, out=np.zeros_like(w0), where=denominator > 0)
+    return float(edges[1:][between.argmax()])
 
 
 def crop(v: np.ndarray) -> np.ndarray:
