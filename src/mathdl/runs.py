@@ -152,10 +152,11 @@ def load_model(path) -> Network:
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as e:
         raise MathdlError(f"{path}: not a readable model file ({e})") from None
     for l in range(1, L + 1):
-        if W[l].shape != (sizes[l], sizes[l - 1]) or (b[l] is not None and b[l].shape != (sizes[l], 1)):
-            raise MathdlError(f"{path}: layer {l} has shape {W[l].shape}, expected {(sizes[l], sizes[l - 1])}")
+        if np.shape(W[l]) != (sizes[l], sizes[l - 1]) or (b[l] is not None and np.shape(b[l]) != (sizes[l], 1)):
+            raise MathdlError(f"{path}: layer {l} has shape {np.shape(W[l])}, expected {(sizes[l], sizes[l - 1])}")
         for name, p in ((f"W{l}", W[l]), (f"b{l}", b[l])):
-            if p is not None and not (p.dtype in (np.float32, np.float64) and np.isfinite(p).all()):
+            if p is not None and not (isinstance(p, np.ndarray) and p.dtype in (np.float32, np.float64)
+                                      and np.isfinite(p).all()):
                 raise MathdlError(f"{path}: {name} must hold finite float32/float64 numbers ({p.dtype})")
     return Network(W, b, f)
 
