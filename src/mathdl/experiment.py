@@ -190,7 +190,14 @@ def metrics_of(task: Task, evaluation: Evaluation, history: History) -> dict:
     return {"task": task.description, "test": test, "class_balance": class_balance(task),
             "train": {"accuracy": last["train_accuracy"], "cost": last["train_cost"]},
             **({"val": {"accuracy": last["val_accuracy"], "cost": last["val_cost"]}} if task.val else {}),
-            "train_seconds": history.seconds}
+            "train_seconds": history.seconds,
+            "diagnostics": {**history.diagnostics, "warnings": history.warnings}}
+
+
+def inputs_of(task: Task) -> dict:
+    """How raw 0-255 pixels became the network's inputs, so new images can be scaled the same way:
+    the scale, the training pixels' μ and σ (of x/255) that ``standard`` uses, and the targets."""
+    return {"scale": task.scale, "mean": task.stats[0], "std": task.stats[1], "targets": list(task.targets)}
 
 
 def environment() -> dict:
@@ -223,7 +230,8 @@ def run(config: Config, mnist: MNIST, *, out=None, progress: bool = True, task: 
     if out is not None:
         run_config = {"config": config.to_dict(), "label": config.label(net.sizes, task.train.N),
                       "sizes": net.sizes, "n_params": net.n_params, "task": task.description,
-                      "classes": task.classes, "data": {"source": mnist.source, "checksum": mnist.status},
+                      "classes": task.classes, "inputs": inputs_of(task),
+                      "data": {"source": mnist.source, "checksum": mnist.status},
                       "command": command, "environment": environment(),
                       "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         result.run_dir = write_run(out, config=run_config, metrics=metrics, history=history.rows, net=net)

@@ -137,25 +137,31 @@ def load_model(path) -> Network:
     try:
         with open_npz(path) as npz:
             meta = json.loads(str(npz["meta"]))
-            if meta.get("format") != MODEL_FORMAT:
+            if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
                 raise MathdlError(f"{path}: not a mathdl model file")
             if meta.get("version") != MODEL_VERSION:
                 raise MathdlError(f"{path}: model format version {meta.get('version')} is not supported "
                                   f"(this mathdl reads version {MODEL_VERSION})")
-            L = len(meta["sizes"]) - 1
+            sizes, activations = meta["sizes"], meta["activations"]
+            if not (isinstance(sizes, list) and len(sizes) >= 2 and all(isinstance(n, int) and n > 0 for n in sizes)
+                    and isinstance(activations, list) and len(activations) == len(sizes) - 1):
+                raise ValueError(f"malformed sizes {sizes!r} or activations {activations!r}")
+            L = len(sizes) - 1
             W = [None] + [npz[f"W{l}"] for l in range(1, L + 1)]
             b = [None] + [npz[f"b{l}"] if meta["bias"] else None for l in range(1, L + 1)]
-            f = [None] + [get_activation(name) for name in meta["activations"]]
+            f = [None] + [get_activation(name) for name in activations]
     except FileNotFoundError:
         raise MathdlError(f"{path}: no such model file") from None
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as e:
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as e:
         raise MathdlError(f"{path}: not a readable model file ({e})") from None
-    net = Network(W, b, f)
-    sizes = meta["sizes"]
     for l in range(1, L + 1):
-        if W[l].shape != (sizes[l], sizes[l - 1]) or (b[l] is not None and b[l].shape != (sizes[l], 1)):
-            raise MathdlError(f"{path}: layer {l} has shape {W[l].shape}, expected {(sizes[l], sizes[l - 1])}")
-    return net
+        if np.shape(W[l]) != (sizes[l], sizes[l - 1]) or (b[l] is not None and np.shape(b[l]) != (sizes[l], 1)):
+            raise MathdlError(f"{path}: layer {l} has shape {np.shape(W[l])}, expected {(sizes[l], sizes[l - 1])}")
+        for name, p in ((f"W{l}", W[l]), (f"b{l}", b[l])):
+            if p is not None and not (isinstance(p, np.ndarray) and p.dtype in (np.float32, np.float64)
+                                      and np.isfinite(p).all()):
+                raise MathdlError(f"{path}: {name} must hold finite float32/float64 numbers ({p.dtype})")
+    return Network(W, b, f)
 
 
 @dataclass
@@ -176,10 +182,13 @@ def write_run(out, *, config: dict, metrics: dict, history: list[dict], net: Net
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise MathdlError(f"cannot create run directory {out}: {e.strerror or e}") from None
-    write_json(out / "config.json", config)
-    write_json(out / "metrics.json", metrics)
-    write_csv(out / "history.csv", history)
-    save_model(out / "model.npz", net)
+    try:
+        write_json(out / "config.json", config)
+        write_json(out / "metrics.json", metrics)
+        write_csv(out / "history.csv", history)
+        save_model(out / "model.npz", net)
+    except OSError as e:
+        raise MathdlError(f"cannot write the run directory {out}: {e.strerror or e}") from None
     return out
 
 
@@ -195,6 +204,7 @@ def load_run(path) -> Run:
     try:
         config = json.loads((path / "config.json").read_text())
         metrics = json.loads((path / "metrics.json").read_text())
-    except (OSError, ValueError) as e:
+        history = read_csv_rows(path / "history.csv")
+    except (OSError, ValueError, csv.Error) as e:  # ValueError: bad JSON, bytes that are not UTF-8
         raise MathdlError(f"{path}: unreadable run files ({e})") from None
-    return Run(path, config, metrics, read_csv_rows(path / "history.csv"), load_model(path / "model.npz"))
+    return Run(path, config, metrics, history, load_model(path / "model.npz"))

@@ -4,7 +4,9 @@
     matrix:  for each mini-batch B of ``batch_size`` samples: θ ← update(θ, (1/|B|) Σ_{x∈B} ∇C_x)
 
 A non-finite cost, or an overflow or invalid operation on the way to it, stops training with a
-``DivergenceError`` that suggests a smaller learning rate.
+``DivergenceError`` that suggests a smaller learning rate. Exploding gradients and saturated hidden
+units do not stop training; they are measured cheaply (``mathdl.diagnostics``) and reported as
+warnings in the history.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import numpy as np
 
 from .data.augment import shift_images
 from .data.tasks import Split, Task
+from .diagnostics import GradientMonitor, saturation
 from .errors import DivergenceError, MathdlError
 from .nn.backprop import backprop, method_name
 from .nn.costs import Cost, get_cost
@@ -96,19 +99,23 @@ class Settings:
 
 @dataclass
 class History:
-    """One row per epoch (cost and accuracy on each split, seconds), plus the wall time."""
+    """One row per epoch (cost and accuracy on each split, gradient norm, seconds), the wall time, and
+    the numerical diagnostics: ``warnings`` (one line each, with a suggestion) and ``diagnostics``."""
 
     rows: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    diagnostics: dict = field(default_factory=dict)
 
 
 def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray | None = None,
-          progress: bool = True, on_epoch=None) -> History:
+          progress: bool = True, on_epoch=None, optimizer=None) -> History:
     """Train ``net`` in place on ``task.train``; returns the per-epoch history.
 
     ``weights`` (N_train,) weight each sample's cost (e.g. balanced class weights); ``on_epoch(row)``
     is called after every epoch; ``progress`` is True (a bar), False, or a callable receiving
-    (samples done, fields) instead of a bar.
+    (samples done, fields) instead of a bar; ``optimizer`` (from ``make_optimizer``) continues an
+    earlier call's optimiser state (momentum, Adam's moments) instead of starting a fresh one.
     """
     cost = get_cost(settings.cost)
     cost.check_output(net.f[net.L])
@@ -125,9 +132,10 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
         updates = _online_sgd(stepper, data, weights)
     else:
         batch = 1 if settings.method == "online" else min(settings.batch_size, N)
-        stepper = make_optimizer(settings.optimizer, settings.eta)
+        stepper = optimizer or make_optimizer(settings.optimizer, settings.eta)
         updates = _batches(net, data, cost, stepper, batch, weights)
     history = History()
+    monitor = GradientMonitor(net, task.train.X, task.train.Y, cost, settings.eta)
     start = time.perf_counter()
     label = f"{settings.method} {settings.cost}"
     with progress_bar(label, settings.epochs * N, enabled=progress) as bar:
@@ -151,13 +159,21 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
                     f"try a smaller learning rate than {settings.eta:g}") from None
             row = {"epoch": epoch, "eta": stepper.eta, "cost": total_cost / N}
             row.update(_scores(net, task, cost))
+            warning = monitor.after_epoch(epoch)
+            row["grad_norm"] = monitor.norms[-1]
             row["seconds"] = time.perf_counter() - t0
             history.rows.append(row)
+            if warning:
+                history.warnings.append(warning)
+            shown = "test" if task.test is not None else "train"
             bar.note(epoch=f"{epoch}/{settings.epochs}", cost=f"{row['cost']:.4g}",
-                     test=f"{100 * row['test_accuracy']:.2f}%")
+                     **{shown: f"{100 * row[f'{shown}_accuracy']:.2f}%"})
             if on_epoch is not None:
                 on_epoch(row)
     history.seconds = time.perf_counter() - start
+    saturated = saturation(net, task.train.X, output=cost.name != "xe")  # XE's δ⁽ᴸ⁾ = a − y has no f'(z)
+    history.warnings += saturated.warnings()
+    history.diagnostics = {"grad_norm_initial": monitor.norms[0], "saturation": saturated.to_dict()}
     return history
 
 
@@ -195,7 +211,7 @@ def _batches(net: Network, data: dict, cost: Cost, optimizer, batch: int, weight
 
 
 def _scores(net: Network, task: Task, cost: Cost) -> dict:
-    """Cost and accuracy after the epoch on the train, validation and test splits."""
+    """Cost and accuracy after the epoch on the train, validation and test splits (those present)."""
     scores = {}
     for name, split in (("train", task.train), ("val", task.val), ("test", task.test)):
         if split is not None:

@@ -215,8 +215,8 @@ def load_data(args):
 # ---------------------------------------------------------------------------------------------------
 
 
-COMMANDS = ["study", "train", "reverse", "report", "dots", "activations", "descend", "explain", "gradcheck",
-            "data"]  # modules of mathdl.cli, each with register(subparsers)
+COMMANDS = ["study", "train", "reverse", "report", "predict", "dots", "activations", "descend", "explain",
+            "gradcheck", "data"]  # modules of mathdl.cli, each with register(subparsers)
 
 
 def build_parser() -> Parser:

@@ -31,6 +31,8 @@ def run(args) -> int:
                   f"{net.n_params:,} parameters")
     result = run_config(config, mnist, out=args.out, progress=not args.quiet, task=task, command=command_line())
     show_result(result)
+    for warning in result.history.warnings:
+        err.print(f"warning: {warning}", soft_wrap=True)
     if result.run_dir is not None:
         out.print(f"run directory: {result.run_dir}")
     return 0

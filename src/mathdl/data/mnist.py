@@ -14,6 +14,7 @@ import hashlib
 import importlib.metadata
 import io
 import json
+import math
 import os
 import struct
 import tempfile
@@ -106,7 +107,7 @@ def read_idx(source, magic: int | None = None, name: str | None = None) -> np.nd
         raise DataError(f"{name}: truncated IDX header ({len(raw)} of {header} bytes)")
     dims = struct.unpack(f">{ndim}I", raw[4:header])
     dtype = np.dtype(IDX_DTYPES[raw[2]])
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize  # exact: a forged header may promise more than int64 holds
     found_bytes = len(raw) - header
     if found_bytes < expected:
         raise DataError(f"{name}: truncated: the header promises {'x'.join(map(str, dims))} values "
@@ -180,6 +181,8 @@ def read_npz(path, name: str | None = None) -> dict[str, np.ndarray]:
         raise DataError(f"{name}: not a readable .npz file ({e})") from None
     parts = dict(zip(PARTS, arrays))
     for part, array in parts.items():
+        if not isinstance(array, np.ndarray):  # NpzFile hands back the raw bytes of a member that is not .npy
+            raise DataError(f"{name}: {part} is not a NumPy array")
         if not np.issubdtype(array.dtype, np.integer):
             raise DataError(f"{name}: {part} must hold integers 0-255, not {array.dtype}")
         if part.endswith("images"):

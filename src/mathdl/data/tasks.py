@@ -44,18 +44,23 @@ class Split:
 
 @dataclass(frozen=True)
 class Task:
-    """A classification task: training, optional validation, and test splits, and what the classes mean."""
+    """A classification task: training, optional validation, and test splits, and what the classes mean.
+
+    ``test`` is None only for tasks that are trained and never tested (the scikit-learn estimator's).
+    ``stats`` = (μ, σ) of the training pixels x/255 that the ``standard`` scale uses ((0, 1) otherwise).
+    """
 
     name: str
     description: str
     classes: list[str]
     train: Split
-    test: Split
+    test: Split | None
     val: Split | None
     targets: tuple[float, float]
     scale: str
     positive_digits: tuple[int, ...] = ()
     background: float | None = None  # the scaled value of a 0 pixel (image tasks only)
+    stats: tuple[float, float] = (0.0, 1.0)
 
     @property
     def binary(self) -> bool:
@@ -76,9 +81,15 @@ class Task:
 
     def classify(self, a: np.ndarray) -> np.ndarray:
         """Class indices from outputs a (m, N): a ≥ threshold for one output, else argmax over rows."""
-        if a.shape[0] == 1:
-            return (a[0] >= self.threshold).astype(np.int64)
-        return a.argmax(axis=0)
+        return classify(a, self.targets)
+
+
+def classify(a: np.ndarray, targets: tuple[float, float] = TARGETS["binary"]) -> np.ndarray:
+    """Class indices (N,) from outputs a (m, N): one output is class 1 when a ≥ (lo + hi) / 2 of the
+    targets (lo, hi); several outputs, the row of the largest."""
+    if a.shape[0] == 1:
+        return (a[0] >= sum(targets) / 2).astype(np.int64)
+    return a.argmax(axis=0)
 
 
 def parse_id(student_id: str) -> tuple[int, ...]:
@@ -133,8 +144,9 @@ def encode_targets(labels: np.ndarray, k: int, outputs: int, targets: tuple[floa
     return Y
 
 
-def _scale(images: np.ndarray, scale: str, stats: tuple[float, float], dtype) -> np.ndarray:
-    """Scaled inputs (784, N), each column one image, contiguous in memory (Fortran order)."""
+def scale_images(images: np.ndarray, scale: str, stats: tuple[float, float], dtype) -> np.ndarray:
+    """Scaled inputs (784, N) from images (N, 28, 28) of 0-255 pixels, each column one image, contiguous
+    in memory (Fortran order); ``stats`` = (μ, σ) for the ``standard`` scale."""
     x = images.reshape(len(images), PIXELS).astype(dtype)
     x *= dtype(1 / 255)
     if scale == "book":
@@ -207,14 +219,14 @@ def make_task(mnist: MNIST, task: str = "id", *, student_id: str | None = None, 
     m = outputs or (1 if k == 2 else k)
 
     def split(images, digits, keep):
-        return make_split(_scale(images[keep], scale, stats, dtype), to_label[digits[keep]], digits[keep],
+        return make_split(scale_images(images[keep], scale, stats, dtype), to_label[digits[keep]], digits[keep],
                           k, m, target_pair, dtype)
 
     background = {"unit": 0.0, "book": 0.01, "standard": -stats[0] / stats[1]}[scale]
     return Task(task, description, classes, split(mnist.train_images, train_digits, train_keep),
                 split(mnist.test_images, test_digits, test_keep),
                 split(mnist.train_images, train_digits, val_keep) if val_keep is not None else None,
-                target_pair, scale, positive, background)
+                target_pair, scale, positive, background, stats)
 
 
 def dots_task(X: np.ndarray, labels: np.ndarray, *, test_fraction: float = 0.3, targets: str = "binary",

@@ -37,6 +37,10 @@ class Activation:
     def __call__(self, z: Array) -> Array:
         return self.f(z)
 
+    def __reduce__(self):
+        """Pickled by name (its functions are looked up, not serialised), so networks pickle."""
+        return get_activation, (self.name,)
+
     def backward(self, z: Array, a: Array, g: Array) -> Array:
         """∂C/∂z from g = ∂C/∂a: g ⊙ f'(z) for elementwise f, Jᵀg column by column for softmax."""
         if self.jvp is not None:

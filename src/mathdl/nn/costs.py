@@ -31,6 +31,10 @@ class Cost:
     delta: Callable[[Array, Array, Array, Activation], Array]
     outputs: tuple[str, ...] | None = None  # output activations it is defined for (None: any)
 
+    def __reduce__(self):
+        """Pickled by name, like activations."""
+        return get_cost, (self.name,)
+
     def check_output(self, output: Activation) -> None:
         """Raise if this cost is undefined for the output activation."""
         if self.outputs is not None and output.name not in self.outputs:

@@ -9,6 +9,7 @@ Lists are indexed by the layer number as in the equations: ``W[l]`` is W⁽ˡ⁾
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,20 @@ from .init import init_std
 
 Array = np.ndarray
 DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+def check_memory(sizes: list[int], dtype) -> None:
+    """Refuse a network whose parameters, with a gradient and two optimiser arrays of the same size,
+    would not fit in this machine's memory (rather than being killed while allocating them)."""
+    n_params = sum(n_out * (n_in + 1) for n_in, n_out in zip(sizes, sizes[1:]))
+    needed = 4 * n_params * np.dtype(dtype).itemsize
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX: no check
+        return
+    if needed > memory:
+        raise MathdlError(f"a network with layer sizes {sizes} has {n_params:,} parameters and needs about "
+                          f"{needed / 2**30:.0f} GiB, more than this machine's {memory / 2**30:.0f} GiB")
 
 
 @dataclass
@@ -45,6 +60,7 @@ class Network:
         if len(activations) != len(sizes) - 1:
             raise MathdlError(f"{len(sizes) - 1} layers need {len(sizes) - 1} activations, "
                               f"got {len(activations)}")
+        check_memory(sizes, dtype)
         f = [None] + [hidden_activation(name) for name in activations[:-1]]
         f.append(get_activation(activations[-1]))
         W, b = [None], [None]

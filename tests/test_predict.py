@@ -1,0 +1,198 @@
+"""Your own handwriting: images the tests draw (any size, format, background) made into MNIST digits,
+scaled like the run's training data, and classified by `mathdl predict`."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from mathdl.cli import main
+from mathdl.data.handwriting import centre_of_mass, mnist_digit
+from mathdl.data.tasks import make_task, scale_images
+from mathdl.errors import MathdlError
+from mathdl.experiment import Config, run
+from mathdl.predict import predict_images
+from mathdl.runs import load_run, save_model, write_run
+from conftest import random_net
+from test_mnist import small, write_idx
+
+
+def drawn_digit() -> np.ndarray:
+    """An MNIST-like 28×28 'zero' with a tail (255 ink on 0), drawn in a 20×20 box as MNIST digits are."""
+    big = Image.new("L", (200, 200), 0)
+    pen = ImageDraw.Draw(big)
+    pen.ellipse((40, 10, 160, 190), outline=255, width=24)
+    pen.line((150, 40, 190, 10), fill=255, width=24)
+    digit = np.asarray(big.resize((20, 20), Image.Resampling.BILINEAR), dtype=np.float64)
+    row, col = centre_of_mass(digit)
+    field = np.zeros((28, 28))
+    top, left = round(14 - row), round(14 - col)
+    field[top:top + 20, left:left + 20] = digit
+    return np.round(field).astype(np.uint8)
+
+
+def on_paper(digit: np.ndarray, *, scale=15, size=(640, 480), at=(70, 40), paper=255, mode="L") -> Image.Image:
+    """The digit written dark on light paper: upscaled, inverted, pasted off-centre on a larger page."""
+    ink = Image.fromarray(255 - digit).resize((28 * scale, 28 * scale), Image.Resampling.BICUBIC)
+    page = Image.new("L", size, paper)
+    page.paste(ink, at)
+    return page.convert(mode)
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """The best correlation of a and b over whole-pixel shifts of at most one pixel."""
+    return max(np.corrcoef(np.roll(a.astype(float), (dy, dx), (0, 1)).ravel(), b.astype(float).ravel())[0, 1]
+               for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+
+
+@pytest.mark.parametrize("suffix,mode", [(".png", "L"), (".jpg", "RGB"), (".bmp", "RGB"), (".gif", "P"),
+                                         (".tiff", "CMYK")])
+def test_a_digit_on_paper_is_recovered(tmp_path, suffix, mode):
+    digit = drawn_digit()
+    path = tmp_path / f"digit{suffix}"
+    on_paper(digit, mode=mode).save(path)
+    recovered = mnist_digit(path)
+    assert recovered.shape == (28, 28) and recovered.dtype == np.uint8
+    assert similarity(recovered, digit) > 0.88  # what Otsu's threshold removes: the faintest grey edges
+    assert np.allclose(centre_of_mass(recovered.astype(float)), 14, atol=0.5)
+    assert recovered[:2].max() == recovered[-2:].max() == 0  # a clean background around the digit
+
+
+def test_transparent_dark_16_bit_and_grey_paper():
+    digit = drawn_digit()
+    rgba = Image.new("RGBA", (300, 300), (0, 0, 0, 0))  # black ink on a transparent background
+    rgba.paste(Image.new("RGBA", (280, 280), (0, 0, 0, 255)), (10, 10),
+               mask=Image.fromarray(digit).resize((280, 280)))
+    dark = Image.fromarray(digit).resize((100, 100))  # already white on black: no inversion
+    sixteen = Image.fromarray(np.asarray(on_paper(digit, scale=5, size=(200, 200), at=(20, 20)), np.uint16) * 257)
+    grey = on_paper(digit, paper=170)  # grey paper: only the contrast to the background counts
+    for image in (rgba, dark, sixteen, grey):
+        assert similarity(mnist_digit(image), digit) > 0.88, image.mode
+
+
+def test_uneven_light_and_noise_on_a_photo():
+    """A photo: grey paper lit from one side (±30 grey levels across), sensor noise, ink not quite black."""
+    digit = drawn_digit()
+    rng = np.random.default_rng(0)
+    page = 200 + np.linspace(-30, 30, 500)[None, :] + rng.normal(0, 6, (400, 500))
+    ink = np.asarray(on_paper(digit, scale=10, size=(280, 280), at=(0, 0)), dtype=np.float64)
+    page[91:371, 37:317] = np.minimum(page[91:371, 37:317], 0.8 * ink + 20)
+    photo = Image.fromarray(np.clip(page, 0, 255).astype(np.uint8))
+    assert similarity(mnist_digit(photo), digit) > 0.88
+
+
+def test_aspect_ratio_is_kept_and_a_converted_digit_stays_itself():
+    one = Image.new("L", (400, 900), 255)
+    ImageDraw.Draw(one).line((200, 100, 200, 800), fill=0, width=60)
+    digit = mnist_digit(one)
+    rows, cols = np.flatnonzero(digit.any(axis=1)), np.flatnonzero(digit.any(axis=0))
+    assert rows[-1] - rows[0] + 1 == 20 and cols[-1] - cols[0] + 1 <= 3  # tall and thin, as drawn
+    once = mnist_digit(Image.fromarray(255 - drawn_digit()))
+    assert similarity(mnist_digit(Image.fromarray(once)), once) > 0.97
+
+
+def test_images_without_a_digit_or_not_images(tmp_path):
+    with pytest.raises(MathdlError, match="no digit found"):
+        mnist_digit(Image.new("RGB", (50, 50), (200, 200, 200)))
+    (tmp_path / "notes.png").write_text("not an image")
+    with pytest.raises(MathdlError, match="notes.png: not an image Pillow can read"):
+        mnist_digit(tmp_path / "notes.png")
+    with pytest.raises(MathdlError, match="no such image file"):
+        mnist_digit(tmp_path / "missing.png")
+    with pytest.raises(MathdlError, match="unreadable image"):
+        mnist_digit(tmp_path)  # a directory
+
+
+@pytest.fixture(scope="module")
+def standard_run(tmp_path_factory):
+    """A ten-digit run with standardised inputs, trained briefly on small random images."""
+    folder = tmp_path_factory.mktemp("predict")
+    data = write_idx(folder / "mnist", small(200, 60))
+    out = folder / "run"
+    assert main(["train", "--quiet", "--data", str(data), "--task", "digits", "--hidden", "8", "--epochs", "1",
+                 "--scale", "standard", "--output-activation", "softmax", "--cost", "xe", "--out", str(out)]) == 0
+    return out, data
+
+
+def test_the_run_records_the_training_scaling_and_predict_reproduces_it(standard_run, tmp_path):
+    out, data = standard_run
+    inputs = json.loads((out / "config.json").read_text())["inputs"]
+    from mathdl.data.mnist import load_mnist
+    task = make_task(load_mnist(data), "digits", scale="standard")
+    assert inputs == {"scale": "standard", "mean": task.stats[0], "std": task.stats[1], "targets": [0.0, 1.0]}
+    Image.fromarray(255 - drawn_digit()).save(tmp_path / "seen.png")
+    digit = mnist_digit(tmp_path / "seen.png")
+    model = load_run(out)
+    [p] = predict_images(model, [tmp_path / "seen.png"])
+    np.testing.assert_array_equal(p.image, digit)
+    expected = model.net(scale_images(digit[None], "standard", task.stats, np.float64))[:, 0]
+    np.testing.assert_allclose(p.outputs, expected, rtol=1e-12)
+    assert p.label == str(int(expected.argmax()))
+
+
+def test_predict_command(standard_run, tmp_path, capsys):
+    out, _ = standard_run
+    on_paper(drawn_digit()).save(tmp_path / "mine.jpg")
+    assert main(["predict", str(tmp_path / "mine.jpg"), "--model", str(out), "--show"]) == 0
+    printed = capsys.readouterr().out
+    assert "mine.jpg: " in printed and "output a(L) = 0: " in printed and "9: " in printed
+    assert (tmp_path / "mine.jpg.mathdl.png").stat().st_size > 1000
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
+
+
+def test_predict_with_a_binary_run(tmp_path, capsys):
+    data = write_idx(tmp_path / "mnist", small(100, 30))
+    result = run(Config(task="id", student_id="7", hidden=(4,), epochs=1, scale="book"),
+                 __import__("mathdl").load_mnist(data), out=tmp_path / "id", progress=False)
+    Image.fromarray(255 - drawn_digit()).save(tmp_path / "x.png")
+    assert main(["predict", str(tmp_path / "x.png"), "--model", str(result.run_dir)]) == 0
+    printed = capsys.readouterr().out
+    assert ("ID digits {7}" in printed or "other digits" in printed) and "output a(L) = ID digits {7}: " in printed
+
+
+def write_fake_run(folder, net, config):
+    return write_run(folder, config=config, metrics={}, history=[{"epoch": 1}], net=net)
+
+
+def predict_faults(tmp_path, standard_run):
+    out, _ = standard_run
+    image = tmp_path / "d.png"
+    Image.fromarray(255 - drawn_digit()).save(image)
+    (tmp_path / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    (tmp_path / "cut.png").write_bytes(image.read_bytes()[:200])  # a PNG whose end is missing
+    dots = write_fake_run(tmp_path / "dots", random_net([2, 4, 1], ["tanh", "sigmoid"]),
+                          {"classes": ["0", "1"], "inputs": {"scale": "unit", "mean": 0, "std": 1, "targets": [0, 1]}})
+    old = write_fake_run(tmp_path / "old", random_net([784, 4, 10], ["sigmoid", "softmax"]),
+                         {"classes": list("0123456789"), "config": {"scale": "standard"}})
+    wrong = write_fake_run(tmp_path / "wrong", random_net([784, 4, 3], ["sigmoid", "softmax"]),
+                           {"classes": list("0123456789"), "inputs": {"scale": "unit", "mean": 0, "std": 1,
+                                                                      "targets": [0, 1]}})
+    future = write_fake_run(tmp_path / "future", random_net([784, 4, 10], ["sigmoid", "softmax"]), {})
+    with np.load(future / "model.npz") as npz:
+        arrays = dict(npz)
+    meta = json.loads(str(arrays["meta"]))
+    np.savez(future / "model.npz", **{**arrays, "meta": np.array(json.dumps({**meta, "version": 2}))})
+    save_model(tmp_path / "lonely.npz", random_net([784, 2], ["sigmoid"]))
+    return [
+        ([str(image), "--model", str(tmp_path / "nowhere")], "not a run directory"),
+        ([str(image), "--model", str(tmp_path / "lonely.npz")], "not a run directory"),
+        ([str(tmp_path / "missing.png"), "--model", str(out)], "missing.png: no such image file"),
+        ([str(tmp_path / "bad.png"), "--model", str(out)], "bad.png: not an image Pillow can read"),
+        ([str(tmp_path / "cut.png"), "--model", str(out)], "cut.png: unreadable image"),
+        ([str(tmp_path), "--model", str(out)], "unreadable image"),
+        ([str(image), "--model", str(dots)], "the network takes 2 inputs, not the 784 pixels of a 28×28 image"),
+        ([str(image), "--model", str(old)], "lacks the training mean and std"),
+        ([str(image), "--model", str(wrong)], "the network has 3 outputs but config.json lists 10 classes"),
+        ([str(image), "--model", str(future)], "model format version 2 is not supported"),
+        ([str(image)], "the following arguments are required: --model"),
+    ]
+
+
+def test_predict_faults_are_one_line_and_exit_2(tmp_path, standard_run, capsys):
+    for argv, message in predict_faults(tmp_path, standard_run):
+        try:
+            code = main(["predict", *argv])
+        except SystemExit as e:
+            code = e.code
+        err = capsys.readouterr().err
+        assert code == 2 and message in err and err.count("\n") == 1 and "Traceback" not in err, (argv, err)
