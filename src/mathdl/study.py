@@ -32,6 +32,7 @@ from .runs import load_run, read_csv_rows, write_csv, write_json
 PROTOCOL = [(depth, cost, method) for depth in (1, 3) for method in ("online", "matrix") for cost in ("tse", "xe")]
 
 QUICK = {"train_size": 3000, "test_size": 1000, "epochs": 4}
+REVERSE_EPOCHS = 10  # the ten-output networks of the reverse part (matrix XE, the book's scaling and targets)
 FULL_SIZES = (500, 1000, 2000, 5000, 10000, 20000)
 QUICK_SIZES = (250, 500, 1000)
 STATE_FILE = "study.json"
@@ -86,6 +87,20 @@ class StudyOptions:
             out.append((number, name, config))
         return out
 
+    def reverse_configs(self) -> list[tuple[int, str, Config]]:
+        """The ten-output networks the reverse part runs backwards: one and three hidden layers of the
+        study's sizes, sigmoid everywhere, trained on the digits with the book's scaling and targets
+        (so backquery asks for the 0.01/0.99 outputs the network learnt)."""
+        quick = QUICK if self.quick else {}
+        pick = lambda value, default: default if value is None else value  # noqa: E731
+        return [(200 + i, name, Config(
+            task="digits", hidden=hidden, activation="sigmoid", output_activation="sigmoid", cost="xe",
+            method="matrix", scale="book", targets="book",
+            epochs=pick(self.epochs, quick.get("epochs", REVERSE_EPOCHS)),
+            train_size=pick(self.train_size, quick.get("train_size")),
+            test_size=pick(self.test_size, quick.get("test_size")), seed=self.seed, dtype=self.dtype))
+            for i, (name, hidden) in enumerate((("1layer", self.hidden1), ("3layers", self.hidden3)))]
+
     def size_curve(self) -> tuple[Config, tuple[int, ...]]:
         """The configuration trained on growing subsets (number 4: one layer, XE, matrix), and the sizes."""
         config = self.configs()[3][2]
@@ -128,6 +143,9 @@ def _complete(run_dir: Path, config: Config) -> bool:
     except (OSError, ValueError, KeyError):
         return False
     return saved == json.loads(json.dumps(config.to_dict()))
+
+
+REVERSE_NAMES = {"1layer": "one hidden layer", "3layers": "three hidden layers"}
 
 
 def finished(options: StudyOptions, out) -> list[bool]:
@@ -226,14 +244,41 @@ def run_study(options: StudyOptions, out, *, data=None, jobs: int = 1, resume: b
     for n in sizes:
         planned.append((100 + n, f"size-{n}", dataclasses.replace(curve_config, train_size=n),
                         out / "sizes" / f"{n}"))
+    for number, name, config in options.reverse_configs():
+        planned.append((number, f"reverse-{name}", config, out / "reverse" / name / "model"))
     todo = [p for p in planned if not _complete(p[3], p[2])]
     if todo:
         totals = {number: config.settings().epochs * (config.train_size or len(mnist.train_labels))
                   for number, _, config, _ in todo}
         train_all(todo, data=data if data is not None else os.environ.get("MATHDL_DATA"), jobs=jobs,
                   progress=progress, command=command, totals=totals)
+    reverse_part(out, options, mnist, progress=progress)
     study = summarise(out, options, seconds=time.perf_counter() - start)
     return study
+
+
+def reverse_part(out: Path, options: StudyOptions, mnist, *, progress: bool = True) -> None:
+    """Run each ten-output network backwards (backquery, pseudo-inverse, optimisation) and write
+    reverse/<name>/: reverse.json, reverse.md and the figures; kept when newer than the model."""
+    from .experiment import build_task
+    from .reverse import reverse, write_reverse
+    from .terminal import err
+
+    for _, name, config in options.reverse_configs():
+        folder = out / "reverse" / name
+        model = folder / "model" / "model.npz"
+        if (folder / "reverse.json").is_file() and (folder / "reverse.json").stat().st_mtime >= model.stat().st_mtime:
+            continue
+        if progress:
+            err.print(f"reverse part: running the {name} ten-output network backwards")
+        run = load_run(folder / "model")
+        task = build_task(config, mnist)
+        found = reverse(run.net, task.train.X, task.train.labels, seed=options.seed,
+                        network={"label": run.config["label"], "model": str(folder / "model"),
+                                 "test_accuracy": run.metrics["test"]["accuracy"], "scale": config.scale,
+                                 "targets": config.targets})
+        write_reverse(found, folder, student_id=options.student_id,
+                      title=f"{REVERSE_NAMES[name]}: ")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -280,11 +325,17 @@ def summarise(out, options: StudyOptions, seconds: float | None = None) -> Study
                       "accuracy_b": float(correct[b].mean()), "a_right_b_wrong": t.b, "a_wrong_b_right": t.c,
                       "p_exact": t.p_exact, "p_mid": t.p_mid})
     size_rows = _size_rows(out, options, rows)
+    reverse = {}
+    for _, name, _ in options.reverse_configs():
+        data = json.loads((out / "reverse" / name / "reverse.json").read_text())
+        reverse[name] = {"network": data["network"], "summary": data["summary"],
+                         "dir": str(Path("reverse") / name)}
     checks = architecture_gradcheck([784, *options.hidden3, 1], options.seed)
     best = max(rows, key=lambda r: r["accuracy"]["value"])
     summary = {"student_id": options.student_id, "positive_digits": _positive(options.student_id),
                "class_balance": rows[0]["class_balance"], "configurations": rows, "mcnemar": tests,
-               "best": best["number"], "size_curve": size_rows, "gradcheck": checks, "options": options.to_dict(),
+               "best": best["number"], "size_curve": size_rows, "gradcheck": checks, "reverse": reverse,
+               "options": options.to_dict(),
                "intervals": "Wilson score intervals for proportions; percentile bootstrap (10,000 multinomial "
                             "resamples of the confusion matrix) for F1 and MCC",
                "mcnemar_test": "exact two-sided binomial test on the discordant pairs, and the mid-p value",

@@ -53,9 +53,12 @@ def load_study(study_dir: Path) -> dict:
             raise MathdlError(f"{run_dir}: incomplete run directory, missing {', '.join(lost)}")
         runs[row["number"]] = {"config": json.loads((run_dir / "config.json").read_text()),
                                "history": read_csv_rows(run_dir / "history.csv")}
-    reverse = None
-    if (study_dir / "reverse" / "reverse.json").is_file():
-        reverse = json.loads((study_dir / "reverse" / "reverse.json").read_text())
+    from .reverse_section import load_reverse
+    try:
+        reverse = load_reverse(study_dir, summary)
+    except (OSError, ValueError, KeyError) as e:
+        raise MathdlError(f"{study_dir}: incomplete reverse part ({e}); finish it with: "
+                          f"mathdl study --resume --out {study_dir}") from None
     return {"dir": study_dir, "summary": summary, "state": state, "runs": runs, "reverse": reverse}
 
 
@@ -375,11 +378,9 @@ def _discussion(doc: Document, study: dict) -> None:
 
 
 def _reverse(doc: Document, study: dict) -> None:
-    reverse = study["reverse"]
-    if reverse is None:
-        return
-    from .reverse_section import reverse_blocks
-    doc.add(PageBreak(), *reverse_blocks(reverse, study["dir"]))
+    if study["reverse"]:
+        from .reverse_section import reverse_blocks
+        doc.add(PageBreak(), *reverse_blocks(study["reverse"]))
 
 
 def _reproducibility(doc: Document, study: dict) -> None:

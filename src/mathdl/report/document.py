@@ -252,3 +252,33 @@ def to_markdown(doc: Document) -> str:
             lines.extend("| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows)
         lines.append("")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Markdown in: the subset other parts of mathdl write (headings, paragraphs with **bold**, tables)
+
+
+def _bold_pieces(line: str) -> tuple:
+    parts = re.split(r"\*\*(.+?)\*\*", line)
+    return tuple(Strong(p) if i % 2 else p for i, p in enumerate(parts) if p)
+
+
+def from_markdown(markdown: str, *, level: int = 2, table_caption: str = "") -> list:
+    """Blocks from simple Markdown: ``#`` headings (at ``level`` and below), paragraphs with **bold**,
+    and pipe tables (captioned ``table_caption``)."""
+    blocks, table = [], []
+    for line in markdown.splitlines() + [""]:
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if not all(set(c) <= set(":-") for c in cells):
+                table.append(tuple(cells))
+            continue
+        if table:
+            blocks.append(Table(table[0], tuple(table[1:]), table_caption, align="l" + "r" * (len(table[0]) - 1)))
+            table = []
+        if line.startswith("#"):
+            hashes = len(line) - len(line.lstrip("#"))
+            blocks.append(Heading(line[hashes:].strip(), level + hashes - 2))
+        elif line.strip():
+            blocks.append(Paragraph(_bold_pieces(line.strip())))
+    return blocks
