@@ -53,3 +53,30 @@ def random_batch(n_in, m, N, output="sigmoid", seed=1):
     else:
         Y = rng.normal(0, 1, (m, N))
     return X, Y
+
+
+TINY = {"epochs": 1, "sizes": (40, 80), "hidden1": (12,), "hidden3": (10, 8, 6)}  # a study in seconds
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory):
+    """MNIST-shaped random images (240 train, 80 test) as IDX files."""
+    from test_mnist import small, write_idx
+    return write_idx(tmp_path_factory.mktemp("data") / "mnist", small(240, 80))
+
+
+@pytest.fixture(scope="session")
+def study(tiny_data, tmp_path_factory):
+    """A whole study (eight configurations, size curve, reverse part) on the tiny data."""
+    from mathdl.study import StudyOptions, run_study
+    out = tmp_path_factory.mktemp("study") / "s"
+    cache = tmp_path_factory.mktemp("cache")
+    previous = os.environ.get("MATHDL_CACHE")
+    os.environ["MATHDL_CACHE"] = str(cache)
+    try:
+        return run_study(StudyOptions(**TINY), out, data=str(tiny_data), jobs=2, progress=False)
+    finally:
+        if previous is None:
+            del os.environ["MATHDL_CACHE"]
+        else:
+            os.environ["MATHDL_CACHE"] = previous

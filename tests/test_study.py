@@ -13,21 +13,8 @@ import pytest
 from mathdl.errors import MathdlError
 from mathdl.runs import read_csv_rows
 from mathdl.study import COMPARISONS, PROTOCOL, StudyOptions, run_study
-from test_mnist import small, write_idx
 
-TINY = {"epochs": 1, "sizes": (40, 80), "hidden1": (12,), "hidden3": (10, 8, 6)}
-
-
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory):
-    return write_idx(tmp_path_factory.mktemp("data") / "mnist", small(240, 80))
-
-
-@pytest.fixture(scope="module")
-def study(tiny_data, tmp_path_factory):
-    out = tmp_path_factory.mktemp("study") / "s"
-    os.environ.setdefault("MATHDL_CACHE", str(tmp_path_factory.mktemp("cache")))
-    return run_study(StudyOptions(**TINY), out, data=str(tiny_data), jobs=2, progress=False)
+from conftest import TINY
 
 
 def test_protocol_order_is_the_assignments():
