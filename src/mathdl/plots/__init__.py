@@ -24,13 +24,21 @@ STYLE = {
 }
 
 
-def styled(function):
-    """Run a figure-making function inside the project style (rcParams apply when artists are made)."""
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        with matplotlib.rc_context(STYLE):
-            return function(*args, **kwargs)
-    return wrapper
+def style(extra: dict | None = None):
+    """A decorator running a figure-making function inside the project style, with ``extra`` rcParams
+    on top (rcParams apply when artists are made, so the whole function runs inside)."""
+    params = {**STYLE, **(extra or {})}
+
+    def decorate(function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with matplotlib.rc_context(params):
+                return function(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+styled = style()
 
 
 def figure(*, figsize=(7, 5), **kwargs) -> Figure:

@@ -7,9 +7,7 @@ and the descent paths of ``mathdl.descent``.
 """
 from __future__ import annotations
 
-import functools
 
-import matplotlib
 import numpy as np
 from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.colors import to_rgba_array
@@ -20,7 +18,7 @@ from ..boundary import DotsFit, plane
 from ..descent import Descent, Parabola, Surface
 from ..nn.activations import LEAKY_SLOPE, hidden_activation
 from ..runs import atomic_path
-from . import BLUE, GREY, RED, figure, styled
+from . import BLUE, GREY, RED, figure, style
 
 CLASS_COLOURS = [RED, BLUE, "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf", GREY]
 LINE_COLOURS = ["#2ca02c", "#ff7f0e", "#9467bd", RED, BLUE, "#8c564b"]
@@ -37,20 +35,13 @@ LECTURE = {"font.size": 15, "axes.titlesize": 16, "axes.labelsize": 16, "xtick.l
            "ytick.labelsize": 14, "legend.fontsize": 14, "figure.titlesize": 18}
 
 
-def lecture(function):
-    """Draw inside the LECTURE type sizes (on top of the project style applied by ``@styled``)."""
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        with matplotlib.rc_context(LECTURE):
-            return function(*args, **kwargs)
-    return wrapper
+lecture = style(LECTURE)  # the project style with LECTURE's type sizes
 
 
 # ---------------------------------------------------------------------------------------------------
 # Decision boundaries
 
 
-@styled
 @lecture
 def decision_boundary(*fits: DotsFit, resolution: int = 300):
     """One panel per trained network: the plane shaded by predicted class (stronger where the network
@@ -61,7 +52,6 @@ def decision_boundary(*fits: DotsFit, resolution: int = 300):
     return panels[0].ax.figure
 
 
-@styled
 @lecture
 def boundary_animation(*fits: DotsFit, path, fps: int = 8, resolution: int = 150, hold: float = 2.0,
                        dpi: int = 80):
@@ -165,7 +155,6 @@ def _boundary_panels(fits, resolution: int, smooth: bool) -> list[_BoundaryPanel
 # Activation functions
 
 
-@styled
 @lecture
 def activation_functions(names=WORKSHOP_ACTIVATIONS, z_max: float = 5.0, points: int = 1001):
     """Each activation f (solid) and its derivative f' (dashed), computed by the network's own functions
@@ -219,7 +208,6 @@ def _axes_through_origin(ax) -> None:
 # Gradient descent
 
 
-@styled
 @lecture
 def descent_on_parabola(runs: list[Descent], function: Parabola):
     """Top: one panel per step size η, the parabola with the steps x_k → x_{k+1}; bottom: x_k against k."""
@@ -256,7 +244,6 @@ def descent_on_parabola(runs: list[Descent], function: Parabola):
     return fig
 
 
-@styled
 @lecture
 def descent_on_surface(surface: Surface, run: Descent, resolution: int = 160):
     """Walking down a mountain: the loss surface C(θ₁, θ₂) in 3-D and as contours, with the descent path."""
