@@ -187,6 +187,8 @@ def train_all(jobs_list: list[tuple[int, str, Config, Path]], *, data, jobs: int
     bars = {number: display.add_task(f"  {name}", total=totals[number], info="waiting")
             for number, name, _, _ in jobs_list}
     finished = 0
+    names = {number: name for number, name, _, _ in jobs_list}
+    runs = {number: run_dir for number, _, _, run_dir in jobs_list}
     context = _context()
     manager = context.Manager()
     queue = manager.Queue()
@@ -207,12 +209,21 @@ def train_all(jobs_list: list[tuple[int, str, Config, Path]], *, data, jobs: int
                 for number in [n for n, result in pending.items() if result.ready()]:
                     pending.pop(number).get()  # re-raises a worker's exception here
                     finished += 1
+                    if progress:
+                        display.console.print(f"{finished}/{len(jobs_list)} done: {names[number]}: "
+                                              + _outcome(runs[number]))
                     remaining = display.tasks[bars[number]].remaining or 0
                     display.update(bars[number], completed=totals[number], info="done")
                     display.update(overall, advance=remaining,
                                    description=f"study: {finished}/{len(jobs_list)} configurations done")
     finally:
         manager.shutdown()
+
+
+def _outcome(run_dir: Path) -> str:
+    """'test accuracy 98.42% in 224 s' from a finished run directory."""
+    metrics = json.loads((Path(run_dir) / "metrics.json").read_text())
+    return f"test accuracy {100 * metrics['test']['accuracy']:.2f}% after {metrics['train_seconds']:.0f} s of training"
 
 
 def run_study(options: StudyOptions, out, *, data=None, jobs: int = 1, resume: bool = False,
