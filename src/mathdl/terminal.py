@@ -206,8 +206,9 @@ def mcnemar_table(tests: list[dict]) -> Table:
     """McNemar's test for each pair of configurations that differ in one choice."""
     table = Table(title="McNemar's test, same test images (b: only A right, c: only B right)",
                   title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, caption_justify="left",
-                  caption="p exact: two-sided binomial test of b vs c; mid-p: its mid-p version")
-    for column in ("comparison", "A-B", "acc A %", "acc B %", "b", "c", "p exact", "mid-p", "p<0.05"):
+                  caption="A %, B %: test accuracy; p exact: two-sided binomial test of b vs c; mid-p: its mid-p "
+                          "version")
+    for column in ("comparison", "A-B", "A %", "B %", "b", "c", "p exact", "mid-p", "p<0.05"):
         table.add_column(column, justify="left" if column == "comparison" else "right")
     for t in tests:
         table.add_row(t["question"].replace(" hidden layers", " layers").replace(" vs ", "/"), f"{t['a']}-{t['b']}", f"{100 * t['accuracy_a']:.2f}",
