@@ -121,11 +121,12 @@ def test_interrupted_study_keeps_finished_runs_and_resumes(tiny_data, tmp_path):
     argv = [sys.executable, "-m", "mathdl", "study", "--data", str(tiny_data), "--out", str(out), "--epochs", "3",
             "--hidden1", "12", "--hidden3", "10,8,6", "--sizes", "0", "--jobs", "1", "--quiet"]
     process = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
-    first = out / "runs" / "1-1layer-tse-online" / "confusion.png"
+    first = out / "runs" / "1-1layer-tse-online"
+    finished = lambda: (first / "confusion.png").exists() and not (first / "checkpoint.npz").exists()  # noqa: E731
     deadline = time.time() + 120
-    while not first.exists() and time.time() < deadline and process.poll() is None:
+    while not finished() and time.time() < deadline and process.poll() is None:
         time.sleep(0.1)
-    assert first.exists(), process.stderr.read() if process.poll() is not None else "no run finished"
+    assert finished(), process.stderr.read() if process.poll() is not None else "no run finished"
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
