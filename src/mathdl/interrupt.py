@@ -7,7 +7,8 @@ after every update (or chunk of samples), where parameters, optimiser and genera
 checkpoint there and raises ``Interrupted``. A signal still held when the block ends is raised as a
 ``KeyboardInterrupt`` then, so none is ever lost.
 
-Signal handlers belong to the main thread; elsewhere the block holds nothing back.
+Signal handlers belong to the main thread; elsewhere the block holds nothing back. A signal the
+process ignores (``nohup``, a background job of a script) stays ignored.
 """
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def held_signals():
     def hold(signum, frame):
         held.signum = signum
 
-    previous = {s: signal.signal(s, hold) for s in SIGNALS}
+    previous = {s: signal.signal(s, hold) for s in SIGNALS if signal.getsignal(s) is not signal.SIG_IGN}
     try:
         yield held
     finally:
@@ -61,3 +62,4 @@ def held_signals():
             signal.signal(s, handler if handler is not None else signal.SIG_DFL)
     if held.requested:
         raise KeyboardInterrupt
+

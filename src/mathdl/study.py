@@ -29,7 +29,7 @@ from .errors import MathdlError
 from .experiment import Config, environment, finished_config
 from .interrupt import stop_like_ctrl_c
 from .metrics import mcnemar
-from .runs import load_run, read_csv_rows, write_csv, write_json
+from .runs import CHECKPOINT, load_run, read_csv_rows, write_csv, write_json
 
 PROTOCOL = [(depth, cost, method) for depth in (1, 3) for method in ("online", "matrix") for cost in ("tse", "xe")]
 
@@ -130,6 +130,11 @@ def finished(options: StudyOptions, out) -> list[bool]:
     return [_complete(Path(out) / "runs" / name, config) for _, name, config in options.configs()]
 
 
+def checkpointed(options: StudyOptions, out) -> list[bool]:
+    """For each of the eight configurations: does its run directory in ``out`` keep a checkpoint?"""
+    return [(Path(out) / "runs" / name / CHECKPOINT).is_file() for _, name, _ in options.configs()]
+
+
 def _train_one(number: int, config: dict, run_dir: str, data, queue, command: str | None) -> int | None:
     """Worker: train configuration ``number`` into ``run_dir``, continuing its checkpoint if it has one;
     progress goes to ``queue``.
@@ -177,9 +182,12 @@ def train_all(jobs_list: list[tuple[int, str, Config, Path]], *, data, jobs: int
     manager = context.Manager()
     queue = manager.Queue()
     try:
-        # Leaving the Pool's block terminates its workers, so Ctrl-C stops everything at once; every
-        # configuration that finished is already complete on disk.
-        with display, context.Pool(jobs, maxtasksperchild=1) as pool:
+        # Leaving the Pool's block terminates its workers (SIGTERM), so Ctrl-C stops everything at once:
+        # a finished configuration is complete on disk, one in training keeps a checkpoint. The workers
+        # ignore SIGINT from their first moment: Ctrl-C in a terminal signals the whole process group,
+        # and this process alone answers it, by ending them in order.
+        with display, context.Pool(jobs, maxtasksperchild=1, initializer=signal.signal,
+                                   initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
             pending = {number: pool.apply_async(_train_one, (number, config.to_dict(), str(run_dir), data, queue,
                                                              command))
                        for number, _, config, run_dir in jobs_list}

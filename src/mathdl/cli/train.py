@@ -45,7 +45,8 @@ def run(args) -> int:
         result = run_config(config, mnist, out=args.out, progress=not args.quiet, task=task,
                             command=command_line(), resume=args.resume)
     except KeyboardInterrupt:
-        print(f"mathdl train: interrupted: {kept(args.out)}", file=sys.stderr)
+        again = command_line() + ("" if "--resume" in sys.argv else " --resume")
+        print(f"mathdl train: interrupted: {kept(args.out, again)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     show_result(result)
     for warning in result.history.warnings:
@@ -77,17 +78,16 @@ def finished(args, config) -> bool:
     return False
 
 
-def kept(run_dir: str | None) -> str:
-    """What an interruption kept (the checkpoint on disk) and how to continue."""
+def kept(run_dir, again: str) -> str:
+    """What an interruption kept (the checkpoint on disk in ``run_dir``) and the command ``again`` that
+    continues it."""
     from ..runs import CHECKPOINT, read_checkpoint
-    path = None if run_dir is None else Path(run_dir) / CHECKPOINT
-    if path is None:
+    if run_dir is None:
         return "nothing kept (give --out DIR to keep a checkpoint)"
+    path = Path(run_dir) / CHECKPOINT
     if not path.is_file():
         return "nothing kept (stopped before the first update)"
-    checkpoint, _ = read_checkpoint(path)
-    again = command_line() + ("" if "--resume" in sys.argv else " --resume")
-    return f"{checkpoint.describe()} kept in {path}; continue with: {again}"
+    return f"{read_checkpoint(path)[0].describe()} kept in {path}; continue with: {again}"
 
 
 def command_line() -> str:
