@@ -17,10 +17,9 @@ then continues exactly: the same orders, shifts and steps, so the same final wei
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -145,7 +144,7 @@ class Checkpoint:
     grad_reported: bool = False
 
     def describe(self) -> str:
-        """What is kept, in words: 'epochs 1-3 of 10 and 4,096 of the 60,000 samples of epoch 4'."""
+        """What is kept, in words: '3 of 10 epochs and 4,096 of the 60,000 samples of epoch 4'."""
         total = self.settings["epochs"]
         epochs = f"{self.epochs_done} of {total} epochs"
         if not self.samples_done:
@@ -185,7 +184,7 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
         stepper = optimizer or make_optimizer(settings.optimizer, settings.eta)
         updates = _batches(net, data, cost, stepper, batch, weights)
     monitor = GradientMonitor(net, task.train.X, task.train.Y, cost, settings.eta)
-    at = Checkpoint(dataclasses.asdict(settings), N, grad_norms=list(monitor.norms))
+    at = Checkpoint(asdict(settings), N, grad_norms=list(monitor.norms))
     if resume is not None:
         at = _resume(resume, at, shuffle, shifts, stepper, monitor)
     history = History(rows=list(at.history), warnings=list(at.warnings))
@@ -210,7 +209,10 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
             if settings.augment:
                 data["X"] = shift_images(task.train.X, settings.augment, shifts, task.background)
             done, total_cost, t0 = 0, 0.0, time.perf_counter()
-            if epoch == at.epochs_done + 1:  # the epoch a checkpoint stopped in: skip what it did
+            if epoch == at.epochs_done + 1:  # the epoch a checkpoint stopped in: skip the samples it did.
+                # ``updates`` yields at fixed places from the start of the order it is given (every chunk,
+                # every mini-batch) and a checkpoint is taken only there, so the rest of the order is cut
+                # into the same pieces as in a run that was never interrupted.
                 done, total_cost, t0 = at.samples_done, at.cost_sum, t0 - at.epoch_seconds
             try:
                 with np.errstate(over="raise", invalid="raise", divide="raise"):

@@ -5,8 +5,8 @@ import sys
 from pathlib import Path
 
 from ..errors import MathdlError
-from . import (EXIT_INTERRUPTED, _from_api, add_data_options, add_network_options, add_training_options, config_from, load_data,
-               nonnegative_float, positive_float, positive_int, student_id)
+from . import (EXIT_INTERRUPTED, _from_api, add_data_options, add_network_options, add_training_options,
+               config_from, load_data, nonnegative_float, positive_float, positive_int, student_id)
 
 DEFAULT_METHODS = "backquery,pinv,optimize"
 
