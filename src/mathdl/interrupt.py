@@ -23,8 +23,7 @@ class Interrupted(KeyboardInterrupt):
     """Training stopped at a safe point; ``checkpoint`` (a ``mathdl.train.Checkpoint``) is where."""
 
     def __init__(self, checkpoint):
-        super().__init__(f"interrupted after {checkpoint.epochs_done} epochs and {checkpoint.samples_done} "
-                         "samples")
+        super().__init__(f"interrupted: {checkpoint.describe()} done")
         self.checkpoint = checkpoint
 
 

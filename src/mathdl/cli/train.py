@@ -33,7 +33,7 @@ def run(args) -> int:
     config = config_from(args)
     if args.resume and args.out is None:
         raise MathdlError("--resume needs --out DIR, the run directory to continue")
-    if args.out is not None and finished(args, config):
+    if args.out is not None and already_finished(args, config):
         return 0
     mnist = load_data(args)
     task = build_task(config, mnist)
@@ -56,9 +56,10 @@ def run(args) -> int:
     return 0
 
 
-def finished(args, config) -> bool:
-    """Check the run directory before the data are loaded: with --resume a finished run of the same options
-    is reported (True: nothing to do); a checkpoint needs --resume and the options it was started with."""
+def already_finished(args, config) -> bool:
+    """Check the run directory before the data are loaded: with --resume, a finished run of the same
+    options is reported (True: nothing to do); a checkpoint needs --resume and the options it was started
+    with."""
     from ..experiment import config_differences, finished_config, unfinished
     from ..runs import CHECKPOINT, read_checkpoint
     from ..terminal import err
