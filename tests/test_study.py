@@ -1,6 +1,7 @@
 """The study's orchestration on tiny data: eight runs, summaries consistent with the runs, resume."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -10,9 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mathdl.data.mnist import load_mnist
 from mathdl.errors import MathdlError
-from mathdl.runs import read_csv_rows
+from mathdl.experiment import run
+from mathdl.interrupt import Interrupted
+from mathdl.runs import CHECKPOINT, load_run, read_checkpoint, read_csv_rows
 from mathdl.study import COMPARISONS, PROTOCOL, StudyOptions, run_study
+from test_interrupt import signal_after
 
 from conftest import TINY
 
@@ -108,11 +113,12 @@ def test_interrupted_study_keeps_finished_runs_and_resumes(tiny_data, tmp_path):
     argv = [sys.executable, "-m", "mathdl", "study", "--data", str(tiny_data), "--out", str(out), "--epochs", "3",
             "--hidden1", "12", "--hidden3", "10,8,6", "--sizes", "0", "--jobs", "1", "--quiet"]
     process = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
-    first = out / "runs" / "1-1layer-tse-online" / "confusion.png"
+    first = out / "runs" / "1-1layer-tse-online"
+    finished = lambda: (first / "confusion.png").exists() and not (first / "checkpoint.npz").exists()  # noqa: E731
     deadline = time.time() + 120
-    while not first.exists() and time.time() < deadline and process.poll() is None:
+    while not finished() and time.time() < deadline and process.poll() is None:
         time.sleep(0.1)
-    assert first.exists(), process.stderr.read() if process.poll() is not None else "no run finished"
+    assert finished(), process.stderr.read() if process.poll() is not None else "no run finished"
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
@@ -122,3 +128,27 @@ def test_interrupted_study_keeps_finished_runs_and_resumes(tiny_data, tmp_path):
     assert done.returncode == 0, done.stderr
     assert (out / "runs" / "1-1layer-tse-online" / "model.npz").stat().st_mtime_ns == kept
     assert len(json.loads((out / "summary.json").read_text())["configurations"]) == 8
+
+
+def test_resume_continues_a_configuration_from_its_checkpoint(study, tiny_data, tmp_path, monkeypatch):
+    """Configuration 3 (matrix bp) of a finished study is redone as if the study had been interrupted in
+    the middle of its epoch: resuming continues it from the checkpoint, to the same weights."""
+    from threadpoolctl import threadpool_limits
+    out = tmp_path / "s"
+    shutil.copytree(study.path, out)
+    number, name, config = StudyOptions(**TINY).configs()[2]
+    run_dir = out / "runs" / name
+    expected = load_run(run_dir)
+    shutil.rmtree(run_dir)
+    signal_after(monkeypatch, 112)  # 112 of the 240 samples of its one epoch
+    with threadpool_limits(limits=1), pytest.raises(Interrupted):  # the workers' single BLAS thread
+        run(config, load_mnist(tiny_data, progress=False), out=run_dir, progress=False)
+    monkeypatch.undo()
+    assert read_checkpoint(run_dir / CHECKPOINT)[0].samples_done == 112
+    others = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*/model.npz")}
+
+    run_study(StudyOptions(**TINY), out, data=str(tiny_data), resume=True, progress=False)
+    resumed = load_run(run_dir)
+    assert resumed.config["resumed"] == [{"epochs_done": 0, "samples_done": 112}]
+    assert all(np.array_equal(a, b) for a, b in zip(resumed.net.params(), expected.net.params()))
+    assert {p: p.stat().st_mtime_ns for p in others} == others  # the finished configurations were kept

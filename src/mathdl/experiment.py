@@ -2,10 +2,16 @@
 
 ``Config`` holds every choice ``mathdl train`` offers, checked when it is made; ``run`` trains it and
 writes the run directory. The study runs eight of these.
+
+A run with a directory keeps ``checkpoint.npz`` there after every epoch and when interrupted, and
+deletes it only after the last file of the run directory is written: a directory with a checkpoint
+is unfinished and ``run(..., resume=True)`` continues it; one without, holding every file, is finished.
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import platform
 import time
 from dataclasses import dataclass, field
@@ -22,9 +28,10 @@ from .nn.backprop import method_name
 from .nn.costs import get_cost
 from .nn.init import INITS
 from .nn.network import DTYPES, Network
-from .runs import write_csv, write_run
+from .runs import (CHECKPOINT, load_checkpoint, make_run_dir, read_checkpoint, save_checkpoint, write_csv,
+                   write_run)
 from .seeding import rng
-from .train import Evaluation, History, Settings, evaluate, train
+from .train import Checkpoint, Evaluation, History, Settings, evaluate, train
 
 # Defaults per backpropagation method and cost, chosen so that every configuration of the study
 # trains properly (see the README). Online SGD steps after every sample; matrix SGD after each
@@ -132,6 +139,10 @@ class Config:
         d["resolved"] = dataclasses.asdict(self.settings())
         return d
 
+    def saved(self) -> dict:
+        """``to_dict()`` as it reads back from config.json (lists, not tuples), for comparisons."""
+        return json.loads(json.dumps(self.to_dict()))
+
     @classmethod
     def from_dict(cls, d: dict) -> "Config":
         names = {f.name for f in dataclasses.fields(cls)}
@@ -215,15 +226,30 @@ def _cpu_count() -> int:
 
 
 def run(config: Config, mnist: MNIST, *, out=None, progress: bool = True, task: Task | None = None,
-        command: str | None = None) -> Result:
-    """Train and evaluate ``config`` on ``mnist``; with ``out``, write the run directory there."""
+        command: str | None = None, resume: bool = False) -> Result:
+    """Train and evaluate ``config`` on ``mnist``; with ``out``, write the run directory there, keeping a
+    checkpoint while it is unfinished. ``resume`` continues the run in ``out`` from its checkpoint (the
+    same configuration and data are required); without a checkpoint it starts from the beginning."""
     task = task or build_task(config, mnist)
-    net = build_network(config, task)
     settings = config.settings()
     weights = class_weights(task.train.labels, len(task.classes)) if config.class_weight else None
     if weights is not None:
         weights = weights.astype(DTYPES[config.dtype])
-    history = train(net, task, settings, weights=weights, progress=progress)
+    net, checkpoint, keep = None, None, None
+    if out is not None:
+        out = make_run_dir(out)
+        net, checkpoint, state = _start(out, config, mnist, resume)
+    net = net or build_network(config, task)
+    if out is not None:
+        def keep(kept: Checkpoint) -> None:
+            """The checkpoint, and history.csv with the epochs finished so far (for the reader)."""
+            try:
+                save_checkpoint(out / CHECKPOINT, net, kept, state)
+                if kept.history:
+                    write_csv(out / "history.csv", kept.history)
+            except OSError as e:
+                raise MathdlError(f"cannot write the run directory {out}: {e.strerror or e}") from None
+    history = train(net, task, settings, weights=weights, progress=progress, resume=checkpoint, on_checkpoint=keep)
     test = evaluate(net, task.test, task, settings.cost)
     metrics = metrics_of(task, test, history)
     result = Result(config, task, net, history, test, metrics)
@@ -231,13 +257,81 @@ def run(config: Config, mnist: MNIST, *, out=None, progress: bool = True, task: 
         run_config = {"config": config.to_dict(), "label": config.label(net.sizes, task.train.N),
                       "sizes": net.sizes, "n_params": net.n_params, "task": task.description,
                       "classes": task.classes, "inputs": inputs_of(task),
-                      "data": {"source": mnist.source, "checksum": mnist.status},
+                      "data": {"source": mnist.source, "checksum": mnist.status, "fingerprint": state["data"]},
                       "command": command, "environment": environment(),
-                      "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+                      "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                      **({"resumed": state["resumed"]} if state["resumed"] else {})}
         result.run_dir = write_run(out, config=run_config, metrics=metrics, history=history.rows, net=net)
         write_csv(result.run_dir / "predictions.csv", prediction_rows(task, test))
         write_figures(result, run_config["label"])
+        (out / CHECKPOINT).unlink(missing_ok=True)  # the last step: the run is finished
     return result
+
+
+def _start(out: Path, config: Config, mnist: MNIST, resume: bool) -> tuple:
+    """Where a run into ``out`` starts: (network, checkpoint) of the run to resume, or (None, None) to start
+    afresh; and the state every checkpoint carries: the configuration, the data's fingerprint and where
+    the run was resumed before."""
+    state = {"config": config.saved(), "data": fingerprint(mnist), "resumed": []}
+    if not unfinished(out, config, resume=resume):
+        return None, None, state
+    net, checkpoint, saved = load_checkpoint(out / CHECKPOINT)
+    if saved.get("data") != state["data"]:
+        raise MathdlError(f"{out} holds a run interrupted while training on other data; resume it with the "
+                          "same --data, or choose another --out")
+    state["resumed"] = saved.get("resumed", []) + [{"epochs_done": checkpoint.epochs_done,
+                                                     "samples_done": checkpoint.samples_done}]
+    return net, checkpoint, state
+
+
+def unfinished(out, config: Config, *, resume: bool) -> bool:
+    """Does ``out`` hold an unfinished run to continue? Refuses one without ``resume`` and one started
+    with other options (a one-line ``MathdlError`` each)."""
+    path = Path(out) / CHECKPOINT
+    if not path.is_file():
+        return False
+    checkpoint, saved = read_checkpoint(path)
+    if not resume:
+        raise MathdlError(f"{out} holds an interrupted run ({checkpoint.describe()} done); continue it with "
+                          "--resume, or choose another --out")
+    differences = config_differences(saved.get("config", {}), config)
+    if differences:
+        raise MathdlError(f"{out} holds a run interrupted with other options ({differences}); resume it with the "
+                          "options it was started with, or choose another --out")
+    return True
+
+
+def finished_config(run_dir) -> dict | None:
+    """The saved configuration of the finished run in ``run_dir`` (every file there, no checkpoint left),
+    else None."""
+    run_dir = Path(run_dir)
+    needed = ("config.json", "metrics.json", "history.csv", "model.npz", "predictions.csv", "confusion.png")
+    if (run_dir / CHECKPOINT).exists() or not all((run_dir / name).is_file() for name in needed):
+        return None
+    try:
+        saved = json.loads((run_dir / "config.json").read_text())["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return saved if isinstance(saved, dict) else None
+
+
+def config_differences(saved: dict, config: Config) -> str:
+    """The options in which ``config`` differs from a saved one, e.g. "epochs 5 instead of 3, method
+    'matrix' instead of 'online'"; empty when they agree."""
+    now = config.saved()
+    words = [f"{key} {now[key]!r} instead of {saved.get(key)!r}" for key in now
+             if key != "resolved" and now[key] != saved.get(key)]
+    if not words and now != saved:
+        words = [f"default settings {now['resolved']} instead of {saved.get('resolved')}"]
+    return ", ".join(words)
+
+
+def fingerprint(mnist: MNIST) -> str:
+    """SHA-256 of the four MNIST arrays: a resumed run must see the same data."""
+    digest = hashlib.sha256()
+    for part in (mnist.train_images, mnist.train_labels, mnist.test_images, mnist.test_labels):
+        digest.update(np.ascontiguousarray(part).data)
+    return digest.hexdigest()
 
 
 def prediction_rows(task: Task, evaluation: Evaluation) -> list[dict]:

@@ -5,6 +5,7 @@
       metrics.json   {"test": {"accuracy", "confusion_matrix", "sensitivity", "specificity", …}, …}
       history.csv    one row per epoch: cost and accuracy on train, validation and test
       model.npz      W1…WL, b1…bL and a JSON "meta" entry; loads with allow_pickle=False
+      checkpoint.npz only while the run is unfinished: where training stands (see ``save_checkpoint``)
 
 Every file is written to a temporary name beside it and renamed into place, so a file that exists
 is complete: an interrupted run never leaves half a file that loads.
@@ -18,8 +19,9 @@ import os
 import tempfile
 import zipfile
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,8 +29,14 @@ from .errors import MathdlError
 from .nn.activations import get_activation
 from .nn.network import Network
 
+if TYPE_CHECKING:
+    from .train import Checkpoint
+
 MODEL_FORMAT = "mathdl-model"
 MODEL_VERSION = 1
+CHECKPOINT = "checkpoint.npz"
+CHECKPOINT_FORMAT = "mathdl-checkpoint"
+CHECKPOINT_VERSION = 1
 
 
 def _file_mode() -> int:
@@ -119,6 +127,10 @@ def _number(value: str):
 
 def save_model(path, net: Network) -> None:
     """W⁽ˡ⁾ as ``W{l}``, b⁽ˡ⁾ as ``b{l}``, and a JSON ``meta`` entry (format, version, sizes, activations)."""
+    write_npz(path, _model_arrays(net))
+
+
+def _model_arrays(net: Network) -> dict:
     meta = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "sizes": net.sizes,
             "activations": net.activations, "bias": net.bias, "dtype": str(net.dtype)}
     arrays = {"meta": np.array(json.dumps(meta))}
@@ -126,6 +138,11 @@ def save_model(path, net: Network) -> None:
         arrays[f"W{l}"] = net.W[l]
         if net.bias:
             arrays[f"b{l}"] = net.b[l]
+    return arrays
+
+
+def write_npz(path, arrays: dict) -> None:
+    """Arrays as an uncompressed .npz, atomically (loads with allow_pickle=False: no object arrays)."""
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
@@ -164,6 +181,57 @@ def load_model(path) -> Network:
     return Network(W, b, f)
 
 
+def save_checkpoint(path, net: Network, checkpoint: Checkpoint, run: dict) -> None:
+    """One file, so that its parts always belong together: the network as in ``save_model`` (so
+    ``load_model`` reads it too), the optimiser's buffers as ``optimizer.{name}.{i}`` arrays, and a JSON
+    ``checkpoint`` entry with the rest of the ``Checkpoint`` (epochs and samples done, the generators'
+    states — PCG64's big integers are exact in JSON — the history so far) and ``run``: what the caller
+    needs to check and finish the run (its configuration, the data's fingerprint)."""
+    arrays = _model_arrays(net)
+    training = {f.name: getattr(checkpoint, f.name) for f in fields(checkpoint) if f.name != "optimizer"}
+    training["optimizer"] = {}
+    for key, value in checkpoint.optimizer.items():
+        if isinstance(value, list):
+            arrays.update({f"optimizer.{key}.{i}": a for i, a in enumerate(value)})
+            value = {"arrays": len(value)}
+        training["optimizer"][key] = value
+    state = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "run": run, "training": training}
+    arrays["checkpoint"] = np.array(json.dumps(state, default=_json_default))  # allows inf (‖∇C‖ may overflow)
+    write_npz(path, arrays)
+
+
+def read_checkpoint(path) -> tuple[Checkpoint, dict]:
+    """The ``Checkpoint`` (its optimiser buffers not read: ``{name: {"arrays": count}}``) and the ``run``
+    dict of a checkpoint file; quick, for checks and messages."""
+    from .train import Checkpoint  # here: mathdl.train imports the data modules, which import this one
+    path = Path(path)
+    try:
+        with open_npz(path) as npz:
+            state = json.loads(str(npz["checkpoint"]))
+        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError("no mathdl checkpoint entry")
+        if state.get("version") != CHECKPOINT_VERSION:
+            raise MathdlError(f"{path}: checkpoint format version {state.get('version')} is not supported "
+                              f"(this mathdl reads version {CHECKPOINT_VERSION})")
+        return Checkpoint(**state["training"]), dict(state["run"])
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as e:
+        raise MathdlError(f"{path}: not a readable checkpoint ({e}); delete it to train from the start") from None
+
+
+def load_checkpoint(path) -> tuple[Network, Checkpoint, dict]:
+    """The network, the ``Checkpoint`` and the ``run`` dict saved by ``save_checkpoint``."""
+    checkpoint, run = read_checkpoint(path)
+    net = load_model(path)
+    try:
+        with open_npz(path) as npz:
+            checkpoint.optimizer = {
+                key: [npz[f"optimizer.{key}.{i}"] for i in range(value["arrays"])] if isinstance(value, dict)
+                else value for key, value in checkpoint.optimizer.items()}
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as e:
+        raise MathdlError(f"{path}: not a readable checkpoint ({e}); delete it to train from the start") from None
+    return net, checkpoint, run
+
+
 @dataclass
 class Run:
     """A run directory loaded back: its config, metrics, per-epoch history and model."""
@@ -175,13 +243,19 @@ class Run:
     net: Network
 
 
-def write_run(out, *, config: dict, metrics: dict, history: list[dict], net: Network) -> Path:
-    """Write a run directory (see the module docstring); returns its path."""
+def make_run_dir(out) -> Path:
+    """The run directory ``out``, created if need be."""
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise MathdlError(f"cannot create run directory {out}: {e.strerror or e}") from None
+    return out
+
+
+def write_run(out, *, config: dict, metrics: dict, history: list[dict], net: Network) -> Path:
+    """Write a run directory (see the module docstring); returns its path."""
+    out = make_run_dir(out)
     try:
         write_json(out / "config.json", config)
         write_json(out / "metrics.json", metrics)
@@ -197,6 +271,9 @@ def load_run(path) -> Run:
     path = Path(path)
     if not path.is_dir():
         raise MathdlError(f"{path}: not a run directory")
+    if (path / CHECKPOINT).is_file():
+        raise MathdlError(f"{path}: an unfinished run (its training was interrupted; {CHECKPOINT} holds where "
+                          "it stopped); continue it with --resume and the options it was started with")
     missing = [name for name in ("config.json", "metrics.json", "history.csv", "model.npz")
                if not (path / name).is_file()]
     if missing:

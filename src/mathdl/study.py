@@ -9,8 +9,8 @@ Sigmoid on every layer. Each configuration writes a run directory under ``runs/`
 writes ``summary.json``/``summary.csv`` (one row per configuration), the confusion matrices, the
 learning curves, McNemar's test for every pair that differs in one choice, and accuracy against the
 number of training images. Configurations run in parallel worker processes (``multiprocessing.Pool``);
-a finished configuration is on disk at once, so an interrupted study keeps it and ``resume`` goes on
-from there.
+a finished configuration is on disk at once, and one in training keeps a checkpoint after every epoch
+and where it is interrupted, so an interrupted study keeps both and ``resume`` goes on from there.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import dataclasses
 import json
 import multiprocessing
 import os
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MathdlError
-from .experiment import Config, environment
+from .experiment import Config, environment, finished_config
+from .interrupt import stop_like_ctrl_c
 from .metrics import mcnemar
-from .runs import load_run, read_csv_rows, write_csv, write_json
+from .runs import CHECKPOINT, load_run, read_csv_rows, write_csv, write_json
 
 PROTOCOL = [(depth, cost, method) for depth in (1, 3) for method in ("online", "matrix") for cost in ("tse", "xe")]
 
@@ -135,14 +137,7 @@ class Study:
 
 def _complete(run_dir: Path, config: Config) -> bool:
     """A run directory that finished with this very configuration (so --resume can keep it)."""
-    needed = ("config.json", "metrics.json", "history.csv", "model.npz", "predictions.csv", "confusion.png")
-    if not all((run_dir / name).is_file() for name in needed):
-        return False
-    try:
-        saved = json.loads((run_dir / "config.json").read_text())["config"]
-    except (OSError, ValueError, KeyError):
-        return False
-    return saved == json.loads(json.dumps(config.to_dict()))
+    return finished_config(run_dir) == config.saved()
 
 
 REVERSE_NAMES = {"1layer": "one hidden layer", "3layers": "three hidden layers"}
@@ -153,17 +148,31 @@ def finished(options: StudyOptions, out) -> list[bool]:
     return [_complete(Path(out) / "runs" / name, config) for _, name, config in options.configs()]
 
 
-def _train_one(number: int, config: dict, run_dir: str, data, queue, command: str | None) -> int:
-    """Worker: train configuration ``number`` into ``run_dir``; progress goes to ``queue``."""
+def checkpointed(options: StudyOptions, out) -> list[bool]:
+    """For each of the eight configurations: does its run directory in ``out`` keep a checkpoint?"""
+    return [(Path(out) / "runs" / name / CHECKPOINT).is_file() for _, name, _ in options.configs()]
+
+
+def _train_one(number: int, config: dict, run_dir: str, data, queue, command: str | None) -> int | None:
+    """Worker: train configuration ``number`` into ``run_dir``, continuing its checkpoint if it has one;
+    progress goes to ``queue``.
+
+    The pool ends its workers with SIGTERM when the study is interrupted: held back during training, it
+    stops at the next safe point with a checkpoint of the configuration in ``run_dir``; elsewhere it
+    unwinds (so no temporary file is left behind). The worker then exits quietly."""
     from threadpoolctl import threadpool_limits
 
     from .data.mnist import load_mnist
     from .experiment import run
 
-    with threadpool_limits(limits=int(os.environ.get("MATHDL_WORKER_THREADS", "1"))):
-        mnist = load_mnist(data, progress=False)
-        sink = (lambda n, fields: queue.put((number, n, fields))) if queue is not None else False
-        run(Config.from_dict(config), mnist, out=run_dir, progress=sink, command=command)
+    signal.signal(signal.SIGTERM, stop_like_ctrl_c)
+    try:
+        with threadpool_limits(limits=int(os.environ.get("MATHDL_WORKER_THREADS", "1"))):
+            mnist = load_mnist(data, progress=False)
+            sink = (lambda n, fields: queue.put((number, n, fields))) if queue is not None else False
+            run(Config.from_dict(config), mnist, out=run_dir, progress=sink, command=command, resume=True)
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None  # a process's exit code, without a traceback
     return number
 
 
@@ -193,9 +202,12 @@ def train_all(jobs_list: list[tuple[int, str, Config, Path]], *, data, jobs: int
     manager = context.Manager()
     queue = manager.Queue()
     try:
-        # Leaving the Pool's block terminates its workers, so Ctrl-C stops everything at once; every
-        # configuration that finished is already complete on disk.
-        with display, context.Pool(jobs, maxtasksperchild=1) as pool:
+        # Leaving the Pool's block terminates its workers (SIGTERM), so Ctrl-C stops everything at once:
+        # a finished configuration is complete on disk, one in training keeps a checkpoint. The workers
+        # ignore SIGINT from their first moment: Ctrl-C in a terminal signals the whole process group,
+        # and this process alone answers it, by ending them in order.
+        with display, context.Pool(jobs, maxtasksperchild=1, initializer=signal.signal,
+                                   initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
             pending = {number: pool.apply_async(_train_one, (number, config.to_dict(), str(run_dir), data, queue,
                                                              command))
                        for number, _, config, run_dir in jobs_list}

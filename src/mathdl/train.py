@@ -7,12 +7,19 @@ A non-finite cost, or an overflow or invalid operation on the way to it, stops t
 ``DivergenceError`` that suggests a smaller learning rate. Exploding gradients and saturated hidden
 units do not stop training; they are measured cheaply (``mathdl.diagnostics``) and reported as
 warnings in the history.
+
+Interruption. Ctrl-C (SIGINT) and SIGTERM are held back while training (``mathdl.interrupt``); after
+every update (online: every chunk of samples; matrix: every mini-batch) the loop looks whether one
+came. If so it hands a ``Checkpoint`` to ``on_checkpoint`` and raises ``Interrupted``. A checkpoint
+is also handed over after every epoch. ``train(..., resume=checkpoint)`` on the network as it was
+then continues exactly: the same orders, shifts and steps, so the same final weights and history
+(but the seconds) as a run that was never interrupted.
 """
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -20,6 +27,7 @@ from .data.augment import shift_images
 from .data.tasks import Split, Task
 from .diagnostics import GradientMonitor, saturation
 from .errors import DivergenceError, MathdlError
+from .interrupt import Interrupted, held_signals
 from .nn.backprop import backprop, method_name
 from .nn.costs import Cost, get_cost
 from .nn.network import Network
@@ -108,14 +116,55 @@ class History:
     diagnostics: dict = field(default_factory=dict)
 
 
+@dataclass
+class Checkpoint:
+    """Where training stands at a safe point: with the network's weights, all it takes to go on exactly.
+
+    ``epochs_done`` whole epochs and the first ``samples_done`` samples of the next epoch (in its shuffled
+    order) are trained. ``rng`` holds the states of the shuffle and augment generators as they were at
+    the start of that next epoch, so continuing draws the same order and the same shifts again and skips
+    the samples done. ``cost_sum`` (Σ C_x so far) and ``epoch_seconds`` belong to that unfinished epoch;
+    ``optimizer`` is the optimiser's ``state()`` (momentum's v, Adam's m, v, t); ``history`` the rows of
+    the finished epochs, ``warnings`` theirs; ``grad_norms`` and ``grad_reported`` the gradient monitor's
+    memory; ``settings`` the training settings, which a resumed run must share.
+    """
+
+    settings: dict
+    samples_per_epoch: int
+    epochs_done: int = 0
+    samples_done: int = 0
+    cost_sum: float = 0.0
+    epoch_seconds: float = 0.0
+    seconds: float = 0.0
+    rng: dict = field(default_factory=dict)
+    optimizer: dict = field(default_factory=dict)
+    history: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    grad_norms: list[float] = field(default_factory=list)
+    grad_reported: bool = False
+
+    def describe(self) -> str:
+        """What is kept, in words: '3 of 10 epochs and 4,096 of the 60,000 samples of epoch 4'."""
+        total = self.settings["epochs"]
+        epochs = f"{self.epochs_done} of {total} epochs"
+        if not self.samples_done:
+            return epochs
+        return (f"{epochs} and {self.samples_done:,} of the {self.samples_per_epoch:,} samples of epoch "
+                f"{self.epochs_done + 1}")
+
+
 def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray | None = None,
-          progress: bool = True, on_epoch=None, optimizer=None) -> History:
+          progress: bool = True, on_epoch=None, optimizer=None, resume: Checkpoint | None = None,
+          on_checkpoint=None) -> History:
     """Train ``net`` in place on ``task.train``; returns the per-epoch history.
 
     ``weights`` (N_train,) weight each sample's cost (e.g. balanced class weights); ``on_epoch(row)``
     is called after every epoch; ``progress`` is True (a bar), False, or a callable receiving
     (samples done, fields) instead of a bar; ``optimizer`` (from ``make_optimizer``) continues an
     earlier call's optimiser state (momentum, Adam's moments) instead of starting a fresh one.
+    ``on_checkpoint(checkpoint)`` receives a ``Checkpoint`` after every epoch and at an interruption,
+    which then raises ``Interrupted`` (a KeyboardInterrupt); ``resume`` continues from a checkpoint,
+    ``net`` holding the weights it was taken with.
     """
     cost = get_cost(settings.cost)
     cost.check_output(net.f[net.L])
@@ -134,25 +183,48 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
         batch = 1 if settings.method == "online" else min(settings.batch_size, N)
         stepper = optimizer or make_optimizer(settings.optimizer, settings.eta)
         updates = _batches(net, data, cost, stepper, batch, weights)
-    history = History()
     monitor = GradientMonitor(net, task.train.X, task.train.Y, cost, settings.eta)
-    start = time.perf_counter()
+    at = Checkpoint(asdict(settings), N, grad_norms=list(monitor.norms))
+    if resume is not None:
+        at = _resume(resume, at, shuffle, shifts, stepper, monitor)
+    history = History(rows=list(at.history), warnings=list(at.warnings))
+    start = time.perf_counter() - at.seconds
     label = f"{settings.method} {settings.cost}"
-    with progress_bar(label, settings.epochs * N, enabled=progress) as bar:
-        for epoch in range(1, settings.epochs + 1):
-            t0 = time.perf_counter()
+
+    def checkpoint(epochs_done, samples_done, cost_sum, epoch_seconds, generators) -> Checkpoint:
+        """The checkpoint here, handed to ``on_checkpoint``."""
+        kept = Checkpoint(at.settings, N, epochs_done, samples_done, cost_sum, epoch_seconds,
+                          time.perf_counter() - start, generators, _optimizer_state(stepper),
+                          list(history.rows), list(history.warnings), list(monitor.norms), monitor.reported)
+        if on_checkpoint is not None:
+            on_checkpoint(kept)
+        return kept
+
+    with progress_bar(label, settings.epochs * N, enabled=progress) as bar, held_signals() as signals:
+        bar.advance(at.epochs_done * N + at.samples_done)
+        for epoch in range(at.epochs_done + 1, settings.epochs + 1):
+            generators = {"shuffle": shuffle.bit_generator.state, "augment": shifts.bit_generator.state}
             order = shuffle.permutation(N)
             stepper.eta = settings.eta_at(epoch)
             if settings.augment:
                 data["X"] = shift_images(task.train.X, settings.augment, shifts, task.background)
-            total_cost = 0.0
+            done, total_cost, t0 = 0, 0.0, time.perf_counter()
+            if epoch == at.epochs_done + 1:  # the epoch a checkpoint stopped in: skip the samples it did.
+                # ``updates`` yields at fixed places from the start of the order it is given (every chunk,
+                # every mini-batch) and a checkpoint is taken only there, so the rest of the order is cut
+                # into the same pieces as in a run that was never interrupted.
+                done, total_cost, t0 = at.samples_done, at.cost_sum, t0 - at.epoch_seconds
             try:
                 with np.errstate(over="raise", invalid="raise", divide="raise"):
-                    for done, cost_sum in updates(order):
+                    for n, cost_sum in updates(order[done:]):
+                        done += n
                         total_cost += cost_sum
-                        bar.advance(done, epoch=f"{epoch}/{settings.epochs}")
+                        bar.advance(n, epoch=f"{epoch}/{settings.epochs}")
                         if not math.isfinite(total_cost):
                             raise FloatingPointError(total_cost)
+                        if signals.requested and done < N:  # a safe point: between two updates
+                            raise Interrupted(checkpoint(epoch - 1, done, total_cost, time.perf_counter() - t0,
+                                                         generators))
             except FloatingPointError as e:
                 raise DivergenceError(
                     f"training diverged in epoch {epoch} (the cost became non-finite: {e}); "
@@ -168,13 +240,36 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
             shown = "test" if task.test is not None else "train"
             bar.note(epoch=f"{epoch}/{settings.epochs}", cost=f"{row['cost']:.4g}",
                      **{shown: f"{100 * row[f'{shown}_accuracy']:.2f}%"})
+            kept = checkpoint(epoch, 0, 0.0, 0.0, {"shuffle": shuffle.bit_generator.state,
+                                                   "augment": shifts.bit_generator.state})
             if on_epoch is not None:
                 on_epoch(row)
+            if signals.requested:
+                raise Interrupted(kept)
     history.seconds = time.perf_counter() - start
     saturated = saturation(net, task.train.X, output=cost.name != "xe")  # XE's δ⁽ᴸ⁾ = a − y has no f'(z)
     history.warnings += saturated.warnings()
     history.diagnostics = {"grad_norm_initial": monitor.norms[0], "saturation": saturated.to_dict()}
     return history
+
+
+def _resume(resume: Checkpoint, fresh: Checkpoint, shuffle, shifts, stepper, monitor) -> Checkpoint:
+    """Put the generators, the optimiser and the gradient monitor back where ``resume`` left them."""
+    if resume.settings != fresh.settings or resume.samples_per_epoch != fresh.samples_per_epoch:
+        raise MathdlError("the checkpoint was taken with other training settings or data; resume it with the "
+                          "same ones")
+    if resume.rng:
+        shuffle.bit_generator.state, shifts.bit_generator.state = resume.rng["shuffle"], resume.rng["augment"]
+    if hasattr(stepper, "restore"):
+        stepper.restore(resume.optimizer)
+    monitor.norms, monitor.reported = list(resume.grad_norms), resume.grad_reported
+    return resume
+
+
+def _optimizer_state(stepper) -> dict:
+    """A copy of the optimiser's memory (none for the online fast path, which is plain SGD)."""
+    state = stepper.state() if hasattr(stepper, "state") else {}
+    return {key: [a.copy() for a in value] if isinstance(value, list) else value for key, value in state.items()}
 
 
 def _online_sgd(stepper: OnlineSGD, data: dict, weights: np.ndarray | None, every: int = 256):

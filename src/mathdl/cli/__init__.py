@@ -14,6 +14,7 @@ import time
 
 from .. import __version__
 from ..errors import MathdlError
+from ..interrupt import stop_like_ctrl_c
 
 EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 2, 1, 130
 
@@ -215,7 +216,7 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    previous = signal.signal(signal.SIGTERM, stop_like_ctrl_c)  # SIGTERM stops a command as Ctrl-C does
     try:
         return args.run(args)
     except MathdlError as e:
@@ -232,8 +233,3 @@ def main(argv=None) -> int:
         return EXIT_INTERNAL
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _terminate(signum, frame):
-    """SIGTERM stops a command like Ctrl-C does: at a safe point, keeping what finished."""
-    raise KeyboardInterrupt

@@ -1,11 +1,12 @@
 """mathdl reverse: run a ten-output network backwards to picture the digits of a student ID."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from ..errors import MathdlError
-from . import (_from_api, add_data_options, add_network_options, add_training_options, config_from, load_data,
-               nonnegative_float, positive_float, positive_int, student_id)
+from . import (EXIT_INTERRUPTED, _from_api, add_data_options, add_network_options, add_training_options,
+               config_from, load_data, nonnegative_float, positive_float, positive_int, student_id)
 
 DEFAULT_METHODS = "backquery,pinv,optimize"
 
@@ -53,7 +54,7 @@ def run(args) -> int:
     from ..experiment import Config, build_network, build_task, run as run_config
     from ..reverse import AscentSettings, require_inverses, reverse, write_reverse
     from ..terminal import err, out, reverse_summary, reverse_table
-    from .train import command_line
+    from .train import command_line, kept
     ascent = AscentSettings(steps=args.steps, eta=args.step_size, l2=args.l2, tv=args.tv)
     out_dir = Path(args.out or f"runs/reverse-{args.student_id}")
     if args.model:
@@ -73,7 +74,13 @@ def run(args) -> int:
         if not args.quiet:
             err.print(f"task: {task.description}\nnetwork: {label}, {net.n_params:,} parameters")
         model_dir = out_dir / "model"
-        result = run_config(config, mnist, out=model_dir, progress=not args.quiet, task=task, command=command_line())
+        try:  # the network's training continues from its checkpoint if an earlier reverse was interrupted
+            result = run_config(config, mnist, out=model_dir, progress=not args.quiet, task=task,
+                                command=command_line(), resume=True)
+        except KeyboardInterrupt:
+            print(f"mathdl reverse: interrupted: training the network, {kept(model_dir, command_line())}",
+                  file=sys.stderr)
+            return EXIT_INTERRUPTED
         net, accuracy = result.net, result.metrics["test"]["accuracy"]
     if not args.quiet:
         accuracy_text = "unknown" if accuracy is None else f"{100 * accuracy:.2f}%"

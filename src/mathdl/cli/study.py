@@ -67,7 +67,7 @@ def _cpus() -> int:
 
 def run(args) -> int:
     from ..report import build_report
-    from ..study import StudyOptions, finished, run_study
+    from ..study import StudyOptions, checkpointed, finished, run_study
     from ..terminal import err, mcnemar_table, out, study_tables
     options = StudyOptions(student_id=args.student_id, hidden1=args.hidden1, hidden3=args.hidden3,
                            epochs=args.epochs, eta=args.eta, batch_size=args.batch_size, decay=args.decay,
@@ -81,9 +81,10 @@ def run(args) -> int:
         study = run_study(options, target, data=args.data, jobs=args.jobs, resume=args.resume,
                           progress=not args.quiet, command=command_line())
     except KeyboardInterrupt:
-        done = sum(finished(options, target))
-        print(f"mathdl study: interrupted: {done} of 8 configurations are finished and kept in {target}/; "
-              f"continue with: mathdl study --resume --out {target} (and the same options)", file=sys.stderr)
+        done, started = sum(finished(options, target)), sum(checkpointed(options, target))
+        print(f"mathdl study: interrupted: {done} of 8 configurations are finished and kept in {target}/"
+              + (f", {started} unfinished with a checkpoint" if started else "")
+              + f"; continue with: mathdl study --resume --out {target} (and the same options)", file=sys.stderr)
         return EXIT_INTERRUPTED
     balance = study.rows[0]["class_balance"]
     for table in study_tables(study.rows, f"ID {args.student_id}: the eight configurations on "

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ..runs import atomic_path, open_npz
+from ..runs import open_npz, write_npz
 
 IMAGE_SIDE = 28
 PIXELS = IMAGE_SIDE * IMAGE_SIDE
@@ -291,9 +291,7 @@ def _save_cache(path: Path, mnist: MNIST) -> None:
     meta = json.dumps({"version": CACHE_VERSION, "source": mnist.source, "checksum": mnist.checksum})
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, meta=np.array(meta), **{p: getattr(mnist, p) for p in PARTS})
+        write_npz(path, {"meta": np.array(meta), **{p: getattr(mnist, p) for p in PARTS}})
     except OSError:
         pass
 

@@ -3,6 +3,10 @@
     SGD:       θ ← θ − η g
     momentum:  v ← μ v − η g,  θ ← θ + v
     Adam:      m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  θ ← θ − η m̂ / (√v̂ + ε)   (Kingma & Ba 2015)
+
+``state()`` is what an optimiser remembers between steps (momentum's v; Adam's m, v and step count t),
+as {name: list of arrays, or a number}; ``restore(state)`` continues from it, so training resumed from
+a checkpoint takes exactly the steps it would have taken without the interruption.
 """
 from __future__ import annotations
 
@@ -19,6 +23,12 @@ class SGD:
         for theta, g in zip(params, grads):
             theta -= self.eta * g
 
+    def state(self) -> dict:
+        return {}
+
+    def restore(self, state: dict) -> None:
+        pass
+
 
 class Momentum:
     def __init__(self, eta: float, mu: float = 0.9):
@@ -31,6 +41,12 @@ class Momentum:
             v *= self.mu
             v -= self.eta * g
             theta += v
+
+    def state(self) -> dict:
+        return {} if self.v is None else {"v": self.v}
+
+    def restore(self, state: dict) -> None:
+        self.v = _copies(state.get("v"))
 
 
 class Adam:
@@ -52,6 +68,17 @@ class Adam:
             v *= self.beta2
             v += (1 - self.beta2) * g * g
             theta -= step * m / (np.sqrt(v) + eps_hat)
+
+    def state(self) -> dict:
+        return {"t": self.t} if self.m is None else {"t": self.t, "m": self.m, "v": self.v}
+
+    def restore(self, state: dict) -> None:
+        self.t, self.m, self.v = int(state.get("t", 0)), _copies(state.get("m")), _copies(state.get("v"))
+
+
+def _copies(arrays: list | None) -> list | None:
+    """Own copies of restored buffers (the caller's arrays are never updated in place)."""
+    return None if arrays is None else [np.array(a) for a in arrays]
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}

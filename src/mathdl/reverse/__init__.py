@@ -161,7 +161,7 @@ def write_reverse(result: Reverse, out, *, student_id: str, title: str = "") -> 
     from ..data.tasks import parse_id
     from ..plots import save
     from ..plots.reverse import reverse_images
-    from ..runs import atomic_path, write_json, write_text
+    from ..runs import write_json, write_npz, write_text
     parse_id(student_id)
     out = Path(out)
     try:
@@ -175,9 +175,8 @@ def write_reverse(result: Reverse, out, *, student_id: str, title: str = "") -> 
                      "images": paths["images"].name, "explanation": paths["markdown"].name}
     write_json(paths["json"], data)
     write_text(paths["markdown"], explanation(data))
-    with atomic_path(paths["images"]) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **{m: np.stack([result.record(m, d).x for d in range(result.network["sizes"][-1])], axis=1)
-                        for m in result.methods})
+    digits = range(result.network["sizes"][-1])
+    write_npz(paths["images"], {m: np.stack([result.record(m, d).x for d in digits], axis=1) for m in result.methods})
     subtitle = result.network.get("label", "")
     paths["id_figure"] = save(reverse_images(result.records, id_digits, title=f"{title}ID {student_id}: "
                                              "what the network sees for each digit", subtitle=subtitle),
