@@ -11,8 +11,8 @@ from pathlib import Path
 
 from ..errors import MathdlError
 from ..runs import read_csv_rows
-from .document import (Bullets, Document, Equation, Figure, FigureGrid, Heading, Math, PageBreak, Paragraph,
-                       Strong, Table, text)
+from .document import (Bullets, Code, Document, Equation, Figure, FigureGrid, Heading, Math, PageBreak,
+                       Paragraph, Strong, Table, text)
 
 M = Math
 NEEDED = ("study.json", "summary.json", "confusion_matrices.png", "learning_curves.png", "accuracy_vs_size.png")
@@ -324,10 +324,11 @@ def _discussion(doc: Document, study: dict) -> None:
     items = []
     for e in sorted(_effects(s), key=lambda e: abs(e["mean"]), reverse=True):
         phrase, _ = words[e["question"]]
-        direction = "raised" if e["mean"] > 0 else "lowered"
+        change = (f"{'raised' if e['mean'] > 0 else 'lowered'} the test accuracy by {100 * abs(e['mean']):.2f} "
+                  "percentage points on average" if round(100 * abs(e["mean"]), 2) > 0
+                  else "left the test accuracy unchanged on average")
         items.append(text(
-            Strong(phrase[0].upper() + phrase[1:]), f" {direction} the test accuracy by {100 * abs(e['mean']):.2f} "
-            f"percentage points on average (from {100 * e['min']:+.2f} to {100 * e['max']:+.2f} over the "
+            Strong(phrase[0].upper() + phrase[1:]), f" {change} (from {100 * e['min']:+.2f} to {100 * e['max']:+.2f} over the "
             f"{e['n']} pairs); McNemar's mid-p test finds the difference significant at 5% in "
             f"{e['significant']} of {e['n']} pairs."))
     gaps = [(r, r["sensitivity"]["value"] - r["specificity"]["value"]) for r in rows
@@ -396,8 +397,7 @@ def _reproducibility(doc: Document, study: dict) -> None:
             f"on a {env.get('machine', '?')} machine with {env.get('cpus', '?')} CPU cores. All randomness (subsets, "
             f"initial weights, shuffling, shifts) derives from the seed {opts['seed']}; floating point "
             f"{opts['dtype']}. The command was:")),
-        Paragraph(text(M(f"\"{_escape_math_text(state.get('command') or 'mathdl study')}\"",
-                         r"\texttt{" + (state.get("command") or "mathdl study").replace("_", r"\_") + "}"))),
+        Paragraph(text(Code(state.get("command") or "mathdl study"))),
         Table(("#", "configuration", "training time"),
               tuple((str(r["number"]), r["label"], f"{r['train_seconds']:.1f} s") for r in rows),
               "Training time of each configuration." + (
@@ -405,7 +405,4 @@ def _reproducibility(doc: Document, study: dict) -> None:
               align="rlr"),
     )
 
-
-def _escape_math_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')
 

@@ -5,6 +5,7 @@ Text is a list of pieces: plain strings, ``Math`` (inline) with its Typst and La
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -19,6 +20,13 @@ class Math:
 
 @dataclass(frozen=True)
 class Strong:
+    text: str
+
+
+@dataclass(frozen=True)
+class Code:
+    """Verbatim text (a command line)."""
+
     text: str
 
 
@@ -114,6 +122,8 @@ def _typst_pieces(pieces) -> str:
             out.append(f"${piece.typst}$")
         elif isinstance(piece, Strong):
             out.append(f"#strong[{_typst_escape(piece.text)}]")
+        elif isinstance(piece, Code):
+            out.append("#raw(" + json.dumps(piece.text) + ")")
         else:
             out.append(_typst_escape(str(piece)))
     return "".join(out)
@@ -201,6 +211,8 @@ def _md_pieces(pieces) -> str:
             out.append(f"${piece.latex}$")
         elif isinstance(piece, Strong):
             out.append(f"**{piece.text}**")
+        elif isinstance(piece, Code):
+            out.append(f"`{piece.text}`")
         else:
             out.append(str(piece))
     return "".join(out)
