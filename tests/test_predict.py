@@ -8,6 +8,7 @@ from PIL import Image, ImageDraw
 
 from mathdl.cli import main
 from mathdl.data.handwriting import centre_of_mass, mnist_digit
+from mathdl.data.deskew import deskew
 from mathdl.data.tasks import make_task, scale_images
 from mathdl.errors import MathdlError
 from mathdl.experiment import Config, run
@@ -118,14 +119,16 @@ def test_the_run_records_the_training_scaling_and_predict_reproduces_it(standard
     out, data = standard_run
     inputs = json.loads((out / "config.json").read_text())["inputs"]
     from mathdl.data.mnist import load_mnist
-    task = make_task(load_mnist(data), "digits", scale="standard")
-    assert inputs == {"scale": "standard", "mean": task.stats[0], "std": task.stats[1], "targets": [0.0, 1.0]}
+    task = make_task(load_mnist(data), "digits", scale="standard", deskew=True)
+    assert inputs == {"deskew": True, "scale": "standard", "mean": task.stats[0], "std": task.stats[1],
+                      "targets": [0.0, 1.0]}
     Image.fromarray(255 - drawn_digit()).save(tmp_path / "seen.png")
     digit = mnist_digit(tmp_path / "seen.png")
+    seen = np.clip(np.rint(deskew(digit)), 0, 255).astype(np.uint8)  # deskewed, as the training images were
     model = load_run(out)
     [p] = predict_images(model, [tmp_path / "seen.png"])
-    np.testing.assert_array_equal(p.image, digit)
-    expected = model.net(scale_images(digit[None], "standard", task.stats, np.float64))[:, 0]
+    np.testing.assert_array_equal(p.image, seen)
+    expected = model.net(scale_images(seen[None], "standard", task.stats, np.float64))[:, 0]
     np.testing.assert_allclose(p.outputs, expected, rtol=1e-12)
     assert p.label == str(int(expected.argmax()))
 

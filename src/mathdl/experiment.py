@@ -72,6 +72,7 @@ class Config:
     init: str = "normal"
     bias: bool = True
     scale: str = "standard"
+    deskew: bool = True
     targets: str = "binary"
     train_size: int | None = None
     test_size: int | None = None
@@ -130,6 +131,7 @@ class Config:
         weight = ", balanced" if self.class_weight else ""
         batch += f", decay {s.decay:g}" if s.decay else ""
         batch += f", shift ±{s.augment}px" if s.augment else ""
+        batch += ", deskewed" if self.deskew else ""
         return (f"{layers} {acts}, {s.cost.upper()}, {s.method} bp, {s.epochs} ep, "
                 f"η={s.eta:g}{batch}{weight}{data}")
 
@@ -145,8 +147,9 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Config":
+        """A Config from ``to_dict``'s output; options a run predates take their behaviour of then."""
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        return cls(**{"deskew": False, **{k: v for k, v in d.items() if k in names}})
 
 
 @dataclass
@@ -166,7 +169,7 @@ class Result:
 def build_task(config: Config, mnist: MNIST) -> Task:
     outputs = 2 if config.output_activation == "softmax" and config.task != "digits" else None
     return make_task(mnist, config.task, student_id=config.student_id, pair=config.pair, scale=config.scale,
-                     targets=config.targets, outputs=outputs, train_size=config.train_size,
+                     targets=config.targets, outputs=outputs, train_size=config.train_size, deskew=config.deskew,
                      test_size=config.test_size, val_size=config.val_size, seed=config.seed,
                      dtype=DTYPES[config.dtype])
 
@@ -206,9 +209,11 @@ def metrics_of(task: Task, evaluation: Evaluation, history: History) -> dict:
 
 
 def inputs_of(task: Task) -> dict:
-    """How raw 0-255 pixels became the network's inputs, so new images can be scaled the same way:
-    the scale, the training pixels' μ and σ (of x/255) that ``standard`` uses, and the targets."""
-    return {"scale": task.scale, "mean": task.stats[0], "std": task.stats[1], "targets": list(task.targets)}
+    """How raw 0-255 pixels became the network's inputs, so new images can be prepared the same way:
+    deskewed or not, the scale, the training pixels' μ and σ (of x/255) that ``standard`` uses, and the
+    targets."""
+    return {"deskew": task.deskew, "scale": task.scale, "mean": task.stats[0], "std": task.stats[1],
+            "targets": list(task.targets)}
 
 
 def environment() -> dict:

@@ -1,7 +1,8 @@
 """A trained run applied to new images: each turned into an MNIST digit, scaled exactly as the run's
 training data were, and fed forward.
 
-    image file → 28×28 digit (``data.handwriting.mnist_digit``) → x (784,) scaled by the run's
+    image file → 28×28 digit (``data.handwriting.mnist_digit``) → deskewed if the run's were → x (784,)
+    scaled by the run's
     config.json "inputs" (unit x/255, book 0.01 + 0.99x/255, standard (x/255 − μ)/σ with the
     training set's μ, σ) → a⁽ᴸ⁾ = network(x) → class (one output: a ≥ (lo + hi)/2 of the targets;
     several: the largest)
@@ -15,6 +16,7 @@ import numpy as np
 
 from .data.handwriting import mnist_digit
 from .data.mnist import PIXELS
+from .data.deskew import deskew
 from .data.tasks import SCALES, TARGETS, classify, scale_images
 from .errors import MathdlError
 from .runs import Run
@@ -32,7 +34,7 @@ class Prediction:
 
 
 def inputs_of(run: Run) -> dict:
-    """How the run scaled its inputs: {"scale", "mean", "std", "targets"} from config.json."""
+    """How the run prepared its inputs: {"deskew", "scale", "mean", "std", "targets"} from config.json."""
     config = run.config if isinstance(run.config, dict) else {}
     inputs = config.get("inputs")
     if isinstance(inputs, dict) and inputs.get("scale") in SCALES:
@@ -43,11 +45,13 @@ def inputs_of(run: Run) -> dict:
             mean = std = lo = hi = float("nan")
         if not (np.isfinite([mean, std, lo, hi]).all() and std > 0):
             raise MathdlError(f"{run.path}: config.json has malformed \"inputs\" (scale, mean, std, targets)")
-        return {"scale": inputs["scale"], "mean": mean, "std": std, "targets": (lo, hi)}
+        return {"deskew": bool(inputs.get("deskew", False)), "scale": inputs["scale"], "mean": mean, "std": std,
+                "targets": (lo, hi)}
     options = config.get("config") if isinstance(config.get("config"), dict) else {}
     scale = options.get("scale")
     if scale in ("unit", "book"):  # written before config.json recorded "inputs"; these need no statistics
-        return {"scale": scale, "mean": 0.0, "std": 1.0, "targets": TARGETS.get(options.get("targets"), (0, 1))}
+        return {"deskew": False, "scale": scale, "mean": 0.0, "std": 1.0,
+                "targets": TARGETS.get(options.get("targets"), (0, 1))}
     if scale == "standard":
         raise MathdlError(f"{run.path}: config.json lacks the training mean and std that the standard scale "
                           "needs (written by an older mathdl); retrain the run")
@@ -75,7 +79,8 @@ def predict_images(run: Run, paths) -> list[Prediction]:
     inputs = inputs_of(run)
     paths = [Path(p) for p in paths]
     images = np.stack([mnist_digit(p) for p in paths])
-    X = scale_images(images, inputs["scale"], (inputs["mean"], inputs["std"]), run.net.dtype.type)
+    seen = np.clip(np.rint(deskew(images)), 0, 255).astype(np.uint8) if inputs["deskew"] else images
+    X = scale_images(seen, inputs["scale"], (inputs["mean"], inputs["std"]), run.net.dtype.type)
     A = run.net(X)
     indices = classify(A, inputs["targets"])
-    return [Prediction(p, images[i], A[:, i], int(indices[i]), classes[indices[i]]) for i, p in enumerate(paths)]
+    return [Prediction(p, seen[i], A[:, i], int(indices[i]), classes[indices[i]]) for i, p in enumerate(paths)]

@@ -53,6 +53,7 @@ class StudyOptions:
     decay: float | None = None
     augment: int | None = None
     scale: str | None = None
+    deskew: bool | None = None
     class_weight: str | None = None
     train_size: int | None = None
     test_size: int | None = None
@@ -75,7 +76,7 @@ class StudyOptions:
         """The eight (number, name, Config) of the protocol, in its order."""
         quick = QUICK if self.quick else {}
         given = {key: value for key, value in (("decay", self.decay), ("augment", self.augment),
-                                               ("scale", self.scale)) if value is not None}
+                                               ("scale", self.scale), ("deskew", self.deskew)) if value is not None}
         out = []
         for number, (depth, cost, method) in enumerate(PROTOCOL, start=1):
             pick = lambda value, default: default if value is None else value  # noqa: E731
@@ -98,6 +99,7 @@ class StudyOptions:
         return [(200 + i, name, Config(
             task="digits", hidden=hidden, activation="sigmoid", output_activation="sigmoid", cost="xe",
             method="matrix", scale="book", targets="book",
+            deskew=Config().deskew if self.deskew is None else self.deskew,
             epochs=pick(self.epochs, quick.get("epochs", REVERSE_EPOCHS)),
             train_size=pick(self.train_size, quick.get("train_size")),
             test_size=pick(self.test_size, quick.get("test_size")), seed=self.seed, dtype=self.dtype))
@@ -262,6 +264,9 @@ def run_study(options: StudyOptions, out, *, data=None, jobs: int = 1, resume: b
 
     start = time.perf_counter()
     mnist = load_mnist(data, progress=progress)
+    if any(config.deskew for _, _, config in options.configs() + options.reverse_configs()):
+        from .data.deskew import deskewed
+        deskewed(mnist)  # computed once here and cached, so the workers only load it
     planned = [(number, name, config, out / "runs" / name) for number, name, config in options.configs()]
     curve_config, sizes = options.size_curve()
     for n in sizes:

@@ -117,6 +117,9 @@ def add_data_options(p, *, tasks: bool = True):
     g.add_argument("--scale", choices=["unit", "book", "standard"], default=shared.scale,
                    help="inputs: unit x/255 in [0,1]; book 0.01+0.99x/255 in [0.01,1]; standard (x/255-mean)/std "
                         "(default: %(default)s)")
+    g.add_argument("--deskew", action=argparse.BooleanOptionalAction, default=shared.deskew,
+                   help="shear every image upright before scaling (its slant from the image moments) "
+                        "(default: %(default)s)")
     g.add_argument("--targets", choices=["binary", "book"], default="binary",
                    help="target values: binary 0/1, book 0.01/0.99 (default: %(default)s)")
     g.add_argument("--train-size", type=positive_int, metavar="N", help="stratified subset of the 60000 training images")
@@ -178,8 +181,9 @@ def config_from(args):
                   activation=args.activation, output_activation=args.output_activation, cost=args.cost,
                   method=args.method, epochs=args.epochs, eta=args.eta, batch_size=args.batch_size,
                   decay=args.decay, augment=args.augment, optimizer=args.optimizer, init=args.init, bias=args.bias,
-                  scale=args.scale, targets=args.targets, train_size=args.train_size, test_size=args.test_size,
-                  val_size=args.val_size, class_weight=args.class_weight, seed=args.seed, dtype=args.dtype)
+                  scale=args.scale, deskew=args.deskew, targets=args.targets, train_size=args.train_size,
+                  test_size=args.test_size, val_size=args.val_size, class_weight=args.class_weight, seed=args.seed,
+                  dtype=args.dtype)
 
 
 def load_data(args):

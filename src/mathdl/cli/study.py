@@ -1,6 +1,7 @@
 """mathdl study: the assignment's eight configurations, compared, with figures (the main job)."""
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
@@ -42,6 +43,8 @@ def register(sub) -> None:
     p.add_argument("--augment", type=nonnegative_int, metavar="PIXELS", help="random shifts of the training "
                    f"images, up to this many pixels (default: {shared.augment})")
     p.add_argument("--scale", choices=["unit", "book", "standard"], help=f"input scaling (default: {shared.scale})")
+    p.add_argument("--deskew", action=argparse.BooleanOptionalAction, default=None,
+                   help=f"shear every image upright before scaling (default: {shared.deskew})")
     p.add_argument("--class-weight", choices=["balanced"], help="weight each sample's cost by N / (k N_class)")
     p.add_argument("--train-size", type=positive_int, metavar="N", help="stratified subset of the training images")
     p.add_argument("--test-size", type=positive_int, metavar="N", help="stratified subset of the test images")
@@ -71,7 +74,8 @@ def run(args) -> int:
     from ..terminal import err, mcnemar_table, out, study_tables
     options = StudyOptions(student_id=args.student_id, hidden1=args.hidden1, hidden3=args.hidden3,
                            epochs=args.epochs, eta=args.eta, batch_size=args.batch_size, decay=args.decay,
-                           augment=args.augment, scale=args.scale, class_weight=args.class_weight,
+                           augment=args.augment, scale=args.scale, deskew=args.deskew,
+                           class_weight=args.class_weight,
                            train_size=args.train_size, test_size=args.test_size, sizes=args.sizes,
                            quick=args.quick, seed=args.seed, dtype=args.dtype)
     target = args.out or f"study-{args.student_id}" + ("-quick" if args.quick else "")

