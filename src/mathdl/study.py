@@ -220,7 +220,7 @@ def run_study(options: StudyOptions, out, *, data=None, jobs: int = 1, resume: b
     write_json(out / STATE_FILE, {**state, "environment": environment()})
 
     start = time.perf_counter()
-    mnist = load_mnist(data, progress=progress)
+    n_train = len(load_mnist(data, progress=progress).train_labels)  # found and verified; the workers load it
     planned = [(number, name, config, out / "runs" / name) for number, name, config in options.configs()]
     curve_config, sizes = options.size_curve()
     for n in sizes:
@@ -228,7 +228,7 @@ def run_study(options: StudyOptions, out, *, data=None, jobs: int = 1, resume: b
                         out / "sizes" / f"{n}"))
     todo = [p for p in planned if not _complete(p[3], p[2])]
     if todo:
-        totals = {number: config.settings().epochs * (config.train_size or len(mnist.train_labels))
+        totals = {number: config.settings().epochs * (config.train_size or n_train)
                   for number, _, config, _ in todo}
         train_all(todo, data=data if data is not None else os.environ.get("MATHDL_DATA"), jobs=jobs,
                   progress=progress, command=command, totals=totals)

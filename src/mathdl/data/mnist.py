@@ -115,7 +115,10 @@ def read_idx(source, magic: int | None = None, name: str | None = None) -> np.nd
     if found_bytes > expected:
         raise DataError(f"{name}: {found_bytes - expected} unexpected bytes after the "
                         f"{'x'.join(map(str, dims))} values")
-    return np.frombuffer(raw, dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
+    try:
+        return np.frombuffer(raw, dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
+    except ValueError:  # no values, but sizes whose product without the zeros exceeds what NumPy can shape
+        raise DataError(f"{name}: impossible IDX sizes {'x'.join(map(str, dims))}") from None
 
 
 def idx_md5(array: np.ndarray) -> str:
