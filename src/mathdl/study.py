@@ -140,12 +140,17 @@ def _train_one(number: int, config: dict, run_dir: str, data, queue, command: st
     from threadpoolctl import threadpool_limits
 
     from .data.mnist import load_mnist
-    from .experiment import run
+    from .experiment import build_task, run
 
     with threadpool_limits(limits=int(os.environ.get("MATHDL_WORKER_THREADS", "1"))):
+        config = Config.from_dict(config)
         mnist = load_mnist(data, progress=False)
+        task = build_task(config, mnist)
+        # The task holds its own scaled copies; the worker keeps MNIST's provenance, not its 55 MB of pixels.
+        mnist = dataclasses.replace(mnist, train_images=mnist.train_images[:0].copy(),
+                                    test_images=mnist.test_images[:0].copy())
         sink = (lambda n, fields: queue.put((number, n, fields))) if queue is not None else False
-        run(Config.from_dict(config), mnist, out=run_dir, progress=sink, command=command)
+        run(config, mnist, task=task, out=run_dir, progress=sink, command=command)
     return number
 
 

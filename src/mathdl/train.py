@@ -23,15 +23,15 @@ from .errors import DivergenceError, MathdlError
 from .nn.backprop import backprop, method_name
 from .nn.costs import Cost, get_cost
 from .nn.fast import MatrixStep, supported
-from .nn.sgd import FastSGD
 from .nn.network import Network
 from .nn.online import OnlineSGD
 from .nn.optimizers import SGD, make_optimizer
+from .nn.sgd import FastSGD
 from .seeding import rng
 from .terminal import progress_bar
 
-EVAL_CHUNK = 4096  # samples per forward pass when evaluating (bounds memory)
-GATHER = 2048  # training samples gathered at a time into a reused buffer, in the epoch's order
+EVAL_CHUNK = 2048  # samples per forward pass when evaluating (bounds memory)
+GATHER = 512  # training samples gathered at a time into a reused buffer, in the epoch's order
 
 
 @dataclass(frozen=True)

@@ -177,8 +177,8 @@ def pixel_stats(images: np.ndarray, piece: int = 1 << 20) -> tuple[float, float]
         return total(term, lo, lo + half) + total(term, lo + half, hi)
 
     n = flat.size
-    mean = total(lambda x: x / 255, 0, n) / n
-    variance = total(lambda x: np.square(x / 255 - mean), 0, n) / n
+    mean = total(lambda x: x.astype(np.float64) / 255, 0, n) / n
+    variance = total(lambda x: np.square(x.astype(np.float64) / 255 - mean), 0, n) / n
     return float(mean), float(np.sqrt(variance))
 
 

@@ -23,6 +23,7 @@ from scipy.special import expit
 from .costs import Cost
 from .network import Network
 from .optimizers import Adam, Momentum
+from .threads import SMALL_BATCH, one_thread
 
 
 def _softmax(z, a, scratch):
@@ -75,8 +76,12 @@ class MatrixStep:
             if not net.W[l].flags.f_contiguous:
                 net.W[l] = np.asfortranarray(net.W[l])
         sizes, dtype = net.sizes, net.dtype
-        buffer = lambda n: np.empty((n, batch), dtype, order="F")  # noqa: E731
-        self.z, self.a, self.delta, self.scratch = ([None] + [buffer(n) for n in sizes[1:]] for _ in range(4))
+        # Column-major buffers (a sample's column contiguous, as the matrix products take it), but row-major
+        # for the output layer: its few rows are reduced over per sample (softmax, costs), which NumPy does
+        # fastest a row at a time.
+        buffer = lambda l: np.empty((sizes[l], batch), dtype, order="C" if l == net.L else "F")  # noqa: E731
+        self.z, self.a, self.delta, self.scratch = ([None] + [buffer(l) for l in range(1, net.L + 1)]
+                                                    for _ in range(4))
         self.forward = [None] + [FORWARD.get(f.name) for f in net.f[1:]]
         self.derivative = [None] + [DERIVATIVE.get(f.name) for f in net.f[1:]]
         self.grads = [np.empty_like(p, order="K") for p in net.params()]
@@ -84,6 +89,12 @@ class MatrixStep:
 
     def __call__(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) -> float:
         """One update from the batch X (n_0, N) column-major, Y (n_L, N); returns its cost C (before)."""
+        if X.shape[1] < SMALL_BATCH:
+            with one_thread():  # see mathdl.nn.threads
+                return self._step(X, Y, weights)
+        return self._step(X, Y, weights)
+
+    def _step(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None) -> float:
         net, cost, L, N = self.net, self.cost, self.net.L, X.shape[1]
         W, b, f = net.W, net.b, net.f
         z = [None] + [buf[:, :N] for buf in self.z[1:]]

@@ -32,6 +32,7 @@ from scipy.special import expit
 
 from .costs import Cost
 from .network import Network
+from .threads import one_thread
 
 BLOCK = 64  # samples per deferred first-layer update (rounded to whole batches)
 FAST_F = {"sigmoid": expit}  # activations with a one-pass equivalent of the reference function
@@ -52,6 +53,7 @@ class FastSGD:
         self.f = [None] + [FAST_F.get(f.name, f.f) for f in net.f[1:]]
         buffer = lambda n: np.empty((n, self.block), net.dtype, order="F")  # noqa: E731
         self.D, self.Z, self.A = buffer(net.sizes[1]), buffer(net.sizes[-1]), buffer(net.sizes[-1])
+        self.DX = np.empty_like(net.W[1], order="F")
 
     def run(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) -> float:
         """Updates from the columns of X (n_0, N), Y (n_L, N), batch after batch in order; returns
@@ -64,47 +66,55 @@ class FastSGD:
         return total
 
     def _block(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None) -> float:
-        net, cost, L, B = self.net, self.cost, self.net.L, self.batch
-        W, b, f, df = net.W, self.b, self.f, net.f
-        k = X.shape[1]
-        P = (X.T @ W[1].T).T  # (n_1, k) column-major: W⁽¹⁾ x_j (+ b⁽¹⁾) under the block's starting parameters
+        """Updates from the k columns of X, batch after batch, the first layer's deferred to the end."""
+        W1, b1, B, k = self.net.W[1], self.net.b[1], self.batch, X.shape[1]
+        P = (X.T @ W1.T).T  # (n_1, k) column-major: W⁽¹⁾ x_j (+ b⁽¹⁾) under the block's starting parameters
         G = X.T @ X if k > B else None  # x_iᵀ x_j (+ 1: the bias is the weight of a constant input 1)
-        if b[1] is not None:
-            P += net.b[1]
+        if b1 is not None:
+            P += b1
             if G is not None:
                 G += 1
-        D, Z, A = self.D[:, :k], self.Z[:, :k], self.A[:, :k]
-        z, a = [None] * (L + 1), [None] * (L + 1)
-        for first in range(0, k, B):
-            c = first if B == 1 else slice(first, min(first + B, k))  # an int gives 1-D columns
-            z[1] = P[:, c]
-            if first:
-                z[1] -= D[:, :first] @ G[:first, c]  # the block's earlier updates of W⁽¹⁾ and b⁽¹⁾
-            for l in range(1, L + 1):
-                if l > 1:
-                    z[l] = W[l] @ a[l - 1]
-                    if b[l] is not None:
-                        z[l] += b[l] if B == 1 else net.b[l]
-                a[l] = f[l](z[l])
-            Z[:, c], A[:, c] = z[L], a[L]
-            delta, eta = cost.delta(z[L], a[L], Y[:, c], df[L]), self.eta
-            if B > 1:  # δ⁽ᴸ⁾ of the batch mean: s_x = w_x/|B|
-                n = delta.shape[1]
-                delta *= (1 / n) if weights is None else weights[c] / n
-            elif weights is not None:
-                eta = self.eta * weights[c]
-            for l in range(L, 1, -1):
-                below = df[l - 1].backward(z[l - 1], a[l - 1], W[l].T @ delta)  # with W⁽ˡ⁾ before its update
-                self._update(l, eta, delta, a[l - 1])
-                delta = below
-            np.multiply(delta, eta, out=D[:, c])
-        self.gemm(-1.0, D, X, beta=1.0, c=W[1], trans_b=True, overwrite_c=True)  # W⁽¹⁾ ← W⁽¹⁾ − D Xᵀ
-        if b[1] is not None:
-            b[1] -= D.sum(axis=1)
-        if L == 1:
+        D = self.D[:, :k]
+        with one_thread():  # small products: see mathdl.nn.threads
+            for first in range(0, k, B):
+                c = first if B == 1 else slice(first, min(first + B, k))  # an int gives 1-D columns
+                z1 = P[:, c]
+                if first:
+                    z1 -= D[:, :first] @ G[:first, c]  # the block's earlier updates of W⁽¹⁾ and b⁽¹⁾
+                self._batch(c, z1, Y[:, c], None if weights is None else weights[c])
+        np.matmul(X, D.T, out=self.DX.T)  # D Xᵀ (NumPy's BLAS: one thread pool, see mathdl.nn.threads)
+        W1 -= self.DX  # W⁽¹⁾ ← W⁽¹⁾ − D Xᵀ
+        if b1 is not None:
+            self.b[1] -= D.sum(axis=1)
+        Z, A = self.Z[:, :k], self.A[:, :k]
+        if self.net.L == 1:
             Z[...] = P  # z⁽¹⁾ of a single-layer network is its output
-        C_x = cost.value(Z, A, Y, df[L])
+        C_x = self.cost.value(Z, A, Y, self.net.f[-1])
         return float(C_x.sum() if weights is None else (C_x * weights).sum())
+
+    def _batch(self, c, z1: np.ndarray, Y: np.ndarray, weights) -> None:
+        """Forward from z⁽¹⁾ of the batch's columns ``c``, backward, and the updates of layers l ≥ 2;
+        the batch's η δ⁽¹⁾ goes into D (the first layer's deferred update)."""
+        net, L, f, df = self.net, self.net.L, self.f, self.net.f
+        W, b = net.W, self.b if self.batch == 1 else net.b
+        z, a = [None, z1] + [None] * (L - 1), [None, f[1](z1)] + [None] * (L - 1)
+        for l in range(2, L + 1):
+            z[l] = W[l] @ a[l - 1]
+            if b[l] is not None:
+                z[l] += b[l]
+            a[l] = f[l](z[l])
+        self.Z[:, c], self.A[:, c] = z[L], a[L]
+        delta, eta = self.cost.delta(z[L], a[L], Y, df[L]), self.eta
+        if delta.ndim > 1:  # δ⁽ᴸ⁾ of the batch mean: s_x = w_x/|B|
+            n = delta.shape[1]
+            delta *= (1 / n) if weights is None else weights / n
+        elif weights is not None:
+            eta = self.eta * weights
+        for l in range(L, 1, -1):
+            below = df[l - 1].backward(z[l - 1], a[l - 1], W[l].T @ delta)  # with W⁽ˡ⁾ before its update
+            self._update(l, eta, delta, a[l - 1])
+            delta = below
+        np.multiply(delta, eta, out=self.D[:, c])
 
     def _update(self, l: int, eta: float, delta: np.ndarray, a_prev: np.ndarray) -> None:
         """W⁽ˡ⁾ ← W⁽ˡ⁾ − η δ (a⁽ˡ⁻¹⁾)ᵀ and b⁽ˡ⁾ ← b⁽ˡ⁾ − η Σ_x δ_x, in place."""
