@@ -156,3 +156,13 @@ def test_shift_augmentation_moves_each_image_and_fills_the_background(data):
         found.update(matches)
     assert len(found) > 10  # the shifts vary from image to image
     assert task.background == pytest.approx(task.train.X.min())
+
+
+@pytest.mark.parametrize("piece", [1, 128, 1000, 4099, 1 << 20])
+def test_pixel_stats_are_numpys_mean_and_std_bit_for_bit(piece):
+    """The standard scale's μ and σ, summed piece by piece, are exactly NumPy's on the float64 copy."""
+    from mathdl.data.tasks import pixel_stats
+    for n in (1, 37, 300):
+        images = np.random.default_rng(n).integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        pixels = images.astype(np.float64) / 255
+        assert pixel_stats(images, piece) == (float(pixels.mean()), float(pixels.std()))

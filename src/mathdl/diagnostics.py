@@ -92,18 +92,20 @@ class Saturation:
         return {str(l): s for l, s in self.layers.items()}
 
 
-def saturation(net: Network, X: np.ndarray, *, output: bool = False) -> Saturation:
+def saturation(net: Network, X: np.ndarray, *, output: bool = False, chunk: int = 2048) -> Saturation:
     """Count the saturated units of every hidden layer (and of the output layer if ``output``) on up
-    to SATURATION_SAMPLES columns of X."""
-    a = X[:, evenly(X.shape[1], SATURATION_SAMPLES)]
-    layers = {}
+    to SATURATION_SAMPLES columns of X, ``chunk`` columns at a time (bounding the memory)."""
+    columns = X[:, evenly(X.shape[1], SATURATION_SAMPLES)]
+    n, sums = columns.shape[1], {}  # l → Σ_x f'(z_x) per unit
     with np.errstate(all="ignore"):
-        for l in range(1, net.L + 1):
-            z = net.z(l, a)
-            a = net.f[l](z)
-            if l == net.L and not (output and net.f[l].df is not None):
-                break
-            mean_df = net.f[l].df(z, a).mean(axis=1)
-            layers[l] = {"activation": net.f[l].name, "units": int(z.shape[0]),
-                         "saturated": int((mean_df < SATURATED).sum())}
+        for first in range(0, n, chunk):
+            a = columns[:, first:first + chunk]
+            for l in range(1, net.L + 1):
+                z = net.z(l, a)
+                a = net.f[l](z)
+                if l == net.L and not (output and net.f[l].df is not None):
+                    break
+                sums[l] = sums.get(l, 0.0) + net.f[l].df(z, a).sum(axis=1)
+    layers = {l: {"activation": net.f[l].name, "units": len(total), "saturated": int((total / n < SATURATED).sum())}
+              for l, total in sums.items()}
     return Saturation(layers, net.L)

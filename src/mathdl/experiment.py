@@ -10,7 +10,6 @@ is unfinished and ``run(..., resume=True)`` continues it; one without, holding e
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import platform
 import time
@@ -277,7 +276,7 @@ def _start(out: Path, config: Config, mnist: MNIST, resume: bool) -> tuple:
     """Where a run into ``out`` starts: (network, checkpoint) of the run to resume, or (None, None) to start
     afresh; and the state every checkpoint carries: the configuration, the data's fingerprint and where
     the run was resumed before."""
-    state = {"config": config.saved(), "data": fingerprint(mnist), "resumed": []}
+    state = {"config": config.saved(), "data": mnist.fingerprint, "resumed": []}
     if not unfinished(out, config, resume=resume):
         return None, None, state
     net, checkpoint, saved = load_checkpoint(out / CHECKPOINT)
@@ -329,14 +328,6 @@ def config_differences(saved: dict, config: Config) -> str:
     if not words and now != saved:
         words = [f"default settings {now['resolved']} instead of {saved.get('resolved')}"]
     return ", ".join(words)
-
-
-def fingerprint(mnist: MNIST) -> str:
-    """SHA-256 of the four MNIST arrays: a resumed run must see the same data."""
-    digest = hashlib.sha256()
-    for part in (mnist.train_images, mnist.train_labels, mnist.test_images, mnist.test_labels):
-        digest.update(np.ascontiguousarray(part).data)
-    return digest.hexdigest()
 
 
 def prediction_rows(task: Task, evaluation: Evaluation) -> list[dict]:

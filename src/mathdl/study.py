@@ -165,14 +165,17 @@ def _train_one(number: int, config: dict, run_dir: str, data, queue, command: st
     from threadpoolctl import threadpool_limits
 
     from .data.mnist import load_mnist
-    from .experiment import run
+    from .experiment import build_task, run
 
     signal.signal(signal.SIGTERM, stop_like_ctrl_c)
     try:
         with threadpool_limits(limits=int(os.environ.get("MATHDL_WORKER_THREADS", "1"))):
+            config = Config.from_dict(config)
             mnist = load_mnist(data, progress=False)
+            task = build_task(config, mnist)
+            mnist = mnist.without_images()  # not 55 MB of pixels per worker beside the task's copies
             sink = (lambda n, fields: queue.put((number, n, fields))) if queue is not None else False
-            run(Config.from_dict(config), mnist, out=run_dir, progress=sink, command=command, resume=True)
+            run(config, mnist, task=task, out=run_dir, progress=sink, command=command, resume=True)
     except KeyboardInterrupt:
         raise SystemExit(130) from None  # a process's exit code, without a traceback
     return number
@@ -263,7 +266,8 @@ def run_study(options: StudyOptions, out, *, data=None, jobs: int = 1, resume: b
     write_json(out / STATE_FILE, {**state, "environment": environment()})
 
     start = time.perf_counter()
-    mnist = load_mnist(data, progress=progress)
+    mnist = load_mnist(data, progress=progress)  # found and verified here; the workers load it
+    n_train = len(mnist.train_labels)
     if any(config.deskew for _, _, config in options.configs() + options.reverse_configs()):
         from .data.deskew import deskewed
         deskewed(mnist)  # computed once here and cached, so the workers only load it
@@ -276,7 +280,7 @@ def run_study(options: StudyOptions, out, *, data=None, jobs: int = 1, resume: b
         planned.append((number, f"reverse-{name}", config, out / "reverse" / name / "model"))
     todo = [p for p in planned if not _complete(p[3], p[2])]
     if todo:
-        totals = {number: config.settings().epochs * (config.train_size or len(mnist.train_labels))
+        totals = {number: config.settings().epochs * (config.train_size or n_train)
                   for number, _, config, _ in todo}
         train_all(todo, data=data if data is not None else os.environ.get("MATHDL_DATA"), jobs=jobs,
                   progress=progress, command=command, totals=totals)

@@ -8,10 +8,10 @@ A non-finite cost, or an overflow or invalid operation on the way to it, stops t
 units do not stop training; they are measured cheaply (``mathdl.diagnostics``) and reported as
 warnings in the history.
 
-Interruption. Ctrl-C (SIGINT) and SIGTERM are held back while training (``mathdl.interrupt``); after
-every update (online: every chunk of samples; matrix: every mini-batch) the loop looks whether one
-came. If so it hands a ``Checkpoint`` to ``on_checkpoint`` and raises ``Interrupted``. A checkpoint
-is also handed over after every epoch. ``train(..., resume=checkpoint)`` on the network as it was
+Interruption. Ctrl-C (SIGINT) and SIGTERM are held back while training (``mathdl.interrupt``); at
+every safe point (online: every chunk of samples; matrix: every mini-batch, with plain SGD every block
+of them) the loop looks whether one came. If so it hands a ``Checkpoint`` to ``on_checkpoint`` and
+raises ``Interrupted``. A checkpoint is also handed over after every epoch. ``train(..., resume=checkpoint)`` on the network as it was
 then continues exactly: the same orders, shifts and steps, so the same final weights and history
 (but the seconds) as a run that was never interrupted.
 """
@@ -23,20 +23,23 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .data.augment import shift_images
+from .data.augment import Shifted, take
 from .data.tasks import Split, Task
 from .diagnostics import GradientMonitor, saturation
 from .errors import DivergenceError, MathdlError
 from .interrupt import Interrupted, held_signals
 from .nn.backprop import backprop, method_name
 from .nn.costs import Cost, get_cost
+from .nn.fast import MatrixStep, supported
 from .nn.network import Network
 from .nn.online import OnlineSGD
-from .nn.optimizers import make_optimizer
+from .nn.optimizers import SGD, make_optimizer
+from .nn.sgd import FastSGD
 from .seeding import rng
 from .terminal import progress_bar
 
-EVAL_CHUNK = 10_000  # samples per forward pass when evaluating (bounds memory)
+EVAL_CHUNK = 2048  # samples per forward pass when evaluating (bounds memory)
+GATHER = 512  # training samples gathered at a time into a reused buffer, in the epoch's order
 
 
 @dataclass(frozen=True)
@@ -207,7 +210,7 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
             order = shuffle.permutation(N)
             stepper.eta = settings.eta_at(epoch)
             if settings.augment:
-                data["X"] = shift_images(task.train.X, settings.augment, shifts, task.background)
+                data["X"] = Shifted(task.train.X, settings.augment, shifts, task.background)
             done, total_cost, t0 = 0, 0.0, time.perf_counter()
             if epoch == at.epochs_done + 1:  # the epoch a checkpoint stopped in: skip the samples it did.
                 # ``updates`` yields at fixed places from the start of the order it is given (every chunk,
@@ -272,37 +275,64 @@ def _optimizer_state(stepper) -> dict:
     return {key: [a.copy() for a in value] if isinstance(value, list) else value for key, value in state.items()}
 
 
+def _chunks(data: dict, order: np.ndarray, size: int, weights: np.ndarray | None):
+    """The training columns in the epoch's ``order``, ``size`` at a time, gathered into one reused
+    column-major buffer (shifted on the way when ``data["X"]`` is ``Shifted``): (X, Y, weights) per chunk."""
+    X, Y = data["X"], data["Y"]
+    buffer = np.empty((X.shape[0], min(size, len(order))), X.dtype, order="F")
+    for first in range(0, len(order), size):
+        idx = order[first:first + size]
+        yield take(X, idx, buffer[:, :len(idx)]), Y[:, idx], None if weights is None else weights[idx]
+
+
 def _online_sgd(stepper: OnlineSGD, data: dict, weights: np.ndarray | None, every: int = 256):
-    """Online SGD by the in-place fast path; yields (samples done, Σ C_x) every ``every`` samples."""
+    """Online SGD by the fast path (``OnlineSGD``); yields (samples done, Σ C_x) every ``every`` samples."""
 
     def epoch(order):
-        X, Y = data["X"], data["Y"]
-        for first in range(0, len(order), every):
-            chunk = order[first:first + every]
-            if weights is None:
-                total = sum(stepper.step(X[:, i], Y[:, i]) for i in chunk)
-            else:
-                total = sum(stepper.step(X[:, i], Y[:, i], weights[i]) for i in chunk)
-            yield len(chunk), total
+        for X, Y, w in _chunks(data, order, every, weights):
+            yield X.shape[1], stepper.run(X, Y, w)
     return epoch
 
 
 def _batches(net: Network, data: dict, cost: Cost, optimizer, batch: int, weights: np.ndarray | None):
-    """Updates from the mean gradient of each batch of ``batch`` samples (``backprop``, the reference
-    path); yields (samples in the batch, Σ C_x)."""
-    params = net.params()
+    """Updates from the mean gradient of each batch of ``batch`` samples; yields (samples done, Σ C_x).
+
+    The fast paths: ``FastSGD`` for plain SGD (a chunk of whole batches per call), ``MatrixStep`` for the
+    other optimisers it knows; else the reference, ``backprop`` and ``optimizer.step``.
+    """
+    if type(optimizer) is SGD:
+        sgd = FastSGD(net, cost, optimizer.eta, batch)
+
+        def steps(X, Y, w):  # a block (whole batches, see ``FastSGD``) at a time: the safe points
+            sgd.eta = optimizer.eta  # the epoch's η
+            for first in range(0, X.shape[1], sgd.block):
+                part = slice(first, first + sgd.block)
+                n = X[:, part].shape[1]
+                yield n, sgd.run(X[:, part], Y[:, part], None if w is None else w[part])
+    else:
+        step = MatrixStep(net, cost, optimizer, batch) if supported(optimizer) else _reference_step(net, cost, optimizer)
+
+        def steps(X, Y, w):
+            for first in range(0, X.shape[1], batch):
+                part = slice(first, first + batch)
+                n = X[:, part].shape[1]
+                yield n, n * step(X[:, part], Y[:, part], None if w is None else w[part])
 
     def epoch(order):
-        X, Y = data["X"], data["Y"]
-        for first in range(0, len(order), batch):
-            idx = order[first:first + batch]
-            if batch == 1:  # a view of the column instead of a gathered copy
-                idx = slice(idx[0], idx[0] + 1)
-            C, grads = backprop(net, X[:, idx], Y[:, idx], cost, None if weights is None else weights[idx])
-            optimizer.step(params, grads.arrays())
-            n = X[:, idx].shape[1]
-            yield n, C * n
+        for X, Y, w in _chunks(data, order, max(1, GATHER // batch) * batch, weights):
+            yield from steps(X, Y, w)
     return epoch
+
+
+def _reference_step(net: Network, cost: Cost, optimizer):
+    """θ ← update(θ, ∇C) by ``backprop`` and ``optimizer.step``; returns the batch's C."""
+    params = net.params()
+
+    def step(X, Y, w):
+        C, grads = backprop(net, X, Y, cost, w)
+        optimizer.step(params, grads.arrays())
+        return C
+    return step
 
 
 def _scores(net: Network, task: Task, cost: Cost) -> dict:

@@ -200,7 +200,7 @@ def load_data(args):
 
 
 COMMANDS = ["study", "train", "reverse", "report", "predict", "dots", "activations", "descend", "explain",
-            "gradcheck", "data"]  # modules of mathdl.cli, each with register(subparsers)
+            "gradcheck", "data", "bench"]  # modules of mathdl.cli, each with register(subparsers)
 
 
 def build_parser() -> Parser:

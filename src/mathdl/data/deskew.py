@@ -13,8 +13,6 @@ the same function; the label never changes.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 
 import numpy as np
 
@@ -59,9 +57,8 @@ def _deskew(I: np.ndarray) -> np.ndarray:
 
 def deskewed(mnist: MNIST) -> MNIST:
     """MNIST with every image deskewed and rounded back to 0-255, computed once and cached beside the
-    data cache (keyed by the images' checksums)."""
-    key = hashlib.sha1(json.dumps([mnist.checksum] + [_digest(getattr(mnist, p)) for p in PARTS if "images" in p])
-                       .encode()).hexdigest()[:16]
+    data cache (keyed by the data's fingerprint)."""
+    key = mnist.fingerprint[:16]
     path = cache_dir() / "deskewed" / f"{key}.npz"
     cached = load_cache(path)
     if cached is not None:
@@ -73,7 +70,3 @@ def deskewed(mnist: MNIST) -> MNIST:
     result = MNIST(**parts, source=mnist.source, checksum=mnist.checksum)
     save_cache(path, result)
     return result
-
-
-def _digest(array: np.ndarray) -> str:
-    return hashlib.md5(np.ascontiguousarray(array).data).hexdigest()

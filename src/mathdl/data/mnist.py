@@ -20,7 +20,7 @@ import struct
 import tempfile
 import urllib.request
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +63,23 @@ class MNIST:
     test_labels: np.ndarray
     source: str
     checksum: str  # "verified", "differs" (full size but not the standard content) or "custom"
+    known_fingerprint: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the four arrays (computed once): a resumed run must see the same data."""
+        if self.known_fingerprint is None:
+            digest = hashlib.sha256()
+            for part in PARTS:
+                digest.update(np.ascontiguousarray(getattr(self, part)).data)
+            object.__setattr__(self, "known_fingerprint", digest.hexdigest())
+        return self.known_fingerprint
+
+    def without_images(self) -> MNIST:
+        """The labels, provenance and fingerprint with empty image arrays: what a study worker keeps once
+        its task holds its own scaled copies of the images."""
+        return replace(self, train_images=self.train_images[:0].copy(), test_images=self.test_images[:0].copy(),
+                       known_fingerprint=self.fingerprint)
 
     @property
     def status(self) -> str:
@@ -115,7 +132,10 @@ def read_idx(source, magic: int | None = None, name: str | None = None) -> np.nd
     if found_bytes > expected:
         raise DataError(f"{name}: {found_bytes - expected} unexpected bytes after the "
                         f"{'x'.join(map(str, dims))} values")
-    return np.frombuffer(raw, dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
+    try:
+        return np.frombuffer(raw, dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
+    except ValueError:  # no values, but sizes whose product without the zeros exceeds what NumPy can shape
+        raise DataError(f"{name}: impossible IDX sizes {'x'.join(map(str, dims))}") from None
 
 
 def idx_md5(array: np.ndarray) -> str:

@@ -34,9 +34,13 @@ class Momentum:
     def __init__(self, eta: float, mu: float = 0.9):
         self.eta, self.mu, self.v = eta, mu, None
 
-    def step(self, params: list, grads: list) -> None:
+    def start(self, params: list) -> None:
+        """v = 0 before the first step."""
         if self.v is None:
             self.v = [np.zeros_like(p) for p in params]
+
+    def step(self, params: list, grads: list) -> None:
+        self.start(params)
         for theta, g, v in zip(params, grads, self.v):
             v *= self.mu
             v -= self.eta * g
@@ -55,13 +59,22 @@ class Adam:
         self.m = self.v = None
         self.t = 0
 
-    def step(self, params: list, grads: list) -> None:
+    def start(self, params: list) -> None:
+        """m = v = 0 before the first step."""
         if self.m is None:
             self.m = [np.zeros_like(p) for p in params]
             self.v = [np.zeros_like(p) for p in params]
+
+    def advance(self) -> tuple[float, float]:
+        """t ← t + 1; the step η √(1 − β₂ᵗ) / (1 − β₁ᵗ) that applies m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ) to
+        the raw moments, and ε rescaled the same way (ε added to √v̂ is ε √(1 − β₂ᵗ) added to √v)."""
         self.t += 1
         step = float(self.eta * np.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t))
-        eps_hat = float(self.epsilon * np.sqrt(1 - self.beta2 ** self.t))  # ε added to √v̂, rescaled onto √v
+        return step, float(self.epsilon * np.sqrt(1 - self.beta2 ** self.t))
+
+    def step(self, params: list, grads: list) -> None:
+        self.start(params)
+        step, eps_hat = self.advance()
         for theta, g, m, v in zip(params, grads, self.m, self.v):
             m *= self.beta1
             m += (1 - self.beta1) * g

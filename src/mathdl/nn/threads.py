@@ -1,0 +1,27 @@
+"""BLAS threads: small products run on one thread.
+
+OpenBLAS splits even a matrix-vector product with a 300 × 784 matrix over its threads. When other
+processes keep the cores busy, every such call waits for a thread that is not running: measured on
+this project's 2-core machine with other work running, online SGD took 25 µs a sample on one thread
+and 1,200-1,700 µs on two. Per-sample and small-batch work therefore runs on one thread; the
+matrix-matrix products of whole blocks and of large batches keep BLAS's own setting, and go through
+NumPy: SciPy loads a second OpenBLAS with its own threads, and two pools of spinning threads on two
+cores wait for each other the same way.
+"""
+from __future__ import annotations
+
+from functools import cache
+
+from threadpoolctl import ThreadpoolController
+
+SMALL_BATCH = 64  # batches below this many samples run on one BLAS thread
+
+
+@cache
+def _controller() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def one_thread():
+    """A context in which the BLAS libraries loaded in this process use one thread (about 2 µs to enter)."""
+    return _controller().limit(limits=1)

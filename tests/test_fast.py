@@ -1,0 +1,169 @@
+"""The fast paths give the reference paths' numbers.
+
+Reference: ``backprop`` (new arrays, the report's equations) followed by the optimiser's ``step``, one
+batch at a time. Fast: ``FastSGD`` (in-place BLAS updates, the first layer's deferred over blocks of
+samples) online and in mini-batches, ``MatrixStep`` (preallocated buffers) for momentum and Adam, and
+``train`` with its column gathering and lazily shifted images.
+
+Tolerances. float64: 1e-12 relative — the arithmetic is the same up to the order of additions inside
+BLAS and the last bit of the sigmoid (``expit`` against the reference's two branches) — and 1e-13
+absolute for the entries that updates happen to cancel to near 0 (the weights are of order 1). float32: 1e-4
+relative and absolute — the same reorderings round at 6e-8 instead of 1e-16, and a few dozen updates
+with η = 0.3 carry that to about 1e-5. The data keep the problems well conditioned: targets a tanh
+output can reach (targets beyond ±1 make the training chaotic — perturbing the initial weights by
+1e-15 moves the reference's own result by 1e-10 after 43 samples — and no path could match another).
+"""
+import numpy as np
+import pytest
+
+import importlib
+from conftest import random_batch, random_net
+from mathdl.data import make_task
+from mathdl.data.augment import Shifted, shift_images, take
+from mathdl.data.mnist import MNIST
+from mathdl.nn import backprop, get_cost, make_optimizer
+from mathdl.nn.fast import MatrixStep
+from mathdl.nn.online import OnlineSGD
+from mathdl.nn.sgd import FastSGD
+from mathdl.train import Settings, train
+
+
+def tolerance(dtype):
+    return dict(rtol=1e-12, atol=1e-13) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
+
+
+def assert_same_params(a, b, dtype):
+    for x, y in zip(a.params(), b.params()):
+        assert x.dtype == y.dtype == dtype
+        np.testing.assert_allclose(x, y, **tolerance(dtype))
+
+
+NETWORKS = [  # (sizes, hidden activation, output activation, cost): every kernel and every fallback
+    ([12, 9, 1], "sigmoid", "sigmoid", "tse"), ([12, 9, 7, 4], "tanh", "softmax", "xe"),
+    ([12, 9, 3], "relu", "sigmoid", "xe"), ([12, 8, 5, 2], "swish", "linear", "mse"),
+    ([12, 9, 4], "leaky_relu", "softmax", "tse"), ([12, 6, 3], "linear", "tanh", "tse"), ([12, 3], None, "sigmoid", "xe")]
+
+
+def make_net(sizes, hidden, output, dtype, bias=True):
+    return random_net(sizes, [hidden] * (len(sizes) - 2) + [output], seed=3, bias=bias, dtype=dtype)
+
+
+def make_batch(sizes, output, N, dtype):
+    """X (n_0, N) and Y (n_L, N) column-major, with targets the output activation can reach."""
+    X, Y = random_batch(sizes[0], sizes[-1], N, output)
+    if output == "tanh":
+        Y = np.random.default_rng(2).uniform(-0.9, 0.9, Y.shape)
+    return np.asfortranarray(X, dtype), np.asfortranarray(Y, dtype)
+
+
+def reference_steps(net, X, Y, cost, optimizer, batch, weights=None):
+    """``backprop`` and ``optimizer.step`` batch after batch; returns Σ_batches C·|batch| (= Σ w_x C_x)."""
+    total = 0.0
+    for first in range(0, X.shape[1], batch):
+        cols = slice(first, first + batch)
+        C, grads = backprop(net, X[:, cols], Y[:, cols], cost, None if weights is None else weights[cols])
+        optimizer.step(net.params(), grads.arrays())
+        total += C * X[:, cols].shape[1]
+    return total
+
+
+@pytest.mark.parametrize("sizes,hidden,output,cost", NETWORKS)
+@pytest.mark.parametrize("optimizer,eta", [("momentum", 0.1), ("adam", 0.01)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("bias", [True, False])
+def test_matrix_step_equals_backprop_and_the_optimiser(sizes, hidden, output, cost, optimizer, eta, dtype, bias):
+    fast = make_net(sizes, hidden, output, dtype, bias)
+    slow = fast.copy()
+    X, Y = make_batch(sizes, output, 50, dtype)
+    weights = np.linspace(0.5, 2, 50).astype(dtype)
+    fast_opt, slow_opt = make_optimizer(optimizer, eta), make_optimizer(optimizer, eta)
+    step = MatrixStep(fast, get_cost(cost), fast_opt, 8)
+    for first in range(0, 50, 8):  # six batches of 8 and one of 2 (a partial buffer)
+        cols = slice(first, first + 8)
+        w = weights[cols] if first % 16 else None  # with and without sample weights
+        C_fast = step(X[:, cols], Y[:, cols], w)
+        C = reference_steps(slow, X[:, cols], Y[:, cols], cost, slow_opt, 8, w)
+        assert C_fast * X[:, cols].shape[1] == pytest.approx(C, rel=tolerance(dtype)["rtol"])
+        assert_same_params(fast, slow, dtype)
+    assert all(W.flags.f_contiguous for W in fast.W[1:])
+
+
+@pytest.mark.parametrize("sizes,hidden,output,cost", NETWORKS)
+@pytest.mark.parametrize("batch,block", [(1, 7), (1, 64), (4, 9), (5, 20), (16, 16)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("bias", [True, False])
+def test_fast_sgd_equals_backprop_and_sgd(sizes, hidden, output, cost, batch, block, dtype, bias):
+    """Blocks that end inside a chunk, partial batches at the end of a block and of the data, with
+    sample weights: the deferred first-layer update equals one reference step per batch."""
+    fast = make_net(sizes, hidden, output, dtype, bias)
+    slow = fast.copy()
+    X, Y = make_batch(sizes, output, 43, dtype)
+    weights = np.linspace(0.5, 2, 43).astype(dtype)
+    sgd = FastSGD(fast, get_cost(cost), 0.3, batch, block)
+    total = sgd.run(X[:, :30], Y[:, :30], weights[:30]) + sgd.run(X[:, 30:], Y[:, 30:])
+    expected = (reference_steps(slow, X[:, :30], Y[:, :30], cost, make_optimizer("sgd", 0.3), batch, weights[:30])
+                + reference_steps(slow, X[:, 30:], Y[:, 30:], cost, make_optimizer("sgd", 0.3), batch))
+    assert_same_params(fast, slow, dtype)
+    assert total == pytest.approx(expected, rel=tolerance(dtype)["rtol"])
+
+
+def test_online_sgd_is_fast_sgd_with_batches_of_one():
+    net = make_net([12, 9, 1], "sigmoid", "sigmoid", np.float64)
+    copy = net.copy()
+    X, Y = (np.asfortranarray(m) for m in random_batch(12, 1, 20, "sigmoid"))
+    costs = [OnlineSGD(net, get_cost("tse"), 0.3).step(X[:, i], Y[:, i], 0.5) for i in range(20)]
+    reference_steps(copy, X, Y, "tse", make_optimizer("sgd", 0.3), 1, np.full(20, 0.5))
+    assert_same_params(net, copy, np.float64)
+    assert all(np.isfinite(costs))
+
+
+def image_task(dtype, n=96):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    labels = np.arange(n, dtype=np.uint8) % 10
+    mnist = MNIST(images, labels, images[:20], labels[:20], "test", "custom")
+    return make_task(mnist, "digits", scale="standard", dtype=dtype)
+
+
+def reference_only(monkeypatch):
+    """Make ``train`` use ``backprop`` + ``optimizer.step`` for every method and optimiser."""
+    monkeypatch.setattr(importlib.import_module("mathdl.train"), "supported", lambda optimizer: False)
+
+
+@pytest.mark.parametrize("method,optimizer,eta,batch", [
+    ("online", "sgd", 0.05, 1), ("matrix", "sgd", 0.5, 10), ("matrix", "sgd", 0.5, 64), ("matrix", "momentum", 0.05, 10),
+    ("matrix", "adam", 0.005, 10), ("online", "adam", 0.001, 1)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("augment,weighted", [(0, False), (1, True)])
+def test_training_by_the_fast_paths_equals_the_reference(monkeypatch, method, optimizer, eta, batch, dtype,
+                                                         augment, weighted):
+    """Whole training runs, with shifted images and sample weights: the same weights and costs."""
+    task = image_task(dtype)
+    weights = np.linspace(0.5, 1.5, task.train.N).astype(dtype) if weighted else None
+    settings = Settings(cost="xe", method=method, epochs=2, eta=eta, batch_size=batch, optimizer=optimizer,
+                        augment=augment, decay=0.5)
+    fast = make_net([784, 16, 10], "sigmoid", "softmax", dtype)
+    slow = fast.copy()
+    fast_history = train(fast, task, settings, weights=weights, progress=False)
+    reference_only(monkeypatch)
+    reference = Settings(**{**settings.__dict__, "method": "matrix", "batch_size": batch})  # online = batches of 1
+    slow_history = train(slow, task, reference, weights=weights, progress=False)
+    assert_same_params(fast, slow, dtype)
+    for a, b in zip(fast_history.rows, slow_history.rows):
+        assert a["cost"] == pytest.approx(b["cost"], rel=tolerance(dtype)["rtol"])
+        assert a["test_accuracy"] == b["test_accuracy"]
+
+
+def test_shifted_columns_equal_the_shifted_set():
+    """``Shifted.take`` moves only the columns asked for, exactly as ``shift_images`` moves them all."""
+    X = np.asfortranarray(np.random.default_rng(1).normal(size=(784, 40)))
+    idx = np.array([5, 0, 39, 5, 17])
+    for s in (1, 3):
+        whole = shift_images(X, s, np.random.default_rng(s), -0.4)
+        lazy = Shifted(X, s, np.random.default_rng(s), -0.4)
+        np.testing.assert_array_equal(lazy.take(idx), whole[:, idx])
+        out = np.empty((784, 8), order="F")
+        assert take(lazy, idx, out[:, :5]).base is out
+        np.testing.assert_array_equal(out[:, :5], whole[:, idx])
+    np.testing.assert_array_equal(take(X, idx), X[:, idx])
+    np.testing.assert_array_equal(take(np.ascontiguousarray(X), idx), X[:, idx])
