@@ -14,7 +14,7 @@ Cases (each timed for mathdl and every installed peer, at each thread count, bac
              whole process tree
 
 The achieved GFLOP/s (matrix products only, ``timing.train_flops``) stand next to the machine's measured
-matrix-multiply peak. Targets (issue 7) are ratios from the same run; ``Report.targets`` checks them.
+matrix-multiply peak. The performance targets are ratios from the same run; ``Report.targets`` checks them.
 """
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ def register(sub) -> None:
     p = sub.add_parser("bench", help="time mathdl against PyTorch, scikit-learn and the book's loop",
                        description="Time each case for mathdl and every installed peer (PyTorch CPU, scikit-learn's "
                        "MLPClassifier, the book's per-sample NumPy loop) back to back, print a table (median seconds, "
-                       "ratios, GFLOP/s beside the measured matrix-multiply peak) and the targets of issue 7, and "
+                       "ratios, GFLOP/s beside the measured matrix-multiply peak) and the performance targets, and "
                        "write BENCHMARKS.md. The full run needs the full MNIST and takes about 15 minutes on 2 cores.")
     p.add_argument("--cases", type=_names(CASES), default=CASES, metavar="LIST",
                    help=f"cases to run, comma-separated (default: all: {','.join(CASES)})")

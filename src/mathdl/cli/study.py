@@ -26,14 +26,16 @@ def register(sub) -> None:
         "study", help="the assignment's eight configurations on MNIST, compared (the main job)",
         description="Train the eight configurations of the assignment on the ID task (1 and 3 hidden layers x "
         "TSE and XE x online and matrix backprop, sigmoid everywhere), write a run directory for each, and "
-        "compare them: confusion matrices with sensitivity/specificity and 95%% intervals, learning curves, "
+        "compare them: confusion matrices with sensitivity/specificity and 95% intervals, learning curves, "
         "accuracy against training-set size, and McNemar's test for every pair that differs in one choice. "
-        f"Defaults: {defaults}; inputs scaled {shared.scale}, images shifted by up to {shared.augment} pixel "
-        f"each epoch, learning-rate decay {shared.decay:g}.")
+        "Then run two ten-digit networks backwards to picture the ID's digits, and write the report "
+        "(report.pdf, report.md). "
+        f"Defaults: {defaults}; images deskewed{'' if shared.deskew else ' (off)'}, inputs scaled {shared.scale}, "
+        f"shifted by up to {shared.augment} pixel each epoch, learning-rate decay {shared.decay:g}.")
     p.add_argument("--id", dest="student_id", type=_from_api(student_id), default="100384",
                    help="student ID whose digits form the positive class (default: %(default)s)")
-    p.add_argument("--hidden1", type=layer_sizes, default=(300,), metavar="N",
-                   help="neurons of the one-hidden-layer networks (default: 300)")
+    p.add_argument("--hidden1", type=layer_sizes, default=shared.hidden, metavar="N",
+                   help=f"neurons of the one-hidden-layer networks (default: {shared.hidden[0]})")
     p.add_argument("--hidden3", type=layer_sizes, default=(128, 64, 32), metavar="A,B,C",
                    help="neurons of the three-hidden-layer networks (default: 128,64,32)")
     p.add_argument("--epochs", type=positive_int, help="epochs of every configuration (default: per method)")
@@ -54,7 +56,8 @@ def register(sub) -> None:
                    help=f"a quick look: {QUICK['train_size']} training and {QUICK['test_size']} test images, "
                         f"{QUICK['epochs']} epochs")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of every random choice (default: 0)")
-    p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    p.add_argument("--dtype", choices=["float64", "float32"], default="float64",
+                   help="floating-point type of weights and data (default: float64)")
     p.add_argument("--data", metavar="PATH", help="MNIST directory or .npz (default: found automatically)")
     p.add_argument("--out", metavar="DIR", help="study directory (default: study-ID, or study-ID-quick)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted study in --out")
