@@ -134,8 +134,11 @@ def markdown(report: Report, command: str, notes: str = "") -> str:
     return "\n".join(parts) + "\n"
 
 
+TERMINAL_OMITS = (3, 4)  # the spread and the number of runs: in BENCHMARKS.md, not in 80 columns
+
+
 def tables(report: Report) -> list:
-    """rich Tables for the terminal: the targets, then every case."""
+    """rich Tables for the terminal, without the spread and the runs: every case, then the targets."""
     from rich import box
     from rich.table import Table
 
@@ -149,9 +152,11 @@ def tables(report: Report) -> list:
         rows = [r for r in report.rows if r.case == case]
         if rows:
             table = Table(title=f"{case}: {_load(report, case)}", box=box.SIMPLE_HEAD, title_justify="left")
-            for column in COLUMNS:
-                table.add_column(column, overflow="fold")
+            shown = [i for i, column in enumerate(COLUMNS) if i not in TERMINAL_OMITS]
+            for i in shown:
+                table.add_column(COLUMNS[i], no_wrap=COLUMNS[i] != "note", overflow="fold")
             for row in rows:
-                table.add_row(*row_cells(report, row))
+                cells = row_cells(report, row)
+                table.add_row(*(cells[i] for i in shown))
             out.append(table)
     return out + [targets]

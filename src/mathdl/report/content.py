@@ -125,11 +125,13 @@ def _networks(doc: Document, study: dict) -> None:
     cfg = study["runs"][deep["number"]]["config"]["config"]
     scale = {"standard": "standardised, (x/255 − μ)/σ with the training pixels' mean μ and standard deviation σ",
              "unit": "scaled to [0, 1] as x/255", "book": "scaled to [0.01, 1] as 0.01 + 0.99 x/255"}[cfg["scale"]]
+    deskew = ("first deskewed: sheared along the rows by the slant α = μ₁₁/μ₀₂ of its ink's second moments, so "
+              "the strokes stand upright; then " if cfg.get("deskew") else "")
     doc.add(
         Heading("The networks"),
         Paragraph(text(
             "A network is a chain of layers l = 0, 1, …, L. Layer 0 holds the input ",
-            M("x in RR^n", r"x\in\mathbb{R}^n"), f", the n = {n} pixels of an image ({scale}). Every other "
+            M("x in RR^n", r"x\in\mathbb{R}^n"), f", the n = {n} pixels of an image ({deskew}{scale}). Every other "
             "layer multiplies the previous layer's activations by a weight matrix, adds a bias and applies the "
             "sigmoid. Vectors are columns; a batch of B samples is a matrix with B columns.")),
         Heading("The five-layer network", 2),
