@@ -65,9 +65,10 @@ class FastSGD:
         Σ_x w_x C_x, each C_x measured before its own batch's update."""
         X = np.asfortranarray(X)
         total = 0.0
-        for first in range(0, X.shape[1], self.block):
-            cols = slice(first, first + self.block)
-            total += self._block(X[:, cols], Y[:, cols], None if weights is None else weights[cols])
+        with one_thread():  # see mathdl.nn.threads
+            for first in range(0, X.shape[1], self.block):
+                cols = slice(first, first + self.block)
+                total += self._block(X[:, cols], Y[:, cols], None if weights is None else weights[cols])
         return total
 
     def _block(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None) -> float:
@@ -80,14 +81,13 @@ class FastSGD:
             if G is not None:
                 G += 1
         D = self.D[:, :k]
-        with one_thread():  # small products: see mathdl.nn.threads
-            for first in range(0, k, B):
-                c = first if B == 1 else slice(first, min(first + B, k))  # an int gives 1-D columns
-                z1 = P[:, c]
-                if first:
-                    z1 -= D[:, :first] @ G[:first, c]  # the block's earlier updates of W⁽¹⁾ and b⁽¹⁾
-                self._batch(c, z1, Y[:, c], None if weights is None else weights[c])
-        np.matmul(X, D.T, out=self.DX.T)  # D Xᵀ (NumPy's BLAS: one thread pool, see mathdl.nn.threads)
+        for first in range(0, k, B):
+            c = first if B == 1 else slice(first, min(first + B, k))  # an int gives 1-D columns
+            z1 = P[:, c]
+            if first:
+                z1 -= D[:, :first] @ G[:first, c]  # the block's earlier updates of W⁽¹⁾ and b⁽¹⁾
+            self._batch(c, z1, Y[:, c], None if weights is None else weights[c])
+        np.matmul(X, D.T, out=self.DX.T)  # D Xᵀ
         W1 -= self.DX  # W⁽¹⁾ ← W⁽¹⁾ − D Xᵀ
         if b1 is not None:
             self.b[1] -= D.sum(axis=1)
