@@ -40,7 +40,7 @@ DEFAULTS = {
     ("online", "tse"): {"epochs": 15, "eta": 0.2, "batch_size": 1},
     ("online", "xe"): {"epochs": 15, "eta": 0.05, "batch_size": 1},
     ("matrix", "tse"): {"epochs": 20, "eta": 2.0, "batch_size": 16},
-    ("matrix", "xe"): {"epochs": 20, "eta": 0.5, "batch_size": 16},
+    ("matrix", "xe"): {"epochs": 40, "eta": 0.5, "batch_size": 16},
 }
 
 

@@ -68,7 +68,7 @@ class MathdlClassifier(ClassifierMixin, BaseEstimator):
         matrix: mini-batch backpropagation; online: per-sample updates.
     epochs, eta, batch_size : int, float, int or None
         Passes over the data, learning rate η and mini-batch size; None takes the default for the bp
-        method and cost (``mathdl.experiment.DEFAULTS``, e.g. matrix XE: 20 epochs, η = 0.5, batches of 16).
+        method and cost (``mathdl.experiment.DEFAULTS``, e.g. matrix XE: 40 epochs, η = 0.5, batches of 16).
     optimizer : {"sgd", "momentum", "adam"}, default "sgd"
     init : {"normal", "xavier", "he"}, default "normal"
     bias : bool, default True

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..errors import MathdlError
 from ..runs import read_csv_rows
+from ..train import MONITOR
 from .document import (Bullets, Code, Document, Equation, Figure, FigureGrid, Heading, Math, PageBreak,
                        Paragraph, Strong, Table, text)
 
@@ -370,7 +371,8 @@ def _discussion(doc: Document, study: dict) -> None:
             f"sensitivity and specificity, and why mathdl offers a cost weighted by N / (k N_c) per class "
             f"(--class-weight balanced), which trades specificity for sensitivity.")),
         Paragraph(text(
-            f"The gap between training and test accuracy after the last epoch is largest for configuration "
+            f"The gap between training accuracy (measured after each epoch on every k-th training image, at most "
+            f"{MONITOR:,}) and test accuracy after the last epoch is largest for configuration "
             f"{biggest_gap[0]} ({100 * biggest_gap[1]:.2f} points), a sign of overfitting; the random shifts of the "
             f"training images keep it small. Online training took {times['online']:.0f} s on average per "
             f"configuration and matrix training {times['matrix']:.0f} s." + (
