@@ -158,7 +158,8 @@ def add_training_options(p):
     g.add_argument("--bp", dest="method", type=_from_api(bp_name), default="online",
                    help="backpropagation: online (or 1) per sample; matrix (or 2) per mini-batch (default: online)")
     g.add_argument("--epochs", type=positive_int,
-                   help=f"passes over the training set (default: {on['epochs']} online, {mx['epochs']} matrix)")
+                   help=f"passes over the training set (default: online {on['epochs']} TSE, {on_xe['epochs']} XE; "
+                        f"matrix {mx['epochs']} TSE, {mx_xe['epochs']} XE)")
     g.add_argument("--lr", dest="eta", type=positive_float,
                    help=f"learning rate eta (default: online {on['eta']:g} TSE, {on_xe['eta']:g} XE; matrix "
                         f"{mx['eta']:g} TSE, {mx_xe['eta']:g} XE)")
