@@ -6,7 +6,7 @@ samples) online and in mini-batches, ``MatrixStep`` (preallocated buffers) for m
 ``train`` with its column gathering and lazily shifted images.
 
 Tolerances. float64: 1e-12 relative — the arithmetic is the same up to the order of additions inside
-BLAS and the last bit of the sigmoid (``expit`` against the reference's two branches) — and 1e-13
+BLAS — and 1e-13
 absolute for the entries that updates happen to cancel to near 0 (the weights are of order 1). float32: 1e-4
 relative and absolute — the same reorderings round at 6e-8 instead of 1e-16, and a few dozen updates
 with η = 0.3 carry that to about 1e-5. The data keep the problems well conditioned: targets a tanh

@@ -17,7 +17,7 @@ from mathdl.experiment import run
 from mathdl.interrupt import Interrupted
 from mathdl.nn.sgd import FastSGD
 from mathdl.runs import CHECKPOINT, load_run, read_checkpoint, read_csv_rows
-from mathdl.study import COMPARISONS, PROTOCOL, StudyOptions, run_study
+from mathdl.study import COMPARISONS, PROTOCOL, StudyOptions, estimated_work, run_study
 from test_interrupt import signal_after
 
 from conftest import TINY
@@ -84,6 +84,36 @@ def test_size_curve(study):
     curve = json.loads((study.path / "summary.json").read_text())["size_curve"]
     assert [p["train_size"] for p in curve] == [40, 80, 240]
     assert all(0 <= p["accuracy"] <= 1 for p in curve)
+
+
+def test_reverse_part_is_run_by_the_workers(study):
+    """Each ten-output network is run backwards in its worker right after training: reverse.json is
+    written after the model and before the summary."""
+    summary = (study.path / "summary.json").stat().st_mtime_ns
+    for name in ("1layer", "3layers"):
+        folder = study.path / "reverse" / name
+        found = json.loads((folder / "reverse.json").read_text())
+        assert set(found["summary"]) == {"backquery", "pinv", "optimize"}
+        assert all((folder / file).is_file() for file in found["files"].values())
+        assert (folder / "model" / "model.npz").stat().st_mtime_ns <= (folder / "reverse.json").stat().st_mtime_ns
+        assert (folder / "reverse.json").stat().st_mtime_ns <= summary
+
+
+def test_estimated_work_ranks_the_default_study_as_measured():
+    """The schedule's estimate against one measured full study (training seconds on 2 cores): the 40-epoch
+    matrix XE network first; the online networks of either depth alike, above the 20-epoch matrix TSE one;
+    the size runs in the order of their sizes; every one proportional to its epochs."""
+    options = StudyOptions()
+    w = {name: estimated_work(config, 60000, 10000) for _, name, config in options.configs()}
+    assert max(w, key=w.get) == "4-1layer-xe-matrix"  # measured 126 s; the next longest 73 s
+    assert abs(w["1-1layer-tse-online"] / w["5-3layers-tse-online"] - 1) < 0.1  # measured 73 s and 72 s
+    assert w["1-1layer-tse-online"] > w["3-1layer-tse-matrix"] > w["7-3layers-tse-matrix"]  # 73, 67, 39 s
+    config, sizes = options.size_curve()
+    import dataclasses
+    size_work = [estimated_work(dataclasses.replace(config, train_size=n), 60000, 10000) for n in sizes]
+    assert size_work == sorted(size_work) and size_work[-1] < w["4-1layer-xe-matrix"]
+    twice = dataclasses.replace(config, epochs=80)
+    assert estimated_work(twice, 60000, 10000) == pytest.approx(2 * w["4-1layer-xe-matrix"])
 
 
 def test_an_existing_study_needs_resume_and_the_same_options(study, tiny_data):

@@ -8,13 +8,16 @@
 Sigmoid on every layer. Each configuration writes a run directory under ``runs/``; the study then
 writes ``summary.json``/``summary.csv`` (one row per configuration), the confusion matrices, the
 learning curves, McNemar's test for every pair that differs in one choice, and accuracy against the
-number of training images. Configurations run in parallel worker processes (``multiprocessing.Pool``);
-a finished configuration is on disk at once, and one in training keeps a checkpoint after every epoch
-and where it is interrupted, so an interrupted study keeps both and ``resume`` goes on from there.
+number of training images. Configurations run in parallel worker processes (``multiprocessing.Pool``),
+the longest first (``estimated_work``), and the reverse part's networks are run backwards by the
+worker that trained them; a finished configuration is on disk at once, and one in training keeps a
+checkpoint after every epoch and where it is interrupted, so an interrupted study keeps both and
+``resume`` goes on from there.
 """
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import multiprocessing
 import os
@@ -35,7 +38,7 @@ PROTOCOL = [(depth, cost, method) for depth in (1, 3) for method in ("online", "
 
 QUICK = {"train_size": 3000, "test_size": 1000, "epochs": 4}
 REVERSE_EPOCHS = 10  # the ten-output networks of the reverse part (matrix XE, the book's scaling and targets)
-FULL_SIZES = (500, 1000, 2000, 5000, 10000, 20000)
+FULL_SIZES = (500, 1000, 2000, 5000, 10000)  # and the full 60,000: configuration 4 itself
 QUICK_SIZES = (250, 500, 1000)
 STATE_FILE = "study.json"
 
@@ -155,9 +158,11 @@ def checkpointed(options: StudyOptions, out) -> list[bool]:
     return [(Path(out) / "runs" / name / CHECKPOINT).is_file() for _, name, _ in options.configs()]
 
 
-def _train_one(number: int, config: dict, run_dir: str, data, queue, command: str | None) -> int | None:
+def _train_one(number: int, config: dict, run_dir: str, data, queue, command: str | None,
+               backwards: dict | None = None) -> int | None:
     """Worker: train configuration ``number`` into ``run_dir``, continuing its checkpoint if it has one;
-    progress goes to ``queue``.
+    progress goes to ``queue``. With ``backwards`` (the keywords of ``run_backwards``), a reverse-part
+    network is then run backwards here too, while the other workers go on training.
 
     The pool ends its workers with SIGTERM when the study is interrupted: held back during training, it
     stops at the next safe point with a checkpoint of the configuration in ``run_dir``; elsewhere it
@@ -176,8 +181,13 @@ def _train_one(number: int, config: dict, run_dir: str, data, queue, command: st
             mnist = mnist.without_images()  # not 55 MB of pixels per worker beside the task's copies
             sink = (lambda n, fields: queue.put((number, n, fields))) if queue is not None else False
             run(config, mnist, task=task, out=run_dir, progress=sink, command=command, resume=True)
+            if backwards is not None:
+                run_backwards(Path(run_dir).parent, config, task, **backwards)
     except KeyboardInterrupt:
         raise SystemExit(130) from None  # a process's exit code, without a traceback
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # an idle worker, ended by the pool, ends quietly
+    gc.collect()  # the run's reference cycles hold its data (~450 MB); free them before the next one
     return number
 
 
@@ -186,9 +196,30 @@ def _context():
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
+def estimated_work(config: Config, n_train: int, n_test: int) -> float:
+    """A configuration's training time in arbitrary units, to schedule the longest first: per epoch, each
+    training image passes a network of W weights three times (forward, δ, update) and costs each of its
+    L layers the Python work of one update per batch (about 210,000 weights' worth, measured), and the
+    per-epoch check runs the test images and up to ``MONITOR`` training images forward:
+
+        epochs · (N_train · (3W + 210,000 · L / batch) + (N_test + min(N_train, MONITOR)) · W)
+    """
+    from .train import MONITOR
+
+    settings = config.settings()
+    sizes = [784, *config.hidden, 10 if config.task == "digits" else 1]
+    W = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    batch = 1 if settings.method == "online" else settings.batch_size
+    N, L = config.train_size or n_train, len(sizes) - 1
+    return settings.epochs * (N * (3 * W + 210_000 * L / batch) + ((config.test_size or n_test) + min(N, MONITOR)) * W)
+
+
 def train_all(jobs_list: list[tuple[int, str, Config, Path]], *, data, jobs: int, progress: bool,
-              command: str | None, totals: dict[int, int]) -> None:
-    """Train the listed configurations, ``jobs`` at a time, showing one bar per configuration."""
+              command: str | None, totals: dict[int, int], work: dict[int, float],
+              backwards: dict[int, dict] | None = None) -> None:
+    """Train the listed configurations, ``jobs`` at a time, the most ``work`` first, showing one bar per
+    configuration (in the listed order); ``backwards[number]``: run that network backwards when trained
+    (the keywords of ``run_backwards``)."""
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                TimeRemainingColumn)
 
@@ -211,11 +242,12 @@ def train_all(jobs_list: list[tuple[int, str, Config, Path]], *, data, jobs: int
         # a finished configuration is complete on disk, one in training keeps a checkpoint. The workers
         # ignore SIGINT from their first moment: Ctrl-C in a terminal signals the whole process group,
         # and this process alone answers it, by ending them in order.
-        with display, context.Pool(jobs, maxtasksperchild=1, initializer=signal.signal,
+        with display, context.Pool(jobs, initializer=signal.signal,
                                    initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
+            # The longest first: the last to finish are then short ones, and neither core waits long for the other.
             pending = {number: pool.apply_async(_train_one, (number, config.to_dict(), str(run_dir), data, queue,
-                                                             command))
-                       for number, _, config, run_dir in jobs_list}
+                                                             command, (backwards or {}).get(number)))
+                       for number, _, config, run_dir in sorted(jobs_list, key=lambda job: -work[job[0]])}
             while pending:
                 time.sleep(0.2)
                 while not queue.empty():
@@ -283,17 +315,19 @@ def run_study(options: StudyOptions, out, *, data=None, jobs: int = 1, resume: b
         totals = {number: config.settings().epochs * (config.train_size or n_train)
                   for number, _, config, _ in todo}
         train_all(todo, data=data if data is not None else os.environ.get("MATHDL_DATA"), jobs=jobs,
-                  progress=progress, command=command, totals=totals)
+                  progress=progress, command=command, totals=totals,
+                  work={number: estimated_work(config, n_train, len(mnist.test_labels)) for number, _, config, _ in todo},
+                  backwards={number: {"seed": options.seed, "student_id": options.student_id}
+                             for number, _, _ in options.reverse_configs()})
     reverse_part(out, options, mnist, progress=progress)
     study = summarise(out, options, seconds=time.perf_counter() - start)
     return study
 
 
 def reverse_part(out: Path, options: StudyOptions, mnist, *, progress: bool = True) -> None:
-    """Run each ten-output network backwards (backquery, pseudo-inverse, optimisation) and write
-    reverse/<name>/: reverse.json, reverse.md and the figures; kept when newer than the model."""
+    """Run backwards each ten-output network that is not yet (the workers run them as soon as they are
+    trained; this finishes what an interrupted study left); a result is kept when newer than its model."""
     from .experiment import build_task
-    from .reverse import reverse, write_reverse
     from .terminal import err
 
     for _, name, config in options.reverse_configs():
@@ -303,14 +337,20 @@ def reverse_part(out: Path, options: StudyOptions, mnist, *, progress: bool = Tr
             continue
         if progress:
             err.print(f"reverse part: running the {name} ten-output network backwards")
-        run = load_run(folder / "model")
-        task = build_task(config, mnist)
-        found = reverse(run.net, task.train.X, task.train.labels, seed=options.seed,
-                        network={"label": run.config["label"], "model": str(folder / "model"),
-                                 "test_accuracy": run.metrics["test"]["accuracy"], "scale": config.scale,
-                                 "targets": config.targets})
-        write_reverse(found, folder, student_id=options.student_id,
-                      title=f"{REVERSE_NAMES[name]}: ")
+        run_backwards(folder, config, build_task(config, mnist), seed=options.seed, student_id=options.student_id)
+
+
+def run_backwards(folder: Path, config: Config, task, *, seed: int, student_id: str) -> None:
+    """Run the ten-output network in folder/model backwards on ``task`` (backquery, pseudo-inverse,
+    optimisation) and write folder/: reverse.json, reverse.md and the figures."""
+    from .reverse import reverse, write_reverse
+
+    run = load_run(folder / "model")
+    found = reverse(run.net, task.train.X, task.train.labels, seed=seed,
+                    network={"label": run.config["label"], "model": str(folder / "model"),
+                             "test_accuracy": run.metrics["test"]["accuracy"], "scale": config.scale,
+                             "targets": config.targets})
+    write_reverse(found, folder, student_id=student_id, title=f"{REVERSE_NAMES[folder.name]}: ")
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -21,21 +21,17 @@ which needs only P = W X + b for the whole block, its Gram matrix G = XᵀX + 1 
 D = [d_1 … d_k]; at the end W ← W − D Xᵀ and b ← b − Σ_i d_i. The per-sample (or small-batch) products
 with the 784-wide layer become three matrix-matrix products per block, which BLAS runs several times
 faster. The arithmetic is the reference's up to the order of additions; the test suite proves it.
-The sigmoid is ``scipy.special.expit``, 1/(1 + e⁻ᶻ) in one pass, which differs from the reference's
-branches in the last bit for z < 0.
 """
 from __future__ import annotations
 
 import numpy as np
 from scipy.linalg.blas import get_blas_funcs
-from scipy.special import expit
 
 from .costs import Cost
 from .network import Network
 from .threads import one_thread
 
 BLOCK = 64  # samples per deferred first-layer update (rounded to whole batches)
-FAST_F = {"sigmoid": expit}  # activations with a one-pass equivalent of the reference function
 
 
 class FastSGD:
@@ -50,7 +46,7 @@ class FastSGD:
                 net.W[l] = np.asfortranarray(net.W[l])
         self.ger, self.gemm = get_blas_funcs(("ger", "gemm"), (net.W[1],))
         self.b = [None] + [None if b is None else b[:, 0] for b in net.b[1:]]  # 1-D views
-        self.f = [None] + [FAST_F.get(f.name, f.f) for f in net.f[1:]]
+        self.f = [None] + [f.f for f in net.f[1:]]
         buffer = lambda n: np.empty((n, self.block), net.dtype, order="F")  # noqa: E731
         self.D, self.Z, self.A = buffer(net.sizes[1]), buffer(net.sizes[-1]), buffer(net.sizes[-1])
         self.DX = np.empty_like(net.W[1], order="F")
