@@ -6,10 +6,9 @@ samples) online and in mini-batches, ``MatrixStep`` (preallocated buffers) for m
 ``train`` with its column gathering and lazily shifted images.
 
 Tolerances. float64: 1e-12 relative — the arithmetic is the same up to the order of additions inside
-BLAS — and 1e-13
-absolute for the entries that updates happen to cancel to near 0 (the weights are of order 1). float32: 1e-4
-relative and absolute — the same reorderings round at 6e-8 instead of 1e-16, and a few dozen updates
-with η = 0.3 carry that to about 1e-5. The data keep the problems well conditioned: targets a tanh
+BLAS — and 1e-13 absolute for the entries that updates happen to cancel to near 0 (the weights are of
+order 1). float32: 1e-4 relative and absolute — the same reorderings round at 6e-8 instead of 1e-16,
+and a few dozen updates with η = 0.3 carry that to about 1e-5. The data keep the problems well conditioned: targets a tanh
 output can reach (targets beyond ±1 make the training chaotic — perturbing the initial weights by
 1e-15 moves the reference's own result by 1e-10 after 43 samples — and no path could match another).
 """

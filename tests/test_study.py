@@ -1,4 +1,5 @@
 """The study's orchestration on tiny data: eight runs, summaries consistent with the runs, resume."""
+import dataclasses
 import json
 import os
 import shutil
@@ -109,7 +110,6 @@ def test_estimated_work_ranks_the_default_study_as_measured():
     assert abs(w["1-1layer-tse-online"] / w["5-3layers-tse-online"] - 1) < 0.1  # measured 73 s and 72 s
     assert w["1-1layer-tse-online"] > w["3-1layer-tse-matrix"] > w["7-3layers-tse-matrix"]  # 73, 67, 39 s
     config, sizes = options.size_curve()
-    import dataclasses
     size_work = [estimated_work(dataclasses.replace(config, train_size=n), 60000, 10000) for n in sizes]
     assert size_work == sorted(size_work) and size_work[-1] < w["4-1layer-xe-matrix"]
     twice = dataclasses.replace(config, epochs=80)

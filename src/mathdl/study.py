@@ -204,14 +204,16 @@ def estimated_work(config: Config, n_train: int, n_test: int) -> float:
 
         epochs · (N_train · (3W + 210,000 · L / batch) + (N_test + min(N_train, MONITOR)) · W)
     """
+    from .data.mnist import PIXELS
     from .train import MONITOR
 
     settings = config.settings()
-    sizes = [784, *config.hidden, 10 if config.task == "digits" else 1]
+    sizes = [PIXELS, *config.hidden, 10 if config.task == "digits" else 1]  # outputs as the study's tasks have
     W = sum(a * b for a, b in zip(sizes, sizes[1:]))
     batch = 1 if settings.method == "online" else settings.batch_size
     N, L = config.train_size or n_train, len(sizes) - 1
-    return settings.epochs * (N * (3 * W + 210_000 * L / batch) + ((config.test_size or n_test) + min(N, MONITOR)) * W)
+    evaluated = (config.test_size or n_test) + min(N, MONITOR)
+    return settings.epochs * (N * (3 * W + 210_000 * L / batch) + evaluated * W)
 
 
 def train_all(jobs_list: list[tuple[int, str, Config, Path]], *, data, jobs: int, progress: bool,
@@ -316,7 +318,8 @@ def run_study(options: StudyOptions, out, *, data=None, jobs: int = 1, resume: b
                   for number, _, config, _ in todo}
         train_all(todo, data=data if data is not None else os.environ.get("MATHDL_DATA"), jobs=jobs,
                   progress=progress, command=command, totals=totals,
-                  work={number: estimated_work(config, n_train, len(mnist.test_labels)) for number, _, config, _ in todo},
+                  work={number: estimated_work(config, n_train, len(mnist.test_labels))
+                        for number, _, config, _ in todo},
                   backwards={number: {"seed": options.seed, "student_id": options.student_id}
                              for number, _, _ in options.reverse_configs()})
     reverse_part(out, options, mnist, progress=progress)

@@ -11,7 +11,8 @@ then θ ← update(θ, ∂C/∂θ): momentum and Adam run their reference arithm
 by operation into scratch buffers, on the optimiser's own state, so a run can switch between the paths. Nothing is allocated per batch but small (n_L, N)
 cost arrays; the test suite proves the result equals ``backprop`` followed by the optimiser's ``step``.
 
-Activations with an in-place form are listed in ``FORWARD`` and ``DERIVATIVE``; any other activation uses its own functions from ``activations``, copied into the buffers.
+Activations with an in-place form are listed in ``FORWARD`` and ``DERIVATIVE``; any other activation
+uses its own functions from ``activations``, copied into the buffers.
 """
 from __future__ import annotations
 
