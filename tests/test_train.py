@@ -120,3 +120,21 @@ def test_short_training_on_real_mnist(mnist, tmp_path):
     net = random_net([784, 40, 10], ["sigmoid", "softmax"])
     train(net, digits, Settings(cost="xe", method="matrix", epochs=4, eta=0.5, batch_size=10), progress=False)
     assert evaluate(net, digits.test, digits, "xe").accuracy > 0.8
+
+
+def test_a_run_without_test_curves_trains_the_same_network(tmp_path):
+    """``test_curve=False`` (the size curve's runs) skips the per-epoch test scores and nothing else: the
+    same weights and final test metrics, history rows with the training scores only."""
+    from mathdl.data.mnist import MNIST
+    rng = np.random.default_rng(0)
+    images, labels = rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), np.arange(200, dtype=np.uint8) % 10
+    mnist = MNIST(images, labels, images[:50], labels[:50], "test", "custom")
+    results = {}
+    for curve in (True, False):
+        config = Config(task="id", hidden=(8,), method="matrix", epochs=3, test_curve=curve)
+        results[curve] = run(config, mnist, out=tmp_path / str(curve), progress=False)
+    for W, V in zip(results[True].net.params(), results[False].net.params()):
+        np.testing.assert_array_equal(W, V)
+    assert results[False].metrics["test"] == results[True].metrics["test"]
+    assert "test_accuracy" in results[True].history.rows[0] and "test_accuracy" not in results[False].history.rows[0]
+    assert results[False].history.rows[-1]["train_accuracy"] == results[True].history.rows[-1]["train_accuracy"]

@@ -79,6 +79,7 @@ class Config:
     class_weight: str | None = None
     seed: int = 0
     dtype: str = "float64"
+    test_curve: bool = True  # measure the test set after every epoch; False: only after the last
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -163,6 +164,12 @@ class Result:
     metrics: dict
     run_dir: Path | None = None
     extra: dict = field(default_factory=dict)
+
+
+def task_options(config: Config) -> tuple:
+    """What ``build_task`` makes the task from: configurations that agree here train on the same task."""
+    return (config.task, config.student_id, config.pair, config.scale, config.targets, config.output_activation,
+            config.train_size, config.deskew, config.test_size, config.val_size, config.seed, config.dtype)
 
 
 def build_task(config: Config, mnist: MNIST) -> Task:
@@ -253,7 +260,9 @@ def run(config: Config, mnist: MNIST, *, out=None, progress: bool = True, task: 
                     write_csv(out / "history.csv", kept.history)
             except OSError as e:
                 raise MathdlError(f"cannot write the run directory {out}: {e.strerror or e}") from None
-    history = train(net, task, settings, weights=weights, progress=progress, resume=checkpoint, on_checkpoint=keep)
+    watched = task if config.test_curve else dataclasses.replace(task, test=None)  # the splits each epoch scores
+    history = train(net, watched, settings, weights=weights, progress=progress, resume=checkpoint,
+                    on_checkpoint=keep)
     test = evaluate(net, task.test, task, settings.cost)
     metrics = metrics_of(task, test, history)
     result = Result(config, task, net, history, test, metrics)

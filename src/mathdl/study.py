@@ -9,8 +9,9 @@ Sigmoid on every layer. Each configuration writes a run directory under ``runs/`
 writes ``summary.json``/``summary.csv`` (one row per configuration), the confusion matrices, the
 learning curves, McNemar's test for every pair that differs in one choice, and accuracy against the
 number of training images. Configurations run in parallel worker processes (``multiprocessing.Pool``),
-the longest first (``estimated_work``), and the reverse part's networks are run backwards by the
-worker that trained them; a finished configuration is on disk at once, and one in training keeps a
+the longest first (``estimated_work``) but those on one task together (``schedule``), so that a worker
+keeps its task for the next; the size curve's runs measure the test set only after their last epoch,
+and the reverse part's networks are run backwards by the worker that trained them; a finished configuration is on disk at once, and one in training keeps a
 checkpoint after every epoch and where it is interrupted, so an interrupted study keeps both and
 ``resume`` goes on from there.
 """
@@ -170,14 +171,14 @@ def _train_one(number: int, config: dict, run_dir: str, data, queue, command: st
     from threadpoolctl import threadpool_limits
 
     from .data.mnist import load_mnist
-    from .experiment import build_task, run
+    from .experiment import run
 
     signal.signal(signal.SIGTERM, stop_like_ctrl_c)
     try:
         with threadpool_limits(limits=int(os.environ.get("MATHDL_WORKER_THREADS", "1"))):
             config = Config.from_dict(config)
             mnist = load_mnist(data, progress=False)
-            task = build_task(config, mnist)
+            task = _worker_task(config, mnist)
             mnist = mnist.without_images()  # not 55 MB of pixels per worker beside the task's copies
             sink = (lambda n, fields: queue.put((number, n, fields))) if queue is not None else False
             run(config, mnist, task=task, out=run_dir, progress=sink, command=command, resume=True)
@@ -191,6 +192,22 @@ def _train_one(number: int, config: dict, run_dir: str, data, queue, command: st
     return number
 
 
+_last_task: dict = {}  # in a worker: the task it built last, with its options
+
+
+def _worker_task(config: Config, mnist):
+    """The task of ``config``: the worker's last one when it is the same (configurations 1-8 share one,
+    ~440 MB of inputs that take about 2 s to make), else a new one, built after the last is freed."""
+    from .experiment import build_task, task_options
+
+    key = (task_options(config), mnist.fingerprint)
+    if _last_task.get("key") != key:
+        _last_task.clear()
+        gc.collect()
+        _last_task.update(key=key, task=build_task(config, mnist))
+    return _last_task["task"]
+
+
 def _context():
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
@@ -198,11 +215,11 @@ def _context():
 
 def estimated_work(config: Config, n_train: int, n_test: int) -> float:
     """A configuration's training time in arbitrary units, to schedule the longest first: per epoch, each
-    training image passes a network of W weights three times (forward, δ, update) and costs each of its
-    L layers the Python work of one update per batch (about 210,000 weights' worth, measured), and the
-    per-epoch check runs the test images and up to ``MONITOR`` training images forward:
+    training image passes a network of W weights three times (forward, δ, update) plus about 40,000
+    weights' worth of other work per layer (measured), and the per-epoch check runs up to ``MONITOR``
+    training images forward, and the test images too unless only the last epoch measures them:
 
-        epochs · (N_train · (3W + 210,000 · L / batch) + (N_test + min(N_train, MONITOR)) · W)
+        epochs · (N_train · (3W + 40,000 · L) + (N_test + min(N_train, MONITOR)) · W)
     """
     from .data.mnist import PIXELS
     from .train import MONITOR
@@ -210,16 +227,28 @@ def estimated_work(config: Config, n_train: int, n_test: int) -> float:
     settings = config.settings()
     sizes = [PIXELS, *config.hidden, 10 if config.task == "digits" else 1]  # outputs as the study's tasks have
     W = sum(a * b for a, b in zip(sizes, sizes[1:]))
-    batch = 1 if settings.method == "online" else settings.batch_size
-    N, L = config.train_size or n_train, len(sizes) - 1
-    evaluated = (config.test_size or n_test) + min(N, MONITOR)
-    return settings.epochs * (N * (3 * W + 210_000 * L / batch) + evaluated * W)
+    N, L, N_test = config.train_size or n_train, len(sizes) - 1, config.test_size or n_test
+    evaluated = (N_test if config.test_curve else 0) + min(N, MONITOR)
+    return settings.epochs * (N * (3 * W + 40_000 * L) + evaluated * W) + (0 if config.test_curve else N_test * W)
+
+
+def schedule(jobs_list: list[tuple[int, str, Config, Path]], work: dict[int, float]) -> list:
+    """The order to train in: the longest first, so that the last to finish are short ones and neither core
+    waits long for the other; but configurations on the same task together, so that a worker reuses it
+    (``_worker_task``): the tasks by their total work, the longest first within each."""
+    from .experiment import task_options
+
+    groups: dict[tuple, list] = {}
+    for job in jobs_list:
+        groups.setdefault(task_options(job[2]), []).append(job)
+    ranked = sorted(groups.values(), key=lambda group: -sum(work[job[0]] for job in group))
+    return [job for group in ranked for job in sorted(group, key=lambda job: -work[job[0]])]
 
 
 def train_all(jobs_list: list[tuple[int, str, Config, Path]], *, data, jobs: int, progress: bool,
               command: str | None, totals: dict[int, int], work: dict[int, float],
               backwards: dict[int, dict] | None = None) -> None:
-    """Train the listed configurations, ``jobs`` at a time, the most ``work`` first, showing one bar per
+    """Train the listed configurations, ``jobs`` at a time, in the order of ``schedule``, showing one bar per
     configuration (in the listed order); ``backwards[number]``: run that network backwards when trained
     (the keywords of ``run_backwards``)."""
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
@@ -246,10 +275,9 @@ def train_all(jobs_list: list[tuple[int, str, Config, Path]], *, data, jobs: int
         # and this process alone answers it, by ending them in order.
         with display, context.Pool(jobs, initializer=signal.signal,
                                    initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
-            # The longest first: the last to finish are then short ones, and neither core waits long for the other.
             pending = {number: pool.apply_async(_train_one, (number, config.to_dict(), str(run_dir), data, queue,
                                                              command, (backwards or {}).get(number)))
-                       for number, _, config, run_dir in sorted(jobs_list, key=lambda job: -work[job[0]])}
+                       for number, _, config, run_dir in schedule(jobs_list, work)}
             while pending:
                 time.sleep(0.2)
                 while not queue.empty():
@@ -308,7 +336,7 @@ def run_study(options: StudyOptions, out, *, data=None, jobs: int = 1, resume: b
     planned = [(number, name, config, out / "runs" / name) for number, name, config in options.configs()]
     curve_config, sizes = options.size_curve()
     for n in sizes:
-        planned.append((100 + n, f"size-{n}", dataclasses.replace(curve_config, train_size=n),
+        planned.append((100 + n, f"size-{n}", dataclasses.replace(curve_config, train_size=n, test_curve=False),
                         out / "sizes" / f"{n}"))
     for number, name, config in options.reverse_configs():
         planned.append((number, f"reverse-{name}", config, out / "reverse" / name / "model"))

@@ -9,8 +9,9 @@ weights; the online method folds w_x into η):
 every δ computed before the weights it depends on change, exactly as in the reference path
 (``backprop``, then θ ← θ − η g).
 
-Layers l ≥ 2 are updated in place by one BLAS call each (``ger`` for one sample, ``gemm`` for a batch),
-never forming the outer product. The first layer — by far the largest, n_1 × 784 — defers its updates
+In a batch, layers l ≥ 2 are updated in place by one BLAS call each (``gemm``), never forming the outer
+product; for batches of one, the online method, the whole per-sample loop runs compiled
+(``mathdl.nn.persample``). The first layer — by far the largest, n_1 × 784 — defers its updates
 over a block of k samples x_1 … x_k (several batches). With the bias as the weight of a constant
 input 1, after the block's first j − 1 samples its parameters are W − Σ_{i<j} d_i x_iᵀ, b − Σ_{i<j} d_i
 with d_i = η δ⁽¹⁾_i, so
@@ -44,12 +45,14 @@ class FastSGD:
         for l in range(1, net.L + 1):
             if not net.W[l].flags.f_contiguous:
                 net.W[l] = np.asfortranarray(net.W[l])
-        self.ger, self.gemm = get_blas_funcs(("ger", "gemm"), (net.W[1],))
+        self.gemm = get_blas_funcs("gemm", (net.W[1],))
         self.b = [None] + [None if b is None else b[:, 0] for b in net.b[1:]]  # 1-D views
         self.f = [None] + [f.f for f in net.f[1:]]
         buffer = lambda n: np.empty((n, self.block), net.dtype, order="F")  # noqa: E731
         self.D, self.Z, self.A = buffer(net.sizes[1]), buffer(net.sizes[-1]), buffer(net.sizes[-1])
-        self.DX = np.empty_like(net.W[1], order="F")
+        if batch == 1:
+            from .persample import OnlineKernel  # imports Numba: only when it is needed
+            self.kernel = OnlineKernel(net, cost.name)
 
     @staticmethod
     def block_for(batch: int, block: int = BLOCK) -> int:
@@ -71,33 +74,32 @@ class FastSGD:
         """Updates from the k columns of X, batch after batch, the first layer's deferred to the end."""
         W1, b1, B, k = self.net.W[1], self.net.b[1], self.batch, X.shape[1]
         P = (X.T @ W1.T).T  # (n_1, k) column-major: W⁽¹⁾ x_j (+ b⁽¹⁾) under the block's starting parameters
-        G = X.T @ X if k > B else None  # x_iᵀ x_j (+ 1: the bias is the weight of a constant input 1)
+        G = X.T @ X  # x_iᵀ x_j (+ 1: the bias is the weight of a constant input 1)
         if b1 is not None:
             P += b1
-            if G is not None:
-                G += 1
-        D = self.D[:, :k]
-        for first in range(0, k, B):
-            c = first if B == 1 else slice(first, min(first + B, k))  # an int gives 1-D columns
-            z1 = P[:, c]
-            if first:
-                z1 -= D[:, :first] @ G[:first, c]  # the block's earlier updates of W⁽¹⁾ and b⁽¹⁾
-            self._batch(c, z1, Y[:, c], None if weights is None else weights[c])
-        np.matmul(X, D.T, out=self.DX.T)  # D Xᵀ
-        W1 -= self.DX  # W⁽¹⁾ ← W⁽¹⁾ − D Xᵀ
+            G += 1
+        D, Z, A = self.D[:, :k], self.Z[:, :k], self.A[:, :k]
+        if B == 1:  # the per-sample loop, compiled (``mathdl.nn.persample``)
+            eta = np.full(k, self.eta, W1.dtype) if weights is None else (self.eta * weights).astype(W1.dtype)
+            self.kernel(P, G, D, np.asfortranarray(Y), eta, Z, A)
+        else:
+            for first in range(0, k, B):
+                c = slice(first, min(first + B, k))
+                z1 = P[:, c]
+                if first:
+                    z1 -= D[:, :first] @ G[:first, c]  # the block's earlier updates of W⁽¹⁾ and b⁽¹⁾
+                self._batch(c, z1, Y[:, c], None if weights is None else weights[c])
+        self.gemm(-1.0, D, X, beta=1.0, c=W1, trans_b=True, overwrite_c=True)  # W⁽¹⁾ ← W⁽¹⁾ − D Xᵀ, in place
         if b1 is not None:
             self.b[1] -= D.sum(axis=1)
-        Z, A = self.Z[:, :k], self.A[:, :k]
-        if self.net.L == 1:
-            Z[...] = P  # z⁽¹⁾ of a single-layer network is its output
         C_x = self.cost.value(Z, A, Y, self.net.f[-1])
         return float(C_x.sum() if weights is None else (C_x * weights).sum())
 
-    def _batch(self, c, z1: np.ndarray, Y: np.ndarray, weights) -> None:
+    def _batch(self, c: slice, z1: np.ndarray, Y: np.ndarray, weights) -> None:
         """Forward from z⁽¹⁾ of the batch's columns ``c``, backward, and the updates of layers l ≥ 2;
         the batch's η δ⁽¹⁾ goes into D (the first layer's deferred update)."""
         net, L, f, df = self.net, self.net.L, self.f, self.net.f
-        W, b = net.W, self.b if self.batch == 1 else net.b
+        W, b = net.W, net.b
         z, a = [None, z1] + [None] * (L - 1), [None, f[1](z1)] + [None] * (L - 1)
         for l in range(2, L + 1):
             z[l] = W[l] @ a[l - 1]
@@ -105,24 +107,18 @@ class FastSGD:
                 z[l] += b[l]
             a[l] = f[l](z[l])
         self.Z[:, c], self.A[:, c] = z[L], a[L]
-        delta, eta = self.cost.delta(z[L], a[L], Y, df[L]), self.eta
-        if delta.ndim > 1:  # δ⁽ᴸ⁾ of the batch mean: s_x = w_x/|B|
-            n = delta.shape[1]
-            delta *= (1 / n) if weights is None else weights / n
-        elif weights is not None:
-            eta = self.eta * weights
+        delta = self.cost.delta(z[L], a[L], Y, df[L])
+        n = delta.shape[1]  # δ⁽ᴸ⁾ of the batch mean: s_x = w_x/|B|
+        delta *= (1 / n) if weights is None else weights / n
         for l in range(L, 1, -1):
             below = df[l - 1].backward(z[l - 1], a[l - 1], W[l].T @ delta)  # with W⁽ˡ⁾ before its update
-            self._update(l, eta, delta, a[l - 1])
+            self._update(l, delta, a[l - 1])
             delta = below
-        np.multiply(delta, eta, out=self.D[:, c])
+        np.multiply(delta, self.eta, out=self.D[:, c])
 
-    def _update(self, l: int, eta: float, delta: np.ndarray, a_prev: np.ndarray) -> None:
+    def _update(self, l: int, delta: np.ndarray, a_prev: np.ndarray) -> None:
         """W⁽ˡ⁾ ← W⁽ˡ⁾ − η δ (a⁽ˡ⁻¹⁾)ᵀ and b⁽ˡ⁾ ← b⁽ˡ⁾ − η Σ_x δ_x, in place."""
         W, b = self.net.W[l], self.b[l]
-        if delta.ndim == 1:
-            self.ger(-eta, delta, a_prev, a=W, overwrite_a=True)
-        else:
-            self.gemm(-eta, delta, a_prev, beta=1.0, c=W, trans_b=True, overwrite_c=True)
+        self.gemm(-self.eta, delta, a_prev, beta=1.0, c=W, trans_b=True, overwrite_c=True)
         if b is not None:
-            b -= eta * (delta if delta.ndim == 1 else delta.sum(axis=1))
+            b -= self.eta * delta.sum(axis=1)
