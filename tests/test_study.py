@@ -120,11 +120,11 @@ def test_the_schedule_keeps_a_task_together_and_the_longest_first():
 
 
 def test_a_worker_reuses_its_task_for_the_same_options(tiny_data):
-    mnist = load_mnist(str(tiny_data), progress=False)
     one, two, *_ = StudyOptions(**TINY).configs()
-    first = study_module._worker_task(one[2], mnist)
-    assert study_module._worker_task(two[2], mnist) is first  # TSE then XE: the same task
-    other = study_module._worker_task(dataclasses.replace(two[2], train_size=40), mnist)
+    first, mnist = study_module._worker_task(one[2], str(tiny_data))
+    assert study_module._worker_task(two[2], str(tiny_data))[0] is first  # TSE then XE: the same task
+    assert mnist.train_images.size == 0 and mnist.fingerprint == load_mnist(str(tiny_data)).fingerprint
+    other, _ = study_module._worker_task(dataclasses.replace(two[2], train_size=40), str(tiny_data))
     assert other is not first and other.train.N == 40
 
 

@@ -17,6 +17,7 @@ checkpoint after every epoch and where it is interrupted, so an interrupted stud
 """
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import gc
 import json
@@ -170,16 +171,13 @@ def _train_one(number: int, config: dict, run_dir: str, data, queue, command: st
     unwinds (so no temporary file is left behind). The worker then exits quietly."""
     from threadpoolctl import threadpool_limits
 
-    from .data.mnist import load_mnist
     from .experiment import run
 
     signal.signal(signal.SIGTERM, stop_like_ctrl_c)
     try:
         with threadpool_limits(limits=int(os.environ.get("MATHDL_WORKER_THREADS", "1"))):
             config = Config.from_dict(config)
-            mnist = load_mnist(data, progress=False)
-            task = _worker_task(config, mnist)
-            mnist = mnist.without_images()  # not 55 MB of pixels per worker beside the task's copies
+            task, mnist = _worker_task(config, data)
             sink = (lambda n, fields: queue.put((number, n, fields))) if queue is not None else False
             run(config, mnist, task=task, out=run_dir, progress=sink, command=command, resume=True)
             if backwards is not None:
@@ -188,24 +186,38 @@ def _train_one(number: int, config: dict, run_dir: str, data, queue, command: st
         raise SystemExit(130) from None  # a process's exit code, without a traceback
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # an idle worker, ended by the pool, ends quietly
-    gc.collect()  # the run's reference cycles hold its data (~450 MB); free them before the next one
+    _release_memory()
     return number
 
 
-_last_task: dict = {}  # in a worker: the task it built last, with its options
+def _release_memory() -> None:
+    """Free the finished run's memory before the next: its reference cycles hold its data (~450 MB), and
+    glibc keeps freed heap memory (~50 MB after a run's figures) unless asked to return it."""
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
-def _worker_task(config: Config, mnist):
-    """The task of ``config``: the worker's last one when it is the same (configurations 1-8 share one,
-    ~440 MB of inputs that take about 2 s to make), else a new one, built after the last is freed."""
+_last_task: dict = {}  # in a worker: the task it built last, with its options and MNIST without pixels
+
+
+def _worker_task(config: Config, data):
+    """The task of ``config`` on the MNIST at ``data``, and that MNIST without its pixels: the worker's last
+    ones when the options are the same (configurations 1-8 share one task, ~440 MB of inputs that take
+    about 2 s to make), else new ones, built after the last are freed."""
+    from .data.mnist import load_mnist
     from .experiment import build_task, task_options
 
-    key = (task_options(config), mnist.fingerprint)
+    key = (task_options(config), data)
     if _last_task.get("key") != key:
         _last_task.clear()
-        gc.collect()
-        _last_task.update(key=key, task=build_task(config, mnist))
-    return _last_task["task"]
+        _release_memory()
+        mnist = load_mnist(data, progress=False)
+        task = build_task(config, mnist)
+        _last_task.update(key=key, task=task, mnist=mnist.without_images())  # not 55 MB of pixels kept
+    return _last_task["task"], _last_task["mnist"]
 
 
 def _context():
@@ -329,10 +341,11 @@ def run_study(options: StudyOptions, out, *, data=None, jobs: int = 1, resume: b
 
     start = time.perf_counter()
     mnist = load_mnist(data, progress=progress)  # found and verified here; the workers load it
-    n_train = len(mnist.train_labels)
+    n_train, n_test = len(mnist.train_labels), len(mnist.test_labels)
     if any(config.deskew for _, _, config in options.configs() + options.reverse_configs()):
         from .data.deskew import deskewed
         deskewed(mnist)  # computed once here and cached, so the workers only load it
+    del mnist  # the workers load their own: not 55 MB of pixels here beside theirs during training
     planned = [(number, name, config, out / "runs" / name) for number, name, config in options.configs()]
     curve_config, sizes = options.size_curve()
     for n in sizes:
@@ -346,21 +359,24 @@ def run_study(options: StudyOptions, out, *, data=None, jobs: int = 1, resume: b
                   for number, _, config, _ in todo}
         train_all(todo, data=data if data is not None else os.environ.get("MATHDL_DATA"), jobs=jobs,
                   progress=progress, command=command, totals=totals,
-                  work={number: estimated_work(config, n_train, len(mnist.test_labels))
+                  work={number: estimated_work(config, n_train, n_test)
                         for number, _, config, _ in todo},
                   backwards={number: {"seed": options.seed, "student_id": options.student_id}
                              for number, _, _ in options.reverse_configs()})
-    reverse_part(out, options, mnist, progress=progress)
+    reverse_part(out, options, data, progress=progress)
     study = summarise(out, options, seconds=time.perf_counter() - start)
     return study
 
 
-def reverse_part(out: Path, options: StudyOptions, mnist, *, progress: bool = True) -> None:
+def reverse_part(out: Path, options: StudyOptions, data=None, *, progress: bool = True) -> None:
     """Run backwards each ten-output network that is not yet (the workers run them as soon as they are
-    trained; this finishes what an interrupted study left); a result is kept when newer than its model."""
+    trained; this finishes what an interrupted study left, loading MNIST from ``data`` then); a result is
+    kept when newer than its model."""
+    from .data.mnist import load_mnist
     from .experiment import build_task
     from .terminal import err
 
+    mnist = None
     for _, name, config in options.reverse_configs():
         folder = out / "reverse" / name
         model = folder / "model" / "model.npz"
@@ -368,6 +384,7 @@ def reverse_part(out: Path, options: StudyOptions, mnist, *, progress: bool = Tr
             continue
         if progress:
             err.print(f"reverse part: running the {name} ten-output network backwards")
+        mnist = mnist or load_mnist(data, progress=progress)
         run_backwards(folder, config, build_task(config, mnist), seed=options.seed, student_id=options.student_id)
 
 

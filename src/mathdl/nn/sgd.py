@@ -74,10 +74,11 @@ class FastSGD:
         """Updates from the k columns of X, batch after batch, the first layer's deferred to the end."""
         W1, b1, B, k = self.net.W[1], self.net.b[1], self.batch, X.shape[1]
         P = (X.T @ W1.T).T  # (n_1, k) column-major: W⁽¹⁾ x_j (+ b⁽¹⁾) under the block's starting parameters
-        G = X.T @ X  # x_iᵀ x_j (+ 1: the bias is the weight of a constant input 1)
+        G = X.T @ X if k > B or B == 1 else None  # x_iᵀ x_j (+ 1: the bias is the weight of a constant input 1)
         if b1 is not None:
             P += b1
-            G += 1
+            if G is not None:
+                G += 1
         D, Z, A = self.D[:, :k], self.Z[:, :k], self.A[:, :k]
         if B == 1:  # the per-sample loop, compiled (``mathdl.nn.persample``)
             eta = np.full(k, self.eta, W1.dtype) if weights is None else (self.eta * weights).astype(W1.dtype)
