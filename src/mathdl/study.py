@@ -11,9 +11,9 @@ learning curves, McNemar's test for every pair that differs in one choice, and a
 number of training images. Configurations run in parallel worker processes (``multiprocessing.Pool``),
 the longest first (``estimated_work``) but those on one task together (``schedule``), so that a worker
 keeps its task for the next; the size curve's runs measure the test set only after their last epoch,
-and the reverse part's networks are run backwards by the worker that trained them; a finished configuration is on disk at once, and one in training keeps a
-checkpoint after every epoch and where it is interrupted, so an interrupted study keeps both and
-``resume`` goes on from there.
+and the reverse part's networks are run backwards by the worker that trained them. A finished
+configuration is on disk at once, and one in training keeps a checkpoint after every epoch and where
+it is interrupted, so an interrupted study keeps both and ``resume`` goes on from there.
 """
 from __future__ import annotations
 
