@@ -24,10 +24,11 @@ from numba.typed import List
 
 from .activations import LEAKY_SLOPE
 
-ACTIVATION_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "leaky_relu": 3, "swish": 4, "linear": 5, "softmax": 6}
-COST_CODES = {"tse": 0, "mse": 1, "xe": 2}
 SIGMOID, TANH, RELU, LEAKY, SWISH, LINEAR, SOFTMAX = range(7)
 TSE, MSE, XE = range(3)
+ACTIVATION_CODES = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU, "leaky_relu": LEAKY, "swish": SWISH,
+                    "linear": LINEAR, "softmax": SOFTMAX}
+COST_CODES = {"tse": TSE, "mse": MSE, "xe": XE}
 
 
 @njit(cache=True, inline="always")

@@ -47,7 +47,6 @@ class FastSGD:
                 net.W[l] = np.asfortranarray(net.W[l])
         self.gemm = get_blas_funcs("gemm", (net.W[1],))
         self.b = [None] + [None if b is None else b[:, 0] for b in net.b[1:]]  # 1-D views
-        self.f = [None] + [f.f for f in net.f[1:]]
         buffer = lambda n: np.empty((n, self.block), net.dtype, order="F")  # noqa: E731
         self.D, self.Z, self.A = buffer(net.sizes[1]), buffer(net.sizes[-1]), buffer(net.sizes[-1])
         if batch == 1:
@@ -99,7 +98,7 @@ class FastSGD:
     def _batch(self, c: slice, z1: np.ndarray, Y: np.ndarray, weights) -> None:
         """Forward from z⁽¹⁾ of the batch's columns ``c``, backward, and the updates of layers l ≥ 2;
         the batch's η δ⁽¹⁾ goes into D (the first layer's deferred update)."""
-        net, L, f, df = self.net, self.net.L, self.f, self.net.f
+        net, L, f = self.net, self.net.L, self.net.f
         W, b = net.W, net.b
         z, a = [None, z1] + [None] * (L - 1), [None, f[1](z1)] + [None] * (L - 1)
         for l in range(2, L + 1):
@@ -108,11 +107,11 @@ class FastSGD:
                 z[l] += b[l]
             a[l] = f[l](z[l])
         self.Z[:, c], self.A[:, c] = z[L], a[L]
-        delta = self.cost.delta(z[L], a[L], Y, df[L])
+        delta = self.cost.delta(z[L], a[L], Y, f[L])
         n = delta.shape[1]  # δ⁽ᴸ⁾ of the batch mean: s_x = w_x/|B|
         delta *= (1 / n) if weights is None else weights / n
         for l in range(L, 1, -1):
-            below = df[l - 1].backward(z[l - 1], a[l - 1], W[l].T @ delta)  # with W⁽ˡ⁾ before its update
+            below = f[l - 1].backward(z[l - 1], a[l - 1], W[l].T @ delta)  # with W⁽ˡ⁾ before its update
             self._update(l, delta, a[l - 1])
             delta = below
         np.multiply(delta, self.eta, out=self.D[:, c])
