@@ -9,7 +9,8 @@ from PIL import Image, ImageDraw
 from mathdl.cli import main
 from mathdl.data.handwriting import centre_of_mass, mnist_digit
 from mathdl.data.deskew import deskew
-from mathdl.data.tasks import make_task, scale_images
+from mathdl.data.pixels import scale
+from mathdl.data.tasks import make_task
 from mathdl.errors import MathdlError
 from mathdl.experiment import Config, run
 from mathdl.predict import predict_images
@@ -128,7 +129,7 @@ def test_the_run_records_the_training_scaling_and_predict_reproduces_it(standard
     model = load_run(out)
     [p] = predict_images(model, [tmp_path / "seen.png"])
     np.testing.assert_array_equal(p.image, seen)
-    expected = model.net(scale_images(seen[None], "standard", task.stats, np.float64))[:, 0]
+    expected = model.net(scale(seen[None], "standard", task.stats, np.float64))[:, 0]
     np.testing.assert_allclose(p.outputs, expected, rtol=1e-12)
     assert p.label == str(int(expected.argmax()))
 

@@ -34,7 +34,7 @@ def test_id_task(data):
     np.testing.assert_array_equal(task.train.Y, positive[None, :].astype(float))
     assert task.binary and task.n_outputs == 1 and task.n_inputs == 784
     assert task.classes == ["other digits {2,5,6,7,9}", "ID digits {0,1,3,4,8}"]
-    assert task.train.X.shape == (784, 1000) and task.train.X.flags.f_contiguous
+    assert task.train.X.shape == (784, 1000) and np.asarray(task.train.X).flags.f_contiguous
 
 
 def test_pair_task(data):

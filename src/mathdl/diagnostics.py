@@ -53,7 +53,7 @@ class GradientMonitor:
 
     def __init__(self, net: Network, X: np.ndarray, Y: np.ndarray, cost: Cost, eta: float):
         probe = evenly(X.shape[1], PROBE)
-        self.net, self.X, self.Y, self.cost, self.eta = net, X[:, probe], Y[:, probe], cost, eta
+        self.net, self.X, self.Y, self.cost, self.eta = net, np.asarray(X[:, probe]), Y[:, probe], cost, eta
         self.norms = [gradient_norm(net, self.X, self.Y, cost)]  # index e: after epoch e
         self.reported = False
 
@@ -99,7 +99,7 @@ def saturation(net: Network, X: np.ndarray, *, output: bool = False, chunk: int 
     n, sums = columns.shape[1], {}  # l → Σ_x f'(z_x) per unit
     with np.errstate(all="ignore"):
         for first in range(0, n, chunk):
-            a = columns[:, first:first + chunk]
+            a = np.asarray(columns[:, first:first + chunk])
             for l in range(1, net.L + 1):
                 z = net.z(l, a)
                 a = net.f[l](z)

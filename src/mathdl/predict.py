@@ -17,7 +17,8 @@ import numpy as np
 from .data.handwriting import mnist_digit
 from .data.mnist import PIXELS
 from .data.deskew import deskew
-from .data.tasks import SCALES, TARGETS, classify, scale_images
+from .data.pixels import scale
+from .data.tasks import SCALES, TARGETS, classify
 from .errors import MathdlError
 from .runs import Run
 
@@ -80,7 +81,7 @@ def predict_images(run: Run, paths) -> list[Prediction]:
     paths = [Path(p) for p in paths]
     images = np.stack([mnist_digit(p) for p in paths])
     seen = np.clip(np.rint(deskew(images)), 0, 255).astype(np.uint8) if inputs["deskew"] else images
-    X = scale_images(seen, inputs["scale"], (inputs["mean"], inputs["std"]), run.net.dtype.type)
+    X = scale(seen, inputs["scale"], (inputs["mean"], inputs["std"]), run.net.dtype.type)
     A = run.net(X)
     indices = classify(A, inputs["targets"])
     return [Prediction(p, seen[i], A[:, i], int(indices[i]), classes[indices[i]]) for i, p in enumerate(paths)]

@@ -58,7 +58,7 @@ def evaluate(net: Network, split: Split, task: Task, cost: Cost | str) -> Evalua
     cost = get_cost(cost)
     L, total, predicted, outputs = net.L, 0.0, [], []
     for start in range(0, split.N, EVAL_CHUNK):
-        X, Y = split.X[:, start:start + EVAL_CHUNK], split.Y[:, start:start + EVAL_CHUNK]
+        X, Y = np.asarray(split.X[:, start:start + EVAL_CHUNK]), split.Y[:, start:start + EVAL_CHUNK]
         a = X
         for l in range(1, L):
             a = net.f[l](net.z(l, a))

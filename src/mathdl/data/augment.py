@@ -61,9 +61,9 @@ class Shifted:
 
 
 def take(X, idx: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Columns ``idx`` of X (n, N) — an array or ``Shifted`` — as a column-major (n, len(idx)) array, written
-    into ``out`` when given (a reused buffer: no allocation per batch)."""
-    if isinstance(X, Shifted):
+    """Columns ``idx`` of X (n, N) — an array, ``Pixels`` or ``Shifted`` — as a column-major (n, len(idx))
+    array, written into ``out`` when given (a reused buffer: no allocation per batch)."""
+    if not isinstance(X, np.ndarray):
         return X.take(idx, out)
     if out is None:
         out = np.empty((X.shape[0], len(idx)), X.dtype, order="F")

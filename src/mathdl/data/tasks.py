@@ -20,7 +20,8 @@ import numpy as np
 
 from ..errors import MathdlError, choice
 from ..seeding import rng
-from .mnist import MNIST, PIXELS
+from .mnist import MNIST
+from .pixels import Pixels
 
 SCALES = {"unit": "x/255 in [0, 1]", "book": "0.01 + 0.99 x/255 in [0.01, 1]",
           "standard": "(x/255 - mean) / std of the training pixels"}
@@ -31,9 +32,10 @@ TASKS = ("id", "digits", "pair")
 @dataclass(frozen=True)
 class Split:
     """N samples: X (n_0, N) inputs as columns, Y (m, N) targets, labels (N,) class indices,
-    digits (N,) the original MNIST digit (equal to labels for non-MNIST data)."""
+    digits (N,) the original MNIST digit (equal to labels for non-MNIST data). MNIST tasks keep X as
+    ``Pixels`` (one byte a pixel, scaled when taken); other tasks as an array."""
 
-    X: np.ndarray
+    X: np.ndarray | Pixels
     Y: np.ndarray
     labels: np.ndarray
     digits: np.ndarray
@@ -146,20 +148,6 @@ def encode_targets(labels: np.ndarray, k: int, outputs: int, targets: tuple[floa
     return Y
 
 
-def scale_images(images: np.ndarray, scale: str, stats: tuple[float, float], dtype) -> np.ndarray:
-    """Scaled inputs (784, N) from images (N, 28, 28) of 0-255 pixels, each column one image, contiguous
-    in memory (Fortran order); ``stats`` = (μ, σ) for the ``standard`` scale."""
-    x = images.reshape(len(images), PIXELS).astype(dtype)
-    x *= dtype(1 / 255)
-    if scale == "book":
-        x *= dtype(0.99)
-        x += dtype(0.01)
-    elif scale == "standard":
-        x -= dtype(stats[0])
-        x /= dtype(stats[1])
-    return x.T
-
-
 def pixel_stats(images: np.ndarray, piece: int = 1 << 20) -> tuple[float, float]:
     """(μ, σ) of the pixels x/255 of ``images``, bit for bit the float64 numbers ``(images / 255).mean()`` and
     ``.std()`` give, without that float64 copy of the whole set (8 bytes a pixel).
@@ -248,7 +236,7 @@ def make_task(mnist: MNIST, task: str = "id", *, student_id: str | None = None, 
     m = outputs or (1 if k == 2 else k)
 
     def split(images, digits, keep):
-        return make_split(scale_images(_rows(images, keep), scale, stats, dtype), to_label[digits[keep]],
+        return make_split(Pixels(_rows(images, keep), scale, stats, dtype), to_label[digits[keep]],
                           digits[keep], k, m, target_pair, dtype)
 
     background = {"unit": 0.0, "book": 0.01, "standard": -stats[0] / stats[1]}[scale]
@@ -260,7 +248,7 @@ def make_task(mnist: MNIST, task: str = "id", *, student_id: str | None = None, 
 
 def _rows(images: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """images[keep] for sorted indices ``keep``; the array itself when they are all of its rows (not a
-    copy of the whole training set, 47 MB, on the way to its scaled copy)."""
+    copy of the whole training set, 47 MB)."""
     return images if len(keep) == len(images) else images[keep]
 
 

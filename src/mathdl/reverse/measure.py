@@ -101,7 +101,7 @@ def network_facts(net: Network, X: Array, means: Array, margin: float = MARGIN) 
     zero = dict.fromkeys((l for l in range(1, net.L + 1) if net.f[l].name == "relu"), 0)
     invisible_sum = 0.0
     for start in range(0, X.shape[1], CHUNK):
-        chunk = X[:, start:start + CHUNK]
+        chunk = np.asarray(X[:, start:start + CHUNK])
         invisible_sum += float(invisible(chunk).sum())
         _, a = net.forward(chunk)
         for l in saturated:
