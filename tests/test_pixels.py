@@ -57,6 +57,7 @@ def test_columns_are_the_scaled_matrix_bit_for_bit(data, how, dtype):
     np.testing.assert_array_equal(out, expected[:, idx])
     assert X.min() == expected.min() and X.max() == expected.max()
     np.testing.assert_array_equal(X[3:5, 10:20], expected[3:5, 10:20])
+    np.testing.assert_array_equal(X[np.array([1, 400]), :], expected[[1, 400], :])
 
 
 def test_a_slice_is_a_view_of_the_pixels(data):
@@ -95,3 +96,15 @@ def test_training_on_pixels_equals_training_on_the_matrix(data, method, batch):
     assert [r["test_accuracy"] for r in ha.rows] == [r["test_accuracy"] for r in hb.rows]
     assert [r["train_cost"] for r in ha.rows] == [r["train_cost"] for r in hb.rows]
     assert evaluate(a, task.test, task, "xe").cost == evaluate(b, dense.test, dense, "xe").cost
+
+
+@pytest.mark.parametrize("how", ["unit", "book", "standard"])
+def test_shifted_pixels_are_the_shifted_matrix(data, how):
+    from mathdl.data.augment import Shifted
+    task = make_task(data, "digits", scale=how)
+    idx = np.random.default_rng(2).permutation(500)[:200]
+    lazy = Shifted(task.train.X, 2, np.random.default_rng(5), task.background)
+    dense = Shifted(np.asarray(task.train.X), 2, np.random.default_rng(5), task.background)
+    assert np.abs(lazy.dx).max() == 2
+    np.testing.assert_array_equal(lazy.take(idx), dense.take(idx))
+    assert task.background == task.train.X.scaled(np.zeros((1, 1), np.uint8))[0, 0]  # a 0 pixel, scaled

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .mnist import IMAGE_SIDE
+from .pixels import Pixels
 
 
 def draw_shifts(max_shift: int, rng: np.random.Generator, N: int) -> tuple[np.ndarray, np.ndarray]:
@@ -56,7 +57,11 @@ class Shifted:
         self.shape, self.dtype = X.shape, X.dtype
 
     def take(self, idx: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """Columns ``idx`` of the shifted images, (784, len(idx)) column-major, into ``out`` if given."""
+        """Columns ``idx`` of the shifted images, (784, len(idx)) column-major, into ``out`` if given.
+        ``Pixels`` are moved as bytes, the border a 0 pixel, and then scaled (a 0 pixel scales to the
+        background)."""
+        if isinstance(self.X, Pixels):
+            return self.X.scaled(move(self.X.images[idx].T, self.dx[idx], self.dy[idx], 0).T, out)
         return move(take(self.X, idx), self.dx[idx], self.dy[idx], self.background, out)
 
 
