@@ -109,7 +109,7 @@ def test_the_schedule_keeps_a_task_together_and_the_longest_first():
     options = StudyOptions()
     config, sizes = options.size_curve()
     jobs = [(number, name, c, None) for number, name, c in options.configs()]
-    jobs += [(100 + n, f"size-{n}", dataclasses.replace(config, train_size=n, test_curve=False), None) for n in sizes]
+    jobs += [(100 + n, f"size-{n}", dataclasses.replace(config, train_size=n, curves=False), None) for n in sizes]
     jobs += [(number, name, c, None) for number, name, c in options.reverse_configs()]
     work = {number: estimated_work(c, 60000, 10000) for number, _, c, _ in jobs}
     order = [number for number, *_ in schedule(jobs, work)]
@@ -142,7 +142,7 @@ def test_estimated_work_matches_a_measured_study():
     assert {name: w[name] * scale for name in w} == pytest.approx(measured, rel=0.15)
     assert sorted(w, key=w.get)[-2:] == ["8-3layers-xe-matrix", "4-1layer-xe-matrix"]
     config, sizes = options.size_curve()
-    size_work = [estimated_work(dataclasses.replace(config, train_size=n, test_curve=False), 60000, 10000)
+    size_work = [estimated_work(dataclasses.replace(config, train_size=n, curves=False), 60000, 10000)
                  for n in sizes]
     assert size_work == sorted(size_work) and size_work[-1] < w["5-3layers-tse-online"]
     twice = dataclasses.replace(config, epochs=80)

@@ -122,19 +122,26 @@ def test_short_training_on_real_mnist(mnist, tmp_path):
     assert evaluate(net, digits.test, digits, "xe").accuracy > 0.8
 
 
-def test_a_run_without_test_curves_trains_the_same_network(tmp_path):
-    """``test_curve=False`` (the size curve's runs) skips the per-epoch test scores and nothing else: the
-    same weights and final test metrics, history rows with the training scores only."""
+def test_a_run_without_curves_trains_the_same_network(tmp_path):
+    """``curves=False`` (the size curve's runs) scores the splits after the last epoch only and changes
+    nothing else: the same weights, final metrics and last row; the earlier rows have no scores."""
+    from mathdl.runs import read_csv_rows
     from mathdl.data.mnist import MNIST
     rng = np.random.default_rng(0)
     images, labels = rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), np.arange(200, dtype=np.uint8) % 10
     mnist = MNIST(images, labels, images[:50], labels[:50], "test", "custom")
     results = {}
     for curve in (True, False):
-        config = Config(task="id", hidden=(8,), method="matrix", epochs=3, test_curve=curve)
+        config = Config(task="id", hidden=(8,), method="matrix", epochs=3, curves=curve)
         results[curve] = run(config, mnist, out=tmp_path / str(curve), progress=False)
     for W, V in zip(results[True].net.params(), results[False].net.params()):
         np.testing.assert_array_equal(W, V)
     assert results[False].metrics["test"] == results[True].metrics["test"]
-    assert "test_accuracy" in results[True].history.rows[0] and "test_accuracy" not in results[False].history.rows[0]
-    assert results[False].history.rows[-1]["train_accuracy"] == results[True].history.rows[-1]["train_accuracy"]
+    assert results[False].metrics["train"] == results[True].metrics["train"]
+    assert "test_accuracy" in results[True].history.rows[0]
+    assert not {"train_accuracy", "test_accuracy"} & set(results[False].history.rows[0])
+    last = results[True].history.rows[-1]
+    assert results[False].history.rows[-1]["train_accuracy"] == last["train_accuracy"]
+    saved = read_csv_rows(tmp_path / "False" / "history.csv")
+    assert saved[0]["train_accuracy"] == "" and saved[-1]["train_accuracy"] == last["train_accuracy"]
+    assert (tmp_path / "False" / "learning_curves.png").is_file()

@@ -79,7 +79,7 @@ class Config:
     class_weight: str | None = None
     seed: int = 0
     dtype: str = "float64"
-    test_curve: bool = True  # measure the test set after every epoch; False: only after the last
+    curves: bool = True  # score the splits after every epoch (learning curves); False: after the last only
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -260,9 +260,9 @@ def run(config: Config, mnist: MNIST, *, out=None, progress: bool = True, task: 
                     write_csv(out / "history.csv", kept.history)
             except OSError as e:
                 raise MathdlError(f"cannot write the run directory {out}: {e.strerror or e}") from None
-    watched = task if config.test_curve else dataclasses.replace(task, test=None)  # the splits each epoch scores
+    watched = task if config.curves else dataclasses.replace(task, test=None)  # the test set is scored below
     history = train(net, watched, settings, weights=weights, progress=progress, resume=checkpoint,
-                    on_checkpoint=keep)
+                    on_checkpoint=keep, curves=config.curves)
     test = evaluate(net, task.test, task, settings.cost)
     metrics = metrics_of(task, test, history)
     result = Result(config, task, net, history, test, metrics)

@@ -103,10 +103,12 @@ def _json_default(obj):
 
 
 def write_csv(path, rows: list[dict]) -> None:
-    """Rows of a table as CSV with a header (the keys of the first row)."""
+    """Rows of a table as CSV with a header (every key of the rows, in order of appearance; a row without
+    a key has an empty cell there)."""
     buffer = io.StringIO()
     if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=list({key: None for row in rows for key in row}),
+                                lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
     write_text(path, buffer.getvalue())

@@ -228,10 +228,10 @@ def _context():
 def estimated_work(config: Config, n_train: int, n_test: int) -> float:
     """A configuration's training time in arbitrary units, to schedule the longest first: per epoch, each
     training image passes a network of W weights three times (forward, δ, update) plus about 40,000
-    weights' worth of other work per layer (measured), and the per-epoch check runs up to ``MONITOR``
-    training images forward, and the test images too unless only the last epoch measures them:
+    weights' worth of other work per layer (measured), and the check after every epoch (after the last
+    only, without ``curves``) runs the test images and up to ``MONITOR`` training images forward:
 
-        epochs · (N_train · (3W + 40,000 · L) + (N_test + min(N_train, MONITOR)) · W)
+        epochs · N_train · (3W + 40,000 · L) + checks · (N_test + min(N_train, MONITOR)) · W
     """
     from .data.mnist import PIXELS
     from .train import MONITOR
@@ -240,8 +240,8 @@ def estimated_work(config: Config, n_train: int, n_test: int) -> float:
     sizes = [PIXELS, *config.hidden, 10 if config.task == "digits" else 1]  # outputs as the study's tasks have
     W = sum(a * b for a, b in zip(sizes, sizes[1:]))
     N, L, N_test = config.train_size or n_train, len(sizes) - 1, config.test_size or n_test
-    evaluated = (N_test if config.test_curve else 0) + min(N, MONITOR)
-    return settings.epochs * (N * (3 * W + 40_000 * L) + evaluated * W) + (0 if config.test_curve else N_test * W)
+    checks = settings.epochs if config.curves else 1
+    return settings.epochs * N * (3 * W + 40_000 * L) + checks * (N_test + min(N, MONITOR)) * W
 
 
 def schedule(jobs_list: list[tuple[int, str, Config, Path]], work: dict[int, float]) -> list:
@@ -349,7 +349,7 @@ def run_study(options: StudyOptions, out, *, data=None, jobs: int = 1, resume: b
     planned = [(number, name, config, out / "runs" / name) for number, name, config in options.configs()]
     curve_config, sizes = options.size_curve()
     for n in sizes:
-        planned.append((100 + n, f"size-{n}", dataclasses.replace(curve_config, train_size=n, test_curve=False),
+        planned.append((100 + n, f"size-{n}", dataclasses.replace(curve_config, train_size=n, curves=False),
                         out / "sizes" / f"{n}"))
     for number, name, config in options.reverse_configs():
         planned.append((number, f"reverse-{name}", config, out / "reverse" / name / "model"))

@@ -159,7 +159,7 @@ class Checkpoint:
 
 def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray | None = None,
           progress: bool = True, on_epoch=None, optimizer=None, resume: Checkpoint | None = None,
-          on_checkpoint=None) -> History:
+          on_checkpoint=None, curves: bool = True) -> History:
     """Train ``net`` in place on ``task.train``; returns the per-epoch history.
 
     ``weights`` (N_train,) weight each sample's cost (e.g. balanced class weights); ``on_epoch(row)``
@@ -168,7 +168,8 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
     earlier call's optimiser state (momentum, Adam's moments) instead of starting a fresh one.
     ``on_checkpoint(checkpoint)`` receives a ``Checkpoint`` after every epoch and at an interruption,
     which then raises ``Interrupted`` (a KeyboardInterrupt); ``resume`` continues from a checkpoint,
-    ``net`` holding the weights it was taken with.
+    ``net`` holding the weights it was taken with. Without ``curves`` the splits are scored after the last
+    epoch only (the other rows have no train/val/test columns).
     """
     cost = get_cost(settings.cost)
     cost.check_output(net.f[net.L])
@@ -234,7 +235,8 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
                     f"training diverged in epoch {epoch} (the cost became non-finite: {e}); "
                     f"try a smaller learning rate than {settings.eta:g}") from None
             row = {"epoch": epoch, "eta": stepper.eta, "cost": total_cost / N}
-            row.update(_scores(net, task, cost))
+            if curves or epoch == settings.epochs:
+                row.update(_scores(net, task, cost))
             warning = monitor.after_epoch(epoch)
             row["grad_norm"] = monitor.norms[-1]
             row["seconds"] = time.perf_counter() - t0
@@ -243,7 +245,7 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
                 history.warnings.append(warning)
             shown = "test" if task.test is not None else "train"
             bar.note(epoch=f"{epoch}/{settings.epochs}", cost=f"{row['cost']:.4g}",
-                     **{shown: f"{100 * row[f'{shown}_accuracy']:.2f}%"})
+                     **({shown: f"{100 * row[f'{shown}_accuracy']:.2f}%"} if f"{shown}_accuracy" in row else {}))
             kept = checkpoint(epoch, 0, 0.0, 0.0, {"shuffle": shuffle.bit_generator.state,
                                                    "augment": shifts.bit_generator.state})
             if on_epoch is not None:

@@ -20,7 +20,7 @@ GREY = "#7f7f7f"
 STYLE = {
     "font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "xtick.labelsize": 12, "ytick.labelsize": 12,
     "legend.fontsize": 12, "figure.titlesize": 15, "axes.spines.top": False, "axes.spines.right": False,
-    "savefig.bbox": "tight", "figure.dpi": 100, "savefig.dpi": 150,
+    "figure.dpi": 100, "savefig.dpi": 150,  # constrained layout fits the figure: no second, "tight" draw
 }
 
 

@@ -14,16 +14,18 @@ SPLITS = (("train", BLUE, "-"), ("val", GREY, "--"), ("test", RED, "-"))
 @styled
 def learning_curves(rows: list[dict], *, title: str = ""):
     """Left: the cost per epoch (running mean during the epoch, and after it on each split); right: the
-    accuracy per epoch on train, validation and test."""
+    accuracy per epoch on train, validation and test (on the epochs that scored them)."""
     fig = figure(figsize=(11, 4.6))
     cost_ax, acc_ax = fig.subplots(1, 2)
-    epochs = [r["epoch"] for r in rows]
-    cost_ax.plot(epochs, [r["cost"] for r in rows], color=GREY, marker=".", label="during the epoch")
+    cost_ax.plot([r["epoch"] for r in rows], [r["cost"] for r in rows], color=GREY, marker=".",
+                 label="during the epoch")
     for split, colour, style in SPLITS:
-        if f"{split}_cost" in rows[0] and rows[0][f"{split}_cost"] != "":
-            cost_ax.plot(epochs, [r[f"{split}_cost"] for r in rows], color=colour, linestyle=style, marker="o",
+        scored = [r for r in rows if r.get(f"{split}_cost", "") != ""]
+        if scored:
+            epochs = [r["epoch"] for r in scored]
+            cost_ax.plot(epochs, [r[f"{split}_cost"] for r in scored], color=colour, linestyle=style, marker="o",
                          markersize=4, label=split)
-            acc_ax.plot(epochs, [100 * r[f"{split}_accuracy"] for r in rows], color=colour, linestyle=style,
+            acc_ax.plot(epochs, [100 * r[f"{split}_accuracy"] for r in scored], color=colour, linestyle=style,
                         marker="o", markersize=4, label=split)
     cost_ax.set(xlabel="epoch", ylabel="cost C (mean per sample)", title="cost", yscale="log")
     acc_ax.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
