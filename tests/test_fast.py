@@ -47,9 +47,16 @@ def make_net(sizes, hidden, output, dtype, bias=True):
     return random_net(sizes, [hidden] * (len(sizes) - 2) + [output], seed=3, bias=bias, dtype=dtype)
 
 
-def make_batch(sizes, output, N, dtype):
-    """X (n_0, N) and Y (n_L, N) column-major, with targets the output activation can reach."""
+def make_batch(sizes, output, N, dtype, background=False):
+    """X (n_0, N) and Y (n_L, N) column-major, with targets the output activation can reach. With
+    ``background``, X is like an image's: inputs that are one constant value -0.4 in most samples (one
+    half in all but a few, so that blocks have inputs constant over them, of two kinds)."""
     X, Y = random_batch(sizes[0], sizes[-1], N, output)
+    if background:
+        rng, half = np.random.default_rng(4), sizes[0] // 2
+        X[:half][rng.uniform(size=(half, N)) < 0.97] = -0.4
+        X[half:][rng.uniform(size=(sizes[0] - half, N)) < 0.3] = -0.4
+        X[0] = 0.7  # an input constant at another value
     if output == "tanh":
         Y = np.random.default_rng(2).uniform(-0.9, 0.9, Y.shape)
     return np.asfortranarray(X, dtype), np.asfortranarray(Y, dtype)
@@ -91,12 +98,14 @@ def test_matrix_step_equals_backprop_and_the_optimiser(sizes, hidden, output, co
 @pytest.mark.parametrize("batch,block", [(1, 7), (1, 64), (4, 9), (5, 20), (16, 16)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("bias", [True, False])
-def test_fast_sgd_equals_backprop_and_sgd(sizes, hidden, output, cost, batch, block, dtype, bias):
+@pytest.mark.parametrize("background", [False, True])
+def test_fast_sgd_equals_backprop_and_sgd(sizes, hidden, output, cost, batch, block, dtype, bias, background):
     """Blocks that end inside a chunk, partial batches at the end of a block and of the data, with
-    sample weights: the deferred first-layer update equals one reference step per batch."""
+    sample weights, inputs constant over a block or not: the deferred first-layer update equals one
+    reference step per batch."""
     fast = make_net(sizes, hidden, output, dtype, bias)
     slow = fast.copy()
-    X, Y = make_batch(sizes, output, 43, dtype)
+    X, Y = make_batch(sizes, output, 43, dtype, background)
     weights = np.linspace(0.5, 2, 43).astype(dtype)
     sgd = FastSGD(fast, get_cost(cost), 0.3, batch, block)
     total = sgd.run(X[:, :30], Y[:, :30], weights[:30]) + sgd.run(X[:, 30:], Y[:, 30:])
@@ -117,8 +126,11 @@ def test_online_sgd_is_fast_sgd_with_batches_of_one():
 
 
 def image_task(dtype, n=96):
+    """Random digits on a background: a blank frame 6 pixels wide, as MNIST's, and blank pixels inside."""
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    images[rng.uniform(size=images.shape) < 0.5] = 0
+    images[:, :6], images[:, -6:], images[:, :, :6], images[:, :, -6:] = 0, 0, 0, 0
     labels = np.arange(n, dtype=np.uint8) % 10
     mnist = MNIST(images, labels, images[:20], labels[:20], "test", "custom")
     return make_task(mnist, "digits", scale="standard", dtype=dtype)
