@@ -57,8 +57,12 @@ def evaluate(net: Network, split: Split, task: Task, cost: Cost | str) -> Evalua
     """C = (1/N) Σ_x C_x and the fraction of samples whose predicted class is the true class."""
     cost = get_cost(cost)
     L, total, predicted, outputs = net.L, 0.0, [], []
+    lazy = not isinstance(split.X, np.ndarray)  # Pixels: scaled into one reused buffer, chunk by chunk
+    buffer = np.empty((split.X.shape[0], min(EVAL_CHUNK, split.N)), split.X.dtype, order="F") if lazy else None
     for start in range(0, split.N, EVAL_CHUNK):
-        X, Y = np.asarray(split.X[:, start:start + EVAL_CHUNK]), split.Y[:, start:start + EVAL_CHUNK]
+        cols = slice(start, min(start + EVAL_CHUNK, split.N))
+        X = take(split.X, cols, buffer[:, :cols.stop - start]) if lazy else split.X[:, cols]
+        Y = split.Y[:, cols]
         a = X
         for l in range(1, L):
             a = net.f[l](net.z(l, a))
