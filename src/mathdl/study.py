@@ -17,6 +17,7 @@ it is interrupted, so an interrupted study keeps both and ``resume`` goes on fro
 """
 from __future__ import annotations
 
+import csv
 import ctypes
 import dataclasses
 import gc
@@ -410,8 +411,13 @@ def _rate(d: dict, name: str) -> dict:
 
 
 def load_predictions(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    rows = read_csv_rows(run_dir / "predictions.csv")
-    return (np.array([r["true"] for r in rows], dtype=int), np.array([r["predicted"] for r in rows], dtype=int))
+    """The true and predicted classes of a run's test images, from its predictions.csv."""
+    with open(run_dir / "predictions.csv", newline="") as fh:
+        rows = csv.reader(fh)
+        header = next(rows)
+        true, predicted = header.index("true"), header.index("predicted")
+        pairs = np.array([(row[true], row[predicted]) for row in rows], dtype=int).reshape(-1, 2)
+    return pairs[:, 0], pairs[:, 1]
 
 
 def summarise(out, options: StudyOptions, seconds: float | None = None) -> Study:
