@@ -35,7 +35,7 @@ from .errors import MathdlError
 from .experiment import Config, environment, finished_config
 from .interrupt import stop_like_ctrl_c
 from .metrics import mcnemar
-from .runs import CHECKPOINT, load_run, read_csv_rows, write_csv, write_json
+from .runs import CHECKPOINT, load_run, write_csv, write_json
 
 PROTOCOL = [(depth, cost, method) for depth in (1, 3) for method in ("online", "matrix") for cost in ("tse", "xe")]
 
