@@ -144,4 +144,5 @@ def test_a_run_without_curves_trains_the_same_network(tmp_path):
     assert results[False].history.rows[-1]["train_accuracy"] == last["train_accuracy"]
     saved = read_csv_rows(tmp_path / "False" / "history.csv")
     assert saved[0]["train_accuracy"] == "" and saved[-1]["train_accuracy"] == last["train_accuracy"]
+    assert saved[-1]["test_accuracy"] == last["test_accuracy"] and saved[-1]["test_cost"] == last["test_cost"]
     assert (tmp_path / "False" / "learning_curves.png").is_file()

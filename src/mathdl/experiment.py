@@ -264,6 +264,8 @@ def run(config: Config, mnist: MNIST, *, out=None, progress: bool = True, task: 
     history = train(net, watched, settings, weights=weights, progress=progress, resume=checkpoint,
                     on_checkpoint=keep, curves=config.curves)
     test = evaluate(net, task.test, task, settings.cost)
+    if not config.curves:  # the last row scores the test set too, as with curves
+        history.rows[-1].update(test_cost=test.cost, test_accuracy=test.accuracy)
     metrics = metrics_of(task, test, history)
     result = Result(config, task, net, history, test, metrics)
     if out is not None:

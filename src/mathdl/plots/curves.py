@@ -16,7 +16,7 @@ def learning_curves(rows: list[dict], *, title: str = ""):
     """Left: the cost per epoch (running mean during the epoch, and after it on each split); right: the
     accuracy per epoch on train, validation and test (on the epochs that scored them)."""
     fig = figure(figsize=(11, 4.6))
-    cost_ax, acc_ax = fig.subplots(1, 2)
+    cost_ax, acc_ax = fig.subplots(1, 2, sharex=True)
     cost_ax.plot([r["epoch"] for r in rows], [r["cost"] for r in rows], color=GREY, marker=".",
                  label="during the epoch")
     for split, colour, style in SPLITS:
@@ -29,6 +29,8 @@ def learning_curves(rows: list[dict], *, title: str = ""):
                         marker="o", markersize=4, label=split)
     cost_ax.set(xlabel="epoch", ylabel="cost C (mean per sample)", title="cost", yscale="log")
     acc_ax.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
+    if acc_ax.get_ylim()[1] > 100:  # one scored epoch: autoscale would reach past 100%
+        acc_ax.set_ylim(top=100.5)
     for ax in (cost_ax, acc_ax):
         ax.legend()
         ax.grid(alpha=0.3)
