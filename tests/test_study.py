@@ -86,9 +86,11 @@ def test_size_curve(study):
     curve = json.loads((study.path / "summary.json").read_text())["size_curve"]
     assert [p["train_size"] for p in curve] == [40, 80, 240]
     assert all(0 <= p["accuracy"] <= 1 for p in curve)
-    for point in curve[:2]:  # the test set is measured after the last epoch only: no per-epoch test columns
+    for point in curve[:2]:  # the splits are scored after the last epoch only: earlier rows are empty there
         run_dir = study.path / "sizes" / str(point["train_size"])
-        assert "test_accuracy" not in read_csv_rows(run_dir / "history.csv")[0]
+        rows = read_csv_rows(run_dir / "history.csv")
+        assert all(row["test_accuracy"] == row["train_accuracy"] == "" for row in rows[:-1])
+        assert rows[-1]["test_accuracy"] == point["accuracy"]
         assert json.loads((run_dir / "metrics.json").read_text())["test"]["accuracy"] == point["accuracy"]
 
 
