@@ -260,12 +260,9 @@ def run(config: Config, mnist: MNIST, *, out=None, progress: bool = True, task: 
                     write_csv(out / "history.csv", kept.history)
             except OSError as e:
                 raise MathdlError(f"cannot write the run directory {out}: {e.strerror or e}") from None
-    watched = task if config.curves else dataclasses.replace(task, test=None)  # the test set is scored below
-    history = train(net, watched, settings, weights=weights, progress=progress, resume=checkpoint,
+    history = train(net, task, settings, weights=weights, progress=progress, resume=checkpoint,
                     on_checkpoint=keep, curves=config.curves)
     test = evaluate(net, task.test, task, settings.cost)
-    if not config.curves:  # the last row scores the test set too, as with curves
-        history.rows[-1].update(test_cost=test.cost, test_accuracy=test.accuracy)
     metrics = metrics_of(task, test, history)
     result = Result(config, task, net, history, test, metrics)
     if out is not None:
