@@ -9,10 +9,9 @@ weights; the online method folds w_x into η):
 every δ computed before the weights it depends on change, exactly as in the reference path
 (``backprop``, then θ ← θ − η g).
 
-In a batch, layers l ≥ 2 are updated in place by one BLAS call each (``gemm``), never forming the outer
-product; for batches of one, the online method, the whole per-sample loop runs compiled
-(``mathdl.nn.persample``). The first layer — by far the largest, n_1 × 784 — defers its updates
-over a block of k samples x_1 … x_k (several batches). With the bias as the weight of a constant
+The loop over a block's batches (of one sample, for the online method) runs compiled
+(``mathdl.nn.kernels``), layers l ≥ 2 updated in place. The first layer — by far the largest, n_1 × 784 —
+defers its updates over a block of k samples x_1 … x_k (several batches). With the bias as the weight of a constant
 input 1, after the block's first j − 1 samples its parameters are W − Σ_{i<j} d_i x_iᵀ, b − Σ_{i<j} d_i
 with d_i = η δ⁽¹⁾_i, so
 
@@ -29,9 +28,11 @@ and those that are constant (rows K, each equal to v_p in every column),
 
     W X = W_V X_V + (W_K v) 1ᵀ   and   XᵀX = X_Vᵀ X_V + vᵀv,
 
-so P and G need only the varying inputs and W's columns of them (gathered). (The update W ← W − D Xᵀ
-stays one product: splitting it too costs more in putting the columns back than it saves.) The
-arithmetic is the reference's up to the order of additions; the test suite proves it.
+so P and G need only the varying inputs and W's columns of them (gathered, W_V), and so does the update:
+
+    W_V ← W_V − D X_Vᵀ   (on the gathered copy, then put back)   and   W_K ← W_K − (Σ_j d_j) v_Kᵀ.
+
+The arithmetic is the reference's up to the order of additions; the test suite proves it.
 """
 from __future__ import annotations
 
@@ -60,9 +61,10 @@ class FastSGD:
         self.b = [None] + [None if b is None else b[:, 0] for b in net.b[1:]]  # 1-D views
         buffer = lambda n: np.empty((n, self.block), net.dtype, order="F")  # noqa: E731
         self.D, self.Z, self.A = buffer(net.sizes[1]), buffer(net.sizes[-1]), buffer(net.sizes[-1])
-        if batch == 1:
-            from .persample import OnlineKernel  # imports Numba: only when it is needed
-            self.kernel = OnlineKernel(net, cost.name)
+        self.ones = np.ones(self.block, net.dtype)  # the sample weights when none are given
+        self.no_gram = np.empty((0, 0), net.dtype)
+        from .kernels import BlockKernel, put_back  # imports Numba: only when it is needed
+        self.kernel, self.put_back = BlockKernel(net, cost.name, batch), put_back
 
     @staticmethod
     def block_for(batch: int, block: int = BLOCK) -> int:
@@ -87,57 +89,26 @@ class FastSGD:
         split = k > 1 and 0 < varying.sum() <= VARYING * len(varying)
         XV, WV = (X[varying], W1.T[varying].T) if split else (X, W1)  # the inputs that vary, their weights
         P = (XV.T @ WV.T).T  # (n_1, k) column-major: W⁽¹⁾ x_j (+ b⁽¹⁾) under the block's starting parameters
-        G = XV.T @ XV if k > B or B == 1 else None  # x_iᵀ x_j (+ 1: the bias is the weight of a constant input 1)
+        gram = k > B or B == 1  # needed when the block holds more than one batch
+        G = XV.T @ XV if gram else self.no_gram  # x_iᵀ x_j (+ 1: the bias is the weight of a constant input 1)
         if split:  # the constant inputs v: + W_K v and + vᵀv
             v = np.where(varying, 0, X[:, 0])
             P += (W1 @ v)[:, None]
-            if G is not None:
+            if gram:
                 G += v @ v
         if b1 is not None:
             P += b1
-            if G is not None:
+            if gram:
                 G += 1
         D, Z, A = self.D[:, :k], self.Z[:, :k], self.A[:, :k]
-        if B == 1:  # the per-sample loop, compiled (``mathdl.nn.persample``)
-            eta = np.full(k, self.eta, W1.dtype) if weights is None else (self.eta * weights).astype(W1.dtype)
-            self.kernel(P, G, D, np.asfortranarray(Y), eta, Z, A)
+        self.kernel(P, G, D, Y, self.eta, self.ones[:k] if weights is None else weights, Z, A)  # compiled
+        d = D.sum(axis=1)
+        if split:  # W_V ← W_V − D X_Vᵀ on the copy, W_K ← W_K − (Σ_j d_j) v_Kᵀ, both put back into W⁽¹⁾
+            self.gemm(-1.0, D, XV.T, beta=1.0, c=WV, overwrite_c=True)
+            self.put_back(W1, WV, np.flatnonzero(varying), np.flatnonzero(~varying), X[:, 0], d)
         else:
-            for first in range(0, k, B):
-                c = slice(first, min(first + B, k))
-                z1 = P[:, c]
-                if first:
-                    z1 -= D[:, :first] @ G[:first, c]  # the block's earlier updates of W⁽¹⁾ and b⁽¹⁾
-                self._batch(c, z1, Y[:, c], None if weights is None else weights[c])
-        self.gemm(-1.0, D, X, beta=1.0, c=W1, trans_b=True, overwrite_c=True)  # W⁽¹⁾ ← W⁽¹⁾ − D Xᵀ, in place
+            self.gemm(-1.0, D, X, beta=1.0, c=W1, trans_b=True, overwrite_c=True)  # W⁽¹⁾ ← W⁽¹⁾ − D Xᵀ, in place
         if b1 is not None:
-            self.b[1] -= D.sum(axis=1)
+            self.b[1] -= d
         C_x = self.cost.value(Z, A, Y, self.net.f[-1])
         return float(C_x.sum() if weights is None else (C_x * weights).sum())
-
-    def _batch(self, c: slice, z1: np.ndarray, Y: np.ndarray, weights) -> None:
-        """Forward from z⁽¹⁾ of the batch's columns ``c``, backward, and the updates of layers l ≥ 2;
-        the batch's η δ⁽¹⁾ goes into D (the first layer's deferred update)."""
-        net, L, f = self.net, self.net.L, self.net.f
-        W, b = net.W, net.b
-        z, a = [None, z1] + [None] * (L - 1), [None, f[1](z1)] + [None] * (L - 1)
-        for l in range(2, L + 1):
-            z[l] = W[l] @ a[l - 1]
-            if b[l] is not None:
-                z[l] += b[l]
-            a[l] = f[l](z[l])
-        self.Z[:, c], self.A[:, c] = z[L], a[L]
-        delta = self.cost.delta(z[L], a[L], Y, f[L])
-        n = delta.shape[1]  # δ⁽ᴸ⁾ of the batch mean: s_x = w_x/|B|
-        delta *= (1 / n) if weights is None else weights / n
-        for l in range(L, 1, -1):
-            below = f[l - 1].backward(z[l - 1], a[l - 1], W[l].T @ delta)  # with W⁽ˡ⁾ before its update
-            self._update(l, delta, a[l - 1])
-            delta = below
-        np.multiply(delta, self.eta, out=self.D[:, c])
-
-    def _update(self, l: int, delta: np.ndarray, a_prev: np.ndarray) -> None:
-        """W⁽ˡ⁾ ← W⁽ˡ⁾ − η δ (a⁽ˡ⁻¹⁾)ᵀ and b⁽ˡ⁾ ← b⁽ˡ⁾ − η Σ_x δ_x, in place."""
-        W, b = self.net.W[l], self.b[l]
-        self.gemm(-self.eta, delta, a_prev, beta=1.0, c=W, trans_b=True, overwrite_c=True)
-        if b is not None:
-            b -= self.eta * delta.sum(axis=1)

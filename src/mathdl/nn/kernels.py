@@ -1,6 +1,6 @@
-"""The per-sample loop of online SGD inside a block (``mathdl.nn.sgd``), compiled by Numba.
+"""The loops inside a block of plain SGD's fast path (``mathdl.nn.sgd``), compiled by Numba.
 
-For the samples j = 1 … k of a block, one after another:
+Online (``online_block``), for the samples j = 1 … k of a block, one after another:
 
     z⁽¹⁾_j = P_j − Σ_{i<j} d_i G_ij                           (the block's deferred first-layer updates)
     z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾,  a⁽ˡ⁾ = f_l(z⁽ˡ⁾)               l = 2 … L
@@ -8,13 +8,13 @@ For the samples j = 1 … k of a block, one after another:
     W⁽ˡ⁾ ← W⁽ˡ⁾ − η_j δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ,  b⁽ˡ⁾ ← b⁽ˡ⁾ − η_j δ⁽ˡ⁾      l = L … 2
     d_j = η_j δ⁽¹⁾
 
-with η_j = η w_j under sample weights: ``FastSGD._batch``'s equations for a batch of one. Written with
-NumPy they are about 25 calls a sample, and for 784-300-1 the calls' own overhead was two thirds of the
-62 µs a sample took; compiled, the loop takes 6-9 µs and the sample 33-38 µs, nearly all of it the
-block's matrix products, which stay with BLAS. (Mini-batches keep NumPy: there BLAS multiplies a
-batch's columns at once, and a compiled loop was no faster for the study's networks and 2.5 times
-slower for 1000-unit layers.) Every activation and cost of ``activations`` and ``costs`` has its code
-here; the test suite proves the results equal the reference path's (``backprop`` and an SGD step).
+with η_j = η w_j under sample weights. In mini-batches (``batch_block``) the same equations hold for a
+batch's columns at once, δ⁽ᴸ⁾ scaled by s_x = w_x/|B| and the updates summed over the batch, and the
+products with a batch's columns go to BLAS. Written with NumPy the equations are about 25 calls a batch
+or sample, whose own overhead was two thirds of online SGD's 62 µs a sample (784-300-1) and a third of
+the mini-batch loop; compiled, what is left of the loops is the exponentials of the sigmoids and the
+products. Every activation and cost of ``activations`` and ``costs`` has its code here; the test suite
+proves the results equal the reference path's (``backprop`` and an SGD step).
 """
 from __future__ import annotations
 
@@ -159,11 +159,67 @@ def online_block(P, G, D, WT, b, Y, eta, Z, A, codes, cost, z, a, delta):
             D[r, j] = step * d[r]
 
 
-class OnlineKernel:
-    """``online_block`` bound to a network: its layers' (W⁽ˡ⁾)ᵀ and b⁽ˡ⁾ (l ≥ 2) as views, so the kernel
-    updates the network's own arrays, and the per-layer buffers."""
+@njit(cache=True)
+def batch_block(PT, G, DT, WT, b, YT, w, eta, ZT, AT, codes, cost, B, z, a, g):
+    """The block's k samples in batches of B, rows being samples: PT (k, n_1) = (W⁽¹⁾X + b⁽¹⁾)ᵀ and G (k, k)
+    as for ``online_block`` (PT is overwritten by z⁽¹⁾); WT, b, codes, cost as there; YT (k, n_L) targets,
+    w (k,) sample weights; writes d_j = η δ⁽¹⁾_j into DT (k, n_1) and z⁽ᴸ⁾, a⁽ᴸ⁾ before each batch's update
+    into ZT, AT; z, a, g are per-layer (B, n_l) buffers (g: δ)."""
+    L = len(z)
+    k = PT.shape[0]
+    for first in range(0, k, B):
+        last = min(first + B, k)
+        m = last - first
+        z1 = PT[first:last]
+        if first:  # the block's earlier updates of W⁽¹⁾ and b⁽¹⁾
+            z1 -= np.dot(np.ascontiguousarray(G[first:last, :first]), DT[:first])
+        z[0] = z1
+        for l in range(L):
+            zl, al = z[l][:m], a[l][:m]
+            if l:  # z⁽ˡ⁺¹⁾ᵀ = a⁽ˡ⁾ᵀ (W⁽ˡ⁺¹⁾)ᵀ + b⁽ˡ⁺¹⁾ᵀ
+                zl[:] = np.dot(a[l - 1][:m], WT[l - 1])
+                if b[l - 1].shape[0]:
+                    zl += b[l - 1]
+            for j in range(m):
+                _forward(codes[l], zl[j], al[j])
+        ZT[first:last], AT[first:last] = z[L - 1][:m], a[L - 1][:m]
+        d = g[L - 1][:m]
+        for j in range(m):
+            _output_delta(cost, codes[L - 1], z[L - 1][j], a[L - 1][j], YT[first + j], d[j])
+            d[j] *= w[first + j] / m
+        for l in range(L - 1, 0, -1):  # δ⁽ˡ⁾ with W⁽ˡ⁺¹⁾ as it was, then W⁽ˡ⁺¹⁾'s update
+            below, a_below = g[l - 1][:m], a[l - 1][:m]
+            below[:] = np.dot(d, WT[l - 1].T)
+            for j in range(m):
+                _backward(codes[l - 1], z[l - 1][j], a_below[j], below[j])
+            WT[l - 1] -= np.dot(a_below.T, eta * d)
+            bl = b[l - 1]
+            if bl.shape[0]:
+                for j in range(m):
+                    bl -= eta * d[j]
+            d = below
+        DT[first:last] = eta * d
 
-    def __init__(self, net, cost_name: str):
+
+@njit(cache=True)
+def put_back(W, WV, V, K, v, d):
+    """W⁽¹⁾ (column-major) after a block whose inputs K were constant, x_p = v_p in every sample: the columns
+    V from their updated copy WV, and W_p ← W_p − v_p d for p in K, where d = Σ_j d_j (W − D Xᵀ for them)."""
+    for i in range(V.shape[0]):
+        W[:, V[i]] = WV[:, i]
+    for i in range(K.shape[0]):
+        p = K[i]
+        x = v[p]
+        for r in range(W.shape[0]):
+            W[r, p] -= x * d[r]
+
+
+class BlockKernel:
+    """The compiled loop of a block bound to a network: ``online_block`` for batches of one, else
+    ``batch_block``; the layers' (W⁽ˡ⁾)ᵀ and b⁽ˡ⁾ (l ≥ 2) as views, so the kernel updates the network's own
+    arrays, and the per-layer buffers."""
+
+    def __init__(self, net, cost_name: str, batch: int):
         dtype = np.dtype(net.dtype)
         matrix, vector = types.Array(from_dtype(dtype), 2, "C"), types.Array(from_dtype(dtype), 1, "C")
         self.WT, self.b = List.empty_list(matrix), List.empty_list(vector)
@@ -171,13 +227,20 @@ class OnlineKernel:
             self.WT.append(net.W[l].T)  # C-ordered view of the column-major W⁽ˡ⁾
             self.b.append(net.b[l][:, 0] if net.b[l] is not None else np.empty(0, dtype))
         self.buffers = []
-        for _ in range(3):  # z, a, delta
-            layers = List.empty_list(vector)
+        for _ in range(3):  # z, a, delta: a vector a layer online, else (batch, n_l)
+            layers = List.empty_list(vector if batch == 1 else matrix)
             for n in net.sizes[1:]:
-                layers.append(np.empty(n, dtype))
+                layers.append(np.empty(n if batch == 1 else (batch, n), dtype))
             self.buffers.append(layers)
         self.codes = np.array([ACTIVATION_CODES[f.name] for f in net.f[1:]], np.int64)
-        self.cost = COST_CODES[cost_name]
+        self.cost, self.batch, self.dtype = COST_CODES[cost_name], batch, dtype.type
 
-    def __call__(self, P, G, D, Y, eta, Z, A) -> None:
-        online_block(P, G, D, self.WT, self.b, Y, eta, Z, A, self.codes, self.cost, *self.buffers)
+    def __call__(self, P, G, D, Y, eta: float, w, Z, A) -> None:
+        """The block's samples from P = W⁽¹⁾X + b⁽¹⁾ (n_1, k) and G; D, Z, A (n_1 or n_L, k) column-major
+        outputs; Y (n_L, k) targets; w (k,) sample weights."""
+        if self.batch == 1:
+            online_block(P, G, D, self.WT, self.b, np.asfortranarray(Y), (eta * w).astype(self.dtype), Z, A,
+                         self.codes, self.cost, *self.buffers)
+        else:
+            batch_block(P.T, G, D.T, self.WT, self.b, np.ascontiguousarray(Y.T), w, self.dtype(eta), Z.T, A.T,
+                        self.codes, self.cost, self.batch, *self.buffers)
