@@ -202,6 +202,34 @@ def batch_block(PT, G, DT, WT, b, YT, w, eta, ZT, AT, codes, cost, B, z, a, g):
 
 
 @njit(cache=True)
+def varying_inputs(X):
+    """Whether each input (row of X, (n_0, k)) takes more than one value over the block's columns."""
+    varying = np.zeros(X.shape[0], np.bool_)
+    for j in range(1, X.shape[1]):
+        for p in range(X.shape[0]):
+            varying[p] |= X[p, j] != X[p, 0]
+    return varying
+
+
+@njit(cache=True)
+def take_inputs(X, W, V, K, XVT, WV):
+    """The varying inputs V of X (n_0, k) as XVT = X_Vᵀ (k, |V|) and their weights WV = W_V (n_1, |V|), both
+    copies; returns W_K v and v·v for the constant ones, x_p = v_p (p in K) in every column."""
+    for j in range(X.shape[1]):
+        for i in range(V.shape[0]):
+            XVT[j, i] = X[V[i], j]
+    for i in range(V.shape[0]):
+        WV[:, i] = W[:, V[i]]
+    Wv, vv = np.zeros(W.shape[0], W.dtype), 0.0
+    for p in K:
+        x = X[p, 0]
+        vv += x * x
+        for r in range(W.shape[0]):
+            Wv[r] += W[r, p] * x
+    return Wv, vv
+
+
+@njit(cache=True)
 def put_back(W, WV, V, K, v, d):
     """W⁽¹⁾ (column-major) after a block whose inputs K were constant, x_p = v_p in every sample: the columns
     V from their updated copy WV, and W_p ← W_p − v_p d for p in K, where d = Σ_j d_j (W − D Xᵀ for them)."""

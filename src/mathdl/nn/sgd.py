@@ -63,8 +63,11 @@ class FastSGD:
         self.D, self.Z, self.A = buffer(net.sizes[1]), buffer(net.sizes[-1]), buffer(net.sizes[-1])
         self.ones = np.ones(self.block, net.dtype)  # the sample weights when none are given
         self.no_gram = np.empty((0, 0), net.dtype)
-        from .kernels import BlockKernel, put_back  # imports Numba: only when it is needed
-        self.kernel, self.put_back = BlockKernel(net, cost.name, batch), put_back
+        from . import kernels  # imports Numba: only when it is needed
+        self.kernel = kernels.BlockKernel(net, cost.name, batch)
+        self.varying_inputs, self.take_inputs, self.put_back = (kernels.varying_inputs, kernels.take_inputs,
+                                                                kernels.put_back)
+        self.x_buffer, self.w_buffer = np.empty(self.block * net.sizes[0], net.dtype), np.empty(net.W[1].size, net.dtype)
 
     @staticmethod
     def block_for(batch: int, block: int = BLOCK) -> int:
@@ -84,18 +87,21 @@ class FastSGD:
 
     def _block(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None) -> float:
         """Updates from the k columns of X, batch after batch, the first layer's deferred to the end."""
-        W1, b1, B, k = self.net.W[1], self.net.b[1], self.batch, X.shape[1]
-        varying = (X != X[:, :1]).any(axis=1)
-        split = k > 1 and 0 < varying.sum() <= VARYING * len(varying)
-        XV, WV = (X[varying], W1.T[varying].T) if split else (X, W1)  # the inputs that vary, their weights
-        P = (XV.T @ WV.T).T  # (n_1, k) column-major: W⁽¹⁾ x_j (+ b⁽¹⁾) under the block's starting parameters
+        W1, b1, B, (n0, k), n1 = self.net.W[1], self.net.b[1], self.batch, X.shape, self.net.sizes[1]
+        varying = self.varying_inputs(X)
+        split = k > 1 and 0 < (nV := int(varying.sum())) <= VARYING * n0
         gram = k > B or B == 1  # needed when the block holds more than one batch
-        G = XV.T @ XV if gram else self.no_gram  # x_iᵀ x_j (+ 1: the bias is the weight of a constant input 1)
-        if split:  # the constant inputs v: + W_K v and + vᵀv
-            v = np.where(varying, 0, X[:, 0])
-            P += (W1 @ v)[:, None]
-            if gram:
-                G += v @ v
+        if split:  # the inputs that vary, Xᵀ_V, and their weights W_V: copies; W_K v and vᵀv of the others
+            V, K = np.flatnonzero(varying), np.flatnonzero(~varying)
+            XT, WX = self.x_buffer[:k * nV].reshape(k, nV), self.w_buffer[:n1 * nV].reshape((n1, nV), order="F")
+            Wv, vv = self.take_inputs(X, W1, V, K, XT, WX)
+        else:
+            XT, WX = X.T, W1
+        P = (XT @ WX.T).T  # (n_1, k) column-major: W⁽¹⁾ x_j (+ b⁽¹⁾) under the block's starting parameters
+        G = XT @ XT.T if gram else self.no_gram  # x_iᵀ x_j (+ 1: the bias is the weight of a constant input 1)
+        if split:
+            P += Wv[:, None]
+            G += vv
         if b1 is not None:
             P += b1
             if gram:
@@ -103,11 +109,9 @@ class FastSGD:
         D, Z, A = self.D[:, :k], self.Z[:, :k], self.A[:, :k]
         self.kernel(P, G, D, Y, self.eta, self.ones[:k] if weights is None else weights, Z, A)  # compiled
         d = D.sum(axis=1)
-        if split:  # W_V ← W_V − D X_Vᵀ on the copy, W_K ← W_K − (Σ_j d_j) v_Kᵀ, both put back into W⁽¹⁾
-            self.gemm(-1.0, D, XV.T, beta=1.0, c=WV, overwrite_c=True)
-            self.put_back(W1, WV, np.flatnonzero(varying), np.flatnonzero(~varying), X[:, 0], d)
-        else:
-            self.gemm(-1.0, D, X, beta=1.0, c=W1, trans_b=True, overwrite_c=True)  # W⁽¹⁾ ← W⁽¹⁾ − D Xᵀ, in place
+        self.gemm(-1.0, D, XT.T, beta=1.0, c=WX, trans_b=True, overwrite_c=True)  # W ← W − D Xᵀ, in place
+        if split:  # W_V put back from its copy, and W_K ← W_K − (Σ_j d_j) v_Kᵀ
+            self.put_back(W1, WX, V, K, X[:, 0], d)
         if b1 is not None:
             self.b[1] -= d
         C_x = self.cost.value(Z, A, Y, self.net.f[-1])
