@@ -19,8 +19,7 @@ proves the results equal the reference path's (``backprop`` and an SGD step).
 from __future__ import annotations
 
 import numpy as np
-from numba import from_dtype, njit, types
-from numba.typed import List
+from numba import njit
 
 from .activations import LEAKY_SLOPE
 
@@ -164,7 +163,7 @@ def batch_block(PT, G, DT, WT, b, YT, w, eta, ZT, AT, codes, cost, B, z, a, g):
     """The block's k samples in batches of B, rows being samples: PT (k, n_1) = (W⁽¹⁾X + b⁽¹⁾)ᵀ and G (k, k)
     as for ``online_block`` (PT is overwritten by z⁽¹⁾); WT, b, codes, cost as there; YT (k, n_L) targets,
     w (k,) sample weights; writes d_j = η δ⁽¹⁾_j into DT (k, n_1) and z⁽ᴸ⁾, a⁽ᴸ⁾ before each batch's update
-    into ZT, AT; z, a, g are per-layer (B, n_l) buffers (g: δ)."""
+    into ZT, AT; z, a, g are per-layer (B, n_l) buffers (g: δ; z⁽¹⁾ is PT's rows)."""
     L = len(z)
     k = PT.shape[0]
     for first in range(0, k, B):
@@ -173,26 +172,26 @@ def batch_block(PT, G, DT, WT, b, YT, w, eta, ZT, AT, codes, cost, B, z, a, g):
         z1 = PT[first:last]
         if first:  # the block's earlier updates of W⁽¹⁾ and b⁽¹⁾
             z1 -= np.dot(np.ascontiguousarray(G[first:last, :first]), DT[:first])
-        z[0] = z1
         for l in range(L):
-            zl, al = z[l][:m], a[l][:m]
+            zl, al = z1 if l == 0 else z[l][:m], a[l][:m]
             if l:  # z⁽ˡ⁺¹⁾ᵀ = a⁽ˡ⁾ᵀ (W⁽ˡ⁺¹⁾)ᵀ + b⁽ˡ⁺¹⁾ᵀ
                 zl[:] = np.dot(a[l - 1][:m], WT[l - 1])
                 if b[l - 1].shape[0]:
                     zl += b[l - 1]
             for j in range(m):
                 _forward(codes[l], zl[j], al[j])
-        ZT[first:last], AT[first:last] = z[L - 1][:m], a[L - 1][:m]
+        zL, aL = z1 if L == 1 else z[L - 1][:m], a[L - 1][:m]
+        ZT[first:last], AT[first:last] = zL, aL
         d = g[L - 1][:m]
         for j in range(m):
-            _output_delta(cost, codes[L - 1], z[L - 1][j], a[L - 1][j], YT[first + j], d[j])
+            _output_delta(cost, codes[L - 1], zL[j], aL[j], YT[first + j], d[j])
             d[j] *= w[first + j] / m
         for l in range(L - 1, 0, -1):  # δ⁽ˡ⁾ with W⁽ˡ⁺¹⁾ as it was, then W⁽ˡ⁺¹⁾'s update
-            below, a_below = g[l - 1][:m], a[l - 1][:m]
-            below[:] = np.dot(d, WT[l - 1].T)
+            W, below, z_below, a_below = WT[l - 1], g[l - 1][:m], z1 if l == 1 else z[l - 1][:m], a[l - 1][:m]
+            below[:] = np.dot(d, W.T)
             for j in range(m):
-                _backward(codes[l - 1], z[l - 1][j], a_below[j], below[j])
-            WT[l - 1] -= np.dot(a_below.T, eta * d)
+                _backward(codes[l - 1], z_below[j], a_below[j], below[j])
+            W -= np.dot(a_below.T, eta * d)
             bl = b[l - 1]
             if bl.shape[0]:
                 for j in range(m):
@@ -249,17 +248,15 @@ class BlockKernel:
 
     def __init__(self, net, cost_name: str, batch: int):
         dtype = np.dtype(net.dtype)
-        matrix, vector = types.Array(from_dtype(dtype), 2, "C"), types.Array(from_dtype(dtype), 1, "C")
-        self.WT, self.b = List.empty_list(matrix), List.empty_list(vector)
-        for l in range(2, net.L + 1):
-            self.WT.append(net.W[l].T)  # C-ordered view of the column-major W⁽ˡ⁾
-            self.b.append(net.b[l][:, 0] if net.b[l] is not None else np.empty(0, dtype))
-        self.buffers = []
-        for _ in range(3):  # z, a, delta: a vector a layer online, else (batch, n_l)
-            layers = List.empty_list(vector if batch == 1 else matrix)
-            for n in net.sizes[1:]:
-                layers.append(np.empty(n if batch == 1 else (batch, n), dtype))
-            self.buffers.append(layers)
+        # Tuples (Numba compiles its typed lists anew in every process: a second). A network of one layer
+        # gets one unused (W⁽²⁾)ᵀ and b⁽²⁾, so that the tuples have a type.
+        layers = range(2, net.L + 1) if net.L > 1 else []
+        self.WT = tuple(net.W[l].T for l in layers) or (np.empty((0, 0), dtype),)  # C-ordered views of W⁽ˡ⁾
+        self.b = tuple(net.b[l][:, 0] if net.b[l] is not None else np.empty(0, dtype) for l in layers) or (
+            np.empty(0, dtype),)
+        # z, a, δ of every layer: a vector online, else (batch, n_l)
+        self.buffers = [tuple(np.empty(n if batch == 1 else (batch, n), dtype) for n in net.sizes[1:])
+                        for _ in range(3)]
         self.codes = np.array([ACTIVATION_CODES[f.name] for f in net.f[1:]], np.int64)
         self.cost, self.batch, self.dtype = COST_CODES[cost_name], batch, dtype.type
 
