@@ -87,7 +87,8 @@ class FastSGD:
 
     def _block(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None) -> float:
         """Updates from the k columns of X, batch after batch, the first layer's deferred to the end."""
-        W1, b1, B, (n0, k), n1 = self.net.W[1], self.net.b[1], self.batch, X.shape, self.net.sizes[1]
+        W1, b1, B, (n0, k) = self.net.W[1], self.net.b[1], self.batch, X.shape
+        n1 = W1.shape[0]
         varying = self.varying_inputs(X)
         split = k > 1 and 0 < (nV := int(varying.sum())) <= VARYING * n0
         gram = k > B or B == 1  # needed when the block holds more than one batch
