@@ -13,8 +13,8 @@ batch's columns at once, δ⁽ᴸ⁾ scaled by s_x = w_x/|B| and the updates sum
 products with a batch's columns go to BLAS. Written with NumPy the equations are about 25 calls a batch
 or sample, whose own overhead was two thirds of online SGD's 62 µs a sample (784-300-1) and a fifth to
 a third of the mini-batch loop's time; compiled, what is left of the loops is the exponentials of the
-sigmoids and the products. Every activation and cost of ``activations`` and ``costs`` has its code here; the test suite
-proves the results equal the reference path's (``backprop`` and an SGD step).
+sigmoids and the products. Every activation and cost of ``activations`` and ``costs`` has its code here;
+the test suite proves the results equal the reference path's (``backprop`` and an SGD step).
 """
 from __future__ import annotations
 

@@ -11,9 +11,9 @@ every δ computed before the weights it depends on change, exactly as in the ref
 
 The loop over a block's batches (of one sample, for the online method) runs compiled
 (``mathdl.nn.kernels``), layers l ≥ 2 updated in place. The first layer — by far the largest, n_1 × 784 —
-defers its updates over a block of k samples x_1 … x_k (several batches). With the bias as the weight of a constant
-input 1, after the block's first j − 1 samples its parameters are W − Σ_{i<j} d_i x_iᵀ, b − Σ_{i<j} d_i
-with d_i = η δ⁽¹⁾_i, so
+defers its updates over a block of k samples x_1 … x_k (several batches). With the bias as the weight of
+a constant input 1, after the block's first j − 1 samples its parameters are W − Σ_{i<j} d_i x_iᵀ,
+b − Σ_{i<j} d_i with d_i = η δ⁽¹⁾_i, so
 
     z⁽¹⁾_j = (W x_j + b) − Σ_{i<j} d_i (x_iᵀ x_j + 1),
 
@@ -58,16 +58,15 @@ class FastSGD:
             if not net.W[l].flags.f_contiguous:
                 net.W[l] = np.asfortranarray(net.W[l])
         self.gemm = get_blas_funcs("gemm", (net.W[1],))
-        self.b = [None] + [None if b is None else b[:, 0] for b in net.b[1:]]  # 1-D views
+        self.b1 = None if net.b[1] is None else net.b[1][:, 0]  # a 1-D view (layers l ≥ 2: the kernel's)
         buffer = lambda n: np.empty((n, self.block), net.dtype, order="F")  # noqa: E731
         self.D, self.Z, self.A = buffer(net.sizes[1]), buffer(net.sizes[-1]), buffer(net.sizes[-1])
         self.ones = np.ones(self.block, net.dtype)  # the sample weights when none are given
         self.no_gram = np.empty((0, 0), net.dtype)
         from . import kernels  # imports Numba: only when it is needed
-        self.kernel = kernels.BlockKernel(net, cost.name, batch)
-        self.varying_inputs, self.take_inputs, self.put_back = (kernels.varying_inputs, kernels.take_inputs,
-                                                                kernels.put_back)
-        self.x_buffer, self.w_buffer = np.empty(self.block * net.sizes[0], net.dtype), np.empty(net.W[1].size, net.dtype)
+        self.kernels, self.kernel = kernels, kernels.BlockKernel(net, cost.name, batch)
+        self.x_buffer = np.empty(self.block * net.sizes[0], net.dtype)  # X_Vᵀ of a block
+        self.w_buffer = np.empty(net.W[1].size, net.dtype)  # W_V of a block
 
     @staticmethod
     def block_for(batch: int, block: int = BLOCK) -> int:
@@ -87,24 +86,25 @@ class FastSGD:
 
     def _block(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None) -> float:
         """Updates from the k columns of X, batch after batch, the first layer's deferred to the end."""
-        W1, b1, B, (n0, k) = self.net.W[1], self.net.b[1], self.batch, X.shape
+        W1, b1, B, (n0, k) = self.net.W[1], self.b1, self.batch, X.shape
         n1 = W1.shape[0]
-        varying = self.varying_inputs(X)
+        varying = self.kernels.varying_inputs(X)
         split = k > 1 and 0 < (nV := int(varying.sum())) <= VARYING * n0
         gram = k > B or B == 1  # needed when the block holds more than one batch
         if split:  # the inputs that vary, Xᵀ_V, and their weights W_V: copies; W_K v and vᵀv of the others
             V, K = np.flatnonzero(varying), np.flatnonzero(~varying)
             XT, WX = self.x_buffer[:k * nV].reshape(k, nV), self.w_buffer[:n1 * nV].reshape((n1, nV), order="F")
-            Wv, vv = self.take_inputs(X, W1, V, K, XT, WX)
+            Wv, vv = self.kernels.take_inputs(X, W1, V, K, XT, WX)
         else:
             XT, WX = X.T, W1
         P = (XT @ WX.T).T  # (n_1, k) column-major: W⁽¹⁾ x_j (+ b⁽¹⁾) under the block's starting parameters
         G = XT @ XT.T if gram else self.no_gram  # x_iᵀ x_j (+ 1: the bias is the weight of a constant input 1)
         if split:
             P += Wv[:, None]
-            G += vv
+            if gram:
+                G += vv
         if b1 is not None:
-            P += b1
+            P += b1[:, None]
             if gram:
                 G += 1
         D, Z, A = self.D[:, :k], self.Z[:, :k], self.A[:, :k]
@@ -112,8 +112,8 @@ class FastSGD:
         d = D.sum(axis=1)
         self.gemm(-1.0, D, XT.T, beta=1.0, c=WX, trans_b=True, overwrite_c=True)  # W ← W − D Xᵀ, in place
         if split:  # W_V put back from its copy, and W_K ← W_K − (Σ_j d_j) v_Kᵀ
-            self.put_back(W1, WX, V, K, X[:, 0], d)
+            self.kernels.put_back(W1, WX, V, K, X[:, 0], d)
         if b1 is not None:
-            self.b[1] -= d
+            b1 -= d
         C_x = self.cost.value(Z, A, Y, self.net.f[-1])
         return float(C_x.sum() if weights is None else (C_x * weights).sum())
