@@ -178,3 +178,30 @@ def test_shifted_columns_equal_the_shifted_set():
         np.testing.assert_array_equal(out[:, :5], whole[:, idx])
     np.testing.assert_array_equal(take(X, idx), X[:, idx])
     np.testing.assert_array_equal(take(np.ascontiguousarray(X), idx), X[:, idx])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_sigmoids_are_within_three_ulp_of_expit(dtype):
+    """The kernels' branch-free σ (their own e^{−|z|}) against SciPy's ``expit`` computed in float64:
+    within 3 ulp wherever σ is a normal number; below it (where ``expit`` returns 0 from z < −709.78 on,
+    its e⁻ᶻ overflowing, and the kernels the subnormal σ) closer than the smallest normal number; exactly
+    0, ½ and 1 where those are the answers; NaN for NaN."""
+    from scipy.special import expit
+
+    from mathdl.nn.kernels import _sigmoids
+
+    rng = np.random.default_rng(0)
+    z = np.concatenate([np.linspace(-800, 800, 160_001), rng.normal(0, 5, 10_000), [0.0, -0.0, 1e-300, -1e-300],
+                        np.arange(-746, -744, 0.001), [np.inf, -np.inf, -1e4, 1e4, 36.7, -36.7]]).astype(dtype)
+    a = np.empty_like(z)
+    _sigmoids(z, a, np.empty(3 * len(z)))
+    expected = expit(z.astype(np.float64)).astype(dtype)
+    tiny = np.finfo(dtype).tiny
+    normal = expected >= tiny
+    assert np.max(np.abs(a - expected)[normal] / np.spacing(expected[normal])) <= 3
+    assert np.max(np.abs(a - expected)[~normal]) < tiny
+    np.testing.assert_array_equal(a[[-6, -5, -4, -3]], dtype([1, 0, 0, 1]))
+    np.testing.assert_array_equal(a[(z == 0)], 0.5)
+    nan = np.array([np.nan], dtype)
+    _sigmoids(nan, a[:1], np.empty(3))
+    assert np.isnan(a[0])

