@@ -51,11 +51,11 @@ T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13 = (1 / math.factorial(j) for 
 @njit(cache=True, fastmath={"contract"})
 def _sigmoids(z, a, scratch):
     """a = σ(z) for a vector, with no branch or library call, so that the compiler computes four at once:
-    e = e^{−|z|} = 2^k e^t with k = round(−|z| log₂ e) and t = −|z| − k ln 2, |t| ≤ ½ ln 2 (ln 2 in two parts,
-    so that t is exact to about 2⁻⁸⁰); e^t by its Taylor polynomial of degree 13 (remainder below 10⁻¹⁷);
-    2^k as the product of two powers of two built from their bits (so that e may be subnormal); then
-    σ = 1/(1 + e) for z ≥ 0 and e/(1 + e) below. Within 3 ulp of SciPy's ``expit``, 2–3× faster than
-    calling ``exp``. ``scratch``: 3 · len(z) float64."""
+    e = e^{−|z|} = 2^k e^t with k = round(−|z| log₂ e) and t = −|z| − k ln 2, |t| ≤ ½ ln 2 (ln 2 split in two,
+    Cody and Waite's way, so that t keeps its precision); e^t by its Taylor polynomial of degree 13
+    (remainder below 10⁻¹⁷); 2^k as the product of two powers of two built from their bits (so that e may
+    be subnormal); then σ = 1/(1 + e) for z ≥ 0 and e/(1 + e) below. Within 3 ulp of SciPy's ``expit``,
+    2–3× faster than calling ``exp``. ``scratch``: 3 · len(z) float64."""
     n = z.shape[0]
     p, bits = scratch[:n], scratch[n:3 * n].view(np.int64)
     for r in range(n):
