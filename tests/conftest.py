@@ -68,7 +68,8 @@ def tiny_data(tmp_path_factory):
 @pytest.fixture(scope="session")
 def study(tiny_data, tmp_path_factory):
     """A whole study (eight configurations, size curve, reverse part) on the tiny data."""
-    from mathdl.study import StudyOptions, run_study
+    from mathdl.study.protocol import StudyOptions
+    from mathdl.study.runner import run_study
     out = tmp_path_factory.mktemp("study") / "s"
     cache = tmp_path_factory.mktemp("cache")
     previous = os.environ.get("MATHDL_CACHE")

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mathdl.errors import MathdlError
+from mathdl.base.errors import MathdlError
 from mathdl.nn.activations import ACTIVATIONS, get_activation, hidden_activation, logit, sigmoid
 
 ELEMENTWISE = [name for name, f in ACTIVATIONS.items() if f.jvp is None]

@@ -6,9 +6,9 @@ import pytest
 from conftest import random_batch, random_net
 from mathdl.nn import backprop, backprop_online, gradcheck, gradients, input_gradient
 from mathdl.nn.backprop import method_name
-from mathdl.nn.online import OnlineSGD
+from mathdl.nn.fast.online import OnlineSGD
 from mathdl.nn.optimizers import SGD
-from mathdl.errors import MathdlError
+from mathdl.base.errors import MathdlError
 
 ARCHITECTURES = [[7, 5, 3], [7, 6, 5, 4, 3]]  # one and three hidden layers
 COMBOS = [("sigmoid", "sigmoid", "tse"), ("sigmoid", "sigmoid", "xe"), ("tanh", "softmax", "xe"),
@@ -105,7 +105,7 @@ def test_fast_online_sgd_equals_the_reference(sizes, hidden, output, cost, dtype
 def test_online_equals_matrix_with_batch_size_one():
     """Training: online SGD == matrix SGD with batches of one, same seed, same order."""
     from mathdl.data import dots_task, make_dots
-    from mathdl.train import Settings, train
+    from mathdl.training.loop import Settings, train
     task = dots_task(*make_dots("moons", 120, seed=1), seed=1)
     a = random_net([2, 8, 1], ["tanh", "sigmoid"], seed=2)
     b = a.copy()
@@ -158,7 +158,7 @@ def test_bias_free_online_sgd_is_the_books_loop_with_the_exact_hidden_error():
     """Every weight after an epoch of per-sample updates equals the book's loop, once its hidden error
     carries the output layer's σ'(z) factor (which makes the loop exact gradient descent on TSE)."""
     from mathdl.nn import Network
-    from mathdl.train import Settings, train
+    from mathdl.training.loop import Settings, train
     task, wih, who = book_setup()
     net = Network.create([784, 20, 10], ["sigmoid", "sigmoid"], rng=np.random.default_rng(9), bias=False)
     order = np.random.default_rng(np.random.SeedSequence(0, spawn_key=(4,))).permutation(task.train.N)

@@ -9,7 +9,7 @@ from mathdl.bench import peers
 from mathdl.bench.report import markdown
 from mathdl.bench.timing import train_flops
 from mathdl.cli import main
-from mathdl.errors import MathdlError
+from mathdl.base.errors import MathdlError
 
 
 @pytest.fixture

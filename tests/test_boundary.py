@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from mathdl.boundary import RECIPES, fit_dataset, fit_dots, frame_epochs, linear_boundary, plane
+from mathdl.workshop.boundary import RECIPES, fit_dataset, fit_dots, frame_epochs, linear_boundary, plane
 from mathdl.data.dots import make_dots
-from mathdl.errors import MathdlError
+from mathdl.base.errors import MathdlError
 
 
 @pytest.mark.parametrize("dataset", ["moons", "circles", "xor"])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mathdl.cli import main
-from mathdl.runs import load_run
+from mathdl.runs.directory import load_run
 from test_mnist import small, write_idx
 
 
@@ -133,8 +133,8 @@ def test_python_dash_m_and_internal_errors_have_no_traceback(tmp_path):
 
 
 def test_internal_error_is_one_line_with_a_hint(monkeypatch, capsys, data_dir):
-    import mathdl.experiment
-    monkeypatch.setattr(mathdl.experiment, "train", lambda *a, **k: 1 / 0)
+    import mathdl.runs.experiment
+    monkeypatch.setattr(mathdl.runs.experiment, "train", lambda *a, **k: 1 / 0)
     assert main(["train", "--quiet", "--data", str(data_dir)]) == 1
     err = capsys.readouterr().err
     assert "internal error: ZeroDivisionError" in err and "--debug" in err and err.count("\n") == 1

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mathdl.errors import MathdlError
+from mathdl.base.errors import MathdlError
 from mathdl.nn.activations import ACTIVATIONS
 from mathdl.nn.costs import COSTS, get_cost
 

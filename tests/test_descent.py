@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from mathdl.descent import QUADRATIC, Parabola, SURFACES, descend, make_surface
-from mathdl.errors import MathdlError
+from mathdl.workshop.descent import QUADRATIC, Parabola, SURFACES, descend, make_surface
+from mathdl.base.errors import MathdlError
 
 
 @pytest.mark.parametrize("eta", [0.1, 0.25, 0.9, 1.0, 1.1])

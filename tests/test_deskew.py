@@ -65,7 +65,7 @@ def test_deskewed_mnist_is_cached(tmp_path):
 
 def test_deskewing_lifts_accuracy_on_real_mnist(mnist):
     """The point of it: the same small network, trained the same way, is more accurate on deskewed digits."""
-    from mathdl.experiment import Config, run
+    from mathdl.runs.experiment import Config, run
     accuracy = {}
     for flag in (False, True):
         config = Config(task="id", hidden=(50,), cost="xe", method="matrix", epochs=3, train_size=5000,

@@ -6,8 +6,8 @@ import pytest
 from conftest import random_net
 from mathdl.cli import main
 from mathdl.data import dots_task, make_dots
-from mathdl.diagnostics import EXPLODING, SATURATED, saturation
-from mathdl.train import Settings, train
+from mathdl.training.diagnostics import EXPLODING, SATURATED, saturation
+from mathdl.training.loop import Settings, train
 from test_mnist import small, write_idx
 
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from conftest import random_batch, random_net
-from mathdl.errors import MathdlError
-from mathdl.explain import Architecture, backward_steps, forward_steps, markdown, parameter_rows, shapes
+from mathdl.base.errors import MathdlError
+from mathdl.nn.shapes import Architecture, backward_steps, forward_steps, markdown, parameter_rows, shapes
 from mathdl.nn import backprop
 
 ARCHITECTURES = [

@@ -21,10 +21,10 @@ from mathdl.data import make_task
 from mathdl.data.augment import Shifted, shift_images, take
 from mathdl.data.mnist import MNIST
 from mathdl.nn import backprop, get_cost, make_optimizer
-from mathdl.nn.fast import MatrixStep
-from mathdl.nn.online import OnlineSGD
-from mathdl.nn.sgd import FastSGD
-from mathdl.train import Settings, train
+from mathdl.nn.fast.matrix import MatrixStep
+from mathdl.nn.fast.online import OnlineSGD
+from mathdl.nn.fast.sgd import FastSGD
+from mathdl.training.loop import Settings, train
 
 
 def tolerance(dtype):
@@ -138,7 +138,7 @@ def image_task(dtype, n=96):
 
 def reference_only(monkeypatch):
     """Make ``train`` use ``backprop`` + ``optimizer.step`` for every method and optimiser."""
-    monkeypatch.setattr(importlib.import_module("mathdl.train"), "supported", lambda optimizer: False)
+    monkeypatch.setattr(importlib.import_module("mathdl.training.loop"), "supported", lambda optimizer: False)
 
 
 @pytest.mark.parametrize("method,optimizer,eta,batch", [
@@ -188,7 +188,7 @@ def test_compiled_sigmoids_are_within_three_ulp_of_expit(dtype):
     0, ½ and 1 where those are the answers; NaN for NaN."""
     from scipy.special import expit
 
-    from mathdl.nn.kernels import _sigmoids
+    from mathdl.nn.fast.kernels import _sigmoids
 
     rng = np.random.default_rng(0)
     z = np.concatenate([np.linspace(-800, 800, 160_001), rng.normal(0, 5, 10_000), [0.0, -0.0, 1e-300, -1e-300],

@@ -16,13 +16,14 @@ import pytest
 
 from mathdl.cli import main
 from mathdl.data.mnist import load_mnist
-from mathdl.errors import MathdlError
-from mathdl.experiment import Config, build_network, build_task
-from mathdl.interrupt import Interrupted, held_signals
-from mathdl.nn.sgd import FastSGD
-from mathdl.runs import CHECKPOINT, load_checkpoint, load_run, read_checkpoint, save_checkpoint
-from mathdl.terminal import Bar
-from mathdl.train import train
+from mathdl.base.errors import MathdlError
+from mathdl.runs.experiment import Config, build_network, build_task
+from mathdl.base.interrupt import Interrupted, held_signals
+from mathdl.nn.fast.sgd import FastSGD
+from mathdl.training.checkpoint import CHECKPOINT, load_checkpoint, read_checkpoint, save_checkpoint
+from mathdl.runs.directory import load_run
+from mathdl.base.console import Bar
+from mathdl.training.loop import train
 from test_mnist import small, write_idx
 
 SRC = Path(__file__).resolve().parents[1] / "src"

@@ -4,8 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from mathdl.metrics import (binary_report, confusion_matrix, f1_score, mcc_score, mcnemar, mcnemar_counts,
-                            multiclass_report, wilson)
+from mathdl.evaluation.metrics import (binary_report, confusion_matrix, f1_score, mcc_score, mcnemar, mcnemar_counts, multiclass_report, wilson)
 
 
 def test_confusion_matrix_orientation():

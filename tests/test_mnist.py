@@ -13,7 +13,7 @@ import pytest
 
 from mathdl.data import mnist as mn
 from mathdl.data.mnist import load_mnist, read_csv, read_idx, read_npz
-from mathdl.errors import DataError
+from mathdl.base.errors import DataError
 
 
 def small(n_train=50, n_test=20, seed=0):

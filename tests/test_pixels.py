@@ -10,7 +10,8 @@ from mathdl.data.augment import take
 from mathdl.data.mnist import MNIST
 from mathdl.data.pixels import Pixels
 from mathdl.nn import Network
-from mathdl.train import Settings, evaluate, train
+from mathdl.training.loop import Settings, train
+from mathdl.training.evaluate import evaluate
 
 
 @pytest.fixture(scope="module")

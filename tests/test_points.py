@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from mathdl.data.points import read_points
-from mathdl.errors import DataError
+from mathdl.base.errors import DataError
 
 
 def write(tmp_path, text, name="points.csv"):

@@ -11,10 +11,11 @@ from mathdl.data.handwriting import centre_of_mass, mnist_digit
 from mathdl.data.deskew import deskew
 from mathdl.data.pixels import scale
 from mathdl.data.tasks import make_task
-from mathdl.errors import MathdlError
-from mathdl.experiment import Config, run
-from mathdl.predict import predict_images
-from mathdl.runs import load_run, save_model, write_run
+from mathdl.base.errors import MathdlError
+from mathdl.runs.experiment import Config, run
+from mathdl.runs.predict import predict_images
+from mathdl.runs.directory import load_run, write_run
+from mathdl.nn.model_file import save_model
 from conftest import random_net
 from test_mnist import small, write_idx
 

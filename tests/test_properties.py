@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from mathdl.data.mnist import read_csv, read_idx, read_npz
-from mathdl.errors import DataError
-from mathdl.metrics import binary_report, confusion_matrix, multiclass_report
+from mathdl.base.errors import DataError
+from mathdl.evaluation.metrics import binary_report, confusion_matrix, multiclass_report
 from mathdl.nn import Network, gradcheck, gradients
 
 FAST = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])

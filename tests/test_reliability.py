@@ -8,7 +8,8 @@ import pytest
 
 from conftest import random_net
 from mathdl.cli import main
-from mathdl.runs import save_model, write_run
+from mathdl.nn.model_file import save_model
+from mathdl.runs.directory import write_run
 from test_mnist import small, write_idx
 
 

@@ -6,7 +6,7 @@ import pypdf
 import pytest
 
 from mathdl.cli import main
-from mathdl.errors import MathdlError
+from mathdl.base.errors import MathdlError
 from mathdl.report import build_report
 
 SECTIONS = ["The task, the data and the protocol", "The networks", "The five-layer network", "Costs and output deltas",

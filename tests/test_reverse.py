@@ -8,11 +8,10 @@ import pytest
 
 from conftest import random_net
 from mathdl.cli import main
-from mathdl.errors import MathdlError
+from mathdl.base.errors import MathdlError
 from mathdl.nn import Network
 from mathdl.nn.activations import logit, sigmoid
-from mathdl.reverse import (METHODS, AscentSettings, backquery, explanation, mean_images, method_names,
-                            optimize_input, pinv_query, rescale, reverse, reverse_digits, target, total_variation)
+from mathdl.reverse import (METHODS, AscentSettings, backquery, explanation, mean_images, method_names, optimize_input, pinv_query, rescale, reverse, reverse_digits, target, total_variation)
 from mathdl.reverse.chain import query_chain
 from test_mnist import small, write_idx
 
@@ -388,7 +387,7 @@ def test_relu_network_with_the_ascent_only(tmp_path, data_dir, capsys):
 
 def test_ascent_images_are_classified_as_intended_on_real_mnist(mnist):
     """A quickly trained ten-output network: every digit's ascent image is its digit with a_d ≥ 0.9."""
-    from mathdl.experiment import Config, run
+    from mathdl.runs.experiment import Config, run
     config = Config(task="digits", hidden=(50,), scale="book", targets="book", train_size=5000, test_size=500)
     result = run(config, mnist, progress=False)
     found = reverse(result.net, result.task.train.X, result.task.train.labels, methods=["optimize"])

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from conftest import random_net
-from mathdl.errors import MathdlError
-from mathdl.runs import atomic_path, load_model, load_run, save_model, write_json
+from mathdl.base.errors import MathdlError
+from mathdl.base.files import atomic_path, write_json
+from mathdl.nn.model_file import load_model, save_model
+from mathdl.runs.directory import load_run
 
 
 @pytest.mark.parametrize("bias", [True, False])

@@ -15,9 +15,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from mathdl.data.tasks import TARGETS, Task, make_split  # noqa: E402
 from mathdl.nn import Network  # noqa: E402
-from mathdl.seeding import rng  # noqa: E402
+from mathdl.base.seeding import rng  # noqa: E402
 from mathdl.sklearn import MathdlClassifier  # noqa: E402
-from mathdl.train import Settings, train  # noqa: E402
+from mathdl.training.loop import Settings, train  # noqa: E402
 
 # Every check of scikit-learn passes, for the default (matrix bp, XE, sigmoid/softmax output) and for a
 # deeper online network with TSE and one-vs-rest sigmoid outputs. The one check that does not run,

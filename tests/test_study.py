@@ -13,13 +13,16 @@ import numpy as np
 import pytest
 
 from mathdl.data.mnist import load_mnist
-from mathdl.errors import MathdlError
-from mathdl.experiment import run
-from mathdl.interrupt import Interrupted
-from mathdl.nn.sgd import FastSGD
-from mathdl.runs import CHECKPOINT, load_run, read_checkpoint, read_csv_rows
-import mathdl.study as study_module
-from mathdl.study import COMPARISONS, PROTOCOL, StudyOptions, estimated_work, run_study, schedule
+from mathdl.base.errors import MathdlError
+from mathdl.runs.experiment import run
+from mathdl.base.interrupt import Interrupted
+from mathdl.nn.fast.sgd import FastSGD
+from mathdl.training.checkpoint import CHECKPOINT, read_checkpoint
+from mathdl.runs.directory import load_run
+from mathdl.base.files import read_csv_rows
+import mathdl.study.runner as study_module
+from mathdl.study.protocol import COMPARISONS, PROTOCOL, StudyOptions
+from mathdl.study.runner import estimated_work, run_study, schedule
 from test_interrupt import signal_after
 
 from conftest import TINY

@@ -5,7 +5,7 @@ import pytest
 from mathdl.data import class_weights, dots_task, make_dots, make_task, parse_id
 from mathdl.data.mnist import MNIST
 from mathdl.data.tasks import encode_targets, stratified
-from mathdl.errors import MathdlError
+from mathdl.base.errors import MathdlError
 
 
 @pytest.fixture

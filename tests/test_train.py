@@ -5,9 +5,10 @@ import pytest
 
 from conftest import random_net
 from mathdl.data import dots_task, make_dots, make_task
-from mathdl.errors import DivergenceError, MathdlError
-from mathdl.experiment import Config, run
-from mathdl.train import Settings, evaluate, train
+from mathdl.base.errors import DivergenceError, MathdlError
+from mathdl.runs.experiment import Config, run
+from mathdl.training.loop import Settings, train
+from mathdl.training.evaluate import evaluate
 
 
 @pytest.fixture
@@ -125,7 +126,7 @@ def test_short_training_on_real_mnist(mnist, tmp_path):
 def test_a_run_without_curves_trains_the_same_network(tmp_path):
     """``curves=False`` (the size curve's runs) scores the splits after the last epoch only and changes
     nothing else: the same weights, final metrics and last row; the earlier rows have no scores."""
-    from mathdl.runs import read_csv_rows
+    from mathdl.base.files import read_csv_rows
     from mathdl.data.mnist import MNIST
     rng = np.random.default_rng(0)
     images, labels = rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), np.arange(200, dtype=np.uint8) % 10

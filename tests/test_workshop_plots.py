@@ -4,12 +4,11 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from mathdl.boundary import fit_dataset
-from mathdl.descent import QUADRATIC, descend, make_surface
+from mathdl.workshop.boundary import fit_dataset
+from mathdl.workshop.descent import QUADRATIC, descend, make_surface
 from mathdl.nn.activations import ACTIVATIONS
 from mathdl.plots import save
-from mathdl.plots.workshop import (WORKSHOP_ACTIVATIONS, activation_functions, boundary_animation,
-                                   decision_boundary, descent_on_parabola, descent_on_surface)
+from mathdl.plots.workshop import (WORKSHOP_ACTIVATIONS, activation_functions, boundary_animation, decision_boundary, descent_on_parabola, descent_on_surface)
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +74,6 @@ def test_descent_figures():
 
 
 def test_softmax_has_no_elementwise_derivative_to_draw():
-    from mathdl.errors import MathdlError
+    from mathdl.base.errors import MathdlError
     with pytest.raises(MathdlError, match="softmax is an output activation"):
         activation_functions(["sigmoid", "softmax"])

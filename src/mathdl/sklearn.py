@@ -29,15 +29,15 @@ try:
 except ImportError as e:  # pragma: no cover - depends on the environment
     raise ImportError("mathdl.sklearn needs scikit-learn >= 1.6: pip install 'mathdl[sklearn]'") from e
 
+from .base.errors import MathdlError, choice
+from .base.seeding import rng
 from .data.tasks import TARGETS, Task, make_split
-from .errors import MathdlError, choice
-from .experiment import defaults as method_defaults
 from .nn.backprop import method_name
 from .nn.costs import get_cost
 from .nn.network import DTYPES, Network
 from .nn.optimizers import make_optimizer
-from .seeding import rng
-from .train import Settings, train
+from .runs.experiment import defaults as method_defaults
+from .training.loop import Settings, train
 
 OUTPUTS = {"auto": "auto", "sigmoid": "sigmoid", "softmax": "softmax"}
 

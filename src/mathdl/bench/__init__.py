@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..errors import MathdlError
+from ..base.errors import MathdlError
 from . import ours, peers
 from .timing import train_flops
 

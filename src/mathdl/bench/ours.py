@@ -13,12 +13,12 @@ import numpy as np
 
 from ..data.mnist import MNIST
 from ..data.tasks import Task
-from ..experiment import Config, build_network, build_task
 from ..nn.costs import get_cost
+from ..nn.fast.online import OnlineSGD
 from ..nn.network import Network
-from ..nn.online import OnlineSGD
 from ..nn.optimizers import make_optimizer
-from ..train import _batches, _online_sgd, train
+from ..runs.experiment import Config, build_network, build_task
+from ..training.loop import _batches, _online_sgd, train
 from .timing import timed
 
 # Our recipe for the time to 98% test accuracy on the ten digits, tuned on 2 cores: the same one-hidden-

@@ -24,9 +24,8 @@ COLUMNS = ["tool", "threads", "median", "min – max", "runs", "mathdl ÷ this",
 
 def machine() -> dict[str, str]:
     """The CPU, cores, memory, system and the versions of everything measured."""
-    from threadpoolctl import threadpool_info
-
     import scipy
+    from threadpoolctl import threadpool_info
 
     from .. import __version__
     cpu = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()

@@ -13,8 +13,8 @@ import sys
 import time
 
 from .. import __version__
-from ..errors import MathdlError
-from ..interrupt import stop_like_ctrl_c
+from ..base.errors import MathdlError
+from ..base.interrupt import stop_like_ctrl_c
 
 EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 2, 1, 130
 
@@ -102,7 +102,7 @@ def activation_names(text: str) -> str:
 
 
 def add_data_options(p, *, tasks: bool = True):
-    from ..experiment import Config
+    from ..runs.experiment import Config
     shared = Config()
     g = p.add_argument_group("data")
     g.add_argument("--data", metavar="PATH", help="MNIST directory (IDX or CSV files) or .npz file; default: "
@@ -147,7 +147,7 @@ def add_network_options(p, *, hidden: str = "300"):
 
 
 def add_training_options(p):
-    from ..experiment import DEFAULTS, Config
+    from ..runs.experiment import DEFAULTS, Config
     shared = Config()
     on, mx = DEFAULTS[("online", "tse")], DEFAULTS[("matrix", "tse")]
     on_xe, mx_xe = DEFAULTS[("online", "xe")], DEFAULTS[("matrix", "xe")]
@@ -177,7 +177,7 @@ def add_training_options(p):
 
 
 def config_from(args):
-    from ..experiment import Config
+    from ..runs.experiment import Config
     return Config(task=args.task, student_id=args.student_id, pair=args.pair, hidden=args.hidden,
                   activation=args.activation, output_activation=args.output_activation, cost=args.cost,
                   method=args.method, epochs=args.epochs, eta=args.eta, batch_size=args.batch_size,
@@ -188,8 +188,8 @@ def config_from(args):
 
 
 def load_data(args):
+    from ..base.console import err
     from ..data.mnist import load_mnist
-    from ..terminal import err
     t0 = time.perf_counter()
     mnist = load_mnist(args.data, progress=not args.quiet)
     if not args.quiet:

@@ -29,8 +29,8 @@ def _threads(text: str) -> tuple[int, ...]:
 
 
 def register(sub) -> None:
-    from . import positive_float, positive_int
     from ..bench import CASES, PEERS
+    from . import positive_float, positive_int
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     p = sub.add_parser("bench", help="time mathdl against PyTorch, scikit-learn and the book's loop",
                        description="Time each case for mathdl and every installed peer (PyTorch CPU, scikit-learn's "
@@ -58,11 +58,11 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from ..base.console import err, out
+    from ..base.errors import MathdlError
+    from ..base.files import write_text
     from ..bench import Options, run_bench
     from ..bench.report import markdown, tables
-    from ..errors import MathdlError
-    from ..runs import write_text
-    from ..terminal import err, out
     from .train import command_line
     if args.goal is not None and args.goal > 1:
         raise MathdlError(f"--goal is an accuracy between 0 and 1, got {args.goal}")

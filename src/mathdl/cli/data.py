@@ -15,8 +15,8 @@ def register(sub) -> None:
 def run(args) -> int:
     import numpy as np
 
+    from ..base.console import out
     from ..data.mnist import cache_dir, load_mnist
-    from ..terminal import out
     t0 = time.perf_counter()
     mnist = load_mnist(args.data, progress=True)
     seconds = time.perf_counter() - t0

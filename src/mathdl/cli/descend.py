@@ -25,7 +25,7 @@ def point(text: str) -> tuple[float, float]:
 
 
 def register(sub) -> None:
-    from ..descent import SURFACES
+    from ..workshop.descent import SURFACES
     p = sub.add_parser("descend", help="gradient descent on a parabola and down a loss surface",
                        description="Gradient descent x_(k+1) = x_k - eta f'(x_k) on f(x) = x^2 - 2x + 1 from x0 with "
                        "several step sizes eta (it converges to 1, oscillates or diverges; the iterates are printed "
@@ -52,10 +52,10 @@ def run(args) -> int:
     import math
     from pathlib import Path
 
-    from ..descent import QUADRATIC, descend, make_surface
-    from ..errors import MathdlError
+    from ..base.console import out
+    from ..base.errors import MathdlError
     from ..plots.workshop import descent_on_parabola, descent_on_surface
-    from ..terminal import out
+    from ..workshop.descent import QUADRATIC, descend, make_surface
     from .output import save_figure
     if not math.isfinite(args.x0):
         raise MathdlError(f"x0 must be a finite number, got {args.x0}")

@@ -1,12 +1,12 @@
 """mathdl dots: red and blue dots, a network trained on them, and its decision boundary."""
 from __future__ import annotations
 
-from . import layer_sizes, nonnegative_float, nonnegative_int, positive_float, positive_int, _from_api, activation_names
+from . import _from_api, activation_names, layer_sizes, nonnegative_float, nonnegative_int, positive_float, positive_int
 
 
 def register(sub) -> None:
-    from ..boundary import CUSTOM, RECIPES
     from ..data.dots import DOTS
+    from ..workshop.boundary import CUSTOM, RECIPES
     recipes = "; ".join(f"{name} {_recipe(r)}" for name, r in [*RECIPES.items(), ("--csv", CUSTOM)])
     p = sub.add_parser("dots", help="train on 2-D dots and draw the decision boundary",
                        description="Train a network on red and blue dots in the plane and draw its decision "
@@ -53,10 +53,10 @@ def _recipe(r) -> str:
 def run(args) -> int:
     from pathlib import Path
 
-    from ..boundary import fit_dataset, fit_dots
+    from ..base.errors import MathdlError
     from ..data.points import read_points
-    from ..errors import MathdlError
     from ..plots.workshop import boundary_animation, decision_boundary
+    from ..workshop.boundary import fit_dataset, fit_dots
     from .output import figure_base, save_figure, writing
     if args.compare and args.hidden == ():
         raise MathdlError("--compare draws a perceptron beside an MLP; give hidden sizes (e.g. --hidden 16), not 0")
@@ -86,8 +86,8 @@ def run(args) -> int:
 
 def show(fits) -> None:
     """Each network's train and test accuracy; a perceptron's boundary line."""
-    from ..boundary import linear_boundary
-    from ..terminal import out
+    from ..base.console import out
+    from ..workshop.boundary import linear_boundary
     first = fits[0]
     out.print(f"{first.task.description}: {first.task.train.N} train, {first.task.test.N} test; classes "
               f"{', '.join(first.classes)}")

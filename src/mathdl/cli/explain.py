@@ -21,9 +21,9 @@ def register(sub) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from ..experiment import Config
-    from ..explain import Architecture, markdown
-    from ..runs import write_text
+    from ..base.files import write_text
+    from ..nn.shapes import Architecture, markdown
+    from ..runs.experiment import Config
     from .output import writing
     config = Config(task="digits", hidden=args.hidden, activation=args.activation,
                     output_activation=args.output_activation, cost=args.cost, init=args.init, bias=args.bias)
@@ -42,8 +42,8 @@ def show(arch, batch) -> None:
     from rich import box
     from rich.table import Table
 
-    from ..explain import backward_steps, forward_steps, note, parameter_rows, summary
-    from ..terminal import out
+    from ..base.console import out
+    from ..nn.shapes import backward_steps, forward_steps, note, parameter_rows, summary
     out.print(summary(arch, batch))
     for title, steps in (("forward pass", forward_steps(arch, batch)), ("backward pass", backward_steps(arch, batch))):
         table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)

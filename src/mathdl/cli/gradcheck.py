@@ -24,12 +24,13 @@ def register(sub) -> None:
 def run(args) -> int:
     import numpy as np
 
-    from ..experiment import Config
+    from ..base.console import out
+    from ..base.errors import MathdlError
+    from ..base.seeding import rng
     from ..nn.gradcheck import gradcheck
     from ..nn.network import Network
-    from ..seeding import rng
-    from ..errors import MathdlError
-    from ..terminal import gradcheck_table, out
+    from ..runs.experiment import Config
+    from .tables import gradcheck_table
     if args.dtype != "float64":
         raise MathdlError("gradcheck runs in float64: central differences in float32 keep only about 3 of "
                           "its 7 digits, too few to check a gradient")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import MathdlError
+from ..base.errors import MathdlError
 
 FIGURE_SUFFIXES = (".png", ".svg", ".gif")
 
@@ -21,7 +21,7 @@ def figure_base(out: str | None, name: str) -> Path:
 def writing(path: Path):
     """Create the folder of ``path``; a file-system fault inside the block becomes one line, then print
     where the file went."""
-    from ..terminal import out
+    from ..base.console import out
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         yield path

@@ -16,12 +16,12 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..errors import MathdlError
+    from ..base.console import out
+    from ..base.errors import MathdlError
     from ..plots import save
-    from ..plots.predict import prediction
-    from ..predict import check_model, predict_images
-    from ..runs import load_run
-    from ..terminal import out
+    from ..plots.prediction import prediction
+    from ..runs.directory import load_run
+    from ..runs.predict import check_model, predict_images
     model = load_run(args.model)
     classes = check_model(model)
     for p in predict_images(model, args.images):

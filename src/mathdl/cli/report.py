@@ -11,8 +11,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from ..base.console import out
     from ..report import build_report
-    from ..terminal import out
     paths = build_report(args.study_dir)
     out.print(f"report: {paths['pdf']}\n        {paths['md']}")
     return 0

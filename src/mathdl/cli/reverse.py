@@ -4,9 +4,20 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..errors import MathdlError
-from . import (EXIT_INTERRUPTED, _from_api, add_data_options, add_network_options, add_training_options,
-               config_from, load_data, nonnegative_float, positive_float, positive_int, student_id)
+from ..base.errors import MathdlError
+from . import (
+    EXIT_INTERRUPTED,
+    _from_api,
+    add_data_options,
+    add_network_options,
+    add_training_options,
+    config_from,
+    load_data,
+    nonnegative_float,
+    positive_float,
+    positive_int,
+    student_id,
+)
 
 DEFAULT_METHODS = "backquery,pinv,optimize"
 
@@ -51,9 +62,12 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..experiment import Config, build_network, build_task, run as run_config
-    from ..reverse import AscentSettings, require_inverses, reverse, write_reverse
-    from ..terminal import err, out, reverse_summary, reverse_table
+    from ..base.console import err, out
+    from ..reverse import AscentSettings, require_inverses, reverse
+    from ..runs.experiment import build_network, build_task
+    from ..runs.experiment import run as run_config
+    from ..runs.reverse import write_reverse
+    from .tables import reverse_summary, reverse_table
     from .train import command_line, kept
     ascent = AscentSettings(steps=args.steps, eta=args.step_size, l2=args.l2, tv=args.tv)
     out_dir = Path(args.out or f"runs/reverse-{args.student_id}")
@@ -97,8 +111,8 @@ def run(args) -> int:
 
 def _load_model(path):
     """The network of a run directory, its Config, label, path and test accuracy; only ten-output digit nets."""
-    from ..experiment import Config
-    from ..runs import load_run
+    from ..runs.directory import load_run
+    from ..runs.experiment import Config
     run = load_run(path)
     task = run.config.get("config", {}).get("task")
     if run.net.sizes[-1] != 10 or task != "digits":

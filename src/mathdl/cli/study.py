@@ -5,8 +5,16 @@ import argparse
 import os
 import sys
 
-from . import (EXIT_INTERRUPTED, _from_api, layer_sizes, nonnegative_float, nonnegative_int, positive_float, positive_int,
-               student_id)
+from . import (
+    EXIT_INTERRUPTED,
+    _from_api,
+    layer_sizes,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    student_id,
+)
 from .train import command_line
 
 
@@ -16,8 +24,8 @@ def sizes(text: str) -> tuple[int, ...]:
 
 
 def register(sub) -> None:
-    from ..experiment import DEFAULTS, Config
-    from ..study import QUICK
+    from ..runs.experiment import DEFAULTS, Config
+    from ..study.protocol import QUICK
     shared = Config()
     defaults = "; ".join(f"{m} {c.upper()}: {d['epochs']} epochs, eta {d['eta']:g}"
                          + (f", batch {d['batch_size']}" if m == "matrix" else "")
@@ -72,9 +80,11 @@ def _cpus() -> int:
 
 
 def run(args) -> int:
+    from ..base.console import err, out
     from ..report import build_report
-    from ..study import StudyOptions, checkpointed, finished, run_study
-    from ..terminal import err, mcnemar_table, out, study_tables
+    from ..study.protocol import StudyOptions, checkpointed, finished
+    from ..study.runner import run_study
+    from .tables import mcnemar_table, study_tables
     options = StudyOptions(student_id=args.student_id, hidden1=args.hidden1, hidden3=args.hidden3,
                            epochs=args.epochs, eta=args.eta, batch_size=args.batch_size, decay=args.decay,
                            augment=args.augment, scale=args.scale, deskew=args.deskew,

@@ -5,9 +5,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from . import (EXIT_INTERRUPTED, add_data_options, add_network_options, add_training_options, config_from,
-               load_data)
-from ..errors import MathdlError
+from ..base.errors import MathdlError
+from . import EXIT_INTERRUPTED, add_data_options, add_network_options, add_training_options, config_from, load_data
 
 
 def register(sub) -> None:
@@ -28,8 +27,10 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..experiment import build_network, build_task, run as run_config
-    from ..terminal import err, out, show_result
+    from ..base.console import err, out
+    from ..runs.experiment import build_network, build_task
+    from ..runs.experiment import run as run_config
+    from .tables import show_result
     config = config_from(args)
     if args.resume and args.out is None:
         raise MathdlError("--resume needs --out DIR, the run directory to continue")
@@ -60,9 +61,9 @@ def already_finished(args, config) -> bool:
     """Check the run directory before the data are loaded: with --resume, a finished run of the same
     options is reported (True: nothing to do); a checkpoint needs --resume and the options it was started
     with."""
-    from ..experiment import config_differences, finished_config, unfinished
-    from ..runs import CHECKPOINT, read_checkpoint
-    from ..terminal import err
+    from ..base.console import err
+    from ..runs.experiment import config_differences, finished_config, unfinished
+    from ..training.checkpoint import CHECKPOINT, read_checkpoint
     saved = finished_config(args.out) if args.resume else None
     if saved is not None:
         differences = config_differences(saved, config)
@@ -82,7 +83,7 @@ def already_finished(args, config) -> bool:
 def kept(run_dir, again: str) -> str:
     """What an interruption kept (the checkpoint on disk in ``run_dir``) and the command ``again`` that
     continues it."""
-    from ..runs import CHECKPOINT, read_checkpoint
+    from ..training.checkpoint import CHECKPOINT, read_checkpoint
     if run_dir is None:
         return "nothing kept (give --out DIR to keep a checkpoint)"
     path = Path(run_dir) / CHECKPOINT

@@ -13,7 +13,6 @@ the same function; the label never changes.
 """
 from __future__ import annotations
 
-
 import numpy as np
 
 from .mnist import MNIST, PARTS, cache_dir, load_cache, save_cache

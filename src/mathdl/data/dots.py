@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import MathdlError, choice
+from ..base.errors import MathdlError, choice
 
 
 def moons(n: int, noise: float, rng: np.random.Generator):

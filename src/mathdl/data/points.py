@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..base.errors import DataError
 
 MAX_CLASSES = 10
 

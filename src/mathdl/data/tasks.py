@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import MathdlError, choice
-from ..seeding import rng
+from ..base.errors import MathdlError, choice
+from ..base.seeding import rng
 from .mnist import MNIST
 from .pixels import Pixels
 

@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 from scipy.special import expit
 
-from ..errors import MathdlError, choice
+from ..base.errors import MathdlError, choice
 
 Array = np.ndarray
 

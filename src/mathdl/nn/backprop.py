@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import choice
+from ..base.errors import choice
 from .costs import Cost, get_cost
 from .network import Network
 

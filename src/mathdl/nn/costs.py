@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import MathdlError, choice
+from ..base.errors import MathdlError, choice
 from .activations import Activation
 
 Array = np.ndarray

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from ..errors import choice
+from ..base.errors import choice
 
 INITS = {
     "normal": lambda n_in, n_out: n_in ** -0.5,  # the book's: σ = n_in^(−½)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import MathdlError
-from .activations import Activation, get_activation, hidden_activation
+from ..base.errors import MathdlError
+from .activations import get_activation, hidden_activation
 from .init import init_std
 
 Array = np.ndarray

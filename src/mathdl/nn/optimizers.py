@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import choice
+from ..base.errors import choice
 
 
 class SGD:

@@ -13,7 +13,7 @@ from pathlib import Path
 import matplotlib
 from matplotlib.figure import Figure
 
-from ..runs import atomic_path
+from ..base.files import atomic_path
 
 RED, BLUE = "#d62728", "#1f77b4"  # class 0 / negative, class 1 / positive, as in the workshop's dots
 GREY = "#7f7f7f"

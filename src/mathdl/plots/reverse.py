@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from ..errors import MathdlError
+from ..base.errors import MathdlError
 from ..reverse import METHODS
 from . import RED, figure, styled
 

@@ -7,17 +7,16 @@ and the descent paths of ``mathdl.descent``.
 """
 from __future__ import annotations
 
-
 import numpy as np
 from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.colors import to_rgba_array
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from ..boundary import DotsFit, plane
-from ..descent import Descent, Parabola, Surface
+from ..base.files import atomic_path
 from ..nn.activations import LEAKY_SLOPE, hidden_activation
-from ..runs import atomic_path
+from ..workshop.boundary import DotsFit, plane
+from ..workshop.descent import Descent, Parabola, Surface
 from . import BLUE, GREY, RED, figure, style
 
 CLASS_COLOURS = [RED, BLUE, "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf", GREY]

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import MathdlError
-from ..runs import write_bytes, write_text
+from ..base.errors import MathdlError
+from ..base.files import write_bytes, write_text
 from .content import build, load_study
 from .document import to_markdown, to_typst
 

@@ -9,11 +9,24 @@ import json
 import statistics
 from pathlib import Path
 
-from ..errors import MathdlError
-from ..runs import read_csv_rows
-from ..train import MONITOR
-from .document import (Bullets, Code, Document, Equation, Figure, FigureGrid, Heading, Math, PageBreak,
-                       Paragraph, Strong, Table, text)
+from ..base.errors import MathdlError
+from ..base.files import read_csv_rows
+from ..training.loop import MONITOR
+from .document import (
+    Bullets,
+    Code,
+    Document,
+    Equation,
+    Figure,
+    FigureGrid,
+    Heading,
+    Math,
+    PageBreak,
+    Paragraph,
+    Strong,
+    Table,
+    text,
+)
 
 M = Math
 NEEDED = ("study.json", "summary.json", "confusion_matrices.png", "learning_curves.png", "accuracy_vs_size.png")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..study import REVERSE_NAMES
+from ..study.protocol import REVERSE_NAMES
 from .document import Figure, Heading, Paragraph, Table, from_markdown, text
 
 METHOD_NAMES = {"backquery": "backquery (Wᵀ)", "pinv": "pseudo-inverse (W⁺)", "optimize": "optimisation"}

@@ -9,24 +9,23 @@ Three methods find an input x (n_0,), in the network's input scale, for digit d:
 * ``optimize``: projected gradient ascent on x for the log-likelihood of d, penalised (``ascent``).
 
 ``reverse`` runs them for the ten digits and measures every image (``measure``); ``explanation``
-turns the measurements into the validity discussion (``explain``); ``write_reverse`` writes
-reverse.json, reverse.md, the images (.npz) and the figures.
+turns the measurements into the validity discussion (``discussion``); ``mathdl.runs.reverse`` writes
+them into a directory with the figures.
 
 The package is cut by concept: one module per method family, one for measurements, one for the text.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from ..errors import MathdlError, choice
+from ..base.errors import MathdlError, choice
+from ..base.seeding import rng
 from ..nn.network import Network
-from ..seeding import rng
 from .ascent import AscentSettings, optimize_input, total_variation
 from .chain import MARGIN, Inversion, backquery, pinv_query, require_inverses, rescale
-from .explain import explanation
+from .discussion import explanation
 from .measure import correlation, mean_images, measure, network_facts
 
 Array = np.ndarray
@@ -36,8 +35,7 @@ TARGET_LEVELS = (0.01, 0.99)  # the book's targets: 0.99 for the digit, 0.01 els
 
 __all__ = ["METHODS", "TARGET_LEVELS", "AscentSettings", "Inversion", "Record", "Reverse", "backquery", "pinv_query",
            "optimize_input", "rescale", "total_variation", "require_inverses", "target", "method_names",
-           "reverse_digits", "reverse", "measure", "mean_images", "correlation", "network_facts", "explanation",
-           "write_reverse", "MARGIN"]
+           "reverse_digits", "reverse", "measure", "mean_images", "correlation", "network_facts", "explanation", "MARGIN"]
 
 
 def method_names(names) -> list[str]:
@@ -152,36 +150,3 @@ def reverse(net: Network, X: Array, labels: Array, *, methods=tuple(METHODS), as
                 "rescaling": rescaling, "input_range": list(input_range), "ascent": asdict(ascent), "seed": seed}
     network = {"sizes": net.sizes, "activations": net.activations, "bias": net.bias, **(network or {})}
     return Reverse(records, network_facts(net, X, means), settings, network)
-
-
-def write_reverse(result: Reverse, out, *, student_id: str, title: str = "") -> dict:
-    """Write reverse.json, reverse.md, reverse-images.npz (x of every image, one (n_0, 10) array per method)
-    and the figures reverse-id.png (the ID's digits in order) and reverse-grid.png (digits 0-9) into
-    ``out``; returns {name: path}."""
-    from ..data.tasks import parse_id
-    from ..plots import save
-    from ..plots.reverse import reverse_images
-    from ..runs import write_json, write_npz, write_text
-    parse_id(student_id)
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise MathdlError(f"cannot create output directory {out}: {e.strerror or e}") from None
-    id_digits = [int(c) for c in str(student_id).strip()]
-    data = {"student_id": str(student_id).strip(), "id_digits": id_digits, **result.to_dict()}
-    paths = {"json": out / "reverse.json", "markdown": out / "reverse.md", "images": out / "reverse-images.npz"}
-    data["files"] = {"id_figure": "reverse-id.png", "grid_figure": "reverse-grid.png",
-                     "images": paths["images"].name, "explanation": paths["markdown"].name}
-    write_json(paths["json"], data)
-    write_text(paths["markdown"], explanation(data))
-    digits = range(result.network["sizes"][-1])
-    write_npz(paths["images"], {m: np.stack([result.record(m, d).x for d in digits], axis=1) for m in result.methods})
-    subtitle = result.network.get("label", "")
-    paths["id_figure"] = save(reverse_images(result.records, id_digits, title=f"{title}ID {student_id}: "
-                                             "what the network sees for each digit", subtitle=subtitle),
-                              out / "reverse-id.png")
-    paths["grid_figure"] = save(reverse_images(result.records, range(result.network["sizes"][-1]),
-                                               title=f"{title}digits 0-9, every method", subtitle=subtitle),
-                                out / "reverse-grid.png")
-    return paths

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import MathdlError
+from ..base.errors import MathdlError
 from ..nn.backprop import input_gradient
 from ..nn.network import Network
 from .chain import Inversion

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import MathdlError
+from ..base.errors import MathdlError
 from ..nn.activations import Activation
 from ..nn.network import Network
 

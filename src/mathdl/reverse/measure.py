@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import MathdlError
+from ..base.errors import MathdlError
 from ..nn.network import Network
 from .chain import MARGIN, Inversion
 

@@ -25,7 +25,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .activations import LEAKY_SLOPE
+from ..activations import LEAKY_SLOPE
 
 SIGMOID, TANH, RELU, LEAKY, SWISH, LINEAR, SOFTMAX = range(7)
 TSE, MSE, XE = range(3)

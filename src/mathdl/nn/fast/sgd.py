@@ -39,8 +39,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg.blas import get_blas_funcs
 
-from .costs import Cost
-from .network import Network
+from ..costs import Cost
+from ..network import Network
 from .threads import one_thread
 
 BLOCK = 64  # samples per deferred first-layer update (rounded to whole batches)

@@ -18,19 +18,21 @@ from pathlib import Path
 
 import numpy as np
 
-from .data.mnist import MNIST
-from .data.tasks import SCALES, TARGETS, TASKS, Task, class_weights, make_task, parse_id, parse_pair
-from .errors import MathdlError, choice
-from .metrics import binary_report, confusion_matrix, multiclass_report
-from .nn.activations import get_activation, hidden_activation
-from .nn.backprop import method_name
-from .nn.costs import get_cost
-from .nn.init import INITS
-from .nn.network import DTYPES, Network
-from .runs import (CHECKPOINT, load_checkpoint, make_run_dir, read_checkpoint, save_checkpoint, write_csv,
-                   write_run)
-from .seeding import rng
-from .train import Checkpoint, Evaluation, History, Settings, evaluate, train
+from ..base.errors import MathdlError, choice
+from ..base.files import write_csv
+from ..base.seeding import rng
+from ..data.mnist import MNIST
+from ..data.tasks import SCALES, TARGETS, TASKS, Task, class_weights, make_task, parse_id, parse_pair
+from ..evaluation.metrics import binary_report, confusion_matrix, multiclass_report
+from ..nn.activations import get_activation, hidden_activation
+from ..nn.backprop import method_name
+from ..nn.costs import get_cost
+from ..nn.init import INITS
+from ..nn.network import DTYPES, Network
+from ..training.checkpoint import CHECKPOINT, Checkpoint, load_checkpoint, read_checkpoint, save_checkpoint
+from ..training.evaluate import Evaluation, evaluate
+from ..training.loop import History, Settings, train
+from .directory import make_run_dir, write_run
 
 # Defaults per backpropagation method and cost, chosen so that every configuration of the study
 # trains properly (see the README). Online SGD steps after every sample; matrix SGD after each
@@ -225,7 +227,7 @@ def inputs_of(task: Task) -> dict:
 def environment() -> dict:
     import matplotlib
 
-    from . import __version__
+    from .. import __version__
     return {"mathdl": __version__, "python": platform.python_version(), "numpy": np.__version__,
             "matplotlib": matplotlib.__version__, "machine": platform.machine(),
             "cpus": _cpu_count()}
@@ -351,10 +353,10 @@ def prediction_rows(task: Task, evaluation: Evaluation) -> list[dict]:
 
 def write_figures(result: Result, label: str, misclassified_count: int = 36) -> None:
     """The run's figures: confusion matrix, learning curves, first-layer weights, misclassified digits."""
-    from .plots import save
-    from .plots.confusion import confusion_figure
-    from .plots.curves import learning_curves
-    from .plots.digits import misclassified, weight_images
+    from ..plots import save
+    from ..plots.confusion import confusion_figure
+    from ..plots.curves import learning_curves
+    from ..plots.digits import misclassified, weight_images
 
     task, out = result.task, result.run_dir
     cm = confusion_matrix(task.test.labels, result.test.predicted, len(task.classes))

@@ -16,12 +16,12 @@ from typing import Callable
 
 import numpy as np
 
-from .data.dots import make_dots
-from .errors import MathdlError, choice
-from .nn.backprop import gradients
-from .nn.costs import get_cost
-from .nn.network import Network
-from .nn.activations import get_activation
+from ..base.errors import MathdlError, choice
+from ..data.dots import make_dots
+from ..nn.activations import get_activation
+from ..nn.backprop import gradients
+from ..nn.costs import get_cost
+from ..nn.network import Network
 
 Array = np.ndarray
 

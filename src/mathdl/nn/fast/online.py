@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .costs import Cost
-from .network import Network
+from ..costs import Cost
+from ..network import Network
 from .sgd import BLOCK, FastSGD
 
 

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data.dots import make_dots
-from .data.tasks import Split, Task, dots_task
-from .errors import MathdlError, choice
-from .experiment import Config
-from .nn.network import Network
-from .seeding import rng
-from .train import History, Settings, train
+from ..base.errors import MathdlError, choice
+from ..base.seeding import rng
+from ..data.dots import make_dots
+from ..data.tasks import Split, Task, dots_task
+from ..nn.network import Network
+from ..runs.experiment import Config
+from ..training.loop import History, Settings, train
 
 
 @dataclass(frozen=True)

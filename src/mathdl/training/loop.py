@@ -23,57 +23,27 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .data.augment import Shifted, take
-from .data.tasks import Split, Task
+from ..base.console import progress_bar
+from ..base.errors import DivergenceError, MathdlError
+from ..base.interrupt import Interrupted, held_signals
+from ..base.seeding import rng
+from ..data.augment import Shifted, take
+from ..data.tasks import Split, Task
+from ..nn.backprop import backprop, method_name
+from ..nn.costs import Cost, get_cost
+from ..nn.fast.matrix import MatrixStep, supported
+from ..nn.fast.online import OnlineSGD
+from ..nn.fast.sgd import FastSGD
+from ..nn.network import Network
+from ..nn.optimizers import SGD, make_optimizer
+from .checkpoint import Checkpoint
 from .diagnostics import GradientMonitor, evenly, saturation
-from .errors import DivergenceError, MathdlError
-from .interrupt import Interrupted, held_signals
-from .nn.backprop import backprop, method_name
-from .nn.costs import Cost, get_cost
-from .nn.fast import MatrixStep, supported
-from .nn.network import Network
-from .nn.online import OnlineSGD
-from .nn.optimizers import SGD, make_optimizer
-from .nn.sgd import FastSGD
-from .seeding import rng
-from .terminal import progress_bar
+from .evaluate import evaluate
 
-EVAL_CHUNK = 2048  # samples per forward pass when evaluating (bounds memory)
 MONITOR = 10_000  # training images the per-epoch check evaluates: every k-th, at most this many
+
+
 GATHER = 512  # training samples gathered at a time into a reused buffer, in the epoch's order
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """Mean cost, accuracy, the predicted classes and the outputs a⁽ᴸ⁾ (m, N) of a network on one split."""
-
-    cost: float
-    accuracy: float
-    predicted: np.ndarray
-    outputs: np.ndarray
-
-
-def evaluate(net: Network, split: Split, task: Task, cost: Cost | str) -> Evaluation:
-    """C = (1/N) Σ_x C_x and the fraction of samples whose predicted class is the true class."""
-    cost = get_cost(cost)
-    L, total, predicted, outputs = net.L, 0.0, [], []
-    lazy = not isinstance(split.X, np.ndarray)  # Pixels: scaled into one reused buffer, chunk by chunk
-    buffer = np.empty((split.X.shape[0], min(EVAL_CHUNK, split.N)), split.X.dtype, order="F") if lazy else None
-    for start in range(0, split.N, EVAL_CHUNK):
-        cols = slice(start, min(start + EVAL_CHUNK, split.N))
-        X = take(split.X, cols, buffer[:, :cols.stop - start]) if lazy else split.X[:, cols]
-        Y = split.Y[:, cols]
-        a = X
-        for l in range(1, L):
-            a = net.f[l](net.z(l, a))
-        z_L = net.z(L, a)
-        a_L = net.f[L](z_L)
-        total += float(cost.value(z_L, a_L, Y, net.f[L]).sum())
-        predicted.append(task.classify(a_L))
-        outputs.append(a_L)
-    predicted = np.concatenate(predicted)
-    return Evaluation(total / split.N, float((predicted == split.labels).mean()), predicted,
-                      np.concatenate(outputs, axis=1))
 
 
 @dataclass
@@ -122,43 +92,6 @@ class History:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     diagnostics: dict = field(default_factory=dict)
-
-
-@dataclass
-class Checkpoint:
-    """Where training stands at a safe point: with the network's weights, all it takes to go on exactly.
-
-    ``epochs_done`` whole epochs and the first ``samples_done`` samples of the next epoch (in its shuffled
-    order) are trained. ``rng`` holds the states of the shuffle and augment generators as they were at
-    the start of that next epoch, so continuing draws the same order and the same shifts again and skips
-    the samples done. ``cost_sum`` (Σ C_x so far) and ``epoch_seconds`` belong to that unfinished epoch;
-    ``optimizer`` is the optimiser's ``state()`` (momentum's v, Adam's m, v, t); ``history`` the rows of
-    the finished epochs, ``warnings`` theirs; ``grad_norms`` and ``grad_reported`` the gradient monitor's
-    memory; ``settings`` the training settings, which a resumed run must share.
-    """
-
-    settings: dict
-    samples_per_epoch: int
-    epochs_done: int = 0
-    samples_done: int = 0
-    cost_sum: float = 0.0
-    epoch_seconds: float = 0.0
-    seconds: float = 0.0
-    rng: dict = field(default_factory=dict)
-    optimizer: dict = field(default_factory=dict)
-    history: list[dict] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    grad_norms: list[float] = field(default_factory=list)
-    grad_reported: bool = False
-
-    def describe(self) -> str:
-        """What is kept, in words: '3 of 10 epochs and 4,096 of the 60,000 samples of epoch 4'."""
-        total = self.settings["epochs"]
-        epochs = f"{self.epochs_done} of {total} epochs"
-        if not self.samples_done:
-            return epochs
-        return (f"{epochs} and {self.samples_done:,} of the {self.samples_per_epoch:,} samples of epoch "
-                f"{self.epochs_done + 1}")
 
 
 def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray | None = None,

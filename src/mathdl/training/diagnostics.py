@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .nn.backprop import backprop
-from .nn.costs import Cost
-from .nn.network import Network
+from ..nn.backprop import backprop
+from ..nn.costs import Cost
+from ..nn.network import Network
 
 PROBE = 256  # samples of the gradient-norm probe
 EXPLODING = 100.0  # a norm this many times the smallest one so far is reported

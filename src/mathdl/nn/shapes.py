@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import MathdlError
-from .nn.activations import get_activation
-from .nn.costs import get_cost
-from .nn.init import init_std
+from ..base.errors import MathdlError
+from .activations import get_activation
+from .costs import get_cost
+from .init import init_std
 
 SUPERSCRIPTS = str.maketrans("0123456789Ll", "⁰¹²³⁴⁵⁶⁷⁸⁹ᴸˡ")
 SYMBOLS = {  # activation name → (Unicode, LaTeX)

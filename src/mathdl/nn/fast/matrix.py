@@ -19,9 +19,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from .costs import Cost
-from .network import Network
-from .optimizers import Adam, Momentum
+from ..costs import Cost
+from ..network import Network
+from ..optimizers import Adam, Momentum
 from .threads import SMALL_BATCH, one_thread
 
 

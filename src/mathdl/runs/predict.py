@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .data.handwriting import mnist_digit
-from .data.mnist import PIXELS
-from .data.deskew import deskew
-from .data.pixels import scale
-from .data.tasks import SCALES, TARGETS, classify
-from .errors import MathdlError
-from .runs import Run
+from ..base.errors import MathdlError
+from ..data.deskew import deskew
+from ..data.handwriting import mnist_digit
+from ..data.mnist import PIXELS
+from ..data.pixels import scale
+from ..data.tasks import SCALES, TARGETS, classify
+from .directory import Run
 
 
 @dataclass(frozen=True)

@@ -1,72 +1,13 @@
-"""The terminal: one rich console on stderr for progress and messages, stdout for results."""
+"""The tables the commands print: confusion matrices and rates, gradient checks, the study's comparison
+and McNemar tables, the reverse part's measurements.
+"""
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
-
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
 
-out = Console(highlight=False, markup=False)
-err = Console(stderr=True, highlight=False, markup=False)
-
-
-class Bar:
-    """A progress bar over ``total`` units; ``advance`` and ``note`` are cheap to call often.
-
-    It draws with rich, or hands (units done since last time, fields) to ``sink`` (e.g. a queue to the
-    process that draws), or does nothing.
-    """
-
-    def __init__(self, progress: Progress | None, task_id, min_interval: float = 0.1, sink=None):
-        self.progress, self.task_id, self.sink = progress, task_id, sink
-        self.pending, self.fields = 0, {}
-        self.min_interval, self.last = min_interval, 0.0
-
-    def advance(self, n: int = 1, **fields) -> None:
-        self.pending += n
-        self.fields.update(fields)
-        now = time.monotonic()
-        if (self.progress is not None or self.sink is not None) and now - self.last >= self.min_interval:
-            self.flush(now)
-
-    def note(self, **fields) -> None:
-        """Change the text shown after the bar (e.g. the current cost)."""
-        self.advance(0, **fields)
-
-    def flush(self, now: float | None = None) -> None:
-        if self.sink is not None:
-            self.sink(self.pending, dict(self.fields))
-        if self.progress is not None:
-            info = "  ".join(f"{k} {v}" for k, v in self.fields.items())
-            self.progress.update(self.task_id, advance=self.pending, info=info)
-        self.pending, self.last = 0, now if now is not None else time.monotonic()
-
-
-@contextmanager
-def progress_bar(description: str, total: float | None, *, enabled=True):
-    """A bar with the description, M/N done, elapsed time, ETA and a free text field.
-
-    ``enabled`` is True (draw), False (nothing) or a callable sink(units, fields) that receives the
-    progress instead of drawing it.
-    """
-    if enabled is False or enabled is None or callable(enabled):
-        bar = Bar(None, None, sink=enabled if callable(enabled) else None)
-        yield bar
-        bar.flush()
-        return
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[info]}")]
-    with Progress(*columns, console=err, transient=False) as progress:
-        bar = Bar(progress, progress.add_task(description, total=total, info=""))
-        try:
-            yield bar
-        finally:
-            bar.flush()
+from ..base.console import out
 
 
 def _pct(count: int, total: int) -> str:
@@ -139,7 +80,7 @@ def show_result(result) -> None:
     """Print a trained configuration's test confusion matrix and rates."""
     import numpy as np
 
-    from .metrics import binary_report, confusion_matrix
+    from ..evaluation.metrics import binary_report, confusion_matrix
     task, m = result.task, result.metrics
     cm = confusion_matrix(task.test.labels, result.test.predicted, len(task.classes))
     title = (f"test confusion matrix, {task.test.N} images — "
@@ -215,7 +156,6 @@ def mcnemar_table(tests: list[dict]) -> Table:
                       f"{100 * t['accuracy_b']:.2f}", str(t["a_right_b_wrong"]), str(t["a_wrong_b_right"]),
                       f"{t['p_exact']:.2g}", f"{t['p_mid']:.2g}", "yes" if t["p_mid"] < 0.05 else "no")
     return table
-
 
 
 def reverse_table(result, student_id: str) -> Table:

@@ -1,0 +1,79 @@
+"""The run directory, the exchange format of mathdl, written atomically and loaded back.
+
+    RUN_DIR/
+      config.json    everything that produced the run (command-line options, data source, versions)
+      metrics.json   {"test": {"accuracy", "confusion_matrix", "sensitivity", "specificity", …}, …}
+      history.csv    one row per epoch: cost and accuracy on train, validation and test
+      model.npz      W1…WL, b1…bL and a JSON "meta" entry; loads with allow_pickle=False
+      checkpoint.npz only while the run is unfinished: where training stands (see ``save_checkpoint``)
+
+Every file is written to a temporary name beside it and renamed into place, so a file that exists
+is complete: an interrupted run never leaves half a file that loads.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..base.errors import MathdlError
+from ..base.files import read_csv_rows, write_csv, write_json
+from ..nn.model_file import load_model, save_model
+from ..nn.network import Network
+from ..training.checkpoint import CHECKPOINT
+
+
+@dataclass
+class Run:
+    """A run directory loaded back: its config, metrics, per-epoch history and model."""
+
+    path: Path
+    config: dict
+    metrics: dict
+    history: list[dict]
+    net: Network
+
+
+def make_run_dir(out) -> Path:
+    """The run directory ``out``, created if need be."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise MathdlError(f"cannot create run directory {out}: {e.strerror or e}") from None
+    return out
+
+
+def write_run(out, *, config: dict, metrics: dict, history: list[dict], net: Network) -> Path:
+    """Write a run directory (see the module docstring); returns its path."""
+    out = make_run_dir(out)
+    try:
+        write_json(out / "config.json", config)
+        write_json(out / "metrics.json", metrics)
+        write_csv(out / "history.csv", history)
+        save_model(out / "model.npz", net)
+    except OSError as e:
+        raise MathdlError(f"cannot write the run directory {out}: {e.strerror or e}") from None
+    return out
+
+
+def load_run(path) -> Run:
+    """A run directory written by ``mathdl train --out`` (or by the study)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise MathdlError(f"{path}: not a run directory")
+    if (path / CHECKPOINT).is_file():
+        raise MathdlError(f"{path}: an unfinished run (its training was interrupted; {CHECKPOINT} holds where "
+                          "it stopped); continue it with --resume and the options it was started with")
+    missing = [name for name in ("config.json", "metrics.json", "history.csv", "model.npz")
+               if not (path / name).is_file()]
+    if missing:
+        raise MathdlError(f"{path}: incomplete run directory, missing {', '.join(missing)}")
+    try:
+        config = json.loads((path / "config.json").read_text())
+        metrics = json.loads((path / "metrics.json").read_text())
+        history = read_csv_rows(path / "history.csv")
+    except (OSError, ValueError, csv.Error) as e:  # ValueError: bad JSON, bytes that are not UTF-8
+        raise MathdlError(f"{path}: unreadable run files ({e})") from None
+    return Run(path, config, metrics, history, load_model(path / "model.npz"))

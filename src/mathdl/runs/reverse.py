@@ -1,0 +1,45 @@
+"""The reverse directory: what running a network backwards found, written atomically — reverse.json
+(every measurement), reverse.md (the validity discussion written from them), reverse-images.npz and
+the figures reverse-id.png (the ID's digits in order) and reverse-grid.png (digits 0-9).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..base.errors import MathdlError
+from ..base.files import write_json, write_npz, write_text
+from ..data.tasks import parse_id
+from ..plots import save
+from ..plots.reverse import reverse_images
+from ..reverse import Reverse, explanation
+
+
+def write_reverse(result: Reverse, out, *, student_id: str, title: str = "") -> dict:
+    """Write reverse.json, reverse.md, reverse-images.npz (x of every image, one (n_0, 10) array per method)
+    and the figures reverse-id.png (the ID's digits in order) and reverse-grid.png (digits 0-9) into
+    ``out``; returns {name: path}."""
+    parse_id(student_id)
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise MathdlError(f"cannot create output directory {out}: {e.strerror or e}") from None
+    id_digits = [int(c) for c in str(student_id).strip()]
+    data = {"student_id": str(student_id).strip(), "id_digits": id_digits, **result.to_dict()}
+    paths = {"json": out / "reverse.json", "markdown": out / "reverse.md", "images": out / "reverse-images.npz"}
+    data["files"] = {"id_figure": "reverse-id.png", "grid_figure": "reverse-grid.png",
+                     "images": paths["images"].name, "explanation": paths["markdown"].name}
+    write_json(paths["json"], data)
+    write_text(paths["markdown"], explanation(data))
+    digits = range(result.network["sizes"][-1])
+    write_npz(paths["images"], {m: np.stack([result.record(m, d).x for d in digits], axis=1) for m in result.methods})
+    subtitle = result.network.get("label", "")
+    paths["id_figure"] = save(reverse_images(result.records, id_digits, title=f"{title}ID {student_id}: "
+                                             "what the network sees for each digit", subtitle=subtitle),
+                              out / "reverse-id.png")
+    paths["grid_figure"] = save(reverse_images(result.records, range(result.network["sizes"][-1]),
+                                               title=f"{title}digits 0-9, every method", subtitle=subtitle),
+                                out / "reverse-grid.png")
+    return paths

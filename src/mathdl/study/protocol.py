@@ -1,0 +1,147 @@
+"""The study's protocol: the assignment's eight configurations on the ID task, the size curve and the
+reverse part's networks, and the pairs McNemar's test compares.
+
+    1  one hidden layer,    TSE, online bp        5  three hidden layers, TSE, online bp
+    2  one hidden layer,    XE,  online bp        6  three hidden layers, XE,  online bp
+    3  one hidden layer,    TSE, matrix bp        7  three hidden layers, TSE, matrix bp
+    4  one hidden layer,    XE,  matrix bp        8  three hidden layers, XE,  matrix bp
+
+Sigmoid on every layer.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..base.errors import MathdlError
+from ..runs.experiment import Config, finished_config
+from ..training.checkpoint import CHECKPOINT
+
+PROTOCOL = [(depth, cost, method) for depth in (1, 3) for method in ("online", "matrix") for cost in ("tse", "xe")]
+
+
+QUICK = {"train_size": 3000, "test_size": 1000, "epochs": 4}
+
+
+REVERSE_EPOCHS = 10  # the ten-output networks of the reverse part (matrix XE, the book's scaling and targets)
+
+
+FULL_SIZES = (500, 1000, 2000, 5000, 10000)  # and the full 60,000: configuration 4 itself
+
+
+QUICK_SIZES = (250, 500, 1000)
+
+
+STATE_FILE = "study.json"
+
+
+@dataclass
+class StudyOptions:
+    """The study's choices; ``None`` means the default of ``mathdl.experiment`` (``Config`` and ``DEFAULTS``)."""
+
+    student_id: str = "100384"
+    hidden1: tuple[int, ...] = (300,)
+    hidden3: tuple[int, ...] = (128, 64, 32)
+    epochs: int | None = None
+    eta: float | None = None
+    batch_size: int | None = None
+    decay: float | None = None
+    augment: int | None = None
+    scale: str | None = None
+    deskew: bool | None = None
+    class_weight: str | None = None
+    train_size: int | None = None
+    test_size: int | None = None
+    sizes: tuple[int, ...] | None = None
+    quick: bool = False
+    seed: int = 0
+    dtype: str = "float64"
+
+    def __post_init__(self):
+        self.hidden1, self.hidden3 = tuple(self.hidden1), tuple(self.hidden3)
+        if len(self.hidden1) != 1:
+            raise MathdlError(f"--hidden1 must be one layer size, got {list(self.hidden1)}")
+        if len(self.hidden3) != 3:
+            raise MathdlError(f"--hidden3 must be three layer sizes like 128,64,32, got {list(self.hidden3)}")
+        if self.sizes is not None:
+            self.sizes = tuple(int(n) for n in self.sizes)
+        self.configs()  # every configuration is checked now, not after hours of training
+
+    def configs(self) -> list[tuple[int, str, Config]]:
+        """The eight (number, name, Config) of the protocol, in its order."""
+        quick = QUICK if self.quick else {}
+        given = {key: value for key, value in (("decay", self.decay), ("augment", self.augment),
+                                               ("scale", self.scale), ("deskew", self.deskew)) if value is not None}
+        out = []
+        for number, (depth, cost, method) in enumerate(PROTOCOL, start=1):
+            pick = lambda value, default: default if value is None else value  # noqa: E731
+            config = Config(
+                task="id", student_id=self.student_id, hidden=self.hidden1 if depth == 1 else self.hidden3,
+                activation="sigmoid", output_activation="sigmoid", cost=cost, method=method,
+                epochs=pick(self.epochs, quick.get("epochs")), eta=self.eta, batch_size=self.batch_size,
+                class_weight=self.class_weight, train_size=pick(self.train_size, quick.get("train_size")),
+                test_size=pick(self.test_size, quick.get("test_size")), seed=self.seed, dtype=self.dtype, **given)
+            name = f"{number}-{'1layer' if depth == 1 else '3layers'}-{cost}-{method}"
+            out.append((number, name, config))
+        return out
+
+    def reverse_configs(self) -> list[tuple[int, str, Config]]:
+        """The ten-output networks the reverse part runs backwards: one and three hidden layers of the
+        study's sizes, sigmoid everywhere, trained on the digits with the book's scaling and targets
+        (so backquery asks for the 0.01/0.99 outputs the network learnt)."""
+        quick = QUICK if self.quick else {}
+        pick = lambda value, default: default if value is None else value  # noqa: E731
+        return [(200 + i, name, Config(
+            task="digits", hidden=hidden, activation="sigmoid", output_activation="sigmoid", cost="xe",
+            method="matrix", scale="book", targets="book",
+            deskew=Config().deskew if self.deskew is None else self.deskew,
+            epochs=pick(self.epochs, quick.get("epochs", REVERSE_EPOCHS)),
+            train_size=pick(self.train_size, quick.get("train_size")),
+            test_size=pick(self.test_size, quick.get("test_size")), seed=self.seed, dtype=self.dtype))
+            for i, (name, hidden) in enumerate((("1layer", self.hidden1), ("3layers", self.hidden3)))]
+
+    def size_curve(self) -> tuple[Config, tuple[int, ...]]:
+        """The configuration trained on growing subsets (number 4: one layer, XE, matrix), and the sizes."""
+        config = self.configs()[3][2]
+        sizes = self.sizes if self.sizes is not None else (QUICK_SIZES if self.quick else FULL_SIZES)
+        full = config.train_size or 60000
+        return config, tuple(n for n in sizes if n < full)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+# McNemar comparisons: pairs of configurations that differ in exactly one choice.
+COMPARISONS = ([("TSE vs XE", a, a + 1) for a in (1, 3, 5, 7)]
+               + [("online vs matrix", a, a + 2) for a in (1, 2, 5, 6)]
+               + [("1 vs 3 hidden layers", a, a + 4) for a in (1, 2, 3, 4)])
+
+
+@dataclass
+class Study:
+    """A finished study: its directory, the summary rows, McNemar tests and timings."""
+
+    path: Path
+    rows: list[dict]
+    tests: list[dict]
+    seconds: float
+    size_curve: list[dict] = field(default_factory=list)
+
+
+def _complete(run_dir: Path, config: Config) -> bool:
+    """A run directory that finished with this very configuration (so --resume can keep it)."""
+    return finished_config(run_dir) == config.saved()
+
+
+REVERSE_NAMES = {"1layer": "one hidden layer", "3layers": "three hidden layers"}
+
+
+def finished(options: StudyOptions, out) -> list[bool]:
+    """For each of the eight configurations: is its run directory in ``out`` complete?"""
+    return [_complete(Path(out) / "runs" / name, config) for _, name, config in options.configs()]
+
+
+def checkpointed(options: StudyOptions, out) -> list[bool]:
+    """For each of the eight configurations: does its run directory in ``out`` keep a checkpoint?"""
+    return [(Path(out) / "runs" / name / CHECKPOINT).is_file() for _, name, _ in options.configs()]
