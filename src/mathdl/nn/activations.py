@@ -110,6 +110,17 @@ def get_activation(name: str | Activation) -> Activation:
     return choice("activation", name, ACTIVATIONS)
 
 
+def layer_activations(hidden: str, layers: int, output: str) -> list[str]:
+    """[f_1, …, f_L] from the hidden activation(s) — one name for every hidden layer, or one per layer,
+    comma-separated — and the output's; each checked."""
+    names = [name.strip() for name in hidden.split(",")]
+    if len(names) == 1:
+        names = names * layers
+    elif len(names) != layers:
+        raise MathdlError(f"{len(names)} hidden activations given for {layers} hidden layers")
+    return [hidden_activation(name).name for name in names] + [get_activation(output).name]
+
+
 def hidden_activation(name: str) -> Activation:
     """An activation allowed on a hidden layer (softmax is for the output only)."""
     if name == "softmax":

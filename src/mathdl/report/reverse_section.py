@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..study.protocol import REVERSE_NAMES
+from ..reverse import METHODS
 from .document import Figure, Heading, Paragraph, Table, from_markdown, text
 
-METHOD_NAMES = {"backquery": "backquery (Wᵀ)", "pinv": "pseudo-inverse (W⁺)", "optimize": "optimisation"}
+NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def depth(sizes: list[int]) -> str:
+    """'one hidden layer', 'three hidden layers' for layer sizes [n_0, …, n_L]."""
+    hidden = len(sizes) - 2
+    return f"{NUMBER_WORDS.get(hidden, hidden)} hidden layer{'' if hidden == 1 else 's'}"
 
 
 def load_reverse(study_dir: Path, summary: dict) -> dict:
@@ -31,11 +37,12 @@ def reverse_blocks(reverse: dict) -> list:
                   "the pixels), by the same chain with the pseudo-inverse W⁺, and by gradient ascent on the "
                   "input for the log-likelihood of d with an L2 and a total-variation penalty. Each image is then "
                   "measured by the network itself and against the mean training image of the digit."))]
-    for name, entry in reverse.items():
+    for entry in reverse.values():
         data = entry["data"]
         network = data["network"]
+        layers = depth(network["sizes"])
         digits = data["id_digits"]
-        blocks.append(Heading(f"The network with {REVERSE_NAMES[name]}", 2))
+        blocks.append(Heading(f"The network with {layers}", 2))
         blocks.append(Figure(f"{entry['dir']}/{data['files']['id_figure']}",
                              f"The digits of ID {data['student_id']} in order, pictured by each method for "
                              f"{network.get('label', '')} (test accuracy "
@@ -49,13 +56,13 @@ def reverse_blocks(reverse: dict) -> list:
                 r = "—" if m["corr_mean"] is None else f"{m['corr_mean']:.2f}"
                 cells.append(f"{m['predicted']} / {m['output']:.2f} / {r}")
             s = data["summary"][method]
-            rows.append((METHOD_NAMES.get(method, method), *cells, f"{s['correct']}/{s['images']}"))
+            rows.append((METHODS.get(method, method), *cells, f"{s['correct']}/{s['images']}"))
         blocks.append(Table(("method", *[f"digit {d}" for d in dict.fromkeys(digits)], "all ten right"),
                             tuple(rows), "For each ID digit: the class the network assigns to the image / its "
                             "output for the digit / the correlation r with the mean training image of the digit; "
                             "last column: images of the ten digits the network classifies as intended.",
                             align="l" + "r" * (len(rows[0]) - 1), size="8pt"))
         explanation = from_markdown(entry["markdown"], level=3,
-                                    table_caption=f"Measurements of the ten digits' images ({REVERSE_NAMES[name]}).")
+                                    table_caption=f"Measurements of the ten digits' images ({layers}).")
         blocks.extend(b for b in explanation if not isinstance(b, Heading))
     return blocks

@@ -24,7 +24,7 @@ from ..base.seeding import rng
 from ..data.mnist import MNIST
 from ..data.tasks import SCALES, TARGETS, TASKS, Task, class_weights, make_task, parse_id, parse_pair
 from ..evaluation.metrics import binary_report, confusion_matrix, multiclass_report
-from ..nn.activations import get_activation, hidden_activation
+from ..nn.activations import get_activation, layer_activations
 from ..nn.backprop import method_name
 from ..nn.costs import get_cost
 from ..nn.init import INITS
@@ -106,14 +106,7 @@ class Config:
 
     def activations(self) -> list[str]:
         """[f_1, …, f_L]: the hidden activation(s) (one for all, or one per layer) and the output's."""
-        names = [a.strip() for a in self.activation.split(",")]
-        if len(names) == 1:
-            names = names * len(self.hidden)
-        elif len(names) != len(self.hidden):
-            raise MathdlError(f"{len(names)} hidden activations given for {len(self.hidden)} hidden layers")
-        for name in names:
-            hidden_activation(name)
-        return names + [get_activation(self.output_activation).name]
+        return layer_activations(self.activation, len(self.hidden), self.output_activation)
 
     def settings(self) -> Settings:
         default = defaults(self.method, self.cost)

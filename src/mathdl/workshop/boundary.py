@@ -22,8 +22,8 @@ from ..base.errors import MathdlError, choice
 from ..base.seeding import rng
 from ..data.dots import make_dots
 from ..data.tasks import Split, Task, dots_task
+from ..nn.activations import layer_activations
 from ..nn.network import Network
-from ..runs.experiment import Config
 from ..training.loop import History, Settings, train
 
 
@@ -136,12 +136,12 @@ def fit_dots(X: np.ndarray, labels: np.ndarray, *, name: str = "dots", classes: 
     task = dataclasses.replace(task, train=_standardised(task.train, mean, std),
                                test=_standardised(task.test, mean, std), scale="standard")
     pick = lambda value, default: default if value is None else value  # noqa: E731
-    config = Config(task="digits", hidden=hidden, activation=pick(activation, recipe.activation),
-                    output_activation="sigmoid" if task.n_outputs == 1 else "softmax", cost="xe")
+    activations = layer_activations(pick(activation, recipe.activation), len(hidden),
+                                    "sigmoid" if task.n_outputs == 1 else "softmax")
     settings = Settings(cost="xe", method="matrix", epochs=pick(epochs, recipe.epochs), eta=pick(eta, recipe.eta),
                         batch_size=pick(batch_size, recipe.batch_size),
                         optimizer=pick(optimizer, recipe.optimizer), seed=seed)
-    net = Network.create([2, *hidden, task.n_outputs], config.activations(), rng=rng(seed, "init"),
+    net = Network.create([2, *hidden, task.n_outputs], activations, rng=rng(seed, "init"),
                          init="xavier")
     keep = frame_epochs(settings.epochs, frames)
     snapshots = [(0, net.copy())] if frames else []
