@@ -8,7 +8,9 @@ checkpoint there and raises ``Interrupted``. A signal still held when the block 
 ``KeyboardInterrupt`` then, so none is ever lost.
 
 Signal handlers belong to the main thread; elsewhere the block holds nothing back. A signal the
-process ignores (``nohup``, a background job of a script) stays ignored.
+process ignores (``nohup``, a background job of a script) stays ignored. Another thread can ask for the
+same stop without a signal: inside ``stop_on(event)``, setting ``event`` counts as a request (a Dask
+worker's training thread, stopped by the study that started it).
 """
 from __future__ import annotations
 
@@ -33,19 +35,35 @@ def stop_like_ctrl_c(signum, frame):
 
 
 class Held:
-    """The signal received inside ``held_signals()`` (None if none yet)."""
+    """The signal received inside ``held_signals()`` (None if none yet), and the thread's stop event."""
 
     signum: int | None = None
+    event: threading.Event | None = None
 
     @property
     def requested(self) -> bool:
-        return self.signum is not None
+        return self.signum is not None or (self.event is not None and self.event.is_set())
+
+
+_thread = threading.local()
+
+
+@contextmanager
+def stop_on(event: threading.Event):
+    """Inside the block, ``held_signals`` in this thread also stops at a safe point once ``event`` is set."""
+    previous = getattr(_thread, "event", None)
+    _thread.event = event
+    try:
+        yield
+    finally:
+        _thread.event = previous
 
 
 @contextmanager
 def held_signals():
     """Hold SIGINT and SIGTERM back for the block; yields a ``Held`` whose ``requested`` says one came."""
     held = Held()
+    held.event = getattr(_thread, "event", None)
     if threading.current_thread() is not threading.main_thread():
         yield held
         return
@@ -59,6 +77,6 @@ def held_signals():
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler if handler is not None else signal.SIG_DFL)
-    if held.requested:
+    if held.signum is not None:
         raise KeyboardInterrupt
 

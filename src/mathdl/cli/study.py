@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from . import (
     EXIT_INTERRUPTED,
@@ -69,50 +70,92 @@ def register(sub) -> None:
     p.add_argument("--data", metavar="PATH", help="MNIST directory or .npz (default: found automatically)")
     p.add_argument("--out", metavar="DIR", help="study directory (default: study-ID, or study-ID-quick)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted study in --out")
+    p.add_argument("--seeds", type=positive_int, default=1, metavar="K",
+                   help="train every configuration with K seeds (--seed, --seed + 1, …) and analyse the eight as a "
+                        "2x2x2 factorial design: effects of cost, method and depth with 95%% intervals (default: 1)")
+    p.add_argument("--ids", metavar="FILE", help="one study per student ID in FILE (one a line) into --out/study-ID/ "
+                   "(default: ./study-ID/), and the class table class.csv and class.md")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=os.environ.get("MATHDL_SCHEDULER"),
+                   help="run on the existing Dask cluster of this scheduler (default: $MATHDL_SCHEDULER, else a "
+                        "local cluster of --jobs worker processes)")
     p.add_argument("--jobs", type=positive_int, default=max(1, min(4, _cpus())),
-                   help="configurations trained at once (default: the number of CPU cores, at most 4)")
+                   help="worker processes of the local cluster (default: the number of CPU cores, at most 4)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--engine", choices=["dask", "previous-pool"], default="dask", help=argparse.SUPPRESS)
     p.set_defaults(run=run)
 
 
 def _cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    from ..study.engine import local_workers
+    return local_workers()
 
 
 def run(args) -> int:
     from ..base.console import err, out
     from ..report import build_report
+    from ..study.classes import class_studies, class_table, read_ids
     from ..study.protocol import StudyOptions, checkpointed, finished
-    from ..study.runner import run_study
-    from .tables import mcnemar_table, study_tables
+    from ..study.runner import run_studies
     options = StudyOptions(student_id=args.student_id, hidden1=args.hidden1, hidden3=args.hidden3,
                            epochs=args.epochs, eta=args.eta, batch_size=args.batch_size, decay=args.decay,
                            augment=args.augment, scale=args.scale, deskew=args.deskew,
                            class_weight=args.class_weight,
                            train_size=args.train_size, test_size=args.test_size, sizes=args.sizes,
-                           quick=args.quick, seed=args.seed, dtype=args.dtype)
-    target = args.out or f"study-{args.student_id}" + ("-quick" if args.quick else "")
+                           quick=args.quick, seed=args.seed, dtype=args.dtype, seeds=args.seeds)
+    suffix = "-quick" if args.quick else ""
+    if args.ids:
+        folder = args.out or "."
+        studies = [(o, path.with_name(path.name + suffix)) for o, path in
+                   class_studies(options, read_ids(args.ids), folder)]
+    else:
+        studies = [(options, Path(args.out or f"study-{args.student_id}{suffix}"))]
+    where = ", ".join(f"{path}/" for _, path in studies[:3]) + (f" … ({len(studies)} studies)" if len(studies) > 3 else "")
     if not args.quiet:
-        err.print(f"study of ID {args.student_id} in {target}/ ({args.jobs} at a time)")
+        err.print(f"study of ID{'s' if len(studies) > 1 else ''} {', '.join(o.student_id for o, _ in studies[:3])}"
+                  f"{' …' if len(studies) > 3 else ''} in {where}"
+                  + (f", {args.seeds} seeds" if args.seeds > 1 else ""))
+    engine = None
+    if args.engine == "previous-pool":  # the benchmark's baseline: the study's previous scheduler
+        from ..bench.previous_engine import PoolEngine
+        engine = PoolEngine(args.jobs)
     try:
-        study = run_study(options, target, data=args.data, jobs=args.jobs, resume=args.resume,
-                          progress=not args.quiet, command=command_line())
+        done = run_studies(studies, data=args.data, jobs=args.jobs, resume=args.resume, progress=not args.quiet,
+                           command=command_line(), scheduler=args.scheduler, engine=engine)
     except KeyboardInterrupt:
-        done, started = sum(finished(options, target)), sum(checkpointed(options, target))
-        print(f"mathdl study: interrupted: {done} of 8 configurations are finished and kept in {target}/"
-              + (f", {started} unfinished with a checkpoint" if started else "")
-              + f"; continue with: mathdl study --resume --out {target} (and the same options)", file=sys.stderr)
+        runs = [flag for o, path in studies for flag in finished(o, path)]
+        started = sum(flag for o, path in studies for flag in checkpointed(o, path))
+        again = f"mathdl study --resume {'--ids ' + args.ids if args.ids else '--out ' + str(studies[0][1])}"
+        print(f"mathdl study: interrupted: {sum(runs)} of {len(runs)} runs of the eight configurations are finished "
+              f"and kept" + (f", {started} unfinished with a checkpoint" if started else "")
+              + f"; continue with: {again} (and the same options)", file=sys.stderr)
         return EXIT_INTERRUPTED
+    for study in done:
+        show(study, out)
+        report = build_report(study.path)
+        out.print(f"report: {report['pdf']} and {report['md']}")
+        out.print(f"study directory: {study.path}  ({study.seconds:.0f} s)")
+    if args.ids:
+        class_table(done, folder)
+        out.print(f"class table: {Path(folder) / 'class.csv'} and {Path(folder) / 'class.md'}")
+    return 0
+
+
+def show(study, out) -> None:
+    """The study's tables in the terminal: rates, class balance, McNemar; with seeds, the seeds and effects."""
+    from .tables import effects_table, mcnemar_table, seeds_table, study_tables
+
+    summary = study.summary
     balance = study.rows[0]["class_balance"]
-    for table in study_tables(study.rows, f"ID {args.student_id}: the eight configurations on "
-                              f"{sum(balance['test'].values())} test images"):
+    for table in study_tables(study.rows, f"ID {summary['student_id']}: the eight configurations on "
+                              f"{sum(balance['test'].values())} test images"
+                              + (f" (seed {summary['options']['seed']})" if "seeds" in summary else "")):
         out.print(table)
     for split, counts in balance.items():
         (negative, n_neg), (positive, n_pos) = counts.items()
         out.print(f"class balance ({split}): {n_pos} positive ({positive}, {100 * n_pos / (n_pos + n_neg):.1f}%), "
                   f"{n_neg} negative")
-    out.print(mcnemar_table(study.tests))
-    report = build_report(study.path)
-    out.print(f"report: {report['pdf']} and {report['md']}")
-    out.print(f"study directory: {study.path}  ({study.seconds:.0f} s)")
-    return 0
+    out.print(mcnemar_table(study.tests, len(summary["mcnemar_family"])))
+    if "seeds" in summary:
+        out.print(seeds_table(summary))
+        for response, analysis in summary["factorial"].items():
+            out.print(effects_table(analysis))

@@ -143,18 +143,60 @@ def study_tables(rows: list[dict], title: str) -> tuple[Table, Table]:
     return counts, rates
 
 
-def mcnemar_table(tests: list[dict]) -> Table:
-    """McNemar's test for each pair of configurations that differ in one choice."""
+def mcnemar_table(tests: list[dict], family: int | None = None) -> Table:
+    """McNemar's test for each pair of configurations that differ in one choice, with the mid-p value
+    Holm-adjusted over the family of ``family`` tests (all comparisons of all seeds)."""
+    family = family or len(tests)
     table = Table(title="McNemar's test, same test images (b: only A right, c: only B right)",
                   title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, caption_justify="left",
                   caption="A %, B %: test accuracy; p exact: two-sided binomial test of b vs c; mid-p: its mid-p "
-                          "version")
-    for column in ("comparison", "A-B", "A %", "B %", "b", "c", "p exact", "mid-p", "p<0.05"):
+                          f"version; Holm: the mid-p adjusted by Holm's method for the family of {family} tests")
+    for column in ("comparison", "A-B", "A %", "B %", "b", "c", "p exact", "mid-p", "Holm", "p<0.05"):
         table.add_column(column, justify="left" if column == "comparison" else "right")
     for t in tests:
         table.add_row(t["question"].replace(" hidden layers", " layers").replace(" vs ", "/"), f"{t['a']}-{t['b']}", f"{100 * t['accuracy_a']:.2f}",
                       f"{100 * t['accuracy_b']:.2f}", str(t["a_right_b_wrong"]), str(t["a_wrong_b_right"]),
-                      f"{t['p_exact']:.2g}", f"{t['p_mid']:.2g}", "yes" if t["p_mid"] < 0.05 else "no")
+                      f"{t['p_exact']:.2g}", f"{t['p_mid']:.2g}", f"{t['p_mid_holm']:.2g}",
+                      ("yes" if t["p_mid"] < 0.05 else "no") + (" (Holm: yes)" if t["p_mid_holm"] < 0.05 else ""))
+    return table
+
+
+def seeds_table(summary: dict) -> Table:
+    """Each configuration's test accuracy, sensitivity and specificity over the seeds: mean [t-interval], sd."""
+    seeds = summary["seeds"]
+    table = Table(title=f"the eight configurations over {len(seeds['seeds'])} seeds ({', '.join(map(str, seeds['seeds']))})",
+                  title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, caption_justify="left",
+                  caption=f"mean [{seeds['interval']}], sd: the seeds' standard deviation (percentage points)")
+    for column in ("#", "hidden", "cost", "bp", "accuracy %", "sd", "sensitivity %", "specificity %"):
+        table.add_column(column, justify="left" if column in ("hidden", "cost", "bp") else "right")
+    for c in seeds["configurations"]:
+        table.add_row(str(c["number"]), str(c["hidden_layers"]), c["cost"].upper(), c["bp"], _mean_ci(c["accuracy"]),
+                      "" if c["accuracy"]["sd"] is None else f"{100 * c['accuracy']['sd']:.2f}",
+                      _mean_ci(c["sensitivity"]), _mean_ci(c["specificity"]))
+    return table
+
+
+def _mean_ci(rate: dict) -> str:
+    if rate["mean"] is None:
+        return "undefined"
+    if rate["ci95"] is None:
+        return f"{100 * rate['mean']:.2f}"
+    return f"{100 * rate['mean']:.2f} [{100 * rate['ci95'][0]:.2f}, {100 * rate['ci95'][1]:.2f}]"
+
+
+def effects_table(analysis: dict) -> Table:
+    """The factorial effects on one response: effect [95% interval] in percentage points, p."""
+    table = Table(title=f"factorial effects on test {analysis['response']} ({analysis['n']} runs, "
+                        f"{analysis['df_resid']:.0f} residual df)", title_justify="left", box=box.SIMPLE_HEAD,
+                  padding=(0, 1), pad_edge=False, caption_justify="left",
+                  caption="OLS on ±1 codes, every interaction; main effect = difference of the means; A × B = "
+                          "difference of A's effect between B's levels; points = percentage points")
+    for column in ("effect", "points", "95% interval", "p", "p<0.05"):
+        table.add_column(column, justify="left" if column == "effect" else "right")
+    for e in analysis["effects"]:
+        table.add_row(e["contrast"] or e["label"], f"{100 * e['effect']:+.3f}",
+                      f"[{100 * e['ci95'][0]:+.3f}, {100 * e['ci95'][1]:+.3f}]", f"{e['p']:.2g}",
+                      "yes" if e["p"] < 0.05 else "no")
     return table
 
 

@@ -162,9 +162,12 @@ class Result:
 
 
 def task_options(config: Config) -> tuple:
-    """What ``build_task`` makes the task from: configurations that agree here train on the same task."""
+    """What ``build_task`` makes the task from: configurations that agree here train on the same task (the
+    seed only draws subsets, so without one it does not matter)."""
+    subsets = config.train_size is not None or config.test_size is not None or config.val_size is not None
     return (config.task, config.student_id, config.pair, config.scale, config.targets, config.output_activation,
-            config.train_size, config.deskew, config.test_size, config.val_size, config.seed, config.dtype)
+            config.train_size, config.deskew, config.test_size, config.val_size, config.seed if subsets else None,
+            config.dtype)
 
 
 def build_task(config: Config, mnist: MNIST) -> Task:

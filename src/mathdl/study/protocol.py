@@ -11,6 +11,7 @@ Sigmoid on every layer.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,8 +58,11 @@ class StudyOptions:
     quick: bool = False
     seed: int = 0
     dtype: str = "float64"
+    seeds: int = 1  # replicates: every configuration trained with the seeds seed, seed + 1, …, seed + seeds − 1
 
     def __post_init__(self):
+        if isinstance(self.seeds, bool) or not isinstance(self.seeds, int) or self.seeds < 1:
+            raise MathdlError(f"--seeds must be a positive integer, got {self.seeds!r}")
         self.hidden1, self.hidden3 = tuple(self.hidden1), tuple(self.hidden3)
         if len(self.hidden1) != 1:
             raise MathdlError(f"--hidden1 must be one layer size, got {list(self.hidden1)}")
@@ -68,8 +72,10 @@ class StudyOptions:
             self.sizes = tuple(int(n) for n in self.sizes)
         self.configs()  # every configuration is checked now, not after hours of training
 
-    def configs(self) -> list[tuple[int, str, Config]]:
-        """The eight (number, name, Config) of the protocol, in its order."""
+    def configs(self, seed: int | None = None) -> list[tuple[int, str, Config]]:
+        """The eight (number, name, Config) of the protocol, in its order, with ``seed`` (default: the
+        study's) as the seed of every random choice."""
+        seed = self.seed if seed is None else seed
         quick = QUICK if self.quick else {}
         given = {key: value for key, value in (("decay", self.decay), ("augment", self.augment),
                                                ("scale", self.scale), ("deskew", self.deskew)) if value is not None}
@@ -81,10 +87,24 @@ class StudyOptions:
                 activation="sigmoid", output_activation="sigmoid", cost=cost, method=method,
                 epochs=pick(self.epochs, quick.get("epochs")), eta=self.eta, batch_size=self.batch_size,
                 class_weight=self.class_weight, train_size=pick(self.train_size, quick.get("train_size")),
-                test_size=pick(self.test_size, quick.get("test_size")), seed=self.seed, dtype=self.dtype, **given)
+                test_size=pick(self.test_size, quick.get("test_size")), seed=seed, dtype=self.dtype, **given)
             name = f"{number}-{'1layer' if depth == 1 else '3layers'}-{cost}-{method}"
             out.append((number, name, config))
         return out
+
+    def seed_list(self) -> list[int]:
+        """The replicates' seeds: seed, seed + 1, …, seed + seeds − 1."""
+        return [self.seed + i for i in range(self.seeds)]
+
+    def run_name(self, name: str, seed: int) -> str:
+        """The run directory's name under runs/: the configuration's name for the study's seed (so a study of
+        one seed is laid out as always), with '-seedS' for the other replicates."""
+        return name if seed == self.seed else f"{name}-seed{seed}"
+
+    def replicates(self) -> list[tuple[int, str, int, Config]]:
+        """Every (number, run directory name, seed, Config) of the eight configurations over the seeds."""
+        return [(number, self.run_name(name, seed), seed, config)
+                for seed in self.seed_list() for number, name, config in self.configs(seed)]
 
     def reverse_configs(self) -> list[tuple[int, str, Config]]:
         """The ten-output networks the reverse part runs backwards: one and three hidden layers of the
@@ -111,6 +131,11 @@ class StudyOptions:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    def resumable(self) -> dict:
+        """The options a resumed study must share with the saved one: all but the number of seeds (a study
+        can be given more seeds later; those it has are kept)."""
+        return {key: value for key, value in json.loads(json.dumps(self.to_dict())).items() if key != "seeds"}
+
 
 # McNemar comparisons: pairs of configurations that differ in exactly one choice.
 COMPARISONS = ([("TSE vs XE", a, a + 1) for a in (1, 3, 5, 7)]
@@ -127,6 +152,7 @@ class Study:
     tests: list[dict]
     seconds: float
     size_curve: list[dict] = field(default_factory=list)
+    summary: dict = field(default_factory=dict)  # summary.json's content
 
 
 def _complete(run_dir: Path, config: Config) -> bool:
@@ -138,10 +164,10 @@ REVERSE_NAMES = {"1layer": "one hidden layer", "3layers": "three hidden layers"}
 
 
 def finished(options: StudyOptions, out) -> list[bool]:
-    """For each of the eight configurations: is its run directory in ``out`` complete?"""
-    return [_complete(Path(out) / "runs" / name, config) for _, name, config in options.configs()]
+    """For each run of the eight configurations over the seeds: is its run directory in ``out`` complete?"""
+    return [_complete(Path(out) / "runs" / name, config) for _, name, _, config in options.replicates()]
 
 
 def checkpointed(options: StudyOptions, out) -> list[bool]:
-    """For each of the eight configurations: does its run directory in ``out`` keep a checkpoint?"""
-    return [(Path(out) / "runs" / name / CHECKPOINT).is_file() for _, name, _ in options.configs()]
+    """For each run of the eight configurations over the seeds: does its run directory keep a checkpoint?"""
+    return [(Path(out) / "runs" / name / CHECKPOINT).is_file() for _, name, _, _ in options.replicates()]

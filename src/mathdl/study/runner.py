@@ -1,93 +1,26 @@
-"""Running the study: every configuration trained in worker processes, the longest first, those on one
-task together so that a worker reuses it; the reverse part's networks run backwards by the worker
-that trained them. A finished configuration is on disk at once, and one in training keeps a
-checkpoint after every epoch and where it is interrupted, so an interrupted study keeps both and
-``resume`` goes on from there.
+"""Running a study (or several, one per student ID) on the engine: the runs planned, those finished kept,
+the others trained by the engine (``engine.DaskEngine``: the longest first, a worker reusing its task data,
+the reverse part's networks run backwards by the worker that trained them), then summarised. A finished
+run is on disk at once, and one in training keeps a checkpoint after every epoch and where it is
+interrupted, so an interrupted study keeps both and ``resume`` goes on from there.
+
+Everything is checked before anything is written: the study directories, the data and the cluster.
 """
 from __future__ import annotations
 
-import ctypes
 import dataclasses
-import gc
 import json
-import multiprocessing
 import os
-import signal
 import time
 from pathlib import Path
 
 from ..base.errors import MathdlError
 from ..base.files import write_json
-from ..base.interrupt import stop_like_ctrl_c
 from ..runs.directory import load_run
 from ..runs.experiment import Config, environment
+from .engine import DaskEngine, Run
 from .protocol import REVERSE_NAMES, STATE_FILE, Study, StudyOptions, _complete
 from .summary import summarise
-
-
-def _train_one(number: int, config: dict, run_dir: str, data, queue, command: str | None,
-               backwards: dict | None = None) -> int | None:
-    """Worker: train configuration ``number`` into ``run_dir``, continuing its checkpoint if it has one;
-    progress goes to ``queue``. With ``backwards`` (the keywords of ``run_backwards``), a reverse-part
-    network is then run backwards here too, while the other workers go on training.
-
-    The pool ends its workers with SIGTERM when the study is interrupted: held back during training, it
-    stops at the next safe point with a checkpoint of the configuration in ``run_dir``; elsewhere it
-    unwinds (so no temporary file is left behind). The worker then exits quietly."""
-    from threadpoolctl import threadpool_limits
-
-    from ..runs.experiment import run
-
-    signal.signal(signal.SIGTERM, stop_like_ctrl_c)
-    try:
-        with threadpool_limits(limits=int(os.environ.get("MATHDL_WORKER_THREADS", "1"))):
-            config = Config.from_dict(config)
-            task, mnist = _worker_task(config, data)
-            sink = (lambda n, fields: queue.put((number, n, fields))) if queue is not None else False
-            run(config, mnist, task=task, out=run_dir, progress=sink, command=command, resume=True)
-            if backwards is not None:
-                run_backwards(Path(run_dir).parent, config, task, **backwards)
-    except KeyboardInterrupt:
-        raise SystemExit(130) from None  # a process's exit code, without a traceback
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # an idle worker, ended by the pool, ends quietly
-    _release_memory()
-    return number
-
-
-def _release_memory() -> None:
-    """Free the finished run's memory before the next: its reference cycles hold its data (~450 MB), and
-    glibc keeps freed heap memory (~50 MB after a run's figures) unless asked to return it."""
-    gc.collect()
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to trim
-        pass
-
-
-_last_task: dict = {}  # in a worker: the task it built last, with its options and MNIST without pixels
-
-
-def _worker_task(config: Config, data):
-    """The task of ``config`` on the MNIST at ``data``, and that MNIST without its pixels: the worker's last
-    ones when the options are the same (configurations 1-8 share one task, ~440 MB of inputs that take
-    about 2 s to make), else new ones, built after the last are freed."""
-    from ..data.mnist import load_mnist
-    from ..runs.experiment import build_task, task_options
-
-    key = (task_options(config), data)
-    if _last_task.get("key") != key:
-        _last_task.clear()
-        _release_memory()
-        mnist = load_mnist(data, progress=False)
-        task = build_task(config, mnist)
-        _last_task.update(key=key, task=task, mnist=mnist.without_images())  # not 55 MB of pixels kept
-    return _last_task["task"], _last_task["mnist"]
-
-
-def _context():
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def estimated_work(config: Config, n_train: int, n_test: int) -> float:
@@ -109,133 +42,98 @@ def estimated_work(config: Config, n_train: int, n_test: int) -> float:
     return settings.epochs * N * (3 * W + 40_000 * L) + checks * (N_test + min(N, MONITOR)) * W
 
 
-def schedule(jobs_list: list[tuple[int, str, Config, Path]], work: dict[int, float]) -> list:
-    """The order to train in: the longest first, so that the last to finish are short ones and neither core
-    waits long for the other; but configurations on the same task together, so that a worker reuses it
-    (``_worker_task``): the tasks by their total work, the longest first within each."""
-    from ..runs.experiment import task_options
-
-    groups: dict[tuple, list] = {}
-    for job in jobs_list:
-        groups.setdefault(task_options(job[2]), []).append(job)
-    ranked = sorted(groups.values(), key=lambda group: -sum(work[job[0]] for job in group))
-    return [job for group in ranked for job in sorted(group, key=lambda job: -work[job[0]])]
+def study_configs(options: StudyOptions) -> list[Config]:
+    """Every configuration a study trains but the size curve's (the same as configuration 4's but smaller)."""
+    return [config for *_, config in options.replicates()] + [config for *_, config in options.reverse_configs()]
 
 
-def train_all(jobs_list: list[tuple[int, str, Config, Path]], *, data, jobs: int, progress: bool,
-              command: str | None, totals: dict[int, int], work: dict[int, float],
-              backwards: dict[int, dict] | None = None) -> None:
-    """Train the listed configurations, ``jobs`` at a time, in the order of ``schedule``, showing one bar per
-    configuration (in the listed order); ``backwards[number]``: run that network backwards when trained
-    (the keywords of ``run_backwards``)."""
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    from ..base.console import err
-
-    columns = [TextColumn("{task.description}"), BarColumn(bar_width=24), TextColumn("{task.percentage:>3.0f}%"),
-               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[info]}")]
-    display = Progress(*columns, console=err, disable=not progress)
-    overall = display.add_task(f"study: {len(jobs_list)} configurations", total=sum(totals.values()), info="")
-    bars = {number: display.add_task(f"  {name}", total=totals[number], info="waiting")
-            for number, name, _, _ in jobs_list}
-    finished = 0
-    names = {number: name for number, name, _, _ in jobs_list}
-    runs = {number: run_dir for number, _, _, run_dir in jobs_list}
-    context = _context()
-    manager = context.Manager()
-    queue = manager.Queue()
-    try:
-        # Leaving the Pool's block terminates its workers (SIGTERM), so Ctrl-C stops everything at once:
-        # a finished configuration is complete on disk, one in training keeps a checkpoint. The workers
-        # ignore SIGINT from their first moment: Ctrl-C in a terminal signals the whole process group,
-        # and this process alone answers it, by ending them in order.
-        with display, context.Pool(jobs, initializer=signal.signal,
-                                   initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
-            pending = {number: pool.apply_async(_train_one, (number, config.to_dict(), str(run_dir), data, queue,
-                                                             command, (backwards or {}).get(number)))
-                       for number, _, config, run_dir in schedule(jobs_list, work)}
-            while pending:
-                time.sleep(0.2)
-                while not queue.empty():
-                    number, n, fields = queue.get()
-                    info = "  ".join(f"{k} {v}" for k, v in fields.items())
-                    display.update(bars[number], advance=n, info=info)
-                    display.update(overall, advance=n)
-                for number in [n for n, result in pending.items() if result.ready()]:
-                    pending.pop(number).get()  # re-raises a worker's exception here
-                    finished += 1
-                    if progress:
-                        display.console.print(f"{finished}/{len(jobs_list)} done: {names[number]}: "
-                                              + _outcome(runs[number]))
-                    remaining = display.tasks[bars[number]].remaining or 0
-                    display.update(bars[number], completed=totals[number], info="done")
-                    display.update(overall, advance=remaining,
-                                   description=f"study: {finished}/{len(jobs_list)} configurations done")
-    finally:
-        manager.shutdown()
-
-
-def _outcome(run_dir: Path) -> str:
-    """'test accuracy 98.42% in 224 s' from a finished run directory."""
-    metrics = json.loads((Path(run_dir) / "metrics.json").read_text())
-    return f"test accuracy {100 * metrics['test']['accuracy']:.2f}% after {metrics['train_seconds']:.0f} s of training"
-
-
-def run_study(options: StudyOptions, out, *, data=None, jobs: int = 1, resume: bool = False,
-              progress: bool = True, command: str | None = None) -> Study:
-    """Train (or, resuming, keep) the eight configurations and the size curve, then summarise."""
-    from ..data.mnist import load_mnist
-
-    out = Path(out)
-    state = {"options": options.to_dict(), "command": command}
+def check_target(options: StudyOptions, out: Path, resume: bool) -> None:
+    """May a study with ``options`` go into ``out``? A one-line error if not; nothing is written."""
     if (out / STATE_FILE).exists():
         if not resume:
             raise MathdlError(f"{out} already holds a study; continue it with --resume, or choose another --out")
-        saved = json.loads((out / STATE_FILE).read_text())
-        if saved.get("options") != json.loads(json.dumps(options.to_dict())):
+        try:
+            saved = json.loads((out / STATE_FILE).read_text()).get("options", {})
+        except (OSError, ValueError) as e:
+            raise MathdlError(f"{out / STATE_FILE} is unreadable ({e}); choose another --out") from None
+        if {k: v for k, v in saved.items() if k != "seeds"} != options.resumable():
             raise MathdlError(f"{out} holds a study with other options; resume it with the same options "
                               f"(see {out / STATE_FILE}) or choose another --out")
-    elif out.exists() and any(out.iterdir()):
+    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise MathdlError(f"{out} exists and is not a study directory; choose another --out")
-    try:
-        (out / "runs").mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise MathdlError(f"cannot create {out}: {e.strerror or e}") from None
-    write_json(out / STATE_FILE, {**state, "environment": environment()})
 
-    start = time.perf_counter()
-    mnist = load_mnist(data, progress=progress)  # found and verified here; the workers load it
-    n_train, n_test = len(mnist.train_labels), len(mnist.test_labels)
-    if any(config.deskew for _, _, config in options.configs() + options.reverse_configs()):
-        from ..data.deskew import deskewed
-        deskewed(mnist)  # computed once here and cached, so the workers only load it
-    del mnist  # the workers load their own: not 55 MB of pixels here beside theirs during training
-    planned = [(number, name, config, out / "runs" / name) for number, name, config in options.configs()]
+
+def plan(options: StudyOptions, out: Path, n_train: int, n_test: int, prefix: str = "") -> list[Run]:
+    """Every run of the study in ``out``: the eight configurations for each seed, the size curve and the
+    reverse part's networks (these two for the study's seed only); ``prefix`` names them in a class."""
+    planned = [(f"{prefix}{name}", config, out / "runs" / name, None)
+               for _, name, _, config in options.replicates()]
     curve_config, sizes = options.size_curve()
-    for n in sizes:
-        planned.append((100 + n, f"size-{n}", dataclasses.replace(curve_config, train_size=n, curves=False),
-                        out / "sizes" / f"{n}"))
-    for number, name, config in options.reverse_configs():
-        planned.append((number, f"reverse-{name}", config, out / "reverse" / name / "model"))
-    todo = [p for p in planned if not _complete(p[3], p[2])]
-    if todo:
-        totals = {number: config.settings().epochs * (config.train_size or n_train)
-                  for number, _, config, _ in todo}
-        train_all(todo, data=data if data is not None else os.environ.get("MATHDL_DATA"), jobs=jobs,
-                  progress=progress, command=command, totals=totals,
-                  work={number: estimated_work(config, n_train, n_test)
-                        for number, _, config, _ in todo},
-                  backwards={number: {"seed": options.seed, "student_id": options.student_id}
-                             for number, _, _ in options.reverse_configs()})
-    reverse_part(out, options, data, progress=progress)
-    study = summarise(out, options, seconds=time.perf_counter() - start)
-    return study
+    planned += [(f"{prefix}size-{n}", dataclasses.replace(curve_config, train_size=n, curves=False),
+                 out / "sizes" / f"{n}", None) for n in sizes]
+    planned += [(f"{prefix}reverse-{name}", config, out / "reverse" / name / "model",
+                 {"seed": options.seed, "student_id": options.student_id})
+                for _, name, config in options.reverse_configs()]
+    return [Run(key=str(run_dir), name=name, config=config, run_dir=run_dir, study_dir=out,
+                total=config.settings().epochs * (config.train_size or n_train),
+                work=estimated_work(config, n_train, n_test), backwards=backwards)
+            for name, config, run_dir, backwards in planned]
+
+
+def run_study(options: StudyOptions, out, *, data=None, jobs: int | None = None, resume: bool = False,
+              progress: bool = True, command: str | None = None, scheduler: str | None = None,
+              engine=None) -> Study:
+    """Train (or, resuming, keep) every run of the study in ``out`` and summarise it. ``engine``: the one to
+    run on (default: a ``DaskEngine`` on the cluster at ``scheduler``, else a LocalCluster of ``jobs``
+    workers)."""
+    return run_studies([(options, Path(out))], data=data, jobs=jobs, resume=resume, progress=progress,
+                       command=command, scheduler=scheduler, engine=engine)[0]
+
+
+def run_studies(studies: list[tuple[StudyOptions, Path]], *, data=None, jobs: int | None = None,
+                resume: bool = False, progress: bool = True, command: str | None = None,
+                scheduler: str | None = None, engine=None) -> list[Study]:
+    """``run_study`` for each (options, directory), all their runs on one engine at once."""
+    from ..base.console import err
+    from ..data.mnist import load_mnist
+    from .progress import StudyProgress
+
+    studies = [(options, Path(out).absolute()) for options, out in studies]  # the workers' working directory may differ
+    for options, out in studies:
+        check_target(options, out, resume)
+    start = time.perf_counter()
+    mnist = load_mnist(data, progress=progress)  # found and verified here; the workers load their own
+    n_train, n_test = len(mnist.train_labels), len(mnist.test_labels)
+    data = data if data is not None else os.environ.get("MATHDL_DATA")
+    engine = engine if engine is not None else DaskEngine(scheduler, jobs)
+    with engine:
+        for _, out in studies:
+            engine.check_shared(out.parent.resolve())
+        for options, out in studies:
+            try:
+                (out / "runs").mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise MathdlError(f"cannot create {out}: {e.strerror or e}") from None
+            write_json(out / STATE_FILE, {"options": options.to_dict(), "command": command,
+                                          "environment": environment()})
+        if any(config.deskew for options, _ in studies for config in study_configs(options)):
+            from ..data.deskew import deskewed
+            deskewed(mnist)  # computed once here and cached, so the workers on this machine only load it
+        several = len(studies) > 1
+        runs = [run for options, out in studies
+                for run in plan(options, out, n_train, n_test, f"{options.student_id}: " if several else "")]
+        todo = [run for run in runs if not _complete(run.run_dir, run.config)]
+        if todo:
+            if progress:
+                err.print(f"{len(todo)} of {len(runs)} runs to train on {engine.describe()}")
+            with StudyProgress([(r.key, r.name, r.total, r.run_dir) for r in todo], enabled=progress) as display:
+                engine.train(todo, mnist=mnist, data=data, display=display, command=command)
+    del mnist
+    done = []
+    for options, out in studies:
+        reverse_part(out, options, data, progress=progress)
+        done.append(summarise(out, options, seconds=time.perf_counter() - start))
+    return done
 
 
 def reverse_part(out: Path, options: StudyOptions, data=None, *, progress: bool = True) -> None:

@@ -1,5 +1,8 @@
 """Summarising a study from its files alone (so it can be re-summarised without retraining):
-summary.json and summary.csv (one row per configuration), mcnemar.csv, and the study's figures.
+summary.json and summary.csv (one row per configuration, its network of the study's seed), mcnemar.csv
+(the twelve tests for every seed, with Holm's adjustment over all of them), and the study's figures.
+With several seeds also runs.csv (every run), seeds.csv (each configuration's mean, standard deviation
+and t-interval over the seeds), effects.csv (the factorial analysis) and their figures.
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..base.files import write_csv, write_json
+from ..evaluation.factorial import T_INTERVAL, factorial, holm, t_interval
 from ..evaluation.metrics import mcnemar
 from ..runs.directory import load_run
 from .protocol import COMPARISONS, Study, StudyOptions
@@ -53,12 +57,9 @@ def summarise(out, options: StudyOptions, seconds: float | None = None) -> Study
         histories.append((f"{number}: {len(config.hidden)} hidden, {config.cost.upper()}, {config.method}",
                           run.history))
         matrices.append((test["confusion_matrix"], label, number))
-    tests = []
-    for question, a, b in COMPARISONS:
-        t = mcnemar(correct[a], correct[b])
-        tests.append({"question": question, "a": a, "b": b, "accuracy_a": float(correct[a].mean()),
-                      "accuracy_b": float(correct[b].mean()), "a_right_b_wrong": t.b, "a_wrong_b_right": t.c,
-                      "p_exact": t.p_exact, "p_mid": t.p_mid})
+    replicates = _replicates(out, options)
+    family = _mcnemar_family(out, options, correct)
+    tests = [t for t in family if t["seed"] == options.seed]
     size_rows = _size_rows(out, options, rows)
     reverse = {}
     for _, name, _ in options.reverse_configs():
@@ -73,13 +74,93 @@ def summarise(out, options: StudyOptions, seconds: float | None = None) -> Study
                "options": options.to_dict(),
                "intervals": "Wilson score intervals for proportions; percentile bootstrap (10,000 multinomial "
                             "resamples of the confusion matrix) for F1 and MCC",
-               "mcnemar_test": "exact two-sided binomial test on the discordant pairs, and the mid-p value",
-               "wall_seconds": seconds}
+               "mcnemar_test": "exact two-sided binomial test on the discordant pairs, and the mid-p value; "
+                               f"Holm's adjustment over the family of all {len(family)} tests "
+                               f"({len(COMPARISONS)} comparisons × {options.seeds} seed{'s' if options.seeds > 1 else ''})",
+               "mcnemar_family": family, "wall_seconds": seconds}
+    if options.seeds > 1:
+        summary["seeds"] = seed_summary(replicates, options)
+        summary["factorial"] = {response: factorial(replicates, response) for response in RESPONSES}
     write_json(out / "summary.json", summary)
     write_csv(out / "summary.csv", [_flat(r) for r in rows])
-    write_csv(out / "mcnemar.csv", tests)
+    write_csv(out / "mcnemar.csv", family)
     write_study_figures(out, rows, matrices, histories, size_rows, options)
-    return Study(out, rows, tests, seconds or 0.0, size_rows)
+    if options.seeds > 1:
+        write_seed_files(out, summary, replicates)
+    return Study(out, rows, tests, seconds or 0.0, size_rows, summary)
+
+
+RATES = ("accuracy", "sensitivity", "specificity", "precision", "npv", "f1", "mcc")
+RESPONSES = ("accuracy", "sensitivity", "specificity")  # the factorial analysis's
+
+
+def _replicates(out: Path, options: StudyOptions) -> list[dict]:
+    """One row per run of the eight configurations over the seeds: its factors, counts and rates."""
+    rows = []
+    for number, name, seed, config in options.replicates():
+        metrics = json.loads((out / "runs" / name / "metrics.json").read_text())
+        test = metrics["test"]
+        rows.append({"number": number, "seed": seed, "run_dir": str(Path("runs") / name), "cost": config.cost,
+                     "method": config.method, "depth": len(config.hidden),
+                     **{k: test[k] for k in ("tp", "fn", "fp", "tn")}, **{rate: test[rate] for rate in RATES},
+                     "train_seconds": metrics["train_seconds"]})
+    return rows
+
+
+def _mcnemar_family(out: Path, options: StudyOptions, first: dict[int, np.ndarray]) -> list[dict]:
+    """McNemar's test of every comparison for every seed, with Holm-adjusted p-values over all of them."""
+    tests = []
+    for seed in options.seed_list():
+        correct = first if seed == options.seed else {
+            number: np.equal(*load_predictions(out / "runs" / options.run_name(name, seed)))
+            for number, name, _ in options.configs(seed)}
+        for question, a, b in COMPARISONS:
+            t = mcnemar(correct[a], correct[b])
+            tests.append({"seed": seed, "question": question, "a": a, "b": b, "accuracy_a": float(correct[a].mean()),
+                          "accuracy_b": float(correct[b].mean()), "a_right_b_wrong": t.b, "a_wrong_b_right": t.c,
+                          "p_exact": t.p_exact, "p_mid": t.p_mid})
+    for p in ("p_exact", "p_mid"):
+        for test, adjusted in zip(tests, holm([t[p] for t in tests])):
+            test[f"{p}_holm"] = adjusted
+    return tests
+
+
+def seed_summary(replicates: list[dict], options: StudyOptions) -> dict:
+    """Each configuration's rates over the seeds: the values, mean, standard deviation and t-interval."""
+    configurations = []
+    for number, name, config in options.configs():
+        runs = [r for r in replicates if r["number"] == number]
+        configurations.append({"number": number, "name": name, "cost": config.cost, "bp": config.method,
+                               "hidden_layers": len(config.hidden),
+                               **{rate: {**t_interval([r[rate] for r in runs if r[rate] is not None]),
+                                         "values": [r[rate] for r in runs]} for rate in RATES}})
+    return {"seeds": options.seed_list(), "interval": T_INTERVAL, "configurations": configurations}
+
+
+def write_seed_files(out: Path, summary: dict, replicates: list[dict]) -> None:
+    """runs.csv, seeds.csv, effects.csv and the figures seeds.png and effects.png."""
+    from ..plots import save
+    from ..plots.factorial import effects_figure, seeds_figure
+
+    write_csv(out / "runs.csv", replicates)
+    rows = []
+    for c in summary["seeds"]["configurations"]:
+        row = {k: c[k] for k in ("number", "name", "cost", "bp", "hidden_layers")}
+        for rate in RATES:
+            low, high = c[rate]["ci95"] or (None, None)
+            row.update({f"{rate}_mean": c[rate]["mean"], f"{rate}_sd": c[rate]["sd"], f"{rate}_low": low,
+                        f"{rate}_high": high})
+        rows.append(row)
+    write_csv(out / "seeds.csv", rows)
+    write_csv(out / "effects.csv", [{"response": response, "term": e["term"], "contrast": e["contrast"] or "",
+                                     "effect": e["effect"], "low": e["ci95"][0], "high": e["ci95"][1],
+                                     "se": e["se"], "t": e["t"], "p": e["p"], "df_resid": f["df_resid"]}
+                                    for response, f in summary["factorial"].items() for e in f["effects"]])
+    k = len(summary["seeds"]["seeds"])
+    save(seeds_figure(summary["seeds"]["configurations"], [r["label"] for r in summary["configurations"]],
+                      title=f"test accuracy of the eight configurations over {k} seeds"), out / "seeds.png")
+    save(effects_figure(summary["factorial"], title=f"factorial effects over {k} seeds (95% intervals)"),
+         out / "effects.png")
 
 
 def architecture_gradcheck(sizes: list[int], seed: int, entries: int = 12) -> dict:

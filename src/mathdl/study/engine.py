@@ -1,0 +1,236 @@
+"""The study's execution engine: Dask distributed.
+
+By default a ``LocalCluster`` of worker processes with one thread each, as many as ``workers`` (the
+cores), listening on 127.0.0.1 only, started and closed by the study; or an existing cluster by its
+scheduler's address (``tcp://HOST:PORT``). Each run is one Dask task (``worker.train_run``):
+
+- the longest first, runs on the same task data together (``schedule``), handed to Dask as priorities;
+  the cluster's scheduler queues them and gives a worker the next one when it is free;
+- a worker keeps the task data it prepared for the next run on the same data (``worker.worker_task``);
+- a reverse-part network is run backwards in the task that trained it, so on the same worker;
+- a lost worker's run is given to another worker by Dask and continues from the run's last checkpoint
+  (after every epoch, in the run directory); a run that raised is retried ``RETRIES`` times;
+- Ctrl-C: every running run stops at its next safe point and keeps a checkpoint, none starts any more.
+
+Workers on other machines must see the study directory at the same path (a shared file system: they
+write the run directories and checkpoints there, and a retried run needs its checkpoint); MNIST they
+find on their own machine, else they take the client's copy (published on the cluster), each
+checked by its fingerprint.
+"""
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import os
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..base.errors import MathdlError
+from ..runs.experiment import Config
+
+RETRIES = 2
+STOP_WAIT = 60.0  # seconds the runs get to reach a safe point and keep their checkpoints
+CONNECT_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run of a study: ``total`` (epochs × training images) measures its progress, ``work`` its
+    expected time (``estimated_work``); ``backwards``: the keywords of ``run_backwards`` for a reverse-part
+    network."""
+
+    key: str
+    name: str
+    config: Config
+    run_dir: Path
+    study_dir: Path
+    total: int
+    work: float
+    backwards: dict | None = None
+
+    def spec(self) -> dict:
+        return {"key": self.key, "config": self.config.to_dict(), "run_dir": str(self.run_dir),
+                "study_dir": str(self.study_dir), "backwards": self.backwards}
+
+
+def schedule(runs: list[Run]) -> list[Run]:
+    """The order to train in: the longest first, so that the last to finish are short ones and no worker
+    waits long for another; but runs on the same task data together, so that a worker reuses it: the
+    tasks by their total work, the longest first within each."""
+    from ..runs.experiment import task_options
+
+    groups: dict[tuple, list[Run]] = {}
+    for run in runs:
+        groups.setdefault(task_options(run.config), []).append(run)
+    ranked = sorted(groups.values(), key=lambda group: -sum(run.work for run in group))
+    return [run for group in ranked for run in sorted(group, key=lambda run: -run.work)]
+
+
+def local_workers() -> int:
+    """The cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+class DaskEngine:
+    """The cluster the study runs on; a context manager (connects or starts on entry, closes on exit).
+    ``scheduler``: an existing cluster's address (else a LocalCluster of ``workers`` processes)."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None):
+        self.scheduler, self.workers = scheduler, workers or local_workers()
+        self.client = self.cluster = None
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> DaskEngine:
+        import dask
+
+        self._stack.enter_context(_quiet_logs())
+        if self.scheduler is None:
+            from distributed import Client, LocalCluster
+
+            from .worker import IgnoreInterrupt
+
+            with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):  # a free worker takes the next
+                self.cluster = self._stack.enter_context(LocalCluster(
+                    n_workers=self.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                    dashboard_address=None, memory_limit=0, silence_logs=logging.ERROR))
+            self.client = self._stack.enter_context(Client(self.cluster))
+            self.client.register_plugin(IgnoreInterrupt())
+        else:
+            self.client = self._stack.enter_context(connect(self.scheduler))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stack.close()
+
+    def describe(self) -> str:
+        if self.cluster is not None:
+            return f"a local Dask cluster of {self.workers} worker processes"
+        n = len(self.client.scheduler_info()["workers"])
+        return f"the Dask cluster at {self.scheduler} ({n} worker{'s' if n != 1 else ''} now)"
+
+    def check_shared(self, folder: Path) -> None:
+        """Every worker of an existing cluster must see ``folder`` (where the study directory goes) at the same
+        path: a one-line error if one does not. Checked with a temporary file, removed again."""
+        if self.cluster is not None:
+            return
+        from .worker import sees
+
+        folder = next(p for p in [folder, *folder.parents] if p.is_dir())
+        token = uuid.uuid4().hex
+        try:
+            with tempfile.NamedTemporaryFile("w", dir=folder, prefix=".mathdl-probe-") as probe:
+                probe.write(token)
+                probe.flush()
+                answers = self.client.run(sees, probe.name, token, on_error="return")
+        except OSError as e:
+            raise MathdlError(f"cannot write in {folder}: {e.strerror or e}") from None
+        blind = sorted(worker for worker, seen in answers.items() if seen is not True)
+        if not answers:
+            raise MathdlError(f"the Dask cluster at {self.scheduler} has no workers")
+        if blind:
+            raise MathdlError(f"the Dask worker{'s' if len(blind) > 1 else ''} {', '.join(blind)} cannot see "
+                              f"{folder}: the study directory must be on a file system that every worker mounts at "
+                              "the same path")
+
+    def train(self, runs: list[Run], *, mnist, data: str | None, display, command: str | None) -> None:
+        """Train ``runs`` on the cluster; ``display`` (a ``StudyProgress``) shows their progress. A run that
+        fails is a ``MathdlError`` here, after the other runs stopped at a safe point."""
+        from distributed import wait
+
+        from .worker import PROGRESS_TOPIC, forget, train_run
+
+        client, token = self.client, uuid.uuid4().hex[:12]
+        dataset = None
+        if self.cluster is None:  # workers elsewhere may lack this MNIST: they can take the client's copy
+            dataset = f"mathdl-mnist-{token}"
+            client.publish_dataset(client.scatter(mnist, hash=False), name=dataset)
+        events: collections.deque = collections.deque()
+        client.subscribe_topic(PROGRESS_TOPIC, events.append)
+        order = schedule(runs)
+        by_key = {run.key: run for run in order}
+        futures = [client.submit(train_run, run.spec(), token=token, data=data, fingerprint=mnist.fingerprint,
+                                 dataset=dataset, command=command, key=f"mathdl-run-{token}-{rank}",
+                                 priority=len(order) - rank, retries=RETRIES, pure=False)
+                   for rank, run in enumerate(order)]
+        try:
+            pending = set(futures)
+            while pending:
+                try:
+                    finished, pending = wait(pending, timeout=0.2, return_when="FIRST_COMPLETED")
+                except TimeoutError:  # none finished in that time
+                    finished = set()
+                _show(events, display, by_key)
+                for future in finished:
+                    outcome = future.result()
+                    if outcome["status"] == "error":
+                        raise MathdlError(f"{by_key[outcome['key']].name}: {outcome['message']}")
+                    if outcome["status"] == "interrupted":  # stopped by another process (an engine's stop)
+                        raise KeyboardInterrupt
+                    display.finished(outcome["key"])
+        except BaseException:
+            self._stop(token, futures)
+            raise
+        finally:
+            _show(events, display, by_key)
+            client.unsubscribe_topic(PROGRESS_TOPIC)
+            with contextlib.suppress(Exception):
+                client.run(forget, token, on_error="ignore")
+                if dataset is not None:
+                    client.unpublish_dataset(dataset)
+
+    def _stop(self, token: str, futures) -> None:
+        """Every run stops at its next safe point, keeping its checkpoint; those not started do not start."""
+        from distributed import wait
+
+        from .worker import request_stop
+
+        with contextlib.suppress(Exception):
+            self.client.run(request_stop, token, on_error="ignore")
+            wait(futures, timeout=STOP_WAIT)
+        with contextlib.suppress(Exception):
+            self.client.cancel([f for f in futures if not f.done()])
+
+
+def _show(events: collections.deque, display, by_key: dict) -> None:
+    latest: dict[str, tuple] = {}
+    while events:
+        _, (key, done, fields) = events.popleft()
+        if key in by_key:
+            latest[key] = (done, fields)
+    for key, (done, fields) in latest.items():
+        display.advance(key, done, fields)
+
+
+def connect(address: str):
+    """A client of the Dask cluster at ``address``, or a one-line error if nothing answers there."""
+    from distributed import Client
+
+    start = time.monotonic()
+    try:
+        return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError, ValueError, TypeError) as e:
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if isinstance(e, (OSError, TimeoutError)) and "Timed out" in reason or time.monotonic() - start >= CONNECT_TIMEOUT:
+            reason = f"no answer within {CONNECT_TIMEOUT:g} s"
+        raise MathdlError(f"no Dask scheduler answers at {address} ({reason})") from None
+
+
+@contextlib.contextmanager
+def _quiet_logs():
+    """Dask's own log lines (a lost worker, a restart) stay out of the study's display: the study says
+    what matters itself."""
+    loggers = [logging.getLogger(name) for name in ("distributed", "tornado")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
