@@ -11,7 +11,8 @@ Cases (each timed for mathdl and every installed peer, at each thread count, bac
     scaling  mathdl's seconds per epoch as the hidden width and the batch size grow
     load     a cached MNIST load, in a fresh process
     study    ``mathdl study --quick`` and (full run) the full study: wall time and the peak memory of the
-             whole process tree
+             whole process tree, on the Dask engine and on the previous Pool engine (kept for this
+             comparison, ``previous_engine``), alternately, the previous one first
 
 The achieved GFLOP/s (matrix products only, ``timing.train_flops``) stand next to the machine's measured
 matrix-multiply peak. The performance targets are ratios from the same run; ``Report.targets`` checks them.
@@ -36,7 +37,7 @@ PEERS = ("pytorch", "scikit-learn", "book loop")
 QUICK_SIZES = {"train_size": 2000, "test_size": 500}
 FULL_TRAIN = 60_000
 LIMITS = {"matrix": 0.8, "online": 0.33, "t98": 0.7, "weights": 1e-10, "study": 300.0, "study_quick": 45.0,
-          "memory": 1.5 * 2**30, "load": 0.3}
+          "memory": 1.5 * 2**30, "load": 0.3, "engine": 1.05}
 
 
 @dataclass
@@ -125,7 +126,12 @@ class Report:
             if key in self.checks:
                 s = self.checks[key]["seconds"]
                 out.append((name, f"{s:.0f} s", f"≤ {limit:.0f} s", s <= limit))
-        peaks = [c["peak_rss"] for k, c in self.checks.items() if k.startswith("study") and c["peak_rss"]]
+            if key == "study" and f"{key}_previous" in self.checks:  # the quick study: ~1 s of cluster start
+                r = self.checks[key]["seconds"] / self.checks[f"{key}_previous"]["seconds"]
+                out.append((name.replace(", s", ": Dask engine ÷ the previous Pool engine"), f"{r:.3f}×",
+                            f"≤ {LIMITS['engine']}×", r <= LIMITS["engine"]))
+        peaks = [c["peak_rss"] for k, c in self.checks.items()
+                 if k.startswith("study") and not k.endswith("_previous") and c["peak_rss"]]
         if peaks:
             out.append(("4. study peak memory (Σ RSS of the process tree)", f"{max(peaks) / 2**30:.2f} GiB",
                         "≤ 1.5 GiB", max(peaks) <= LIMITS["memory"]))
@@ -333,22 +339,38 @@ def case_load(report: Report, mnist, say) -> None:
     report.checks["load"] = {"seconds": statistics.median(seconds)}
 
 
+ENGINES = (("previous-pool", "mathdl, previous engine (Pool)"), ("dask", "mathdl"))  # the baseline first
+
+
 def case_study(report: Report, mnist, say) -> None:
-    """``mathdl study --quick`` and, in a full run, the full study, each in a fresh process tree."""
+    """``mathdl study --quick`` and, in a full run, the full study, each in a fresh process tree, on the
+    previous engine (``previous_engine.PoolEngine``) and on Dask alternately, the previous one first."""
     from .processes import run_measured
 
     o = report.options
     profiles = [("study_quick", ["--quick"])] + ([] if o.quick else [("study", [])])
+    repeats = 1 if o.quick else min(o.repeats, 2)
     for key, extra in profiles:
-        say(f"  mathdl study {' '.join(extra)}".rstrip())
-        with tempfile.TemporaryDirectory(prefix="mathdl-bench-") as tmp:
-            args = ["-m", "mathdl", "study", *extra, "--out", os.path.join(tmp, "study"), "--quiet"]
-            done = run_measured(args + (["--data", o.data] if o.data else []))
-        if done.returncode:
-            raise MathdlError(f"mathdl study {' '.join(extra)} failed: {done.stderr.strip().splitlines()[-1:]}")
-        report.checks[key] = {"seconds": done.seconds, "peak_rss": done.peak_rss}
-        report.rows.append(Row("study", "mathdl", None, [done.seconds], unit="s", note=f"mathdl study {' '.join(extra)}"
-                               + (f", peak Σ RSS {done.peak_rss / 2**30:.2f} GiB" if done.peak_rss else "")))
+        command = " ".join(["mathdl study", *extra])
+        rows = {engine: Row("study", tool, None, [], unit="s") for engine, tool in ENGINES}
+        peaks = {engine: 0 for engine, _ in ENGINES}
+        for _ in range(repeats):
+            for engine, _ in ENGINES:
+                say(f"  {command} on the {engine} engine")
+                with tempfile.TemporaryDirectory(prefix="mathdl-bench-") as tmp:
+                    args = ["-m", "mathdl", "study", *extra, "--out", os.path.join(tmp, "study"), "--quiet",
+                            "--engine", engine]
+                    done = run_measured(args + (["--data", o.data] if o.data else []))
+                if done.returncode:
+                    raise MathdlError(f"{command} --engine {engine} failed: {done.stderr.strip().splitlines()[-1:]}")
+                rows[engine].seconds.append(done.seconds)
+                peaks[engine] = max(peaks[engine], done.peak_rss or 0)
+        for engine, _ in ENGINES:
+            peak = peaks[engine] or None
+            rows[engine].note = f"{command}, {engine}" + (f", peak Σ RSS {peak / 2**30:.2f} GiB" if peak else "")
+            report.rows.append(rows[engine])
+            report.checks[key if engine == "dask" else f"{key}_previous"] = {"seconds": rows[engine].median,
+                                                                              "peak_rss": peak}
 
 
 CASE_RUNNERS = {"matrix": case_matrix, "online": case_online, "t98": case_t98, "scaling": case_scaling,

@@ -150,14 +150,15 @@ def mcnemar_table(tests: list[dict], family: int | None = None) -> Table:
     table = Table(title="McNemar's test, same test images (b: only A right, c: only B right)",
                   title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, caption_justify="left",
                   caption="A %, B %: test accuracy; p exact: two-sided binomial test of b vs c; mid-p: its mid-p "
-                          f"version; Holm: the mid-p adjusted by Holm's method for the family of {family} tests")
-    for column in ("comparison", "A-B", "A %", "B %", "b", "c", "p exact", "mid-p", "Holm", "p<0.05"):
+                          f"version; Holm: the mid-p adjusted by Holm's method for the family of {family} tests; "
+                          "*: below 0.05")
+    for column in ("comparison", "A-B", "A %", "B %", "b", "c", "p exact", "mid-p", "Holm"):
         table.add_column(column, justify="left" if column == "comparison" else "right")
+    star = lambda p: f"{p:.2g}" + ("*" if p < 0.05 else " ")  # noqa: E731
     for t in tests:
-        table.add_row(t["question"].replace(" hidden layers", " layers").replace(" vs ", "/"), f"{t['a']}-{t['b']}", f"{100 * t['accuracy_a']:.2f}",
-                      f"{100 * t['accuracy_b']:.2f}", str(t["a_right_b_wrong"]), str(t["a_wrong_b_right"]),
-                      f"{t['p_exact']:.2g}", f"{t['p_mid']:.2g}", f"{t['p_mid_holm']:.2g}",
-                      ("yes" if t["p_mid"] < 0.05 else "no") + (" (Holm: yes)" if t["p_mid_holm"] < 0.05 else ""))
+        table.add_row(t["question"].replace(" hidden layers", " layers").replace(" vs ", "/"), f"{t['a']}-{t['b']}",
+                      f"{100 * t['accuracy_a']:.2f}", f"{100 * t['accuracy_b']:.2f}", str(t["a_right_b_wrong"]),
+                      str(t["a_wrong_b_right"]), f"{t['p_exact']:.2g}", star(t["p_mid"]), star(t["p_mid_holm"]))
     return table
 
 

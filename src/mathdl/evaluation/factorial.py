@@ -34,12 +34,14 @@ FACTORS = {  # name: (low level, high level), coded −1 and +1
 }
 TERMS = ("cost", "method", "depth", "cost:method", "cost:depth", "method:depth", "cost:method:depth")
 CONTRASTS = {"cost": "XE − TSE", "method": "matrix − online", "depth": "3 − 1 hidden layers"}
-T_INTERVAL = "95% t-interval over the seeds: mean ± t(K−1, 0.975)·s/√K, s the sample standard deviation"
+T_INTERVAL = ("95% t-interval over the seeds: mean ± t(K−1, 0.975)·s/√K, s the sample standard deviation, "
+              "cut to the rate's range")
 
 
-def t_interval(values, level: float = LEVEL) -> dict:
-    """The mean, sample standard deviation and t-interval of ``values`` (one per seed); sd and interval
-    are None for a single value, and the interval is the mean itself when every value is the same."""
+def t_interval(values, level: float = LEVEL, bounds: tuple[float, float] = (0.0, 1.0)) -> dict:
+    """The mean, sample standard deviation and t-interval of ``values`` (one per seed), the interval cut to
+    ``bounds`` (a rate's range: a few seeds give wide intervals); sd and interval are None for a single
+    value, and the interval is the mean itself when every value is the same."""
     from scipy import stats
 
     x = np.asarray([v for v in values], dtype=np.float64)
@@ -51,7 +53,7 @@ def t_interval(values, level: float = LEVEL) -> dict:
     if sd == 0:
         return {"mean": mean, "sd": 0.0, "ci95": [mean, mean], "n": n}
     low, high = stats.t.interval(level, n - 1, loc=mean, scale=sd / math.sqrt(n))
-    return {"mean": mean, "sd": sd, "ci95": [float(low), float(high)], "n": n}
+    return {"mean": mean, "sd": sd, "ci95": [max(float(low), bounds[0]), min(float(high), bounds[1])], "n": n}
 
 
 def coded(run: dict) -> dict:
@@ -128,6 +130,22 @@ def effect_sentence(effect: dict, alpha: float = 0.05, digits: int = 2) -> str:
             f"{p_text(effect['p'])}, {verdict}")
 
 
+def p_value(p: float) -> str:
+    """A p-value for tables: two significant digits, '< 0.001' below that."""
+    return "< 0.001" if p < 0.001 else f"{p:.2g}"
+
+
 def p_text(p: float) -> str:
-    """A p-value for prose: 'p = 0.27' (two significant digits), 'p < 0.001' below that."""
-    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
+    """A p-value for prose: 'p = 0.27', 'p < 0.001'."""
+    return f"p {p_value(p)}" if p < 0.001 else f"p = {p_value(p)}"
+
+
+def conclusions(analyses: dict, alpha: float = 0.05) -> list[str]:
+    """The findings about methods, one sentence each: the three main effects on every response
+    (``analyses``: response → ``factorial`` result), then each interaction that is significant."""
+    lines = []
+    for response, analysis in analyses.items():
+        for effect in analysis["effects"]:
+            if effect["contrast"] is not None or effect["p"] < alpha:
+                lines.append(f"{response}: {effect_sentence(effect, alpha)}")
+    return lines

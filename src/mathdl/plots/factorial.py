@@ -49,7 +49,7 @@ def effects_figure(analyses: dict, *, title: str = ""):
     terms = [e for e in analyses[responses[0]]["effects"]]
     fig = figure(figsize=(10, 0.55 * len(terms) * len(responses) / 2 + 2.2))
     ax = fig.subplots()
-    offsets = np.linspace(-0.25, 0.25, len(responses))
+    offsets = np.linspace(0.25, -0.25, len(responses))  # the first response on top
     for offset, response in zip(offsets, responses):
         for i, e in enumerate(analyses[response]["effects"]):
             y = len(terms) - 1 - i + offset

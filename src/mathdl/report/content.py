@@ -93,6 +93,8 @@ def build(study: dict) -> Document:
     _task(doc, study)
     _networks(doc, study)
     _results(doc, study)
+    from .factorial_section import factorial_blocks  # the seeds, the factorial analysis, Holm's correction
+    doc.add(*factorial_blocks(study))
     _discussion(doc, study)
     _reverse(doc, study)
     _reproducibility(doc, study)

@@ -93,14 +93,17 @@ class DaskEngine:
         if self.scheduler is None:
             from distributed import Client, LocalCluster
 
-            from .worker import IgnoreInterrupt
+            from .worker import IgnoreInterrupt, warm_up
 
             with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):  # a free worker takes the next
                 self.cluster = self._stack.enter_context(LocalCluster(
-                    n_workers=self.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                    n_workers=0, threads_per_worker=1, processes=True, host="127.0.0.1",
                     dashboard_address=None, memory_limit=0, silence_logs=logging.ERROR))
             self.client = self._stack.enter_context(Client(self.cluster))
             self.client.register_plugin(IgnoreInterrupt())
+            self.cluster.scale(self.workers)  # they start, and import what a run needs, while this process goes on
+            self.warming = [self.client.submit(warm_up, key=f"mathdl-warm-up-{i}", pure=False)
+                            for i in range(self.workers)]
         else:
             self.client = self._stack.enter_context(connect(self.scheduler))
         return self

@@ -102,11 +102,11 @@ def run_studies(studies: list[tuple[StudyOptions, Path]], *, data=None, jobs: in
     for options, out in studies:
         check_target(options, out, resume)
     start = time.perf_counter()
-    mnist = load_mnist(data, progress=progress)  # found and verified here; the workers load their own
-    n_train, n_test = len(mnist.train_labels), len(mnist.test_labels)
-    data = data if data is not None else os.environ.get("MATHDL_DATA")
     engine = engine if engine is not None else DaskEngine(scheduler, jobs)
-    with engine:
+    with engine:  # a scheduler that does not answer is an error here, before anything is written
+        mnist = load_mnist(data, progress=progress)  # found and verified here; the workers load their own
+        n_train, n_test = len(mnist.train_labels), len(mnist.test_labels)
+        data = data if data is not None else os.environ.get("MATHDL_DATA")
         for _, out in studies:
             engine.check_shared(out.parent.resolve())
         for options, out in studies:

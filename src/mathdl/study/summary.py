@@ -132,7 +132,8 @@ def seed_summary(replicates: list[dict], options: StudyOptions) -> dict:
         runs = [r for r in replicates if r["number"] == number]
         configurations.append({"number": number, "name": name, "cost": config.cost, "bp": config.method,
                                "hidden_layers": len(config.hidden),
-                               **{rate: {**t_interval([r[rate] for r in runs if r[rate] is not None]),
+                               **{rate: {**t_interval([r[rate] for r in runs if r[rate] is not None],
+                                                      bounds=(-1.0, 1.0) if rate == "mcc" else (0.0, 1.0)),
                                          "values": [r[rate] for r in runs]} for rate in RATES}})
     return {"seeds": options.seed_list(), "interval": T_INTERVAL, "configurations": configurations}
 
@@ -157,7 +158,9 @@ def write_seed_files(out: Path, summary: dict, replicates: list[dict]) -> None:
                                      "se": e["se"], "t": e["t"], "p": e["p"], "df_resid": f["df_resid"]}
                                     for response, f in summary["factorial"].items() for e in f["effects"]])
     k = len(summary["seeds"]["seeds"])
-    save(seeds_figure(summary["seeds"]["configurations"], [r["label"] for r in summary["configurations"]],
+    labels = [f"{r['layers']}, {r['cost'].upper()}, {r['bp']}, {r['epochs']} ep, η={r['eta']:g}"
+              for r in summary["configurations"]]
+    save(seeds_figure(summary["seeds"]["configurations"], labels,
                       title=f"test accuracy of the eight configurations over {k} seeds"), out / "seeds.png")
     save(effects_figure(summary["factorial"], title=f"factorial effects over {k} seeds (95% intervals)"),
          out / "effects.png")

@@ -15,6 +15,7 @@ import gc
 import json
 import signal
 import threading
+import time
 from pathlib import Path
 
 from distributed.diagnostics.plugin import WorkerPlugin
@@ -23,6 +24,7 @@ from ..base.errors import DataError, MathdlError
 from ..base.interrupt import stop_on
 
 PROGRESS_TOPIC = "mathdl-study-progress"
+PROGRESS_INTERVAL = 0.5  # seconds between a run's progress events
 
 
 class IgnoreInterrupt(WorkerPlugin):
@@ -48,6 +50,12 @@ def request_stop(token: str) -> None:
 def forget(token: str) -> None:
     """The study ``token`` has ended: drop its stop request."""
     _stops.pop(token, None)
+
+
+def warm_up() -> None:
+    """Import what a run needs, before the first run comes."""
+    from ..runs import experiment  # noqa: F401
+    from . import runner  # noqa: F401
 
 
 def sees(path: str, content: str) -> bool:
@@ -100,11 +108,14 @@ def _sink(key: str):
     """Progress of the run ``key`` as events the client subscribes to: [key, samples done in all, fields]."""
     from distributed import get_worker
 
-    worker, done = get_worker(), [0]
+    worker, done, sent = get_worker(), [0], [0.0]
 
     def sink(n: int, fields: dict) -> None:
         done[0] += n
-        worker.log_event(PROGRESS_TOPIC, [key, done[0], fields])
+        now = time.monotonic()
+        if now - sent[0] >= PROGRESS_INTERVAL:  # the bar's 0.1 s would wake the worker's event loop too often
+            sent[0] = now
+            worker.log_event(PROGRESS_TOPIC, [key, done[0], fields])
     return sink
 
 
