@@ -20,9 +20,10 @@ from mathdl.nn.fast.sgd import FastSGD
 from mathdl.training.checkpoint import CHECKPOINT, read_checkpoint
 from mathdl.runs.directory import load_run
 from mathdl.base.files import read_csv_rows
-import mathdl.study.runner as study_module
+import mathdl.study.worker as worker_module
+from mathdl.study.engine import schedule
 from mathdl.study.protocol import COMPARISONS, PROTOCOL, StudyOptions
-from mathdl.study.runner import estimated_work, run_study, schedule
+from mathdl.study.runner import estimated_work, plan, run_study
 from test_interrupt import signal_after
 
 from conftest import TINY
@@ -110,27 +111,31 @@ def test_reverse_part_is_run_by_the_workers(study):
         assert (folder / "reverse.json").stat().st_mtime_ns <= summary
 
 
-def test_the_schedule_keeps_a_task_together_and_the_longest_first():
-    options = StudyOptions()
-    config, sizes = options.size_curve()
-    jobs = [(number, name, c, None) for number, name, c in options.configs()]
-    jobs += [(100 + n, f"size-{n}", dataclasses.replace(config, train_size=n, curves=False), None) for n in sizes]
-    jobs += [(number, name, c, None) for number, name, c in options.reverse_configs()]
-    work = {number: estimated_work(c, 60000, 10000) for number, _, c, _ in jobs}
-    order = [number for number, *_ in schedule(jobs, work)]
-    assert sorted(order[:8]) == list(range(1, 9)) and order[:2] == [4, 8]  # the eight share one task
-    assert sorted(order[8:10]) == [200, 201]  # the two digits networks share the next
-    assert order[10:] == [100 + n for n in sorted(sizes, reverse=True)]  # a task each, the largest first
-    assert [work[n] for n in order[:8]] == sorted((work[n] for n in order[:8]), reverse=True)
+def test_the_schedule_keeps_a_task_together_and_the_longest_first(tmp_path):
+    options = StudyOptions(seeds=2)
+    _, sizes = options.size_curve()
+    order = [run.run_dir.relative_to(tmp_path).as_posix() for run in schedule(plan(options, tmp_path, 60000, 10000))]
+    work = {run.run_dir.relative_to(tmp_path).as_posix(): run.work for run in plan(options, tmp_path, 60000, 10000)}
+    binary = [f"runs/{name}" for _, name, _, _ in options.replicates()]
+    assert sorted(order[:16]) == sorted(binary)  # both seeds' eight share one task: the full data has no subset
+    assert {order[0], order[1]} == {"runs/4-1layer-xe-matrix", "runs/4-1layer-xe-matrix-seed1"}
+    assert sorted(order[16:18]) == ["reverse/1layer/model", "reverse/3layers/model"]  # the digits task next
+    assert order[18:] == [f"sizes/{n}" for n in sorted(sizes, reverse=True)]  # a task each, the largest first
+    assert [work[n] for n in order[:16]] == sorted((work[n] for n in order[:16]), reverse=True)
 
 
 def test_a_worker_reuses_its_task_for_the_same_options(tiny_data):
     one, two, *_ = StudyOptions(**TINY).configs()
-    first, mnist = study_module._worker_task(one[2], str(tiny_data))
-    assert study_module._worker_task(two[2], str(tiny_data))[0] is first  # TSE then XE: the same task
-    assert mnist.train_images.size == 0 and mnist.fingerprint == load_mnist(str(tiny_data)).fingerprint
-    other, _ = study_module._worker_task(dataclasses.replace(two[2], train_size=40), str(tiny_data))
+    fingerprint = load_mnist(str(tiny_data)).fingerprint
+    first, mnist = worker_module.worker_task(one[2], str(tiny_data), fingerprint)
+    assert worker_module.worker_task(two[2], str(tiny_data), fingerprint)[0] is first  # TSE then XE: one task
+    assert mnist.train_images.size == 0 and mnist.fingerprint == fingerprint
+    other_seed = StudyOptions(**TINY).configs(seed=5)[1][2]  # no subset drawn: the seed does not change the task
+    assert worker_module.worker_task(other_seed, str(tiny_data), fingerprint)[0] is first
+    other, _ = worker_module.worker_task(dataclasses.replace(two[2], train_size=40), str(tiny_data), fingerprint)
     assert other is not first and other.train.N == 40
+    with pytest.raises(MathdlError, match="has no MNIST with the study's fingerprint"):
+        worker_module.worker_task(dataclasses.replace(two[2], train_size=41), str(tiny_data), "0" * 64)
 
 
 def test_estimated_work_matches_a_measured_study():
@@ -181,7 +186,9 @@ def test_interrupted_study_keeps_finished_runs_and_resumes(tiny_data, tmp_path):
     env = {**os.environ, "MATHDL_CACHE": str(tmp_path / "cache")}
     argv = [sys.executable, "-m", "mathdl", "study", "--data", str(tiny_data), "--out", str(out), "--epochs", "3",
             "--hidden1", "12", "--hidden3", "10,8,6", "--sizes", "0", "--jobs", "1", "--quiet"]
-    process = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C's SIGINT reaches the study even when this test runs where SIGINT is ignored (a background job)
+    process = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     first = out / "runs" / "1-1layer-tse-online"
     finished = lambda: (first / "confusion.png").exists() and not (first / "checkpoint.npz").exists()  # noqa: E731
     deadline = time.time() + 120

@@ -203,7 +203,7 @@ class DaskEngine:
 def _show(events: collections.deque, display, by_key: dict) -> None:
     latest: dict[str, tuple] = {}
     while events:
-        _, (key, done, fields) = events.popleft()
+        _, (key, done, fields, _) = events.popleft()
         if key in by_key:
             latest[key] = (done, fields)
     for key, (done, fields) in latest.items():

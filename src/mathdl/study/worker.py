@@ -105,7 +105,8 @@ def train_run(run: dict, *, token: str, data: str | None, fingerprint: str, data
 
 
 def _sink(key: str):
-    """Progress of the run ``key`` as events the client subscribes to: [key, samples done in all, fields]."""
+    """Progress of the run ``key`` as events the client subscribes to: [key, samples done in all, fields,
+    the worker's address]."""
     from distributed import get_worker
 
     worker, done, sent = get_worker(), [0], [0.0]
@@ -115,7 +116,7 @@ def _sink(key: str):
         now = time.monotonic()
         if now - sent[0] >= PROGRESS_INTERVAL:  # the bar's 0.1 s would wake the worker's event loop too often
             sent[0] = now
-            worker.log_event(PROGRESS_TOPIC, [key, done[0], fields])
+            worker.log_event(PROGRESS_TOPIC, [key, done[0], fields, worker.address])
     return sink
 
 
