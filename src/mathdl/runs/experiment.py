@@ -308,6 +308,44 @@ def unfinished(out, config: Config, *, resume: bool) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class ResumeStatus:
+    """Where a run into a directory stands before training: ``finished`` (nothing to do) or not, in words."""
+
+    finished: bool
+    message: str
+
+
+def resume_status(out, config: Config, *, resume: bool) -> ResumeStatus:
+    """The resume policy, checked before any data are loaded. With ``resume``: a finished run of the same
+    options is finished (one of other options is refused), a checkpoint is continued, no checkpoint means
+    training from the start. Without ``resume``: a checkpoint is refused (``unfinished``). Refusals are a
+    one-line ``MathdlError``."""
+    out = Path(out)
+    saved = finished_config(out) if resume else None
+    if saved is not None:
+        differences = config_differences(saved, config)
+        if differences:
+            raise MathdlError(f"{out} holds a run finished with other options ({differences})")
+        return ResumeStatus(True, f"{out} holds a finished run of these options: nothing to resume (see "
+                                  f"{out / 'metrics.json'})")
+    if unfinished(out, config, resume=resume):
+        return ResumeStatus(False, f"{out}: resuming from {CHECKPOINT}: "
+                                   f"{read_checkpoint(out / CHECKPOINT)[0].describe()} done")
+    return ResumeStatus(False, f"{out}: no checkpoint: training from the start")
+
+
+def interruption_kept(run_dir, again: str) -> str:
+    """What an interruption kept (the checkpoint on disk in ``run_dir``) and the command ``again`` that
+    continues it."""
+    if run_dir is None:
+        return "nothing kept (give --out DIR to keep a checkpoint)"
+    path = Path(run_dir) / CHECKPOINT
+    if not path.is_file():
+        return "nothing kept (stopped before the first update)"
+    return f"{read_checkpoint(path)[0].describe()} kept in {path}; continue with: {again}"
+
+
 def finished_config(run_dir) -> dict | None:
     """The saved configuration of the finished run in ``run_dir`` (every file there, no checkpoint left),
     else None."""
