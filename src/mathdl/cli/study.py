@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 
 from . import (
     EXIT_INTERRUPTED,
     _from_api,
+    add_engine_option,
     layer_sizes,
     nonnegative_float,
     nonnegative_int,
@@ -24,6 +26,8 @@ def sizes(text: str) -> tuple[int, ...]:
 
 
 def register(sub) -> None:
+    from ..data.tasks import SCALES
+    from ..nn.network import DTYPES
     from ..runs.experiment import DEFAULTS, Config
     from ..study.protocol import QUICK
     shared = Config()
@@ -52,7 +56,7 @@ def register(sub) -> None:
     p.add_argument("--decay", type=nonnegative_float, help="learning-rate decay eta/(1 + decay (epoch-1))")
     p.add_argument("--augment", type=nonnegative_int, metavar="PIXELS", help="random shifts of the training "
                    f"images, up to this many pixels (default: {shared.augment})")
-    p.add_argument("--scale", choices=["unit", "book", "standard"], help=f"input scaling (default: {shared.scale})")
+    p.add_argument("--scale", choices=list(SCALES), help=f"input scaling (default: {shared.scale})")
     p.add_argument("--deskew", action=argparse.BooleanOptionalAction, default=None,
                    help=f"shear every image upright before scaling (default: {shared.deskew})")
     p.add_argument("--class-weight", choices=["balanced"], help="weight each sample's cost by N / (k N_class)")
@@ -63,9 +67,11 @@ def register(sub) -> None:
     p.add_argument("--quick", action="store_true",
                    help=f"a quick look: {QUICK['train_size']} training and {QUICK['test_size']} test images, "
                         f"{QUICK['epochs']} epochs")
-    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of every random choice (default: 0)")
-    p.add_argument("--dtype", choices=["float64", "float32"], default="float64",
-                   help="floating-point type of weights and data (default: float64)")
+    p.add_argument("--seed", type=nonnegative_int, default=shared.seed,
+                   help="seed of every random choice (default: %(default)s)")
+    p.add_argument("--dtype", choices=list(DTYPES), default=shared.dtype,
+                   help="floating-point type of weights and data (default: %(default)s)")
+    add_engine_option(p)
     p.add_argument("--data", metavar="PATH", help="MNIST directory or .npz (default: found automatically)")
     p.add_argument("--out", metavar="DIR", help="study directory (default: study-ID, or study-ID-quick)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted study in --out")
@@ -85,12 +91,7 @@ def run(args) -> int:
     from ..study.protocol import StudyOptions, checkpointed, finished
     from ..study.runner import run_study
     from .tables import mcnemar_table, study_tables
-    options = StudyOptions(student_id=args.student_id, hidden1=args.hidden1, hidden3=args.hidden3,
-                           epochs=args.epochs, eta=args.eta, batch_size=args.batch_size, decay=args.decay,
-                           augment=args.augment, scale=args.scale, deskew=args.deskew,
-                           class_weight=args.class_weight,
-                           train_size=args.train_size, test_size=args.test_size, sizes=args.sizes,
-                           quick=args.quick, seed=args.seed, dtype=args.dtype)
+    options = StudyOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(StudyOptions)})
     target = args.out or f"study-{args.student_id}" + ("-quick" if args.quick else "")
     if not args.quiet:
         err.print(f"study of ID {args.student_id} in {target}/ ({args.jobs} at a time)")

@@ -82,6 +82,7 @@ class Config:
     seed: int = 0
     dtype: str = "float64"
     curves: bool = True  # score the splits after every epoch (learning curves); False: after the last only
+    engine: str = "fast"  # or "reference": backprop() and the optimiser's step only (mathdl.nn.fast.updates)
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -114,7 +115,7 @@ class Config:
         return Settings(cost=self.cost, method=self.method, epochs=pick(self.epochs, "epochs"),
                         eta=pick(self.eta, "eta"), batch_size=pick(self.batch_size, "batch_size"),
                         optimizer=self.optimizer, seed=self.seed, class_weight=self.class_weight,
-                        decay=self.decay, augment=self.augment)
+                        decay=self.decay, augment=self.augment, engine=self.engine)
 
     def label(self, sizes: list[int] | None = None, n_train: int | None = None) -> str:
         """The hyper-parameters in one line, for titles: layers, activations, cost, bp, epochs, η, data."""
@@ -127,6 +128,7 @@ class Config:
         batch += f", decay {s.decay:g}" if s.decay else ""
         batch += f", shift ±{s.augment}px" if s.augment else ""
         batch += ", deskewed" if self.deskew else ""
+        batch += f", {self.engine} engine" if self.engine != "fast" else ""
         return (f"{layers} {acts}, {s.cost.upper()}, {s.method} bp, {s.epochs} ep, "
                 f"η={s.eta:g}{batch}{weight}{data}")
 
@@ -363,7 +365,9 @@ def finished_config(run_dir) -> dict | None:
 def config_differences(saved: dict, config: Config) -> str:
     """The options in which ``config`` differs from a saved one, e.g. "epochs 5 instead of 3, method
     'matrix' instead of 'online'"; empty when they agree."""
-    now = config.saved()
+    now, saved = config.saved(), {"engine": "fast", **saved}  # runs saved before there were engines: fast
+    if isinstance(saved.get("resolved"), dict):
+        saved["resolved"] = {"engine": "fast", **saved["resolved"]}
     words = [f"{key} {now[key]!r} instead of {saved.get(key)!r}" for key in now
              if key != "resolved" and now[key] != saved.get(key)]
     if not words and now != saved:
