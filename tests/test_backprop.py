@@ -103,14 +103,16 @@ def test_fast_online_sgd_equals_the_reference(sizes, hidden, output, cost, dtype
 
 
 def test_online_equals_matrix_with_batch_size_one():
-    """Training: online SGD == matrix SGD with batches of one, same seed, same order."""
+    """Training by the equations (the reference engine): online SGD (``backprop_online`` on each sample) ==
+    matrix SGD with batches of one (``backprop`` on each), same seed, same order."""
     from mathdl.data import dots_task, make_dots
     from mathdl.training.loop import Settings, train
     task = dots_task(*make_dots("moons", 120, seed=1), seed=1)
     a = random_net([2, 8, 1], ["tanh", "sigmoid"], seed=2)
     b = a.copy()
-    ha = train(a, task, Settings(cost="xe", method="online", epochs=3, eta=0.2), progress=False)
-    hb = train(b, task, Settings(cost="xe", method="matrix", epochs=3, eta=0.2, batch_size=1), progress=False)
+    ha = train(a, task, Settings(cost="xe", method="online", epochs=3, eta=0.2, engine="reference"), progress=False)
+    hb = train(b, task, Settings(cost="xe", method="matrix", epochs=3, eta=0.2, batch_size=1, engine="reference"),
+               progress=False)
     for x, y in zip(a.params(), b.params()):
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-14)
     assert [r["cost"] for r in ha.rows] == pytest.approx([r["cost"] for r in hb.rows], rel=1e-12)
@@ -203,3 +205,18 @@ def test_input_gradient_matches_central_differences(sizes, hidden, output, cost)
         np.testing.assert_allclose(dX[i], numeric, rtol=1e-6, atol=1e-9)
     C, _ = backprop(net, X, Y, cost)
     assert C == pytest.approx(C_x.mean())
+
+
+def test_the_readme_quotes_the_code_it_shows():
+    """The README's backprop excerpt is the code of nn/backprop.py, line for line."""
+    from pathlib import Path
+
+    import importlib
+    module = importlib.import_module("mathdl.nn.backprop")
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    excerpt = readme.split("The heart of `nn/backprop.py`:")[1].split("```python\n")[1].split("```")[0]
+    source = Path(module.__file__).read_text(encoding="utf-8")
+    lines = [line for line in excerpt.splitlines() if line.strip()]
+    assert len(lines) >= 10
+    assert "\n".join(lines) in source

@@ -39,6 +39,8 @@ BAD = [
     (["train", "--decay", "-0.5"], "argument --decay: must be a number >= 0"),
     (["train", "--optimizer", "rmsprop"], "argument --optimizer: invalid choice"),
     (["train", "--dtype", "float16"], "argument --dtype: invalid choice"),
+    (["train", "--engine", "gpu"], "argument --engine: invalid choice: 'gpu'"),
+    (["study", "--engine", "gpu"], "argument --engine: invalid choice: 'gpu'"),
     (["train", "--bogus"], "unrecognized arguments: --bogus"),
     (["gradcheck", "--inputs", "0"], "argument --inputs: must be a positive integer"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
@@ -98,6 +100,23 @@ def test_train_writes_a_run_directory(tmp_path, data_dir, capsys, bp):
     assert run.history[-1]["test_accuracy"] == pytest.approx(test["accuracy"])
     assert run.config["config"]["method"] == bp and run.config["sizes"] == [784, 16, 1]
     assert run.net.sizes == [784, 16, 1]
+
+
+@pytest.mark.parametrize("bp,optimizer", [("online", "sgd"), ("matrix", "sgd"), ("matrix", "adam")])
+def test_the_reference_engine_trains_the_same_network(tmp_path, data_dir, bp, optimizer):
+    """`mathdl train --engine reference` (backprop() and the optimiser's step only) gives the fast route's
+    network, up to round-off, and says which engine in its label."""
+    runs = {}
+    for engine in ("fast", "reference"):
+        out = tmp_path / engine
+        assert main(["train", "--quiet", "--data", str(data_dir), "--hidden", "12", "--epochs", "2", "--bp", bp,
+                     "--optimizer", optimizer, "--lr", "0.01" if optimizer == "adam" else "0.1",
+                     "--engine", engine, "--out", str(out)]) == 0
+        runs[engine] = load_run(out)
+    assert runs["reference"].config["config"]["engine"] == "reference"
+    assert "reference engine" in runs["reference"].config["label"]
+    for a, b in zip(runs["fast"].net.params(), runs["reference"].net.params()):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
 
 
 def test_train_digits_prints_per_class_rates(tmp_path, data_dir, capsys):

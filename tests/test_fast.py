@@ -15,12 +15,12 @@ output can reach (targets beyond ±1 make the training chaotic — perturbing th
 import numpy as np
 import pytest
 
-import importlib
+import dataclasses
 from conftest import random_batch, random_net
 from mathdl.data import make_task
 from mathdl.data.augment import Shifted, shift_images, take
 from mathdl.data.mnist import MNIST
-from mathdl.nn import backprop, get_cost, make_optimizer
+from mathdl.nn import ACTIVATIONS, COSTS, backprop, get_cost, make_optimizer
 from mathdl.nn.fast.matrix import MatrixStep
 from mathdl.nn.fast.online import OnlineSGD
 from mathdl.nn.fast.sgd import FastSGD
@@ -136,9 +136,12 @@ def image_task(dtype, n=96):
     return make_task(mnist, "digits", scale="standard", dtype=dtype)
 
 
-def reference_only(monkeypatch):
-    """Make ``train`` use ``backprop`` + ``optimizer.step`` for every method and optimiser."""
-    monkeypatch.setattr(importlib.import_module("mathdl.training.loop"), "supported", lambda optimizer: False)
+def no_fast_path(monkeypatch):
+    """Make every fast path fail if it is called: what runs next is the readable reference alone."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the reference engine took a fast path")
+    for cls in (FastSGD, OnlineSGD, MatrixStep):
+        monkeypatch.setattr(cls, "__init__", refuse)
 
 
 @pytest.mark.parametrize("method,optimizer,eta,batch", [
@@ -148,7 +151,8 @@ def reference_only(monkeypatch):
 @pytest.mark.parametrize("augment,weighted", [(0, False), (1, True)])
 def test_training_by_the_fast_paths_equals_the_reference(monkeypatch, method, optimizer, eta, batch, dtype,
                                                          augment, weighted):
-    """Whole training runs, with shifted images and sample weights: the same weights and costs."""
+    """Whole training runs by the two engines, with shifted images and sample weights: the same weights
+    and costs. The reference run cannot take a fast path (they raise), so the comparison can fail."""
     task = image_task(dtype)
     weights = np.linspace(0.5, 1.5, task.train.N).astype(dtype) if weighted else None
     settings = Settings(cost="xe", method=method, epochs=2, eta=eta, batch_size=batch, optimizer=optimizer,
@@ -156,9 +160,9 @@ def test_training_by_the_fast_paths_equals_the_reference(monkeypatch, method, op
     fast = make_net([784, 16, 10], "sigmoid", "softmax", dtype)
     slow = fast.copy()
     fast_history = train(fast, task, settings, weights=weights, progress=False)
-    reference_only(monkeypatch)
-    reference = Settings(**{**settings.__dict__, "method": "matrix", "batch_size": batch})  # online = batches of 1
-    slow_history = train(slow, task, reference, weights=weights, progress=False)
+    no_fast_path(monkeypatch)
+    slow_history = train(slow, task, dataclasses.replace(settings, engine="reference"), weights=weights,
+                         progress=False)
     assert_same_params(fast, slow, dtype)
     for a, b in zip(fast_history.rows, slow_history.rows):
         assert a["cost"] == pytest.approx(b["cost"], rel=tolerance(dtype)["rtol"])
@@ -205,3 +209,44 @@ def test_compiled_sigmoids_are_within_three_ulp_of_expit(dtype):
     nan = np.array([np.nan], dtype)
     _sigmoids(nan, a[:1], np.empty(3))
     assert np.isnan(a[0])
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_every_activation_has_its_kernel_code_and_in_place_forms(name):
+    """One registry: every activation has a branch in the compiled kernels (a code without one gives NaN)
+    and its in-place forms f_into, df_into (where it has them) equal f and backward."""
+    from mathdl.nn.fast import kernels
+
+    f = ACTIVATIONS[name]
+    z = np.linspace(-6, 6, 13)[:, None]
+    a, g = f.f(z), np.cos(np.arange(13.0))[:, None]
+    out, grad = np.empty(13), g[:, 0].copy()
+    kernels._forward(kernels.ACTIVATION_CODES[name], z[:, 0], out, np.empty(3 * 13))
+    kernels._backward(kernels.ACTIVATION_CODES[name], z[:, 0], a[:, 0], grad)
+    np.testing.assert_allclose(out, a[:, 0], rtol=1e-15, atol=1e-16)
+    np.testing.assert_allclose(grad, f.backward(z, a, g)[:, 0], rtol=1e-14, atol=1e-16)
+    if f.f_into is not None:
+        into = np.empty_like(z)
+        f.f_into(z, into, np.empty_like(z))
+        np.testing.assert_array_equal(into, a)
+    if f.df_into is not None:
+        g_into = g.copy()
+        f.df_into(z, a, g_into, np.empty_like(z))
+        np.testing.assert_allclose(g_into, f.backward(z, a, g), rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("cost", list(COSTS))
+@pytest.mark.parametrize("output", ["sigmoid", "softmax", "linear"])
+def test_every_cost_has_its_kernel_code(cost, output):
+    """Every cost of the registry has its branch in the kernels' output delta, equal to ``Cost.delta``."""
+    from mathdl.nn.fast import kernels
+
+    C, f = COSTS[cost], ACTIVATIONS[output]
+    if C.outputs is not None and output not in C.outputs:
+        pytest.skip(f"{cost} is not defined for a {output} output")
+    z = np.array([[0.3], [-1.2], [2.0]])
+    a, y = f.f(z), np.array([[0.0], [1.0], [0.0]])
+    delta = np.empty(3)
+    kernels._output_delta(kernels.COST_CODES[cost], kernels.ACTIVATION_CODES[output], z[:, 0], a[:, 0], y[:, 0],
+                          delta)
+    np.testing.assert_allclose(delta, C.delta(z, a, y, f)[:, 0], rtol=1e-14, atol=1e-16)

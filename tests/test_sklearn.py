@@ -150,3 +150,15 @@ def test_on_real_mnist(mnist):
     X_test, y_test = mnist.test_images[:500].reshape(500, -1), mnist.test_labels[:500]
     clf = make_pipeline(MinMaxScaler(), MathdlClassifier(hidden=40, epochs=5, eta=0.5)).fit(X, y)
     assert clf.score(X_test, y_test) > 0.85
+
+
+@pytest.mark.parametrize("method,optimizer", [("online", "sgd"), ("matrix", "momentum")])
+def test_the_reference_engine_gives_the_same_estimator(digits, method, optimizer):
+    """``engine="reference"`` trains through backprop() and the optimiser's step only: the same network."""
+    X, y, X_test, _ = digits
+    X, X_test = X / 16, X_test / 16
+    fits = [MathdlClassifier(hidden=(16,), method=method, optimizer=optimizer, epochs=2, eta=0.05, engine=engine)
+            .fit(X[:300], y[:300]) for engine in ("fast", "reference")]
+    np.testing.assert_allclose(fits[0].predict_proba(X_test), fits[1].predict_proba(X_test), rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="unknown engine 'gpu'"):
+        MathdlClassifier(engine="gpu").fit(X[:20], y[:20])

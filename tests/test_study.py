@@ -21,7 +21,7 @@ from mathdl.training.checkpoint import CHECKPOINT, read_checkpoint
 from mathdl.runs.directory import load_run
 from mathdl.base.files import read_csv_rows
 import mathdl.study.worker as worker_module
-from mathdl.study.engine import schedule
+from mathdl.study.executor import schedule
 from mathdl.study.protocol import COMPARISONS, PROTOCOL, StudyOptions
 from mathdl.study.runner import estimated_work, plan, run_study
 from test_interrupt import signal_after

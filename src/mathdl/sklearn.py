@@ -68,7 +68,7 @@ class MathdlClassifier(ClassifierMixin, BaseEstimator):
         matrix: mini-batch backpropagation; online: per-sample updates.
     epochs, eta, batch_size : int, float, int or None
         Passes over the data, learning rate η and mini-batch size; None takes the default for the bp
-        method and cost (``mathdl.experiment.DEFAULTS``, e.g. matrix XE: 40 epochs, η = 0.5, batches of 16).
+        method and cost (``mathdl.runs.experiment.DEFAULTS``, e.g. matrix XE: 40 epochs, η = 0.5, batches of 16).
     optimizer : {"sgd", "momentum", "adam"}, default "sgd"
     init : {"normal", "xavier", "he"}, default "normal"
     bias : bool, default True
@@ -78,6 +78,9 @@ class MathdlClassifier(ClassifierMixin, BaseEstimator):
         Weights of each sample's cost, rescaled to mean 1 over the training set so that η keeps its
         meaning.
     dtype : {"float64", "float32"}, default "float64"
+    engine : {"fast", "reference"}, default "fast"
+        fast: the compiled and in-place fast paths; reference: ``backprop`` and the optimiser's ``step``
+        and nothing else (the same numbers up to round-off, slower; for stepping through in a debugger).
     random_state : int, RandomState or None, default 0
         Seed of the initial weights and of the shuffling (an int reproduces ``mathdl train --seed``).
     verbose : bool, default False
@@ -96,7 +99,8 @@ class MathdlClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, hidden=(100,), activation="sigmoid", output_activation="auto", cost="xe",
                  method="matrix", epochs=None, eta=None, batch_size=None, optimizer="sgd", init="normal",
-                 bias=True, decay=0.0, class_weight=None, dtype="float64", random_state=0, verbose=False):
+                 bias=True, decay=0.0, class_weight=None, dtype="float64", engine="fast", random_state=0,
+                 verbose=False):
         self.hidden = hidden
         self.activation = activation
         self.output_activation = output_activation
@@ -111,6 +115,7 @@ class MathdlClassifier(ClassifierMixin, BaseEstimator):
         self.decay = decay
         self.class_weight = class_weight
         self.dtype = dtype
+        self.engine = engine
         self.random_state = random_state
         self.verbose = verbose
 
@@ -167,7 +172,7 @@ class MathdlClassifier(ClassifierMixin, BaseEstimator):
             pick = lambda value, key: defaults[key] if value is None else value  # noqa: E731
             return Settings(cost=self.cost, method=self.method, epochs=epochs or pick(self.epochs, "epochs"),
                             eta=float(pick(self.eta, "eta")), batch_size=pick(self.batch_size, "batch_size"),
-                            optimizer=self.optimizer, seed=seed, decay=float(self.decay))
+                            optimizer=self.optimizer, seed=seed, decay=float(self.decay), engine=self.engine)
 
     def _start(self, classes: np.ndarray, n_features: int) -> None:
         """A new network for ``classes`` and n_0 = ``n_features`` inputs, and its random seed."""

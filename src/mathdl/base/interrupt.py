@@ -22,7 +22,7 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class Interrupted(KeyboardInterrupt):
-    """Training stopped at a safe point; ``checkpoint`` (a ``mathdl.train.Checkpoint``) is where."""
+    """Training stopped at a safe point; ``checkpoint`` (a ``mathdl.training.Checkpoint``) is where."""
 
     def __init__(self, checkpoint):
         super().__init__(f"interrupted: {checkpoint.describe()} done")

@@ -11,8 +11,8 @@ Cases (each timed for mathdl and every installed peer, at each thread count, bac
     scaling  mathdl's seconds per epoch as the hidden width and the batch size grow
     load     a cached MNIST load, in a fresh process
     study    ``mathdl study --quick`` and (full run) the full study: wall time and the peak memory of the
-             whole process tree, on the Dask engine and on the previous Pool engine (kept for this
-             comparison, ``previous_engine``), alternately, the previous one first
+             whole process tree, on the Dask executor and on the previous Pool executor (kept for this
+             comparison, ``previous_executor``), alternately, the previous one first
 
 The achieved GFLOP/s (matrix products only, ``timing.train_flops``) stand next to the machine's measured
 matrix-multiply peak. The performance targets are ratios from the same run; ``Report.targets`` checks them.
@@ -37,7 +37,7 @@ PEERS = ("pytorch", "scikit-learn", "book loop")
 QUICK_SIZES = {"train_size": 2000, "test_size": 500}
 FULL_TRAIN = 60_000
 LIMITS = {"matrix": 0.8, "online": 0.33, "t98": 0.7, "weights": 1e-10, "study": 300.0, "study_quick": 45.0,
-          "memory": 1.5 * 2**30, "load": 0.3, "engine": 1.05}
+          "memory": 1.5 * 2**30, "load": 0.3, "executor": 1.05}
 
 
 @dataclass
@@ -128,8 +128,8 @@ class Report:
                 out.append((name, f"{s:.0f} s", f"≤ {limit:.0f} s", s <= limit))
             if key == "study" and f"{key}_previous" in self.checks:  # the quick study: ~1 s of cluster start
                 r = self.checks[key]["seconds"] / self.checks[f"{key}_previous"]["seconds"]
-                out.append((name.replace(", s", ": Dask engine ÷ the previous Pool engine"), f"{r:.3f}×",
-                            f"≤ {LIMITS['engine']}×", r <= LIMITS["engine"]))
+                out.append((name.replace(", s", ": Dask executor ÷ the previous Pool executor"), f"{r:.3f}×",
+                            f"≤ {LIMITS['executor']}×", r <= LIMITS["executor"]))
         peaks = [c["peak_rss"] for k, c in self.checks.items()
                  if k.startswith("study") and not k.endswith("_previous") and c["peak_rss"]]
         if peaks:
@@ -339,12 +339,12 @@ def case_load(report: Report, mnist, say) -> None:
     report.checks["load"] = {"seconds": statistics.median(seconds)}
 
 
-ENGINES = (("previous-pool", "mathdl, previous engine (Pool)"), ("dask", "mathdl"))  # the baseline first
+EXECUTORS = (("previous-pool", "mathdl, previous executor (Pool)"), ("dask", "mathdl"))  # the baseline first
 
 
 def case_study(report: Report, mnist, say) -> None:
     """``mathdl study --quick`` and, in a full run, the full study, each in a fresh process tree, on the
-    previous engine (``previous_engine.PoolEngine``) and on Dask alternately, the previous one first."""
+    previous executor (``previous_executor.PoolExecutor``) and on Dask alternately, the previous one first."""
     from .processes import run_measured
 
     o = report.options
@@ -352,24 +352,24 @@ def case_study(report: Report, mnist, say) -> None:
     repeats = 1 if o.quick else min(o.repeats, 2)
     for key, extra in profiles:
         command = " ".join(["mathdl study", *extra])
-        rows = {engine: Row("study", tool, None, [], unit="s") for engine, tool in ENGINES}
-        peaks = {engine: 0 for engine, _ in ENGINES}
+        rows = {executor: Row("study", tool, None, [], unit="s") for executor, tool in EXECUTORS}
+        peaks = {executor: 0 for executor, _ in EXECUTORS}
         for _ in range(repeats):
-            for engine, _ in ENGINES:
-                say(f"  {command} on the {engine} engine")
+            for executor, _ in EXECUTORS:
+                say(f"  {command} on the {executor} executor")
                 with tempfile.TemporaryDirectory(prefix="mathdl-bench-") as tmp:
                     args = ["-m", "mathdl", "study", *extra, "--out", os.path.join(tmp, "study"), "--quiet",
-                            "--engine", engine]
+                            "--executor", executor]
                     done = run_measured(args + (["--data", o.data] if o.data else []))
                 if done.returncode:
-                    raise MathdlError(f"{command} --engine {engine} failed: {done.stderr.strip().splitlines()[-1:]}")
-                rows[engine].seconds.append(done.seconds)
-                peaks[engine] = max(peaks[engine], done.peak_rss or 0)
-        for engine, _ in ENGINES:
-            peak = peaks[engine] or None
-            rows[engine].note = f"{command}, {engine}" + (f", peak Σ RSS {peak / 2**30:.2f} GiB" if peak else "")
-            report.rows.append(rows[engine])
-            report.checks[key if engine == "dask" else f"{key}_previous"] = {"seconds": rows[engine].median,
+                    raise MathdlError(f"{command} --executor {executor} failed: {done.stderr.strip().splitlines()[-1:]}")
+                rows[executor].seconds.append(done.seconds)
+                peaks[executor] = max(peaks[executor], done.peak_rss or 0)
+        for executor, _ in EXECUTORS:
+            peak = peaks[executor] or None
+            rows[executor].note = f"{command}, {executor}" + (f", peak Σ RSS {peak / 2**30:.2f} GiB" if peak else "")
+            report.rows.append(rows[executor])
+            report.checks[key if executor == "dask" else f"{key}_previous"] = {"seconds": rows[executor].median,
                                                                               "peak_rss": peak}
 
 

@@ -14,11 +14,11 @@ import numpy as np
 from ..data.mnist import MNIST
 from ..data.tasks import Task
 from ..nn.costs import get_cost
-from ..nn.fast.online import OnlineSGD
+from ..nn.fast import updates
 from ..nn.network import Network
 from ..nn.optimizers import make_optimizer
 from ..runs.experiment import Config, build_network, build_task
-from ..training.loop import _batches, _online_sgd, train
+from ..training.loop import epoch_updates, train
 from .timing import timed
 
 # Our recipe for the time to 98% test accuracy on the ten digits, tuned on 2 cores: the same one-hidden-
@@ -36,8 +36,8 @@ def matrix_epochs(task: Task, hidden: int, batch: int, eta: float, epochs: int, 
     softmax + cross-entropy, in the dtype of ``task``."""
     net = Network.create([task.n_inputs, hidden, task.n_outputs], ["relu", "softmax"], init="he",
                          rng=np.random.default_rng(seed), dtype=task.train.X.dtype)
-    epoch = _batches(net, {"X": task.train.X, "Y": task.train.Y}, get_cost("xe"), make_optimizer("adam", eta),
-                     batch, None)
+    route = updates(net, get_cost("xe"), "matrix", make_optimizer("adam", eta), batch)
+    epoch = epoch_updates(route, {"X": task.train.X, "Y": task.train.Y}, None)
     shuffle = np.random.default_rng(seed)
     return timed(lambda: [None for _ in epoch(shuffle.permutation(task.train.N))], epochs)
 
@@ -55,7 +55,8 @@ def online_epoch(task: Task, W1: np.ndarray, W2: np.ndarray, order: np.ndarray, 
     """One epoch (or its first ``samples`` steps) of online SGD with TSE from W1, W2 in ``order``:
     the seconds and the trained network."""
     net = book_network(W1, W2)
-    epoch = _online_sgd(OnlineSGD(net, get_cost("tse"), eta), {"X": task.train.X, "Y": task.train.Y}, None)
+    route = updates(net, get_cost("tse"), "online", make_optimizer("sgd", eta), 1)
+    epoch = epoch_updates(route, {"X": task.train.X, "Y": task.train.Y}, None)
     order = order[:samples]
     start = time.perf_counter()
     for _ in epoch(order):

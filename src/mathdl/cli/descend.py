@@ -57,6 +57,7 @@ def run(args) -> int:
     from ..plots.workshop import descent_on_parabola, descent_on_surface
     from ..workshop.descent import QUADRATIC, descend, make_surface
     from .output import save_figure
+    from .tables import iterates_table
     if not math.isfinite(args.x0):
         raise MathdlError(f"x0 must be a finite number, got {args.x0}")
     folder = Path(args.out or ".")
@@ -64,9 +65,10 @@ def run(args) -> int:
         raise MathdlError(f"descend draws two figures; --out is the directory for them, not a file ({folder})")
     runs = [descend(QUADRATIC.df, args.x0, eta, args.steps) for eta in args.etas]
     out.print(iterates_table(runs, QUADRATIC))
-    out.print(behaviours(runs, QUADRATIC))
+    out.print("\n".join([f"each step multiplies the distance to the minimum by r = {QUADRATIC.rate_formula}:",
+                         *(f"  {line}" for line in QUADRATIC.behaviours(runs))]))
     out.print(f"closed form {QUADRATIC.closed_form_formula}: largest relative difference "
-              f"{closed_form_error(runs, QUADRATIC):.1e}")
+              f"{QUADRATIC.closed_form_error(runs):.1e}")
     save_figure(descent_on_parabola(runs, QUADRATIC), folder / "descend-parabola", svg=args.svg)
     if args.surface != "none":
         surface = make_surface(args.surface, args.seed)
@@ -78,33 +80,3 @@ def run(args) -> int:
                   f"C = {C[1]:.4g} in {run_.steps} steps of η = {run_.eta:g}")
         save_figure(descent_on_surface(surface, run_), folder / f"descend-{surface.name}", svg=args.svg)
     return 0
-
-
-def iterates_table(runs, parabola):
-    """x_k for k = 0..K, one column per step size."""
-    from rich import box
-    from rich.table import Table
-    x0 = runs[0].path[0, 0]
-    table = Table(title=f"x_(k+1) = x_k − η f′(x_k), f(x) = {parabola.formula}", title_justify="left",
-                  box=box.SIMPLE_HEAD)
-    table.add_column("k", justify="right")
-    for run in runs:
-        table.add_column(f"η = {run.eta:g}", justify="right")
-    for k in range(max(len(run.path) for run in runs)):
-        table.add_row(str(k), *[f"{run.path[k, 0]:.10g}" if k < len(run.path) else "overflow" for run in runs])
-    return table
-
-
-def behaviours(runs, parabola) -> str:
-    """One line per step size: the rate r (1 − 2η for x² − 2x + 1) and what the iterates do."""
-    lines = [f"each step multiplies the distance to the minimum by r = {parabola.rate_formula}:"]
-    lines += [f"  η = {run.eta:g}: r = {parabola.rate(run.eta):g}, {parabola.behaviour(run.eta)}" for run in runs]
-    return "\n".join(lines)
-
-
-def closed_form_error(runs, parabola) -> float:
-    """max over runs and k of |x_k − closed form| / max(1, |closed form|)."""
-    import numpy as np
-    x0 = runs[0].path[0, 0]
-    closed = [parabola.closed_form(x0, run.eta, np.arange(len(run.path))) for run in runs]
-    return max(float(np.max(np.abs(run.path[:, 0] - c) / np.maximum(1, np.abs(c)))) for run, c in zip(runs, closed))

@@ -64,11 +64,11 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..base.console import err, out
     from ..reverse import AscentSettings, require_inverses, reverse
-    from ..runs.experiment import build_network, build_task
+    from ..runs.experiment import build_network, build_task, interruption_kept
     from ..runs.experiment import run as run_config
     from ..runs.reverse import write_reverse
     from .tables import reverse_summary, reverse_table
-    from .train import command_line, kept
+    from .train import command_line
     ascent = AscentSettings(steps=args.steps, eta=args.step_size, l2=args.l2, tv=args.tv)
     out_dir = Path(args.out or f"runs/reverse-{args.student_id}")
     if args.model:
@@ -92,7 +92,7 @@ def run(args) -> int:
             result = run_config(config, mnist, out=model_dir, progress=not args.quiet, task=task,
                                 command=command_line(), resume=True)
         except KeyboardInterrupt:
-            print(f"mathdl reverse: interrupted: training the network, {kept(model_dir, command_line())}",
+            print(f"mathdl reverse: interrupted: training the network, {interruption_kept(model_dir, command_line())}",
                   file=sys.stderr)
             return EXIT_INTERRUPTED
         net, accuracy = result.net, result.metrics["test"]["accuracy"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from . import (
     EXIT_INTERRUPTED,
     _from_api,
+    add_engine_option,
     layer_sizes,
     nonnegative_float,
     nonnegative_int,
@@ -25,6 +27,8 @@ def sizes(text: str) -> tuple[int, ...]:
 
 
 def register(sub) -> None:
+    from ..data.tasks import SCALES
+    from ..nn.network import DTYPES
     from ..runs.experiment import DEFAULTS, Config
     from ..study.protocol import QUICK
     shared = Config()
@@ -53,7 +57,7 @@ def register(sub) -> None:
     p.add_argument("--decay", type=nonnegative_float, help="learning-rate decay eta/(1 + decay (epoch-1))")
     p.add_argument("--augment", type=nonnegative_int, metavar="PIXELS", help="random shifts of the training "
                    f"images, up to this many pixels (default: {shared.augment})")
-    p.add_argument("--scale", choices=["unit", "book", "standard"], help=f"input scaling (default: {shared.scale})")
+    p.add_argument("--scale", choices=list(SCALES), help=f"input scaling (default: {shared.scale})")
     p.add_argument("--deskew", action=argparse.BooleanOptionalAction, default=None,
                    help=f"shear every image upright before scaling (default: {shared.deskew})")
     p.add_argument("--class-weight", choices=["balanced"], help="weight each sample's cost by N / (k N_class)")
@@ -64,9 +68,11 @@ def register(sub) -> None:
     p.add_argument("--quick", action="store_true",
                    help=f"a quick look: {QUICK['train_size']} training and {QUICK['test_size']} test images, "
                         f"{QUICK['epochs']} epochs")
-    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of every random choice (default: 0)")
-    p.add_argument("--dtype", choices=["float64", "float32"], default="float64",
-                   help="floating-point type of weights and data (default: float64)")
+    p.add_argument("--seed", type=nonnegative_int, default=shared.seed,
+                   help="seed of every random choice (default: %(default)s)")
+    p.add_argument("--dtype", choices=list(DTYPES), default=shared.dtype,
+                   help="floating-point type of weights and data (default: %(default)s)")
+    add_engine_option(p)
     p.add_argument("--data", metavar="PATH", help="MNIST directory or .npz (default: found automatically)")
     p.add_argument("--out", metavar="DIR", help="study directory (default: study-ID, or study-ID-quick)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted study in --out")
@@ -81,12 +87,12 @@ def register(sub) -> None:
     p.add_argument("--jobs", type=positive_int, default=max(1, min(4, _cpus())),
                    help="worker processes of the local cluster (default: the number of CPU cores, at most 4)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
-    p.add_argument("--engine", choices=["dask", "previous-pool"], default="dask", help=argparse.SUPPRESS)
+    p.add_argument("--executor", choices=["dask", "previous-pool"], default="dask", help=argparse.SUPPRESS)
     p.set_defaults(run=run)
 
 
 def _cpus() -> int:
-    from ..study.engine import local_workers
+    from ..study.executor import local_workers
     return local_workers()
 
 
@@ -96,12 +102,7 @@ def run(args) -> int:
     from ..study.classes import class_studies, class_table, read_ids
     from ..study.protocol import StudyOptions, checkpointed, finished
     from ..study.runner import run_studies
-    options = StudyOptions(student_id=args.student_id, hidden1=args.hidden1, hidden3=args.hidden3,
-                           epochs=args.epochs, eta=args.eta, batch_size=args.batch_size, decay=args.decay,
-                           augment=args.augment, scale=args.scale, deskew=args.deskew,
-                           class_weight=args.class_weight,
-                           train_size=args.train_size, test_size=args.test_size, sizes=args.sizes,
-                           quick=args.quick, seed=args.seed, dtype=args.dtype, seeds=args.seeds)
+    options = StudyOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(StudyOptions)})
     suffix = "-quick" if args.quick else ""
     if args.ids:
         folder = args.out or "."
@@ -114,13 +115,13 @@ def run(args) -> int:
         err.print(f"study of ID{'s' if len(studies) > 1 else ''} {', '.join(o.student_id for o, _ in studies[:3])}"
                   f"{' …' if len(studies) > 3 else ''} in {where}"
                   + (f", {args.seeds} seeds" if args.seeds > 1 else ""))
-    engine = None
-    if args.engine == "previous-pool":  # the benchmark's baseline: the study's previous scheduler
-        from ..bench.previous_engine import PoolEngine
-        engine = PoolEngine(args.jobs)
+    executor = None
+    if args.executor == "previous-pool":  # the benchmark's baseline: the study's previous scheduler
+        from ..bench.previous_executor import PoolExecutor
+        executor = PoolExecutor(args.jobs)
     try:
         done = run_studies(studies, data=args.data, jobs=args.jobs, resume=args.resume, progress=not args.quiet,
-                           command=command_line(), scheduler=args.scheduler, engine=engine)
+                           command=command_line(), scheduler=args.scheduler, executor=executor)
     except KeyboardInterrupt:
         runs = [flag for o, path in studies for flag in finished(o, path)]
         started = sum(flag for o, path in studies for flag in checkpointed(o, path))

@@ -241,3 +241,15 @@ def reverse_summary(result) -> str:
         lines.append(f"{method}: {s['correct']}/{s['images']} classified as intended, a_d median "
                      f"{s['output_median']:.3f} (min {s['output_min']:.3f}), mean r with the mean image {r}")
     return "\n".join(lines)
+
+
+def iterates_table(runs, parabola):
+    """x_k for k = 0..K, one column per step size."""
+    table = Table(title=f"x_(k+1) = x_k − η f′(x_k), f(x) = {parabola.formula}", title_justify="left",
+                  box=box.SIMPLE_HEAD)
+    table.add_column("k", justify="right")
+    for run in runs:
+        table.add_column(f"η = {run.eta:g}", justify="right")
+    for k in range(max(len(run.path) for run in runs)):
+        table.add_row(str(k), *[f"{run.path[k, 0]:.10g}" if k < len(run.path) else "overflow" for run in runs])
+    return table

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import shlex
 import sys
-from pathlib import Path
 
 from ..base.errors import MathdlError
 from . import EXIT_INTERRUPTED, add_data_options, add_network_options, add_training_options, config_from, load_data
@@ -28,14 +27,18 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ..base.console import err, out
-    from ..runs.experiment import build_network, build_task
+    from ..runs.experiment import build_network, build_task, interruption_kept, resume_status
     from ..runs.experiment import run as run_config
     from .tables import show_result
     config = config_from(args)
     if args.resume and args.out is None:
         raise MathdlError("--resume needs --out DIR, the run directory to continue")
-    if args.out is not None and already_finished(args, config):
-        return 0
+    if args.out is not None:
+        status = resume_status(args.out, config, resume=args.resume)
+        if status.finished or (args.resume and not args.quiet):
+            err.print(status.message, soft_wrap=True)
+        if status.finished:
+            return 0
     mnist = load_data(args)
     task = build_task(config, mnist)
     if not args.quiet:
@@ -47,7 +50,7 @@ def run(args) -> int:
                             command=command_line(), resume=args.resume)
     except KeyboardInterrupt:
         again = command_line() + ("" if "--resume" in sys.argv else " --resume")
-        print(f"mathdl train: interrupted: {kept(args.out, again)}", file=sys.stderr)
+        print(f"mathdl train: interrupted: {interruption_kept(args.out, again)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     show_result(result)
     for warning in result.history.warnings:
@@ -55,41 +58,6 @@ def run(args) -> int:
     if result.run_dir is not None:
         out.print(f"run directory: {result.run_dir}")
     return 0
-
-
-def already_finished(args, config) -> bool:
-    """Check the run directory before the data are loaded: with --resume, a finished run of the same
-    options is reported (True: nothing to do); a checkpoint needs --resume and the options it was started
-    with."""
-    from ..base.console import err
-    from ..runs.experiment import config_differences, finished_config, unfinished
-    from ..training.checkpoint import CHECKPOINT, read_checkpoint
-    saved = finished_config(args.out) if args.resume else None
-    if saved is not None:
-        differences = config_differences(saved, config)
-        if differences:
-            raise MathdlError(f"{args.out} holds a run finished with other options ({differences})")
-        err.print(f"{args.out} holds a finished run of these options: nothing to resume (see "
-                  f"{Path(args.out) / 'metrics.json'})", soft_wrap=True)
-        return True
-    resuming = unfinished(args.out, config, resume=args.resume)
-    if args.resume and not args.quiet:
-        where = (f"resuming from {CHECKPOINT}: {read_checkpoint(Path(args.out) / CHECKPOINT)[0].describe()} done"
-                 if resuming else "no checkpoint: training from the start")
-        err.print(f"{args.out}: {where}", soft_wrap=True)
-    return False
-
-
-def kept(run_dir, again: str) -> str:
-    """What an interruption kept (the checkpoint on disk in ``run_dir``) and the command ``again`` that
-    continues it."""
-    from ..training.checkpoint import CHECKPOINT, read_checkpoint
-    if run_dir is None:
-        return "nothing kept (give --out DIR to keep a checkpoint)"
-    path = Path(run_dir) / CHECKPOINT
-    if not path.is_file():
-        return "nothing kept (stopped before the first update)"
-    return f"{read_checkpoint(path)[0].describe()} kept in {path}; continue with: {again}"
 
 
 def command_line() -> str:

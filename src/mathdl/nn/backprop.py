@@ -1,11 +1,14 @@
 """Backpropagation: the cost C and all gradients ∂C/∂W⁽ˡ⁾, ∂C/∂b⁽ˡ⁾, by either method.
 
-    δ⁽ᴸ⁾ = ∂C/∂a⁽ᴸ⁾ ⊙ f_L'(z⁽ᴸ⁾)                 (the cost owns this delta)
-    δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾ ⊙ f_l'(z⁽ˡ⁾)          l = L−1, …, 1
-    ∂C/∂W⁽ˡ⁾ = δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ,   ∂C/∂b⁽ˡ⁾ = Σ_columns δ⁽ˡ⁾
+The batch cost is the (optionally weighted) mean of the per-sample costs, C = (1/N) Σ_x w_x C_x. Each
+column of δ⁽ˡ⁾ belongs to one sample, δ⁽ˡ⁾_x = ∂(w_x C_x)/∂z⁽ˡ⁾_x, and the batch's gradient is the mean
+of the samples':
 
-The batch cost is the (optionally weighted) mean of per-sample costs, C = (1/N) Σ_x w_x C_x, so its
-gradient is the mean of the per-sample gradients.
+    δ⁽ᴸ⁾ = ∂C_x/∂a⁽ᴸ⁾ ⊙ f_L'(z⁽ᴸ⁾)  (× w_x)        (the cost owns this delta; a − y for cross-entropy)
+    δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾ ⊙ f_l'(z⁽ˡ⁾)            l = L−1, …, 1
+    ∂C/∂W⁽ˡ⁾ = (1/N) δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ,   ∂C/∂b⁽ˡ⁾ = (1/N) Σ_columns δ⁽ˡ⁾
+
+For one sample (N = 1, the online method) these are ∂C_x/∂W⁽ˡ⁾ = δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ and ∂C_x/∂b⁽ˡ⁾ = δ⁽ˡ⁾.
 
 * ``matrix``: the whole batch at once; δ⁽ˡ⁾ is an (n_l, N) matrix, no loop over samples.
 * ``online``: one sample at a time with vector deltas (N = 1), as the per-sample textbook loop
@@ -44,16 +47,17 @@ def backprop(net: Network, X: Array, Y: Array, cost: Cost | str, weights: Array 
     z, a = net.forward(X)
     L = net.L
     C_x = cost.value(z[L], a[L], Y, net.f[L])
-    scale = (1 / N) if weights is None else weights / N
-    C = float((C_x * scale).sum())
-    delta = cost.delta(z[L], a[L], Y, net.f[L]) * scale
+    delta = cost.delta(z[L], a[L], Y, net.f[L])                     # δ⁽ᴸ⁾ = ∂C/∂a ⊙ f'(z⁽ᴸ⁾)  (a − y for XE)
+    if weights is not None:
+        C_x, delta = C_x * weights, delta * weights                 # of the weighted costs w_x C_x
+    C = float(C_x.sum() / N)
     dW, db = [None] * (L + 1), [None] * (L + 1)
     for l in range(L, 0, -1):
-        dW[l] = delta @ a[l - 1].T
+        dW[l] = delta @ a[l - 1].T / N                              # ∂C/∂W⁽ˡ⁾ = (1/N) δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ
         if net.b[l] is not None:
-            db[l] = delta.sum(axis=1, keepdims=True)
+            db[l] = delta.sum(axis=1, keepdims=True) / N            # ∂C/∂b⁽ˡ⁾ = (1/N) Σ δ⁽ˡ⁾
         if l > 1:
-            delta = net.f[l - 1].backward(z[l - 1], a[l - 1], net.W[l].T @ delta)
+            delta = net.f[l - 1].backward(z[l - 1], a[l - 1], net.W[l].T @ delta)  # δ⁽ˡ⁻¹⁾
     return C, Gradients(dW, db)
 
 
@@ -61,8 +65,8 @@ def backprop_online(net: Network, X: Array, Y: Array, cost: Cost | str, weights:
                     ) -> tuple[float, Gradients]:
     """Online method on a batch: per-sample backprop with vector deltas, averaged over the N samples.
 
-    Returns the same C and gradients as ``backprop``; training with ``online`` instead applies each
-    per-sample gradient at once (see ``mathdl.train``).
+    Returns the same C and gradients as ``backprop``; training with ``online`` calls it on one sample at a
+    time and applies each per-sample gradient at once (``mathdl.nn.updates``).
     """
     N = X.shape[1]
     total_C, total = 0.0, None

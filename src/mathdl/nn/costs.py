@@ -47,9 +47,29 @@ def _tse_value(z, a, y, f):
     return 0.5 * ((y - a) ** 2).sum(axis=0)
 
 
+def _tse_grad_a(a, y, f):
+    """∂C_x/∂a = a − y."""
+    return a - y
+
+
+def _tse_delta(z, a, y, f):
+    """δ⁽ᴸ⁾ = (a − y) ⊙ f'(z⁽ᴸ⁾)."""
+    return f.backward(z, a, a - y)
+
+
 def _mse_value(z, a, y, f):
     """C_x = (1/m) Σ_j (y_j − a_j)²."""
     return ((y - a) ** 2).mean(axis=0)
+
+
+def _mse_grad_a(a, y, f):
+    """∂C_x/∂a = (2/m)(a − y)."""
+    return 2 * (a - y) / a.shape[0]
+
+
+def _mse_delta(z, a, y, f):
+    """δ⁽ᴸ⁾ = (2/m)(a − y) ⊙ f'(z⁽ᴸ⁾)."""
+    return f.backward(z, a, _mse_grad_a(a, y, f))
 
 
 def _softplus(z):
@@ -81,12 +101,9 @@ def _xe_delta(z, a, y, f):
     return a - y
 
 
-COSTS: dict[str, Cost] = {
-    "tse": Cost("tse", "total squared error ½Σ(y−a)²", _tse_value, lambda a, y, f: a - y,
-                lambda z, a, y, f: f.backward(z, a, a - y)),
-    "mse": Cost("mse", "mean squared error (1/m)Σ(y−a)²", _mse_value,
-                lambda a, y, f: 2 * (a - y) / a.shape[0],
-                lambda z, a, y, f: f.backward(z, a, 2 * (a - y) / a.shape[0])),
+COSTS: dict[str, Cost] = {  # the one registry of costs: the compiled kernels take their codes from it
+    "tse": Cost("tse", "total squared error ½Σ(y−a)²", _tse_value, _tse_grad_a, _tse_delta),
+    "mse": Cost("mse", "mean squared error (1/m)Σ(y−a)²", _mse_value, _mse_grad_a, _mse_delta),
     "xe": Cost("xe", "cross-entropy", _xe_value, _xe_grad_a, _xe_delta, ("sigmoid", "softmax")),
 }
 

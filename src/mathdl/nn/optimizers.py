@@ -4,6 +4,10 @@
     momentum:  v ← μ v − η g,  θ ← θ + v
     Adam:      m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  θ ← θ − η m̂ / (√v̂ + ε)   (Kingma & Ba 2015)
 
+Momentum and Adam compute each step in place, into two scratch arrays per parameter of their own
+(``work``), so that the fast path of the matrix method (``mathdl.nn.fast.matrix``) calls this very
+``step`` on its preallocated gradients; the scratch arrays are not memory (not in ``state()``).
+
 ``state()`` is what an optimiser remembers between steps (momentum's v; Adam's m, v and step count t),
 as {name: list of arrays, or a number}; ``restore(state)`` continues from it, so training resumed from
 a checkpoint takes exactly the steps it would have taken without the interruption.
@@ -15,11 +19,17 @@ import numpy as np
 from ..base.errors import choice
 
 
+def _scratch(params: list) -> list:
+    """Two scratch arrays shaped like each parameter."""
+    return [(np.empty_like(p), np.empty_like(p)) for p in params]
+
+
 class SGD:
     def __init__(self, eta: float):
         self.eta = eta
 
     def step(self, params: list, grads: list) -> None:
+        """θ ← θ − η g."""
         for theta, g in zip(params, grads):
             theta -= self.eta * g
 
@@ -32,18 +42,21 @@ class SGD:
 
 class Momentum:
     def __init__(self, eta: float, mu: float = 0.9):
-        self.eta, self.mu, self.v = eta, mu, None
+        self.eta, self.mu, self.v, self.work = eta, mu, None, None
 
     def start(self, params: list) -> None:
         """v = 0 before the first step."""
         if self.v is None:
             self.v = [np.zeros_like(p) for p in params]
+        if self.work is None:
+            self.work = _scratch(params)
 
     def step(self, params: list, grads: list) -> None:
+        """v ← μ v − η g,  θ ← θ + v."""
         self.start(params)
-        for theta, g, v in zip(params, grads, self.v):
+        for theta, g, v, (w, _) in zip(params, grads, self.v, self.work):
             v *= self.mu
-            v -= self.eta * g
+            v -= np.multiply(g, self.eta, out=w)
             theta += v
 
     def state(self) -> dict:
@@ -56,7 +69,7 @@ class Momentum:
 class Adam:
     def __init__(self, eta: float, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8):
         self.eta, self.beta1, self.beta2, self.epsilon = eta, beta1, beta2, epsilon
-        self.m = self.v = None
+        self.m = self.v = self.work = None
         self.t = 0
 
     def start(self, params: list) -> None:
@@ -64,6 +77,8 @@ class Adam:
         if self.m is None:
             self.m = [np.zeros_like(p) for p in params]
             self.v = [np.zeros_like(p) for p in params]
+        if self.work is None:
+            self.work = _scratch(params)
 
     def advance(self) -> tuple[float, float]:
         """t ← t + 1; the step η √(1 − β₂ᵗ) / (1 − β₁ᵗ) that applies m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ) to
@@ -73,14 +88,21 @@ class Adam:
         return step, float(self.epsilon * np.sqrt(1 - self.beta2 ** self.t))
 
     def step(self, params: list, grads: list) -> None:
+        """m ← β₁m + (1 − β₁)g,  v ← β₂v + (1 − β₂)g²,  θ ← θ − η m̂ / (√v̂ + ε)."""
         self.start(params)
         step, eps_hat = self.advance()
-        for theta, g, m, v in zip(params, grads, self.m, self.v):
+        for theta, g, m, v, (w, u) in zip(params, grads, self.m, self.v, self.work):
             m *= self.beta1
-            m += (1 - self.beta1) * g
+            m += np.multiply(g, 1 - self.beta1, out=w)
             v *= self.beta2
-            v += (1 - self.beta2) * g * g
-            theta -= step * m / (np.sqrt(v) + eps_hat)
+            np.multiply(g, 1 - self.beta2, out=w)
+            w *= g
+            v += w
+            np.multiply(m, step, out=w)                   # η m̂ = step · m
+            np.sqrt(v, out=u)
+            u += eps_hat                                  # √v̂ + ε, scaled as m̂ is
+            w /= u
+            theta -= w
 
     def state(self) -> dict:
         return {"t": self.t} if self.m is None else {"t": self.t, "m": self.m, "v": self.v}

@@ -9,7 +9,7 @@ from . import BLUE, GREY, figure, styled
 @styled
 def prediction(p, classes: list[str]) -> Figure:
     """The digit ``p.image`` (28×28, as fed to the network) beside the bars of ``p.outputs``; the chosen
-    class in blue. ``p`` is a ``mathdl.predict.Prediction``."""
+    class in blue. ``p`` is a ``mathdl.runs.predict.Prediction``."""
     fig = figure(figsize=(9, 3.8))
     seen, bars = fig.subplots(1, 2, width_ratios=[1, 1.8])
     seen.imshow(p.image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")

@@ -2,8 +2,8 @@
 functions beside their derivatives, and gradient descent on a parabola and on a loss surface.
 
 Every function returns a Figure (``boundary_animation`` writes a GIF) drawn from the library's own
-numbers: the trained networks of ``mathdl.boundary``, the ``ACTIVATIONS`` table the networks use,
-and the descent paths of ``mathdl.descent``.
+numbers: the trained networks of ``mathdl.workshop.boundary``, the ``ACTIVATIONS`` table the networks use,
+and the descent paths of ``mathdl.workshop.descent``.
 """
 from __future__ import annotations
 

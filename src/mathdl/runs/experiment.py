@@ -82,6 +82,7 @@ class Config:
     seed: int = 0
     dtype: str = "float64"
     curves: bool = True  # score the splits after every epoch (learning curves); False: after the last only
+    engine: str = "fast"  # or "reference": backprop() and the optimiser's step only (mathdl.nn.fast.updates)
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -114,7 +115,7 @@ class Config:
         return Settings(cost=self.cost, method=self.method, epochs=pick(self.epochs, "epochs"),
                         eta=pick(self.eta, "eta"), batch_size=pick(self.batch_size, "batch_size"),
                         optimizer=self.optimizer, seed=self.seed, class_weight=self.class_weight,
-                        decay=self.decay, augment=self.augment)
+                        decay=self.decay, augment=self.augment, engine=self.engine)
 
     def label(self, sizes: list[int] | None = None, n_train: int | None = None) -> str:
         """The hyper-parameters in one line, for titles: layers, activations, cost, bp, epochs, η, data."""
@@ -127,6 +128,7 @@ class Config:
         batch += f", decay {s.decay:g}" if s.decay else ""
         batch += f", shift ±{s.augment}px" if s.augment else ""
         batch += ", deskewed" if self.deskew else ""
+        batch += f", {self.engine} engine" if self.engine != "fast" else ""
         return (f"{layers} {acts}, {s.cost.upper()}, {s.method} bp, {s.epochs} ep, "
                 f"η={s.eta:g}{batch}{weight}{data}")
 
@@ -311,6 +313,44 @@ def unfinished(out, config: Config, *, resume: bool) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class ResumeStatus:
+    """Where a run into a directory stands before training: ``finished`` (nothing to do) or not, in words."""
+
+    finished: bool
+    message: str
+
+
+def resume_status(out, config: Config, *, resume: bool) -> ResumeStatus:
+    """The resume policy, checked before any data are loaded. With ``resume``: a finished run of the same
+    options is finished (one of other options is refused), a checkpoint is continued, no checkpoint means
+    training from the start. Without ``resume``: a checkpoint is refused (``unfinished``). Refusals are a
+    one-line ``MathdlError``."""
+    out = Path(out)
+    saved = finished_config(out) if resume else None
+    if saved is not None:
+        differences = config_differences(saved, config)
+        if differences:
+            raise MathdlError(f"{out} holds a run finished with other options ({differences})")
+        return ResumeStatus(True, f"{out} holds a finished run of these options: nothing to resume (see "
+                                  f"{out / 'metrics.json'})")
+    if unfinished(out, config, resume=resume):
+        return ResumeStatus(False, f"{out}: resuming from {CHECKPOINT}: "
+                                   f"{read_checkpoint(out / CHECKPOINT)[0].describe()} done")
+    return ResumeStatus(False, f"{out}: no checkpoint: training from the start")
+
+
+def interruption_kept(run_dir, again: str) -> str:
+    """What an interruption kept (the checkpoint on disk in ``run_dir``) and the command ``again`` that
+    continues it."""
+    if run_dir is None:
+        return "nothing kept (give --out DIR to keep a checkpoint)"
+    path = Path(run_dir) / CHECKPOINT
+    if not path.is_file():
+        return "nothing kept (stopped before the first update)"
+    return f"{read_checkpoint(path)[0].describe()} kept in {path}; continue with: {again}"
+
+
 def finished_config(run_dir) -> dict | None:
     """The saved configuration of the finished run in ``run_dir`` (every file there, no checkpoint left),
     else None."""
@@ -328,7 +368,9 @@ def finished_config(run_dir) -> dict | None:
 def config_differences(saved: dict, config: Config) -> str:
     """The options in which ``config`` differs from a saved one, e.g. "epochs 5 instead of 3, method
     'matrix' instead of 'online'"; empty when they agree."""
-    now = config.saved()
+    now, saved = config.saved(), {"engine": "fast", **saved}  # runs saved before there were engines: fast
+    if isinstance(saved.get("resolved"), dict):
+        saved["resolved"] = {"engine": "fast", **saved["resolved"]}
     words = [f"{key} {now[key]!r} instead of {saved.get(key)!r}" for key in now
              if key != "resolved" and now[key] != saved.get(key)]
     if not words and now != saved:

@@ -1,4 +1,4 @@
-"""A class of students: one study per student ID (from a file, one ID a line), all on one engine, each in
+"""A class of students: one study per student ID (from a file, one ID a line), all on one executor, each in
 its own study-ID/ directory, and the class table: every ID's eight test accuracies and its best
 configuration, as class.csv and class.md beside the studies."""
 from __future__ import annotations

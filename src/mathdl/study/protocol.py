@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..base.errors import MathdlError
-from ..runs.experiment import Config, finished_config
+from ..runs.experiment import Config, config_differences, finished_config
 from ..training.checkpoint import CHECKPOINT
 
 PROTOCOL = [(depth, cost, method) for depth in (1, 3) for method in ("online", "matrix") for cost in ("tse", "xe")]
@@ -39,7 +39,7 @@ STATE_FILE = "study.json"
 
 @dataclass
 class StudyOptions:
-    """The study's choices; ``None`` means the default of ``mathdl.experiment`` (``Config`` and ``DEFAULTS``)."""
+    """The study's choices; ``None`` means the default of ``mathdl.runs.experiment`` (``Config`` and ``DEFAULTS``)."""
 
     student_id: str = "100384"
     hidden1: tuple[int, ...] = (300,)
@@ -58,6 +58,7 @@ class StudyOptions:
     quick: bool = False
     seed: int = 0
     dtype: str = "float64"
+    engine: str = "fast"
     seeds: int = 1  # replicates: every configuration trained with the seeds seed, seed + 1, …, seed + seeds − 1
 
     def __post_init__(self):
@@ -87,7 +88,8 @@ class StudyOptions:
                 activation="sigmoid", output_activation="sigmoid", cost=cost, method=method,
                 epochs=pick(self.epochs, quick.get("epochs")), eta=self.eta, batch_size=self.batch_size,
                 class_weight=self.class_weight, train_size=pick(self.train_size, quick.get("train_size")),
-                test_size=pick(self.test_size, quick.get("test_size")), seed=seed, dtype=self.dtype, **given)
+                test_size=pick(self.test_size, quick.get("test_size")), seed=seed, dtype=self.dtype, engine=self.engine,
+                **given)
             name = f"{number}-{'1layer' if depth == 1 else '3layers'}-{cost}-{method}"
             out.append((number, name, config))
         return out
@@ -118,7 +120,7 @@ class StudyOptions:
             deskew=Config().deskew if self.deskew is None else self.deskew,
             epochs=pick(self.epochs, quick.get("epochs", REVERSE_EPOCHS)),
             train_size=pick(self.train_size, quick.get("train_size")),
-            test_size=pick(self.test_size, quick.get("test_size")), seed=self.seed, dtype=self.dtype))
+            test_size=pick(self.test_size, quick.get("test_size")), seed=self.seed, dtype=self.dtype, engine=self.engine))
             for i, (name, hidden) in enumerate((("1layer", self.hidden1), ("3layers", self.hidden3)))]
 
     def size_curve(self) -> tuple[Config, tuple[int, ...]]:
@@ -157,7 +159,8 @@ class Study:
 
 def _complete(run_dir: Path, config: Config) -> bool:
     """A run directory that finished with this very configuration (so --resume can keep it)."""
-    return finished_config(run_dir) == config.saved()
+    saved = finished_config(run_dir)
+    return saved is not None and not config_differences(saved, config)
 
 
 REVERSE_NAMES = {"1layer": "one hidden layer", "3layers": "three hidden layers"}

@@ -1,5 +1,5 @@
-"""Running a study (or several, one per student ID) on the engine: the runs planned, those finished kept,
-the others trained by the engine (``engine.DaskEngine``: the longest first, a worker reusing its task data,
+"""Running a study (or several, one per student ID) on the executor: the runs planned, those finished kept,
+the others trained by the executor (``executor.DaskExecutor``: the longest first, a worker reusing its task data,
 the reverse part's networks run backwards by the worker that trained them), then summarised. A finished
 run is on disk at once, and one in training keeps a checkpoint after every epoch and where it is
 interrupted, so an interrupted study keeps both and ``resume`` goes on from there.
@@ -18,7 +18,7 @@ from ..base.errors import MathdlError
 from ..base.files import write_json
 from ..runs.directory import load_run
 from ..runs.experiment import Config, environment
-from .engine import DaskEngine, Run
+from .executor import DaskExecutor, Run
 from .protocol import REVERSE_NAMES, STATE_FILE, Study, StudyOptions, _complete
 from .summary import summarise
 
@@ -82,18 +82,18 @@ def plan(options: StudyOptions, out: Path, n_train: int, n_test: int, prefix: st
 
 def run_study(options: StudyOptions, out, *, data=None, jobs: int | None = None, resume: bool = False,
               progress: bool = True, command: str | None = None, scheduler: str | None = None,
-              engine=None) -> Study:
-    """Train (or, resuming, keep) every run of the study in ``out`` and summarise it. ``engine``: the one to
-    run on (default: a ``DaskEngine`` on the cluster at ``scheduler``, else a LocalCluster of ``jobs``
+              executor=None) -> Study:
+    """Train (or, resuming, keep) every run of the study in ``out`` and summarise it. ``executor``: what to
+    run on (default: a ``DaskExecutor`` on the cluster at ``scheduler``, else a LocalCluster of ``jobs``
     workers)."""
     return run_studies([(options, Path(out))], data=data, jobs=jobs, resume=resume, progress=progress,
-                       command=command, scheduler=scheduler, engine=engine)[0]
+                       command=command, scheduler=scheduler, executor=executor)[0]
 
 
 def run_studies(studies: list[tuple[StudyOptions, Path]], *, data=None, jobs: int | None = None,
                 resume: bool = False, progress: bool = True, command: str | None = None,
-                scheduler: str | None = None, engine=None) -> list[Study]:
-    """``run_study`` for each (options, directory), all their runs on one engine at once."""
+                scheduler: str | None = None, executor=None) -> list[Study]:
+    """``run_study`` for each (options, directory), all their runs on one executor at once."""
     from ..base.console import err
     from ..data.mnist import load_mnist
     from .progress import StudyProgress
@@ -102,13 +102,13 @@ def run_studies(studies: list[tuple[StudyOptions, Path]], *, data=None, jobs: in
     for options, out in studies:
         check_target(options, out, resume)
     start = time.perf_counter()
-    engine = engine if engine is not None else DaskEngine(scheduler, jobs)
-    with engine:  # a scheduler that does not answer is an error here, before anything is written
+    executor = executor if executor is not None else DaskExecutor(scheduler, jobs)
+    with executor:  # a scheduler that does not answer is an error here, before anything is written
         mnist = load_mnist(data, progress=progress)  # found and verified here; the workers load their own
         n_train, n_test = len(mnist.train_labels), len(mnist.test_labels)
         data = data if data is not None else os.environ.get("MATHDL_DATA")
         for _, out in studies:
-            engine.check_shared(out.parent.resolve())
+            executor.check_shared(out.parent.resolve())
         for options, out in studies:
             try:
                 (out / "runs").mkdir(parents=True, exist_ok=True)
@@ -125,9 +125,9 @@ def run_studies(studies: list[tuple[StudyOptions, Path]], *, data=None, jobs: in
         todo = [run for run in runs if not _complete(run.run_dir, run.config)]
         if todo:
             if progress:
-                err.print(f"{len(todo)} of {len(runs)} runs to train on {engine.describe()}")
+                err.print(f"{len(todo)} of {len(runs)} runs to train on {executor.describe()}")
             with StudyProgress([(r.key, r.name, r.total, r.run_dir) for r in todo], enabled=progress) as display:
-                engine.train(todo, mnist=mnist, data=data, display=display, command=command)
+                executor.train(todo, mnist=mnist, data=data, display=display, command=command)
     del mnist
     done = []
     for options, out in studies:

@@ -3,17 +3,22 @@
     online:  for each sample x (in a seeded random order):  θ ← update(θ, ∇C_x)
     matrix:  for each mini-batch B of ``batch_size`` samples: θ ← update(θ, (1/|B|) Σ_{x∈B} ∇C_x)
 
+The updates go by the route ``mathdl.nn.fast.updates`` chooses: with ``engine="reference"`` through
+``backprop`` and the optimiser's ``step`` and nothing else (``mathdl.nn.updates``); by default through the
+fast paths that equal them (``mathdl.nn.fast``).
+
 A non-finite cost, or an overflow or invalid operation on the way to it, stops training with a
 ``DivergenceError`` that suggests a smaller learning rate. Exploding gradients and saturated hidden
-units do not stop training; they are measured cheaply (``mathdl.diagnostics``) and reported as
-warnings in the history.
+units do not stop training; they are measured cheaply (``diagnostics``) and reported as warnings in
+the history.
 
-Interruption. Ctrl-C (SIGINT) and SIGTERM are held back while training (``mathdl.interrupt``); at
-every safe point (online: every chunk of samples; matrix: every mini-batch, with plain SGD every block
-of them) the loop looks whether one came. If so it hands a ``Checkpoint`` to ``on_checkpoint`` and
-raises ``Interrupted``. A checkpoint is also handed over after every epoch. ``train(..., resume=checkpoint)`` on the network as it was
-then continues exactly: the same orders, shifts and steps, so the same final weights and history
-(but the seconds) as a run that was never interrupted.
+Interruption. Ctrl-C (SIGINT) and SIGTERM are held back while training (``mathdl.base.interrupt``); at
+every safe point of the route (online: every chunk of samples; matrix: every mini-batch, with plain SGD
+every block of them; the reference engine: every update) the loop looks whether one came. If so it
+hands a ``Checkpoint`` to ``on_checkpoint`` and raises ``Interrupted``. A checkpoint is also handed over
+after every epoch. ``train(..., resume=checkpoint)`` on the network as it was then continues exactly:
+the same orders, shifts and steps, so the same final weights and history (but the seconds) as a run
+that was never interrupted.
 """
 from __future__ import annotations
 
@@ -24,18 +29,17 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..base.console import progress_bar
-from ..base.errors import DivergenceError, MathdlError
+from ..base.errors import DivergenceError, MathdlError, choice
 from ..base.interrupt import Interrupted, held_signals
 from ..base.seeding import rng
 from ..data.augment import Shifted, take
 from ..data.tasks import Split, Task
-from ..nn.backprop import backprop, method_name
+from ..nn.backprop import method_name
 from ..nn.costs import Cost, get_cost
-from ..nn.fast.matrix import MatrixStep, supported
-from ..nn.fast.online import OnlineSGD
-from ..nn.fast.sgd import FastSGD
+from ..nn.fast import ENGINES
+from ..nn.fast import updates as route
 from ..nn.network import Network
-from ..nn.optimizers import SGD, make_optimizer
+from ..nn.optimizers import make_optimizer
 from .checkpoint import Checkpoint
 from .diagnostics import GradientMonitor, evenly, saturation
 from .evaluate import evaluate
@@ -43,12 +47,12 @@ from .evaluate import evaluate
 MONITOR = 10_000  # training images the per-epoch check evaluates: every k-th, at most this many
 
 
-GATHER = 512  # training samples gathered at a time into a reused buffer, in the epoch's order
 
 
 @dataclass
 class Settings:
-    """How to train: cost, bp method, epochs, learning rate η, batch size, optimiser, seed."""
+    """How to train: cost, bp method, epochs, learning rate η, batch size, optimiser, seed, and the engine
+    that computes it (the fast paths, or the readable reference; the same numbers up to round-off)."""
 
     cost: str = "tse"
     method: str = "online"
@@ -60,6 +64,7 @@ class Settings:
     class_weight: str | None = None  # None or "balanced"
     decay: float = 0.0  # η in epoch e is η / (1 + decay · (e − 1))
     augment: int = 0  # shift training images by up to this many pixels, anew every epoch
+    engine: str = "fast"  # "reference": backprop() and the optimiser's step only (see mathdl.nn.fast.updates)
 
     def eta_at(self, epoch: int) -> float:
         """The learning rate of epoch e = 1, 2, …: η / (1 + decay · (e − 1)) (inverse-time decay)."""
@@ -79,6 +84,7 @@ class Settings:
             raise MathdlError(f"learning-rate decay must be >= 0, got {self.decay}")
         if not (isinstance(self.augment, int) and 0 <= self.augment <= 4):
             raise MathdlError(f"augment must be a shift of 0 to 4 pixels, got {self.augment}")
+        choice("engine", self.engine, ENGINES)
         if self.class_weight not in (None, "balanced"):
             raise MathdlError(f"class weight must be 'balanced' or none, got {self.class_weight!r}")
 
@@ -118,13 +124,9 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
     shuffle, shifts = rng(settings.seed, "shuffle"), rng(settings.seed, "augment")
     N = task.train.N
     data = {"X": task.train.X, "Y": task.train.Y}  # X is replaced by shifted images every epoch
-    if settings.method == "online" and settings.optimizer == "sgd":
-        stepper = OnlineSGD(net, cost, settings.eta)
-        updates = _online_sgd(stepper, data, weights)
-    else:
-        batch = 1 if settings.method == "online" else min(settings.batch_size, N)
-        stepper = optimizer or make_optimizer(settings.optimizer, settings.eta)
-        updates = _batches(net, data, cost, stepper, batch, weights)
+    stepper = route(net, cost, settings.method, optimizer or make_optimizer(settings.optimizer, settings.eta),
+                    min(settings.batch_size, N), settings.engine)
+    updates = epoch_updates(stepper, data, weights)
     monitor = GradientMonitor(net, task.train.X, task.train.Y, cost, settings.eta)
     at = Checkpoint(asdict(settings), N, grad_norms=list(monitor.norms))
     if resume is not None:
@@ -198,20 +200,19 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
 
 def _resume(resume: Checkpoint, fresh: Checkpoint, shuffle, shifts, stepper, monitor) -> Checkpoint:
     """Put the generators, the optimiser and the gradient monitor back where ``resume`` left them."""
-    if resume.settings != fresh.settings or resume.samples_per_epoch != fresh.samples_per_epoch:
+    if {"engine": "fast", **resume.settings} != fresh.settings or resume.samples_per_epoch != fresh.samples_per_epoch:
         raise MathdlError("the checkpoint was taken with other training settings or data; resume it with the "
                           "same ones")
     if resume.rng:
         shuffle.bit_generator.state, shifts.bit_generator.state = resume.rng["shuffle"], resume.rng["augment"]
-    if hasattr(stepper, "restore"):
-        stepper.restore(resume.optimizer)
+    stepper.restore(resume.optimizer)
     monitor.norms, monitor.reported = list(resume.grad_norms), resume.grad_reported
     return resume
 
 
 def _optimizer_state(stepper) -> dict:
-    """A copy of the optimiser's memory (none for the online fast path, which is plain SGD)."""
-    state = stepper.state() if hasattr(stepper, "state") else {}
+    """A copy of the optimiser's memory (none for plain SGD)."""
+    state = stepper.state()
     return {key: [a.copy() for a in value] if isinstance(value, list) else value for key, value in state.items()}
 
 
@@ -225,54 +226,14 @@ def _chunks(data: dict, order: np.ndarray, size: int, weights: np.ndarray | None
         yield take(X, idx, buffer[:, :len(idx)]), Y[:, idx], None if weights is None else weights[idx]
 
 
-def _online_sgd(stepper: OnlineSGD, data: dict, weights: np.ndarray | None, every: int = 256):
-    """Online SGD by the fast path (``OnlineSGD``); yields (samples done, Σ C_x) every ``every`` samples."""
+def epoch_updates(route, data: dict, weights: np.ndarray | None):
+    """The updates of an epoch in the order it is given, by ``route`` (``mathdl.nn.fast.updates``): yields
+    (samples done, Σ_x w_x C_x) at every safe point."""
 
     def epoch(order):
-        for X, Y, w in _chunks(data, order, every, weights):
-            yield X.shape[1], stepper.run(X, Y, w)
+        for X, Y, w in _chunks(data, order, route.chunk, weights):
+            yield from route.pieces(X, Y, w)
     return epoch
-
-
-def _batches(net: Network, data: dict, cost: Cost, optimizer, batch: int, weights: np.ndarray | None):
-    """Updates from the mean gradient of each batch of ``batch`` samples; yields (samples done, Σ C_x).
-
-    The fast paths: ``FastSGD`` for plain SGD (a chunk of whole batches per call), ``MatrixStep`` for the
-    other optimisers it knows; else the reference, ``backprop`` and ``optimizer.step``.
-    """
-    if type(optimizer) is SGD:
-        sgd = FastSGD(net, cost, optimizer.eta, batch)
-
-        def steps(X, Y, w):  # a block (whole batches, see ``FastSGD``) at a time: the safe points
-            sgd.eta = optimizer.eta  # the epoch's η
-            for first in range(0, X.shape[1], sgd.block):
-                part = slice(first, first + sgd.block)
-                n = X[:, part].shape[1]
-                yield n, sgd.run(X[:, part], Y[:, part], None if w is None else w[part])
-    else:
-        step = MatrixStep(net, cost, optimizer, batch) if supported(optimizer) else _reference_step(net, cost, optimizer)
-
-        def steps(X, Y, w):
-            for first in range(0, X.shape[1], batch):
-                part = slice(first, first + batch)
-                n = X[:, part].shape[1]
-                yield n, n * step(X[:, part], Y[:, part], None if w is None else w[part])
-
-    def epoch(order):
-        for X, Y, w in _chunks(data, order, max(1, GATHER // batch) * batch, weights):
-            yield from steps(X, Y, w)
-    return epoch
-
-
-def _reference_step(net: Network, cost: Cost, optimizer):
-    """θ ← update(θ, ∇C) by ``backprop`` and ``optimizer.step``; returns the batch's C."""
-    params = net.params()
-
-    def step(X, Y, w):
-        C, grads = backprop(net, X, Y, cost, w)
-        optimizer.step(params, grads.arrays())
-        return C
-    return step
 
 
 def _scores(net: Network, task: Task, cost: Cost) -> dict:

@@ -118,6 +118,20 @@ class Parabola:
         return f"converges to {self.minimum:g}" + (", oscillating" if r < 0 else "")
 
 
+    def behaviours(self, runs: list[Descent]) -> list[str]:
+        """One line per run: its step size, the rate r and what the iterates do."""
+        return [f"η = {run.eta:g}: r = {self.rate(run.eta):g}, {self.behaviour(run.eta)}" for run in runs]
+
+    def closed_form_error(self, runs: list[Descent]) -> float:
+        """max over the runs and k of |x_k − (m + (x₀ − m) r^k)| / max(1, |m + (x₀ − m) r^k|): how far the
+        iterates are from the closed form."""
+        errors = []
+        for run in runs:
+            closed = self.closed_form(run.path[0, 0], run.eta, np.arange(len(run.path)))
+            errors.append(float(np.max(np.abs(run.path[:, 0] - closed) / np.maximum(1, np.abs(closed)))))
+        return max(errors)
+
+
 QUADRATIC = Parabola(1.0, -2.0, 1.0)  # x² − 2x + 1 = (x − 1)², the workshop's example
 
 

@@ -1,4 +1,5 @@
-"""The loops inside a block of plain SGD's fast path (``mathdl.nn.sgd``), compiled by Numba.
+"""The loops inside a block of plain SGD's fast path (``sgd.FastSGD``), compiled by Numba. Their readable
+twin: ``backprop`` on each batch (one sample for the online method) followed by ``SGD.step``.
 
 Online (``online_block``), for the samples j = 1 … k of a block, one after another:
 
@@ -9,14 +10,15 @@ Online (``online_block``), for the samples j = 1 … k of a block, one after ano
     d_j = η_j δ⁽¹⁾
 
 with η_j = η w_j under sample weights. In mini-batches (``batch_block``) the same equations hold for a
-batch's columns at once, δ⁽ᴸ⁾ scaled by s_x = w_x/|B| and the updates summed over the batch, and the
-products with a batch's columns go to BLAS. Written with NumPy the equations are about 25 calls a batch
-or sample, whose own overhead was two thirds of online SGD's 62 µs a sample (784-300-1) and a fifth to
-a third of the mini-batch loop's time; compiled, what is left of the loops is the exponentials of the
-sigmoids and the products. The sigmoids compute their own exponential (``_sigmoids``), without branches,
-so that the compiler runs four at once: 2.3× faster than ``exp`` one at a time, and 2.5–4% of an epoch.
-Every activation and cost of ``activations`` and ``costs`` has its code here; the test suite proves the
-results equal the reference path's (``backprop`` and an SGD step).
+batch's columns at once, δ⁽ᴸ⁾ scaled by s_x = w_x/|B| (the 1/N of ∂C/∂W⁽ˡ⁾ = (1/N) δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ taken
+into the deltas) and the updates summed over the batch, and the products with a batch's columns go to
+BLAS. The loops are compiled because written with NumPy they are about 25 small calls a batch or sample,
+whose own overhead dominates (BENCHMARKS.md gives the measurements); the sigmoids compute their own
+exponential (``_sigmoids``), without branches, so that the compiler runs four at once.
+
+The activation and cost codes are the positions of the entries in the one registry of each
+(``ACTIVATIONS``, ``COSTS``); tests/test_fast.py checks that every entry has its branch here, and that
+the results equal the reference path's.
 """
 from __future__ import annotations
 
@@ -25,13 +27,14 @@ import math
 import numpy as np
 from numba import njit
 
-from ..activations import LEAKY_SLOPE
+from ..activations import ACTIVATIONS, LEAKY_SLOPE
+from ..costs import COSTS
 
-SIGMOID, TANH, RELU, LEAKY, SWISH, LINEAR, SOFTMAX = range(7)
-TSE, MSE, XE = range(3)
-ACTIVATION_CODES = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU, "leaky_relu": LEAKY, "swish": SWISH,
-                    "linear": LINEAR, "softmax": SOFTMAX}
-COST_CODES = {"tse": TSE, "mse": MSE, "xe": XE}
+ACTIVATION_CODES = {name: code for code, name in enumerate(ACTIVATIONS)}
+COST_CODES = {name: code for code, name in enumerate(COSTS)}
+SIGMOID, TANH, RELU, LEAKY, SWISH, LINEAR, SOFTMAX = (ACTIVATION_CODES[name] for name in (
+    "sigmoid", "tanh", "relu", "leaky_relu", "swish", "linear", "softmax"))
+TSE, MSE, XE = (COST_CODES[name] for name in ("tse", "mse", "xe"))
 
 
 @njit(cache=True, inline="always")
@@ -95,8 +98,10 @@ def _forward(code, z, a, scratch):
             a[r] = v if v > 0 else LEAKY_SLOPE * v
         elif code == SWISH:
             a[r] = v * _sigmoid(v)
-        else:
+        elif code == LINEAR:
             a[r] = v
+        else:
+            a[r] = np.nan  # no branch for this code: the tests see it
 
 
 @njit(cache=True)
@@ -119,6 +124,8 @@ def _backward(code, z, a, g):
         elif code == SWISH:
             s = _sigmoid(v)
             g[r] *= s + a[r] * (1 - s)
+        elif code != LINEAR:
+            g[r] = np.nan  # no branch for this code: the tests see it
 
 
 @njit(cache=True)
@@ -131,7 +138,12 @@ def _output_delta(cost, code, z, a, y, delta):
             delta[r] = a[r] * total - y[r]
         return
     for r in range(m):
-        delta[r] = a[r] - y[r] if cost == TSE else 2 * (a[r] - y[r]) / m
+        if cost == TSE:
+            delta[r] = a[r] - y[r]
+        elif cost == MSE:
+            delta[r] = 2 * (a[r] - y[r]) / m
+        else:
+            delta[r] = np.nan  # no branch for this code: the tests see it
     _backward(code, z, a, delta)
 
 

@@ -1,76 +1,45 @@
-"""The fast path of the matrix method with momentum or Adam: ``backprop`` and the optimiser's update on
-preallocated buffers (plain SGD has its own, ``mathdl.nn.sgd``).
+"""The fast path of the matrix method with momentum or Adam — the readable twin is ``backprop`` followed
+by the optimiser's ``step`` (``mathdl.nn.backprop``, ``mathdl.nn.optimizers``) — on preallocated buffers.
+Plain SGD has its own fast path, ``mathdl.nn.fast.sgd``.
 
 For a mini-batch X (n_0, N) and targets Y (n_L, N), with s = 1/N (or w_x/N with sample weights):
 
     z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾,  a⁽ˡ⁾ = f_l(z⁽ˡ⁾)                       (into buffers, column-major)
-    δ⁽ᴸ⁾ = s ⊙ cost delta,  δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾ ⊙ f_l'(z⁽ˡ⁾)      (f' applied in place)
-    ∂C/∂W⁽ˡ⁾ = δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ,  ∂C/∂b⁽ˡ⁾ = Σ_columns δ⁽ˡ⁾,
+    s ⊙ δ⁽ᴸ⁾,  s ⊙ δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾)ᵀ (s ⊙ δ⁽ˡ⁺¹⁾) ⊙ f_l'(z⁽ˡ⁾)           (f' applied in place)
+    ∂C/∂W⁽ˡ⁾ = (s ⊙ δ⁽ˡ⁾) (a⁽ˡ⁻¹⁾)ᵀ,  ∂C/∂b⁽ˡ⁾ = Σ_columns s ⊙ δ⁽ˡ⁾,
 
-then θ ← update(θ, ∂C/∂θ): momentum and Adam run their reference arithmetic (``optimizers``) operation
-by operation into scratch buffers, on the optimiser's own state, so a run can switch between the paths. Nothing is allocated per batch but small (n_L, N)
-cost arrays; the test suite proves the result equals ``backprop`` followed by the optimiser's ``step``.
-
-Activations with an in-place form are listed in ``FORWARD`` and ``DERIVATIVE``; any other activation
-uses its own functions from ``activations``, copied into the buffers.
+i.e. the factor 1/N of ``backprop``'s ∂C/∂W⁽ˡ⁾ = (1/N) δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ taken into the deltas at the top;
+then the optimiser's own ``step`` (momentum and Adam update in place, in scratch arrays of their own).
+The activations' in-place forms are their records' ``f_into`` and ``df_into``; an activation without one
+uses its ``f`` and ``backward``, copied into the buffers. Nothing is allocated per batch but small (n_L, N)
+cost arrays. Tested equal to the readable route in tests/test_fast.py.
 """
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 
 from ..costs import Cost
 from ..network import Network
 from ..optimizers import Adam, Momentum
+from ..updates import OptimizerUpdates, chunk_for
 from .threads import SMALL_BATCH, one_thread
 
 
-def _softmax(z, a, scratch):
-    """a = e^{z − max z} / Σ e^{z − max z} per column, as ``activations.softmax`` computes it."""
-    np.subtract(z, z.max(axis=0, keepdims=True), out=a)
-    np.exp(a, out=a)
-    a /= a.sum(axis=0, keepdims=True)
-
-
-FORWARD = {  # a = f(z) written into a; same values as activations.ACTIVATIONS[name].f(z)
-    "sigmoid": lambda z, a, scratch: expit(z, out=a),
-    "tanh": lambda z, a, scratch: np.tanh(z, out=a),
-    "relu": lambda z, a, scratch: np.maximum(z, 0, out=a),
-    "linear": lambda z, a, scratch: np.copyto(a, z),
-    "softmax": _softmax,
-}
-
-
-def _sigmoid_df(z, a, g, scratch):
-    np.subtract(1, a, out=scratch)  # σ' = a(1 − a)
-    scratch *= a
-    g *= scratch
-
-
-def _tanh_df(z, a, g, scratch):
-    np.multiply(a, a, out=scratch)  # tanh' = 1 − a²
-    np.subtract(1, scratch, out=scratch)
-    g *= scratch
-
-
-DERIVATIVE = {  # g ← g ⊙ f'(z) in place; same values as Activation.backward(z, a, g)
-    "sigmoid": _sigmoid_df,
-    "tanh": _tanh_df,
-    "relu": lambda z, a, g, scratch: np.multiply(g, z > 0, out=g),
-    "linear": lambda z, a, g, scratch: None,
-}
-
-
 def supported(optimizer) -> bool:
-    """Whether ``MatrixStep`` implements this optimiser (plain SGD has its own fast path, ``mathdl.nn.sgd``)."""
+    """Whether ``MatrixStep`` is the fast path for this optimiser (plain SGD has its own, ``sgd.FastSGD``)."""
     return type(optimizer) in (Momentum, Adam)
 
 
-class MatrixStep:
-    """Mini-batch updates of ``net`` (in place) by ``optimizer`` for batches of at most ``batch`` samples."""
+class MatrixStep(OptimizerUpdates):
+    """Mini-batch updates of ``net`` (in place) by ``optimizer`` for batches of at most ``batch`` samples.
+
+    The readable twin: ``ReferenceUpdates`` (``mathdl.nn.updates``) — ``backprop`` on each batch, then the
+    optimiser's ``step``. ``pieces`` has its interface: every batch is a safe point.
+    """
 
     def __init__(self, net: Network, cost: Cost, optimizer, batch: int):
-        self.net, self.cost, self.optimizer = net, cost, optimizer
+        self.net, self.cost, self.optimizer, self.batch = net, cost, optimizer, batch
+        self.chunk = chunk_for(batch)  # columns the training loop gathers at a time
         for l in range(1, net.L + 1):
             if not net.W[l].flags.f_contiguous:
                 net.W[l] = np.asfortranarray(net.W[l])
@@ -81,15 +50,21 @@ class MatrixStep:
         buffer = lambda l: np.empty((sizes[l], batch), dtype, order="C" if l == net.L else "F")  # noqa: E731
         self.z, self.a, self.delta, self.scratch = ([None] + [buffer(l) for l in range(1, net.L + 1)]
                                                     for _ in range(4))
-        self.forward = [None] + [FORWARD.get(f.name) for f in net.f[1:]]
-        self.derivative = [None] + [DERIVATIVE.get(f.name) for f in net.f[1:]]
+        self.forward = [None] + [f.f_into for f in net.f[1:]]
+        self.derivative = [None] + [f.df_into for f in net.f[1:]]
         self.grads = [np.empty_like(p, order="K") for p in net.params()]
-        self.work = [(np.empty_like(p, order="K"), np.empty_like(p, order="K")) for p in net.params()]
+
+    def pieces(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None):
+        """One update per batch of the columns, yielding (samples, Σ_x w_x C_x) after each."""
+        for first in range(0, X.shape[1], self.batch):
+            part = slice(first, first + self.batch)
+            n = X[:, part].shape[1]
+            yield n, n * self(X[:, part], Y[:, part], None if weights is None else weights[part])
 
     def __call__(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) -> float:
         """One update from the batch X (n_0, N) column-major, Y (n_L, N); returns its cost C (before)."""
         if X.shape[1] < SMALL_BATCH:
-            with one_thread():  # see mathdl.nn.threads
+            with one_thread():  # see mathdl.nn.fast.threads
                 return self._step(X, Y, weights)
         return self._step(X, Y, weights)
 
@@ -111,7 +86,7 @@ class MatrixStep:
         delta = self.delta[L][:, :N]
         np.multiply(cost.delta(z[L], a[L], Y, f[L]), scale, out=delta)
         self._gradients(z, a, delta)
-        self._update()
+        self.optimizer.step(net.params(), self.grads)
         return C
 
     def _below(self, l: int, z: list, a: list, delta: np.ndarray) -> np.ndarray:
@@ -136,30 +111,3 @@ class MatrixStep:
             np.matmul(a[l - 1], delta.T, out=dW.T)  # dWᵀ = a δᵀ (row-major view of the column-major dW)
             if l > 1:
                 delta = self._below(l, z, a, delta)
-
-    def _update(self) -> None:
-        """The optimiser's reference arithmetic, one operation at a time into scratch buffers."""
-        opt, params = self.optimizer, self.net.params()
-        if type(opt) is Momentum:
-            opt.start(params)
-            for theta, g, v, (w, _) in zip(params, self.grads, opt.v, self.work):
-                v *= opt.mu
-                np.multiply(g, opt.eta, out=w)  # v ← μv − ηg
-                v -= w
-                theta += v
-            return
-        opt.start(params)
-        step, eps_hat = opt.advance()
-        for theta, g, m, v, (w, u) in zip(params, self.grads, opt.m, opt.v, self.work):
-            m *= opt.beta1
-            np.multiply(g, 1 - opt.beta1, out=w)  # m ← β₁m + (1 − β₁)g
-            m += w
-            v *= opt.beta2
-            np.multiply(g, 1 - opt.beta2, out=w)  # v ← β₂v + (1 − β₂)g²
-            w *= g
-            v += w
-            np.multiply(m, step, out=w)  # θ ← θ − η m̂ / (√v̂ + ε)
-            np.sqrt(v, out=u)
-            u += eps_hat
-            w /= u
-            theta -= w

@@ -10,7 +10,7 @@ every δ computed before the weights it depends on change, exactly as in the ref
 (``backprop``, then θ ← θ − η g).
 
 The loop over a block's batches (of one sample, for the online method) runs compiled
-(``mathdl.nn.kernels``), layers l ≥ 2 updated in place. The first layer — by far the largest, n_1 × 784 —
+(``kernels``), layers l ≥ 2 updated in place. The first layer — by far the largest, n_1 × 784 —
 defers its updates over a block of k samples x_1 … x_k (several batches). With the bias as the weight of
 a constant input 1, after the block's first j − 1 samples its parameters are W − Σ_{i<j} d_i x_iᵀ,
 b − Σ_{i<j} d_i with d_i = η δ⁽¹⁾_i, so
@@ -41,6 +41,7 @@ from scipy.linalg.blas import get_blas_funcs
 
 from ..costs import Cost
 from ..network import Network
+from ..updates import chunk_for
 from .threads import one_thread
 
 BLOCK = 64  # samples per deferred first-layer update (rounded to whole batches)
@@ -49,7 +50,11 @@ VARYING = 0.85  # the products use only the inputs that vary within a block when
 
 class FastSGD:
     """SGD steps on ``net`` (updated in place) with batches of ``batch`` samples; ``eta`` may change
-    between calls. W⁽ˡ⁾ are made Fortran-ordered, as BLAS updates them."""
+    between calls. W⁽ˡ⁾ are made Fortran-ordered, as BLAS updates them.
+
+    The readable twin: ``ReferenceUpdates`` (``mathdl.nn.updates``) with plain SGD — ``backprop`` on each
+    batch, then ``SGD.step``. ``pieces`` has its interface; its safe points are the ends of blocks.
+    """
 
     def __init__(self, net: Network, cost: Cost, eta: float, batch: int = 1, block: int = BLOCK):
         self.net, self.cost, self.eta, self.batch = net, cost, eta, batch
@@ -68,6 +73,23 @@ class FastSGD:
         self.x_buffer = np.empty(self.block * net.sizes[0], net.dtype)  # X_Vᵀ of a block
         self.w_buffer = np.empty(net.W[1].size, net.dtype)  # W_V of a block
 
+    @property
+    def chunk(self) -> int:
+        """Columns the training loop gathers at a time."""
+        return chunk_for(self.batch)
+
+    def pieces(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None):
+        """``run`` a block at a time, yielding (samples, Σ_x w_x C_x) after each: the safe points."""
+        for first in range(0, X.shape[1], self.block):
+            part = slice(first, first + self.block)
+            yield X[:, part].shape[1], self.run(X[:, part], Y[:, part], None if weights is None else weights[part])
+
+    def state(self) -> dict:
+        return {}  # plain SGD remembers nothing between steps
+
+    def restore(self, state: dict) -> None:
+        pass
+
     @staticmethod
     def block_for(batch: int, block: int = BLOCK) -> int:
         """Samples per deferred first-layer update: ``block`` rounded to whole batches."""
@@ -78,7 +100,7 @@ class FastSGD:
         Σ_x w_x C_x, each C_x measured before its own batch's update."""
         X = np.asfortranarray(X)
         total = 0.0
-        with one_thread():  # see mathdl.nn.threads
+        with one_thread():  # see mathdl.nn.fast.threads
             for first in range(0, X.shape[1], self.block):
                 cols = slice(first, first + self.block)
                 total += self._block(X[:, cols], Y[:, cols], None if weights is None else weights[cols])

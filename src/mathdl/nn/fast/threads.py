@@ -1,15 +1,13 @@
 """BLAS threads: small products run on one thread.
 
-OpenBLAS splits even a matrix-vector product with a 300 × 784 matrix over its threads. When other
-processes keep the cores busy, every such call waits for a thread that is not running: measured on
-this project's 2-core machine with other work running, online SGD took 25 µs a sample on one thread
-and 1,200-1,700 µs on two. Per-sample and small-batch work therefore runs on one thread, and so does
-all of plain SGD's fast path (``mathdl.nn.sgd``), whose block products (64 columns) gain little from a
-second thread: 784-300-1, matrix SGD, 5 epochs took 9.7 s on two threads and 12.7 s on one when alone,
-but 35 s against 20 s each when two such runs shared the two cores. The matrix-matrix products of large
-batches (momentum, Adam) and of evaluation keep BLAS's own setting, and go through NumPy: SciPy loads
-a second OpenBLAS with its own threads, and two pools of spinning threads on two cores wait for each
-other the same way.
+OpenBLAS splits even a matrix-vector product with a 300 × 784 matrix over its threads; when other
+processes keep the cores busy, every such call waits for a thread that is not running, and per-sample
+work becomes many times slower (BENCHMARKS.md, "BLAS threads", gives the measurements). The rule:
+per-sample and small-batch work (fewer than ``SMALL_BATCH`` columns) runs on one thread, and so does all
+of plain SGD's fast path (``sgd``), whose block products (64 columns) gain little from a second thread.
+The matrix-matrix products of large batches (momentum, Adam) and of evaluation keep BLAS's own setting
+and go through NumPy: SciPy loads a second OpenBLAS with its own threads, and two pools of spinning
+threads on two cores wait for each other the same way.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The study's execution engine: Dask distributed.
+"""The study's executor: Dask distributed.
 
 By default a ``LocalCluster`` of worker processes with one thread each, as many as ``workers`` (the
 cores), listening on 127.0.0.1 only, started and closed by the study; or an existing cluster by its
@@ -75,7 +75,7 @@ def local_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-class DaskEngine:
+class DaskExecutor:
     """The cluster the study runs on; a context manager (connects or starts on entry, closes on exit).
     ``scheduler``: an existing cluster's address (else a LocalCluster of ``workers`` processes)."""
 
@@ -86,7 +86,7 @@ class DaskEngine:
         self.client = self.cluster = None
         self._stack = contextlib.ExitStack()
 
-    def __enter__(self) -> DaskEngine:
+    def __enter__(self) -> DaskExecutor:
         import dask
 
         self._stack.enter_context(_quiet_logs())
@@ -173,7 +173,7 @@ class DaskEngine:
                     outcome = future.result()
                     if outcome["status"] == "error":
                         raise MathdlError(f"{by_key[outcome['key']].name}: {outcome['message']}")
-                    if outcome["status"] == "interrupted":  # stopped by another process (an engine's stop)
+                    if outcome["status"] == "interrupted":  # stopped by another process (an executor's stop)
                         raise KeyboardInterrupt
                     display.finished(outcome["key"])
         except BaseException:

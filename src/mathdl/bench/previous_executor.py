@@ -1,9 +1,9 @@
-"""The study's PREVIOUS execution engine, kept only as the benchmark's baseline: ``mathdl bench`` times the
-study on it and on the Dask engine (``mathdl.study.engine``) side by side (``mathdl study --engine
+"""The study's PREVIOUS executor, kept only as the benchmark's baseline: ``mathdl bench`` times the
+study on it and on the Dask engine (``mathdl.study.executor``) side by side (``mathdl study --executor
 previous-pool``, a hidden option). Not used otherwise.
 
 A ``multiprocessing.Pool`` (forkserver) of ``jobs`` processes, fed in the order of
-``study.engine.schedule`` (the longest first, runs on one task together); a worker reuses its task data
+``study.executor.schedule`` (the longest first, runs on one task together); a worker reuses its task data
 (``study.worker.worker_task``) and runs a reverse-part network backwards after training it; progress comes
 back through a manager queue. Ctrl-C ends the workers with SIGTERM, which each holds back until its next
 safe point and keeps a checkpoint there.
@@ -21,7 +21,7 @@ from ..base.interrupt import stop_like_ctrl_c
 
 
 def _train_one(spec: dict, data, fingerprint: str, queue, command: str | None) -> dict:
-    """Worker: train the run ``spec`` (``study.engine.Run.spec()``) into its directory, continuing its
+    """Worker: train the run ``spec`` (``study.executor.Run.spec()``) into its directory, continuing its
     checkpoint; progress goes to ``queue``; then run a reverse-part network backwards."""
     from threadpoolctl import threadpool_limits
 
@@ -48,28 +48,28 @@ def _train_one(spec: dict, data, fingerprint: str, queue, command: str | None) -
     return {"key": spec["key"], "status": "done"}
 
 
-class PoolEngine:
-    """The previous engine, with the Dask engine's interface (a context manager with ``train``)."""
+class PoolExecutor:
+    """The previous executor, with the Dask executor's interface (a context manager with ``train``)."""
 
     name = "previous-pool"
 
     def __init__(self, jobs: int):
         self.jobs = jobs
 
-    def __enter__(self) -> PoolEngine:
+    def __enter__(self) -> PoolExecutor:
         return self
 
     def __exit__(self, *exc) -> None:
         pass
 
     def describe(self) -> str:
-        return f"the previous engine (a multiprocessing pool of {self.jobs} processes)"
+        return f"the previous executor (a multiprocessing pool of {self.jobs} processes)"
 
     def check_shared(self, folder) -> None:
         pass
 
     def train(self, runs, *, mnist, data, display, command) -> None:
-        from ..study.engine import schedule
+        from ..study.executor import schedule
 
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
