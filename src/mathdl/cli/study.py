@@ -97,7 +97,7 @@ def _cpus() -> int:
 
 
 def run(args) -> int:
-    from ..base.console import err, out
+    from ..base.console import out
     from ..report import build_report
     from ..study.classes import class_studies, class_table, read_ids
     from ..study.protocol import StudyOptions, checkpointed, finished
@@ -110,11 +110,6 @@ def run(args) -> int:
                    class_studies(options, read_ids(args.ids), folder)]
     else:
         studies = [(options, Path(args.out or f"study-{args.student_id}{suffix}"))]
-    where = ", ".join(f"{path}/" for _, path in studies[:3]) + (f" … ({len(studies)} studies)" if len(studies) > 3 else "")
-    if not args.quiet:
-        err.print(f"study of ID{'s' if len(studies) > 1 else ''} {', '.join(o.student_id for o, _ in studies[:3])}"
-                  f"{' …' if len(studies) > 3 else ''} in {where}"
-                  + (f", {args.seeds} seeds" if args.seeds > 1 else ""))
     executor = None
     if args.executor == "previous-pool":  # the benchmark's baseline: the study's previous scheduler
         from ..bench.previous_executor import PoolExecutor
@@ -125,7 +120,8 @@ def run(args) -> int:
     except KeyboardInterrupt:
         runs = [flag for o, path in studies for flag in finished(o, path)]
         started = sum(flag for o, path in studies for flag in checkpointed(o, path))
-        again = f"mathdl study --resume {'--ids ' + args.ids if args.ids else '--out ' + str(studies[0][1])}"
+        again = " ".join(["mathdl study --resume", *([f"--ids {args.ids}"] if args.ids else []),
+                          *([f"--out {args.out or studies[0][1]}"] if args.out or not args.ids else [])])
         print(f"mathdl study: interrupted: {sum(runs)} of {len(runs)} runs of the eight configurations are finished "
               f"and kept" + (f", {started} unfinished with a checkpoint" if started else "")
               + f"; continue with: {again} (and the same options)", file=sys.stderr)
@@ -158,5 +154,5 @@ def show(study, out) -> None:
     out.print(mcnemar_table(study.tests, len(summary["mcnemar_family"])))
     if "seeds" in summary:
         out.print(seeds_table(summary))
-        for response, analysis in summary["factorial"].items():
+        for analysis in summary["factorial"].values():
             out.print(effects_table(analysis))

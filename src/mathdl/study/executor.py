@@ -24,7 +24,6 @@ import contextlib
 import logging
 import os
 import tempfile
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,7 +97,7 @@ class DaskExecutor:
             with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):  # a free worker takes the next
                 self.cluster = self._stack.enter_context(LocalCluster(
                     n_workers=0, threads_per_worker=1, processes=True, host="127.0.0.1",
-                    dashboard_address=None, memory_limit=0, silence_logs=logging.ERROR))
+                    dashboard_address="127.0.0.1:0", memory_limit=0, silence_logs=logging.ERROR))  # its HTTP port
             self.client = self._stack.enter_context(Client(self.cluster))
             self.client.register_plugin(IgnoreInterrupt())
             self.cluster.scale(self.workers)  # they start, and import what a run needs, while this process goes on
@@ -212,15 +211,25 @@ def _show(events: collections.deque, display, by_key: dict) -> None:
 
 def connect(address: str):
     """A client of the Dask cluster at ``address``, or a one-line error if nothing answers there."""
-    from distributed import Client
+    import socket
 
-    start = time.monotonic()
+    from distributed import Client
+    from distributed.comm import parse_address, parse_host_port
+
     try:
-        return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        protocol, location = parse_address(address)
+        host, port = parse_host_port(location)
+    except (ValueError, TypeError) as e:
+        raise MathdlError(f"--scheduler {address!r} is not a scheduler address like tcp://HOST:PORT ({e})") from None
+    if protocol == "tcp":  # a refused connection is known at once; Dask would retry until its timeout
+        try:
+            socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+        except OSError as e:
+            raise MathdlError(f"no Dask scheduler answers at {address} ({e.strerror or e})") from None
+    try:
+        return Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError, TypeError) as e:
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        if isinstance(e, (OSError, TimeoutError)) and "Timed out" in reason or time.monotonic() - start >= CONNECT_TIMEOUT:
-            reason = f"no answer within {CONNECT_TIMEOUT:g} s"
+        reason = str(e).splitlines()[0] if str(e) else f"no answer within {CONNECT_TIMEOUT:g} s"
         raise MathdlError(f"no Dask scheduler answers at {address} ({reason})") from None
 
 

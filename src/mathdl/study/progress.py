@@ -11,7 +11,13 @@ class StudyProgress:
     list of (key, name, total samples × epochs, run_dir)."""
 
     def __init__(self, runs: list[tuple[str, str, int, Path]], *, enabled: bool = True):
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         from ..base.console import err
 

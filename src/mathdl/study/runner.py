@@ -119,13 +119,15 @@ def run_studies(studies: list[tuple[StudyOptions, Path]], *, data=None, jobs: in
         if any(config.deskew for options, _ in studies for config in study_configs(options)):
             from ..data.deskew import deskewed
             deskewed(mnist)  # computed once here and cached, so the workers on this machine only load it
-        several = len(studies) > 1
+        several = len(studies)
         runs = [run for options, out in studies
-                for run in plan(options, out, n_train, n_test, f"{options.student_id}: " if several else "")]
+                for run in plan(options, out, n_train, n_test, f"{options.student_id}: " if several > 1 else "")]
         todo = [run for run in runs if not _complete(run.run_dir, run.config)]
         if todo:
             if progress:
-                err.print(f"{len(todo)} of {len(runs)} runs to train on {executor.describe()}")
+                ids = ", ".join(f"{o.student_id} in {out}/" for o, out in studies[:3]) + (" …" if several > 3 else "")
+                seeds = f", {studies[0][0].seeds} seeds" if studies[0][0].seeds > 1 else ""
+                err.print(f"study of ID {ids}{seeds}: {len(todo)} of {len(runs)} runs to train on {executor.describe()}")
             with StudyProgress([(r.key, r.name, r.total, r.run_dir) for r in todo], enabled=progress) as display:
                 executor.train(todo, mnist=mnist, data=data, display=display, command=command)
     del mnist

@@ -72,7 +72,8 @@ def train_run(run: dict, *, token: str, data: str | None, fingerprint: str, data
     ``run_backwards``) unless its directory is already complete; progress goes to the client as events."""
     from threadpoolctl import threadpool_limits
 
-    from ..runs.experiment import Config, run as run_config
+    from ..runs.experiment import Config
+    from ..runs.experiment import run as run_config
     from .protocol import STATE_FILE, _complete
     from .runner import run_backwards
 
