@@ -245,3 +245,12 @@ def test_bad_inputs_are_one_line_errors_and_write_nothing(args, message, tiny_da
     err = capsys.readouterr().err.strip()
     assert code == 2 and message in err and len(err.splitlines()) == 1 and "Traceback" not in err, err
     assert sorted(tmp_path.iterdir()) == before
+
+
+def test_the_benchmarks_previous_executor_trains_the_same_networks(study, tiny_data, tmp_path):
+    """The Pool executor kept as the benchmark's baseline does the same work: the same networks."""
+    from mathdl.bench.previous_executor import PoolExecutor
+    found = run_study(StudyOptions(**TINY), tmp_path / "s", data=str(tiny_data), executor=PoolExecutor(2),
+                      progress=False)
+    for model in sorted(p.parent.relative_to(study.path) for p in study.path.glob("**/model.npz")):
+        assert same_weights(found.path / model, study.path / model), model

@@ -139,6 +139,7 @@ def run(args) -> int:
 
 def show(study, out) -> None:
     """The study's tables in the terminal: rates, class balance, McNemar; with seeds, the seeds and effects."""
+    from ..evaluation.factorial import conclusions
     from .tables import effects_table, mcnemar_table, seeds_table, study_tables
 
     summary = study.summary
@@ -156,3 +157,7 @@ def show(study, out) -> None:
         out.print(seeds_table(summary))
         for analysis in summary["factorial"].values():
             out.print(effects_table(analysis))
+        out.print(f"conclusions about the methods over {len(summary['seeds']['seeds'])} seeds (95% intervals, "
+                  "5% level):")
+        for line in conclusions(summary["factorial"]):
+            out.print(f"  {line}")
