@@ -17,7 +17,8 @@ CASE_TITLES = {
     "t98": "Time to the test accuracy on the ten digits, from the arrays (mathdl: its recipe; peers: 784-256-10 ReLU, "
            "Adam 10⁻³, batches of 128)",
     "load": "A cached MNIST load",
-    "study": "mathdl study (8 configurations and the accuracy-vs-size curve, 2 workers, report included)",
+    "study": "mathdl study (8 configurations and the accuracy-vs-size curve, 2 workers, report included), on the "
+             "Dask executor and on the previous Pool executor, alternately",
 }
 COLUMNS = ["tool", "threads", "median", "min – max", "runs", "mathdl ÷ this", "GFLOP/s", "% of peak", "note"]
 

@@ -35,7 +35,7 @@ def seeds_figure(configurations: list[dict], labels: list[str], *, rate: str = "
                         for c, label in zip(reversed(configurations), reversed(labels))], fontsize=10)
     ax.set(xlabel=f"test {rate} (%)")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower left", fontsize=10)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=10, frameon=False)
     if title:
         fig.suptitle(title)
     return fig

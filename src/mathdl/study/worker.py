@@ -48,8 +48,11 @@ def request_stop(token: str) -> None:
 
 
 def forget(token: str) -> None:
-    """The study ``token`` has ended: drop its stop request."""
+    """The study ``token`` has ended: drop its stop request and the task data kept for its next run (a
+    worker of a cluster that outlives the study would hold ~440 MB otherwise)."""
     _stops.pop(token, None)
+    _last_task.clear()
+    release_memory()
 
 
 def warm_up() -> None:
