@@ -176,13 +176,23 @@ def test_every_seed_is_a_run_and_the_factorial_analysis_is_of_those_runs(seeded)
         assert (out / name).is_file(), name
 
 
-def test_the_report_and_terminal_state_the_effects(seeded, capsys):
+def test_the_report_and_terminal_state_the_effects(seeded):
+    import io
+
+    from rich.console import Console
+
+    from mathdl.cli.study import show
     from mathdl.report import build_report
     markdown = build_report(seeded.path)["md"].read_text()
     effect = seeded.summary["factorial"]["accuracy"]["effects"][0]
     low, high = effect["ci95"]
-    assert f"XE − TSE: {100 * effect['effect']:+.2f} points [{100 * low:+.2f}, {100 * high:+.2f}]" in markdown
+    sentence = f"XE − TSE: {100 * effect['effect']:+.2f} points [{100 * low:+.2f}, {100 * high:+.2f}]"
+    assert sentence in markdown
     assert "Holm" in markdown and "seeds.png" in markdown and "own tuned learning rate" in markdown
+    terminal = io.StringIO()
+    show(seeded, Console(file=terminal, width=200))
+    printed = terminal.getvalue()
+    assert f"accuracy: {sentence}" in printed and "over 2 seeds (0, 1)" in printed and "family of 24 tests" in printed
 
 
 def test_more_seeds_later_keeps_the_finished_ones(seeded, tiny_data, tmp_path):
