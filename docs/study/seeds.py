@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from mathdl.evaluation.factorial import conclusions, p_text
+from mathdl.study.protocol import QUICK
 
 BEGIN, END = "<!-- seeds:begin -->", "<!-- seeds:end -->"
 
@@ -29,8 +30,12 @@ def markdown(study: Path) -> str:
     seeds, analyses = s["seeds"], s["factorial"]
     k, family = len(seeds["seeds"]), s["mcnemar_family"]
     rows = {r["number"]: r for r in s["configurations"]}
+    options = s["options"]
+    profile = (f"the quick profile ({QUICK['train_size']:,} training images, {QUICK['epochs']} epochs, "
+               f"{QUICK['test_size']:,} test images): short training on a subset, not the full study"
+               if options["quick"] else "the full study")
     lines = [BEGIN,
-             f"From `{state.get('command') or 'mathdl study'}` ({8 * k} networks, seeds "
+             f"From `{state.get('command') or 'mathdl study'}`, {profile} ({8 * k} networks, seeds "
              f"{', '.join(map(str, seeds['seeds']))}; {s['wall_seconds']:.0f} s on "
              f"{state['environment'].get('cpus', '?')} cores, written by `docs/study/seeds.py`). Each configuration's "
              f"test rates over the seeds, mean [95% t-interval], and the standard deviation of its accuracy:", "",

@@ -42,7 +42,9 @@ def register(sub) -> None:
         "compare them: confusion matrices with sensitivity/specificity and 95% intervals, learning curves, "
         "accuracy against training-set size, and McNemar's test for every pair that differs in one choice. "
         "Then run two ten-digit networks backwards to picture the ID's digits, and write the report "
-        "(report.pdf, report.md). "
+        "(report.pdf, report.md). With --seeds K every configuration is trained K times and the eight are analysed "
+        "as a 2x2x2 factorial design (cost x method x depth: effects with 95% intervals and p-values). The runs "
+        "execute on Dask: a local cluster of --jobs processes, or an existing cluster (--scheduler). "
         f"Defaults: {defaults}; images deskewed{'' if shared.deskew else ' (off)'}, inputs scaled {shared.scale}, "
         f"shifted by up to {shared.augment} pixel each epoch, learning-rate decay {shared.decay:g}.")
     p.add_argument("--id", dest="student_id", type=_from_api(student_id), default="100384",
@@ -85,7 +87,8 @@ def register(sub) -> None:
                    help="run on the existing Dask cluster of this scheduler (default: $MATHDL_SCHEDULER, else a "
                         "local cluster of --jobs worker processes)")
     p.add_argument("--jobs", type=positive_int, default=max(1, min(4, _cpus())),
-                   help="worker processes of the local cluster (default: the number of CPU cores, at most 4)")
+                   help="worker processes of the local cluster (default: the number of CPU cores, at most 4; not "
+                        "used with --scheduler)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--executor", choices=["dask", "previous-pool"], default="dask", help=argparse.SUPPRESS)
     p.set_defaults(run=run)
