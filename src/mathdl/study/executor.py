@@ -83,6 +83,7 @@ class DaskExecutor:
     def __init__(self, scheduler: str | None = None, workers: int | None = None):
         self.scheduler, self.workers = scheduler, workers or local_workers()
         self.client = self.cluster = None
+        self.warming: list = []  # the local workers' imports, under way
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> DaskExecutor:
@@ -156,11 +157,13 @@ class DaskExecutor:
         client.subscribe_topic(PROGRESS_TOPIC, events.append)
         order = schedule(runs)
         by_key = {run.key: run for run in order}
-        futures = [client.submit(train_run, run.spec(), token=token, data=data, fingerprint=mnist.fingerprint,
-                                 dataset=dataset, command=command, key=f"mathdl-run-{token}-{rank}",
-                                 priority=len(order) - rank, retries=RETRIES, pure=False)
-                   for rank, run in enumerate(order)]
+        futures = []
         try:
+            for rank, run in enumerate(order):  # the first in the order gets the highest priority
+                futures.append(client.submit(train_run, run.spec(), token=token, data=data,
+                                             fingerprint=mnist.fingerprint, dataset=dataset, command=command,
+                                             key=f"mathdl-run-{token}-{rank}", priority=len(order) - rank,
+                                             retries=RETRIES, pure=False))
             pending = set(futures)
             while pending:
                 try:
