@@ -71,6 +71,17 @@ def test_targets_compare_each_tool_at_its_best_thread_count():
     assert torch_target[1:] == ("0.73×", "≤ 0.8×", True) and sklearn_target[3] is None
 
 
+def test_the_study_on_dask_is_compared_with_the_previous_executor():
+    report = run_bench.__globals__["Report"](Options(cases=("study",)))
+    report.checks = {"study": {"seconds": 301.0, "peak_rss": 2**30}, "study_previous": {"seconds": 290.0, "peak_rss": 2**31},
+                     "study_quick": {"seconds": 20.0, "peak_rss": None}, "study_quick_previous": {"seconds": 17.0,
+                                                                                              "peak_rss": None}}
+    targets = {name: (measured, met) for name, measured, _, met in report.targets()}
+    assert targets["4. mathdl study (full): Dask executor ÷ the previous Pool executor"] == ("1.038×", True)
+    assert not any("--quick: Dask" in name for name in targets)  # the quick study's ratio is not a target
+    assert targets["4. study peak memory (Σ RSS of the process tree)"] == ("1.00 GiB", True)  # Dask's alone
+
+
 def test_flops_of_one_training_step():
     # forward 784·100 + 100·10, ∂C/∂W the same, backpropagated δ 100·10: each multiply-add 2 operations
     assert train_flops([784, 100, 10]) == 2 * (2 * 78_400 + 3 * 1_000)
