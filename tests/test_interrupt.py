@@ -1,7 +1,9 @@
 """Interruption and resume: signals held to a safe point, checkpoints, and runs continued exactly.
 
 The subprocess tests send real SIGINT and SIGTERM to a real ``mathdl train``; the in-process tests stop
-training at chosen samples (mid-epoch and at an epoch's end) by signalling the test process itself.
+training at chosen samples (mid-epoch and at an epoch's end) by signalling the test process itself. Every
+test sets up the signal state it needs (``default_signals``), so they pass in a terminal and in the
+background of a script alike, where SIGINT starts ignored.
 """
 import csv
 import os
@@ -24,7 +26,10 @@ from mathdl.training.checkpoint import CHECKPOINT, load_checkpoint, read_checkpo
 from mathdl.runs.directory import load_run
 from mathdl.base.console import Bar
 from mathdl.training.loop import train
+from conftest import signal_handlers
 from test_mnist import small, write_idx
+
+pytestmark = pytest.mark.usefixtures("default_signals")
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -268,6 +273,28 @@ def test_a_signal_stops_train_and_resume_gives_the_uninterrupted_result(data_dir
     resumed = subprocess.run(argv + ["--out", out, "--resume"], env=env, capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert_same_run(reference, out)
+
+
+def test_started_with_sigint_ignored_train_keeps_ignoring_it_and_sigterm_stops_it(data_dir, tmp_path):
+    """As under ``nohup`` or ``cmd &`` in a script: SIGINT stays ignored (training goes on), SIGTERM stops the
+    run at a safe point with a checkpoint and exit code 130."""
+    out = tmp_path / "run"
+    argv = mathdl("train", "--data", data_dir, "--hidden", 100, "--epochs", 1000, "--quiet", "--out", out)
+    with signal_handlers({signal.SIGINT: signal.SIG_IGN}):  # what the child inherits
+        process = start(argv, child_env(tmp_path))
+    wait_for_checkpoint(process, out)
+    process.send_signal(signal.SIGINT)
+    epochs = lambda: read_checkpoint(out / CHECKPOINT)[0].epochs_done  # noqa: E731
+    seen, deadline = epochs(), time.time() + 60
+    while epochs() <= seen and process.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    assert process.poll() is None and epochs() > seen  # still training, epochs after the SIGINT
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err.count("\n") == 1 and err.startswith("mathdl train: interrupted: ") and err.rstrip().endswith("--resume")
+    kept, _ = read_checkpoint(out / CHECKPOINT)
+    assert seen < kept.epochs_done < 1000 and len(read_history(out / "history.csv")) == kept.epochs_done
 
 
 def test_a_killed_train_leaves_only_whole_files_and_resumes_from_its_last_checkpoint(data_dir, tmp_path):
