@@ -29,6 +29,7 @@ from ..nn.backprop import method_name
 from ..nn.costs import get_cost
 from ..nn.init import INITS
 from ..nn.network import DTYPES, Network
+from ..nn.optimizers import OPTIMIZERS, Adam, Momentum
 from ..training.checkpoint import CHECKPOINT, Checkpoint, load_checkpoint, read_checkpoint, save_checkpoint
 from ..training.evaluate import Evaluation, evaluate
 from ..training.loop import History, Settings, train
@@ -46,9 +47,24 @@ DEFAULTS = {
 }
 
 
-def defaults(method: str, cost: str) -> dict:
-    """Epochs, η and batch size used when not given, for a bp method and cost."""
-    return DEFAULTS[(method, "tse" if cost == "mse" else cost)]
+ADAM_ETA = 1e-3  # Kingma & Ba's suggested η, also PyTorch's and scikit-learn's default
+
+
+def defaults(method: str, cost: str, optimizer: str = "sgd") -> dict:
+    """Epochs, η and batch size used when not given, for a bp method, cost and optimiser.
+
+    ``DEFAULTS``' η is plain SGD's, θ ← θ − η g. Momentum, v ← μ v − η g, moves θ by η g / (1 − μ) a step
+    under a steady gradient, so it takes η (1 − μ): the same step. Adam's step, η m̂ / (√v̂ + ε), is
+    about η per parameter whatever the gradient's scale, so an η scaled to the gradient does not carry
+    over (η = 2 with Adam saturates every sigmoid in a few steps): it takes ``ADAM_ETA``. η (1 − μ) is
+    rounded to 12 digits, so that 2 (1 − 0.9) is 0.2 and not 0.19999999999999996."""
+    row = dict(DEFAULTS[(method, "tse" if cost == "mse" else cost)])
+    optimizer = choice("optimizer", optimizer, OPTIMIZERS)
+    if optimizer is Momentum:
+        row["eta"] = round(row["eta"] * (1 - Momentum(row["eta"]).mu), 12)
+    elif optimizer is Adam:
+        row["eta"] = ADAM_ETA
+    return row
 
 
 @dataclass
@@ -109,7 +125,7 @@ class Config:
         return layer_activations(self.activation, len(self.hidden), self.output_activation)
 
     def settings(self) -> Settings:
-        default = defaults(self.method, self.cost)
+        default = defaults(self.method, self.cost, self.optimizer)
         pick = lambda value, key: default[key] if value is None else value  # noqa: E731
         return Settings(cost=self.cost, method=self.method, epochs=pick(self.epochs, "epochs"),
                         eta=pick(self.eta, "eta"), batch_size=pick(self.batch_size, "batch_size"),
