@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 
 import numpy as np
 import pytest
@@ -121,6 +122,45 @@ def test_data_command(data_dir, capsys):
     assert main(["data", "--data", str(data_dir)]) == 0
     out = capsys.readouterr().out
     assert "custom data (200 train / 60 test images)" in out and "train:    200 images" in out
+
+
+def malformed(folder, fault):
+    """A small MNIST folder with one fault: a corrupt deflate stream, an .npz member declaring 10¹² values,
+    or training images that are all black or all white."""
+    from test_mnist import forged_npy
+    parts = small(60, 20)
+    if fault in ("black", "white"):
+        parts["train_images"][:] = 0 if fault == "black" else 255
+    write_idx(folder, parts)
+    if fault == "deflate":
+        raw = bytearray((folder / "train-images-idx3-ubyte.gz").read_bytes())
+        raw[10] = 0xFF  # the first deflate block's header: block type 3, which does not exist
+        (folder / "train-images-idx3-ubyte.gz").write_bytes(bytes(raw))
+    if fault == "npz":
+        for f in folder.iterdir():
+            f.unlink()
+        np.savez(folder / "mnist.npz", **parts)
+        with zipfile.ZipFile(folder / "mnist.npz", "a") as z:
+            z.writestr("x_train.npy", forged_npy((10**12,), b"\0" * 100))  # unread, but every member is checked
+    return folder
+
+
+@pytest.mark.parametrize("fault,message", [
+    ("deflate", "train-images-idx3-ubyte.gz: truncated or corrupt gzip data (Error -3 while decompressing data"),
+    ("npz", "mnist.npz: not a readable .npz file (x_train declares shape (1000000000000,) of uint8"),
+    ("black", "every pixel of the 60 training images is 0 (all black): nothing to learn from, and the standard "
+              "scale (x/255 − μ)/σ would divide by σ = 0"),
+    ("white", "every pixel of the 60 training images is 255 (all white): nothing to learn from")])
+def test_malformed_data_is_a_one_line_data_error(tmp_path, capsys, fault, message):
+    folder = malformed(tmp_path / fault, fault)
+    for command in (["data"], ["train", "--quiet", "--epochs", "1", "--hidden", "4"]):
+        code = main([*command, "--data", str(folder)])
+        err = capsys.readouterr().err
+        if command == ["data"] and fault in ("black", "white"):  # well-formed files: only training refuses them
+            assert code == 0
+            continue
+        assert code == 2 and message in err and err.count("\n") == 1, err
+        assert str(folder) in err  # names the file (or the folder it was read from)
 
 
 def test_python_dash_m_and_internal_errors_have_no_traceback(tmp_path):

@@ -20,6 +20,7 @@ import struct
 import tempfile
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -100,7 +101,7 @@ def _read_bytes(source, name: str) -> bytes:
     try:
         raw = Path(source).read_bytes() if isinstance(source, (str, Path)) else source.read()
         return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-    except (EOFError, gzip.BadGzipFile, zipfile.BadZipFile) as e:
+    except (EOFError, gzip.BadGzipFile, zipfile.BadZipFile, zlib.error) as e:
         raise DataError(f"{name}: truncated or corrupt gzip data ({e})") from None
     except OSError as e:
         raise DataError(f"{name}: cannot read ({e.strerror or e})") from None
