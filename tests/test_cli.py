@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -161,6 +162,39 @@ def test_malformed_data_is_a_one_line_data_error(tmp_path, capsys, fault, messag
             continue
         assert code == 2 and message in err and err.count("\n") == 1, err
         assert str(folder) in err  # names the file (or the folder it was read from)
+
+
+def one_line_error(argv, capsys) -> str:
+    try:
+        code = main(argv)
+    except SystemExit as e:
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.parametrize("command", [["train", "--epochs", "1"], ["reverse", "--epochs", "1"],
+                                     ["study", "--epochs", "1"]])
+def test_an_output_directory_that_cannot_be_made_is_one_line_before_anything_else(tmp_path, capsys, data_dir,
+                                                                                  command):
+    (tmp_path / "file").write_text("the user's")
+    err = one_line_error([*command, "--data", str(data_dir), "--out", str(tmp_path / "file")], capsys)
+    assert f"{tmp_path / 'file'} is a file, not a directory" in err
+    err = one_line_error([*command, "--data", str(data_dir), "--out", str(tmp_path / "file" / "x")], capsys)
+    assert f"cannot create {tmp_path / 'file' / 'x'}: {tmp_path / 'file'} is a file, not a directory" in err
+    if Path("/proc/self").is_dir():  # a file system where nothing can be created, even by root
+        err = one_line_error([*command, "--data", str(data_dir), "--out", "/proc/mathdl-out"], capsys)
+        assert "cannot create /proc/mathdl-out: nothing can be written in /proc" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "mnist"]  # no probe left behind
+
+
+def test_a_refused_study_writes_nothing(tmp_path, capsys):
+    """Everything is checked before anything is written, so the corrected command is not refused."""
+    out = tmp_path / "s"
+    err = one_line_error(["study", "--data", str(tmp_path / "nonexistent"), "--out", str(out)], capsys)
+    assert f"--data {tmp_path / 'nonexistent'}: no such file or directory" in err
+    assert not out.exists()
 
 
 def test_python_dash_m_and_internal_errors_have_no_traceback(tmp_path):

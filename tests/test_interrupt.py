@@ -19,7 +19,7 @@ import pytest
 from mathdl.cli import main
 from mathdl.data.mnist import load_mnist
 from mathdl.base.errors import MathdlError
-from mathdl.runs.experiment import Config, build_network, build_task
+from mathdl.runs.experiment import RUN_FILES, Config, build_network, build_task
 from mathdl.base.interrupt import Interrupted, held_signals
 from mathdl.nn.fast.sgd import FastSGD
 from mathdl.training.checkpoint import CHECKPOINT, load_checkpoint, read_checkpoint, save_checkpoint
@@ -189,6 +189,43 @@ def test_the_run_directory_of_an_interrupted_run(data_dir, tmp_path, monkeypatch
     assert code == 0 and "holds a finished run of these options: nothing to resume" in err
     code, err = exit_code(base + ["--epochs", "2", "--resume"], capsys)
     assert code == 2 and "finished with other options (epochs 2 instead of 3)" in err
+
+
+def test_resume_removes_the_temporary_files_a_killed_run_left(data_dir, tmp_path, monkeypatch, capsys):
+    """SIGKILL during the final writes leaves atomic_path's hidden temporaries (made here by the same
+    mkstemp call); the successful --resume removes them, and only them."""
+    import tempfile
+    out = tmp_path / "run"
+    interrupted_run(data_dir, out, monkeypatch, capsys)
+    left = [Path(tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out)[1])
+            for name in ("config.json", "model.npz", "confusion.png")]
+    mine = [out / ".notes.tmp", out / "notes.abcdefgh.tmp", out / ".draft.txt"]  # not mathdl's names
+    for path in mine:
+        path.write_text("the user's")
+    code, _ = exit_code(["train", "--data", str(data_dir), "--epochs", "3", "--out", str(out), *ARGS, "--resume"],
+                        capsys)
+    assert code == 0 and not any(path.exists() for path in left) and all(path.exists() for path in mine)
+
+
+def test_a_finished_run_is_not_overwritten_without_force(data_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    base = ["train", "--data", str(data_dir), "--out", str(out), *ARGS]
+    assert exit_code(base + ["--epochs", "1"], capsys)[0] == 0
+    model = (out / "model.npz").read_bytes()
+    code, err = exit_code(base + ["--epochs", "2"], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert f"{out} already holds a finished run (see {out / 'metrics.json'}); choose another --out, or add " \
+           "--force to replace it" in err
+    assert (out / "model.npz").read_bytes() == model
+    (out / "confusion.png").unlink()  # a run's files, not all of them: still refused
+    code, err = exit_code(base + ["--epochs", "2"], capsys)
+    assert code == 2 and "already holds a run's files (config.json, " in err
+    (out / "notes.txt").write_text("the user's")
+    assert exit_code(base + ["--epochs", "2", "--force"], capsys)[0] == 0
+    assert load_run(out).config["config"]["epochs"] == 2 and (out / "notes.txt").read_text() == "the user's"
+    assert {p.name for p in out.iterdir()} == {*RUN_FILES, "notes.txt"}  # every file of a run is in RUN_FILES
+    code, err = exit_code(base + ["--epochs", "2", "--force", "--resume"], capsys)
+    assert code == 2 and "not allowed with argument" in err
 
 
 def test_resume_without_a_checkpoint_starts_from_the_beginning(data_dir, tmp_path, capsys):

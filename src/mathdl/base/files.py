@@ -11,6 +11,7 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 import zipfile
 import zlib
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import MathdlError
 
 def _file_mode() -> int:
     """The permissions a new file gets under the current umask (mkstemp's own are 0600)."""
@@ -30,11 +32,37 @@ def _file_mode() -> int:
 FILE_MODE = _file_mode()
 
 
+def check_directory(path) -> Path:
+    """``path`` as a directory mathdl can write into, checked before anything is written: refused (a
+    one-line ``MathdlError``) when it is a file, or when nothing can be created where it is or would be
+    (a read-only or special file system such as /proc, no permission). The check creates and at once
+    removes an empty hidden directory there; it leaves nothing behind."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise MathdlError(f"{path} is a file, not a directory")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise MathdlError(f"cannot create {path}: {existing} is a file, not a directory")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".mathdl-check.", dir=existing))
+    except OSError as e:
+        raise MathdlError(f"cannot create {path}: nothing can be written in {existing} "
+                          f"({e.strerror or e})") from None
+    return path
+
+
+# atomic_path's temporary names: ".NAME." + mkstemp's 8 random characters + ".tmp"
+TEMPORARY_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
+
+
 @contextmanager
 def atomic_path(path, *, suffix: str = ".tmp"):
     """A temporary path beside ``path`` to write to; renamed onto ``path`` only if the block succeeds.
 
-    ``suffix`` ends the temporary name (e.g. ".gif" for writers that pick the format by extension).
+    ``suffix`` ends the temporary name (e.g. ".gif" for writers that pick the format by extension); with
+    the default, the name matches ``TEMPORARY_NAME``.
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
@@ -47,6 +75,18 @@ def atomic_path(path, *, suffix: str = ".tmp"):
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def remove_temporaries(folder) -> list[Path]:
+    """Delete the temporary files ``atomic_path`` left in ``folder`` (only regular files whose names match
+    ``TEMPORARY_NAME``), as a process killed while writing leaves them; returns those removed. Only for a
+    folder no other process is writing into."""
+    removed = []
+    for entry in Path(folder).iterdir():
+        if TEMPORARY_NAME.fullmatch(entry.name) and entry.is_file() and not entry.is_symlink():
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
 
 
 @contextmanager

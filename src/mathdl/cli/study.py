@@ -80,7 +80,7 @@ def _cpus() -> int:
 
 
 def run(args) -> int:
-    from ..base.console import err, out
+    from ..base.console import out
     from ..report import build_report
     from ..study.protocol import StudyOptions, checkpointed, finished
     from ..study.runner import run_study
@@ -92,8 +92,6 @@ def run(args) -> int:
                            train_size=args.train_size, test_size=args.test_size, sizes=args.sizes,
                            quick=args.quick, seed=args.seed, dtype=args.dtype)
     target = args.out or f"study-{args.student_id}" + ("-quick" if args.quick else "")
-    if not args.quiet:
-        err.print(f"study of ID {args.student_id} in {target}/ ({args.jobs} at a time)")
     try:
         study = run_study(options, target, data=args.data, jobs=args.jobs, resume=args.resume,
                           progress=not args.quiet, command=command_line())

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..base.errors import MathdlError, choice
-from ..base.files import write_csv
+from ..base.files import check_directory, remove_temporaries, write_csv
 from ..base.seeding import rng
 from ..data.mnist import MNIST
 from ..data.tasks import SCALES, TARGETS, TASKS, Task, class_weights, make_task, parse_id, parse_pair
@@ -288,6 +288,7 @@ def run(config: Config, mnist: MNIST, *, out=None, progress: bool = True, task: 
         write_csv(result.run_dir / "predictions.csv", prediction_rows(task, test))
         write_figures(result, run_config["label"])
         (out / CHECKPOINT).unlink(missing_ok=True)  # the last step: the run is finished
+        remove_temporaries(out)  # what a process killed while writing here before left behind
     return result
 
 
@@ -332,12 +333,14 @@ class ResumeStatus:
     message: str
 
 
-def resume_status(out, config: Config, *, resume: bool) -> ResumeStatus:
-    """The resume policy, checked before any data are loaded. With ``resume``: a finished run of the same
-    options is finished (one of other options is refused), a checkpoint is continued, no checkpoint means
-    training from the start. Without ``resume``: a checkpoint is refused (``unfinished``). Refusals are a
-    one-line ``MathdlError``."""
-    out = Path(out)
+def resume_status(out, config: Config, *, resume: bool, force: bool = False) -> ResumeStatus:
+    """The resume policy, checked before any data are loaded. ``out`` must be a directory that can be
+    written. With ``resume``: a finished run of the same options is finished (one of other options is
+    refused), a checkpoint is continued, no checkpoint means training from the start. Without ``resume``:
+    a checkpoint is refused (``unfinished``), and so is a directory holding a run's files unless ``force``
+    (then ``remove_run`` clears them before the new run is written). Refusals are a one-line
+    ``MathdlError``."""
+    out = check_directory(out)
     saved = finished_config(out) if resume else None
     if saved is not None:
         differences = config_differences(saved, config)
@@ -348,7 +351,19 @@ def resume_status(out, config: Config, *, resume: bool) -> ResumeStatus:
     if unfinished(out, config, resume=resume):
         return ResumeStatus(False, f"{out}: resuming from {CHECKPOINT}: "
                                    f"{read_checkpoint(out / CHECKPOINT)[0].describe()} done")
+    kept = [name for name in RUN_FILES if (out / name).exists()]
+    if kept and not (resume or force):
+        what = (f"a finished run (see {out / 'metrics.json'})" if finished_config(out) is not None else
+                f"a run's files ({', '.join(kept)})")
+        raise MathdlError(f"{out} already holds {what}; choose another --out, or add --force to replace it")
     return ResumeStatus(False, f"{out}: no checkpoint: training from the start")
+
+
+def remove_run(out) -> None:
+    """Delete the files a run writes from ``out`` (and nothing else), so a new run replaces an old one
+    without leaving a file of the old one beside its own."""
+    for name in RUN_FILES:
+        (Path(out) / name).unlink(missing_ok=True)
 
 
 def interruption_kept(run_dir, again: str) -> str:
@@ -362,12 +377,15 @@ def interruption_kept(run_dir, again: str) -> str:
     return f"{read_checkpoint(path)[0].describe()} kept in {path}; continue with: {again}"
 
 
+FINISHED_FILES = ("config.json", "metrics.json", "history.csv", "model.npz", "predictions.csv", "confusion.png")
+RUN_FILES = FINISHED_FILES + ("confusion.svg", "learning_curves.png", "weights.png", "misclassified.png")  # all
+
+
 def finished_config(run_dir) -> dict | None:
     """The saved configuration of the finished run in ``run_dir`` (every file there, no checkpoint left),
     else None."""
     run_dir = Path(run_dir)
-    needed = ("config.json", "metrics.json", "history.csv", "model.npz", "predictions.csv", "confusion.png")
-    if (run_dir / CHECKPOINT).exists() or not all((run_dir / name).is_file() for name in needed):
+    if (run_dir / CHECKPOINT).exists() or not all((run_dir / name).is_file() for name in FINISHED_FILES):
         return None
     try:
         saved = json.loads((run_dir / "config.json").read_text())["config"]
