@@ -129,7 +129,7 @@ def test_every_optimiser_trains_with_its_default_learning_rate(mnist, method, op
     """The default η is the optimiser's too: with plain SGD's η (0.2 online, 2 matrix) Adam saturates every
     sigmoid within a few steps and ends at chance (49-51% here); momentum overshoots."""
     config = Config(task="id", hidden=(30,), method=method, cost="tse", optimizer=optimizer, epochs=3,
-                    train_size=1000, test_size=500)
+                    train_size=1000, test_size=500, deskew=False, augment=0, curves=False)  # fast: no deskew
     assert run(config, mnist, progress=False).metrics["test"]["accuracy"] > 0.8  # chance: 0.5
 
 
