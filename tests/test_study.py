@@ -175,6 +175,7 @@ def test_study_options_are_checked():
         StudyOptions(student_id="12x")
 
 
+@pytest.mark.usefixtures("default_signals")  # SIGINT as in a terminal, also when the tests run in the background
 def test_interrupted_study_keeps_finished_runs_and_resumes(tiny_data, tmp_path):
     """A real SIGINT to a real study process: exit 130, finished runs kept, --resume completes the rest."""
     out = tmp_path / "s"
@@ -199,6 +200,7 @@ def test_interrupted_study_keeps_finished_runs_and_resumes(tiny_data, tmp_path):
     assert len(json.loads((out / "summary.json").read_text())["configurations"]) == 8
 
 
+@pytest.mark.usefixtures("default_signals")
 def test_resume_continues_a_configuration_from_its_checkpoint(study, tiny_data, tmp_path, monkeypatch):
     """Configuration 3 (matrix bp) of a finished study is redone as if the study had been interrupted in
     the middle of its epoch: resuming continues it from the checkpoint, to the same weights."""

@@ -86,15 +86,13 @@ def _cpus() -> int:
 
 
 def run(args) -> int:
-    from ..base.console import err, out
+    from ..base.console import out
     from ..report import build_report
     from ..study.protocol import StudyOptions, checkpointed, finished
     from ..study.runner import run_study
     from .tables import mcnemar_table, study_tables
     options = StudyOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(StudyOptions)})
     target = args.out or f"study-{args.student_id}" + ("-quick" if args.quick else "")
-    if not args.quiet:
-        err.print(f"study of ID {args.student_id} in {target}/ ({args.jobs} at a time)")
     try:
         study = run_study(options, target, data=args.data, jobs=args.jobs, resume=args.resume,
                           progress=not args.quiet, command=command_line())

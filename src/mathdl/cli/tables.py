@@ -207,6 +207,7 @@ def iterates_table(runs, parabola):
     table.add_column("k", justify="right")
     for run in runs:
         table.add_column(f"η = {run.eta:g}", justify="right")
-    for k in range(max(len(run.path) for run in runs)):
-        table.add_row(str(k), *[f"{run.path[k, 0]:.10g}" if k < len(run.path) else "overflow" for run in runs])
+    for k in range(max(len(run.path) + run.overflowed for run in runs)):  # with the row where one overflowed
+        table.add_row(str(k), *[f"{run.path[k, 0]:.10g}" if k < len(run.path) else "overflow" if run.overflowed
+                                else "" for run in runs])
     return table

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from ..base.errors import MathdlError
-from ..base.files import write_json
+from ..base.files import check_directory, write_json
 from ..base.interrupt import stop_like_ctrl_c
 from ..runs.directory import load_run
 from ..runs.experiment import Config, environment
@@ -190,9 +190,10 @@ def _outcome(run_dir: Path) -> str:
 def run_study(options: StudyOptions, out, *, data=None, jobs: int = 1, resume: bool = False,
               progress: bool = True, command: str | None = None) -> Study:
     """Train (or, resuming, keep) the eight configurations and the size curve, then summarise."""
+    from ..base.console import err
     from ..data.mnist import load_mnist
 
-    out = Path(out)
+    out = check_directory(out)  # everything checked before anything is written: out, then the data
     state = {"options": options.to_dict(), "command": command}
     if (out / STATE_FILE).exists():
         if not resume:
@@ -203,14 +204,15 @@ def run_study(options: StudyOptions, out, *, data=None, jobs: int = 1, resume: b
                               f"(see {out / STATE_FILE}) or choose another --out")
     elif out.exists() and any(out.iterdir()):
         raise MathdlError(f"{out} exists and is not a study directory; choose another --out")
+    start = time.perf_counter()
+    mnist = load_mnist(data, progress=progress)  # found and verified here; the workers load it
+    if progress:
+        err.print(f"study of ID {options.student_id} in {out}/ ({jobs} at a time)")
     try:
         (out / "runs").mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise MathdlError(f"cannot create {out}: {e.strerror or e}") from None
     write_json(out / STATE_FILE, {**state, "environment": environment()})
-
-    start = time.perf_counter()
-    mnist = load_mnist(data, progress=progress)  # found and verified here; the workers load it
     n_train, n_test = len(mnist.train_labels), len(mnist.test_labels)
     if any(config.deskew for _, _, config in options.configs() + options.reverse_configs()):
         from ..data.deskew import deskewed
