@@ -116,6 +116,9 @@ class _Parser:
                 raise MathdlError(f"unbalanced '{{' in the formula {self.latex!r}")
             self.take()
             return _operand(inner)
+        token = self.peek()
+        if token is not None and token[0].isdigit() and len(token) > 1:  # \tfrac12: one digit per argument
+            self.tokens[self.i:self.i + 1] = [token[0], token[1:]]
         return _operand(self.atom())
 
     def raw_group(self) -> str:
@@ -159,7 +162,7 @@ class _Parser:
             numerator, denominator = self.argument(), self.argument()
             return f"{numerator}/{denominator}"
         if name == "sqrt":
-            return f"sqrt({self.argument()})"
+            return f"sqrt({_inner(self.argument())})"
         if name == "binom":
             top, bottom = self.argument(), self.argument()
             return f"binom({_inner(top)}, {_inner(bottom)})"
