@@ -391,8 +391,7 @@ def _networks(doc: Document, study: dict) -> None:
             "with the matrix method, which replaces B small matrix-vector products by one matrix product. "
             "mathdl's tests check that the batch gradient equals the mean of the per-sample gradients, that the "
             "matrix method with B = 1 reproduces the online method, and that both agree with central differences ",
-            M("(C(theta + epsilon) - C(theta - epsilon)) / (2 epsilon)",
-              r"\frac{C(\theta+\epsilon) - C(\theta-\epsilon)}{2\epsilon}"), _gradcheck_sentence(study), ".")),
+            M.tex(r"(C(\theta+\epsilon) - C(\theta-\epsilon))/2\epsilon"), _gradcheck_sentence(study), ".")),
         Heading("Initialisation and training schedule", 2),
         Paragraph(_initialisation(cfg, sizes, shallow_sizes)),
         Heading("Every matrix and vector, with its shape", 2),
@@ -789,8 +788,8 @@ def _reproducibility(doc: Document, study: dict) -> None:
         Paragraph(text(
             f"Everything above was generated from the study directory by mathdl {env.get('mathdl', '?')} "
             f"(Python {env.get('python', '?')}, NumPy {env.get('numpy', '?')}, matplotlib {env.get('matplotlib', '?')}) "
-            f"on a {env.get('cpu') or env.get('machine', '?')} machine ({env.get('machine', '?')}) with "
-            f"{env.get('cpus', '?')} CPU cores and {_blas(env)}. All randomness (subsets, initial weights, shuffling, "
+            f"on a machine with {env.get('cpus', '?')} CPU cores ({env.get('cpu') or env.get('machine', '?')}, "
+            f"{env.get('machine', '?')}) and {_blas(env)}. All randomness (subsets, initial weights, shuffling, "
             f"shifts) derives from the seed {opts['seed']}; floating point {opts['dtype']}. The command was:")),
         Paragraph(text(Code(shown_command(state.get("command"))))),
         Paragraph(text(

@@ -2,8 +2,8 @@
 
 Text is a list of pieces: plain strings, ``Math`` (inline) with its Typst and LaTeX forms, ``Strong``,
 ``Code`` and ``Break`` (a line break in a table cell). Blocks are headings, paragraphs, numbered display
-equations, tables, figures, lists and notices. Figures and tables float in the PDF (to the top or bottom
-of a page, never split), so that the text flows around them instead of leaving pages half empty.
+equations, tables, figures, lists and notices. Figures and tables float in the PDF (to the top of the page
+they are on or of the next, never split), so that the text flows on instead of leaving pages half empty.
 """
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ class Table:
     label: str | None = None
     align: str | None = None  # one letter per column: l, c, r
     size: str = "9pt"
-    placement: str = "auto"  # "auto": floats to the top or bottom of a page; "none": here, in the text
+    placement: str = "top"  # "top": floats to the top of this or the next page; "none": here, in the text
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class Figure:
     caption: str
     width: str = "100%"
     label: str | None = None
-    placement: str = "auto"
+    placement: str = "top"
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ def _typst_pieces(pieces) -> str:
         elif isinstance(piece, Strong):
             out.append(f"#strong[{_typst_escape(piece.text)}]")
         elif isinstance(piece, Code):
-            out.append("#raw(" + json.dumps(piece.text) + ")")
+            out.append("#raw(" + _typst_string(piece.text) + ")")
         elif isinstance(piece, Break):
             out.append(" \\\n")
         elif isinstance(piece, Ref):
@@ -255,7 +255,7 @@ def _typst_block(block) -> str:
     if isinstance(block, FigureGrid):
         cells = ",\n  ".join(_typst_block(dataclasses.replace(f, placement="none"))
                              for f in block.figures).replace("#figure", "figure")
-        return f"#place(auto, float: true, clearance: 1.2em, grid(columns: {block.columns}, gutter: 10pt,\n  {cells}))"
+        return f"#place(top, float: true, clearance: 1.2em, grid(columns: {block.columns}, gutter: 10pt,\n  {cells}))"
     if isinstance(block, Table):
         align = ", ".join({"l": "left", "c": "center", "r": "right"}[a]
                           for a in (block.align or "l" * len(block.header)))
@@ -300,8 +300,8 @@ class _Markdown:
                 out.append(self.labels.get(piece.label, piece.label))
             elif isinstance(piece, Math):
                 out.append(f"${piece.latex}$")
-            elif isinstance(piece, Strong):
-                out.append(f"**{piece.text}**")
+            elif isinstance(piece, Strong):  # a space inside the stars would undo the bold
+                out.append(f"**{piece.text.strip()}**" + " " * (piece.text != piece.text.rstrip()))
             elif isinstance(piece, Code):
                 out.append(f"`{piece.text}`")
             elif isinstance(piece, Break):

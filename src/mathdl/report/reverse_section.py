@@ -32,10 +32,23 @@ def load_reverse(study_dir: Path, summary: dict) -> dict:
         if (folder / "model" / "metrics.json").is_file() and (folder / "model" / "config.json").is_file():
             config = json.loads((folder / "model" / "config.json").read_text())["config"]
             balance = json.loads((folder / "model" / "metrics.json").read_text())["class_balance"]["train"]
-            training = {"epochs": config["resolved"]["epochs"], "images": sum(balance.values())}
+            resolved = config["resolved"]
+            training = {"epochs": resolved["epochs"], "images": sum(balance.values()),
+                        "recipe": _recipe(config, resolved, sum(balance.values()))}
         found[name] = {"dir": entry["dir"], "data": json.loads((folder / "reverse.json").read_text()),
                        "training": training}
     return found
+
+
+def _recipe(config: dict, resolved: dict, images: int) -> str:
+    """How a reverse network was trained, in a few words: 'XE, matrix (batch 16), 10 epochs, η 0.5 decaying,
+    60,000 deskewed images shifted ±1 px'."""
+    method = resolved["method"] + (f" (batch {resolved['batch_size']})" if resolved["method"] == "matrix" else "")
+    eta = f"η {resolved['eta']:g}" + (" decaying" if resolved.get("decay") else " constant")
+    treated = ("deskewed " if config.get("deskew") else "raw ") + "images" + (
+        f" shifted ±{resolved['augment']} px" if resolved.get("augment") else "")
+    return (f"{resolved['cost'].upper()}, {method}, {resolved['epochs']} epochs, {eta}, {count(images)} {treated}"
+            + ("" if config.get("bias", True) else ", no biases"))
 
 
 def _title(name: str, network: dict) -> str:
@@ -94,12 +107,13 @@ def _comparison_table(reverse: dict) -> Table:
         bq = summary.get("backquery")
         hidden, output = _hidden_saturation(facts), _output_saturation(facts)
         rows.append(("the book's network (control)" if name == CONTROL else depth(network["sizes"]),
-                     network.get("label", "-".join(map(str, network["sizes"]))),
+                     "-".join(map(str, network["sizes"])) + ": " + (entry.get("training") or {}).get(
+                         "recipe", network.get("label", "")),
                      pct(network.get("test_accuracy"), 1) if network.get("test_accuracy") is not None else "—",
                      f"{bq['correct']}/{bq['images']}" if bq else "—",
                      f"{bq['corr_mean']:.2f}" if bq and bq["corr_mean"] is not None else "—",
                      pct(hidden, 1) if hidden is not None else "—", pct(output, 1) if output is not None else "—"))
-    return Table(("network", "trained as", "test accuracy", "backquery right", "backquery r", "saturated hidden",
+    return Table(("network", "layers and training", "test accuracy", "backquery right", "backquery r", "saturated hidden",
                   "saturated output"), tuple(rows),
                  "Backquery on each reverse network: the images of the ten digits the network classifies as "
                  "intended, their mean correlation r with the mean images, and the share of the activations on "
