@@ -166,7 +166,7 @@ def test_every_captions_promise_is_kept(report, study, summary):
     for name in ("1layer", "3layers", "book"):
         assert f"](reverse/{name}/reverse-grid.png)" in md and f"](reverse/{name}/reverse-id.png)" in md
     assert "](reverse/1layer/reverse-means.png)" in md
-    assert "pixels on the scale at the right" in md and "is the same query each time" in md
+    assert "its own intensity scale" in md and "is the same query each time" in md
 
 
 def test_a_preview_says_so_on_its_first_page(pages, summary):

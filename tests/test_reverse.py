@@ -311,9 +311,12 @@ def test_id_figure_has_the_ids_digits_in_order():
     net, X, labels = tiny_problem()
     result = reverse(net, X, labels, ascent=AscentSettings(steps=5))
     fig = reverse_images(result.records, [1, 0, 0, 3, 8, 4], title="ID 100384")
-    assert len(fig.axes) == 3 * 6
+    assert len(fig.axes) == 3 * 6 + 3  # and a scale bar per method's row
     assert [ax.get_title() for ax in fig.axes[:6]] == ["1", "0", "0", "3", "8", "4"]
     assert [fig.axes[6 * i].get_ylabel() for i in range(3)] == list(METHODS.values())
+    assert [ax.get_ylabel() for ax in fig.axes[18:]] == ["pixel value"] * 3
+    row = [result.record("optimize", d).x for d in (1, 0, 3, 8, 4)]
+    assert fig.axes[12].images[0].get_clim() == (min(x.min() for x in row), max(x.max() for x in row))
     first = result.record("backquery", 1).measures
     assert fig.axes[0].get_xlabel() == f"net: {first['predicted']}, a={first['output']:.2f}"
     with pytest.raises(MathdlError, match="no image for backquery 12"):

@@ -67,7 +67,8 @@ def study_curves(runs: list[dict], *, title: str = ""):
             ax = axes[row, column]
             ax.plot(epochs, values, color=colour, linestyle=style, marker=marker, markersize=3.5, lw=1.8)
             ax.annotate(str(run["number"]), (epochs[-1], values[-1]), textcoords="offset points", xytext=(5, 0),
-                        va="center", fontsize=10, color=colour, fontweight="bold")
+                        va="center", fontsize=10, color=colour, fontweight="bold", zorder=5,
+                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6, "alpha": 0.85})
     for column, cost in enumerate(costs):
         axes[0, column].set(title=f"{cost.upper()}: test accuracy", ylabel="test accuracy (%)")
         axes[1, column].set(title=f"{cost.upper()}: training cost (relative)", xlabel="epoch",

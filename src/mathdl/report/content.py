@@ -231,7 +231,7 @@ def _task(doc: Document, study: dict) -> None:
         Table(("#", "hidden layers", "cost", "backpropagation", "epochs", "η", "batch"),
               tuple((str(r["number"]), hidden_of(r), r["cost"].upper(), r["bp"], str(r["epochs"]), f"{r['eta']:g}",
                      str(r["batch_size"]) if r["bp"] == "matrix" else "1") for r in rows),
-              "The eight configurations.", align="rlllrrr", label="tab-protocol"),
+              "The eight configurations.", align="rlllrrr", label="tab-protocol", placement="none"),
         Paragraph(_why_settings(study)),
     )
 
@@ -430,12 +430,14 @@ def _initialisation(cfg: dict, sizes: list[int], shallow: list[int]) -> tuple:
 def _backward_table(arch: Architecture, batch: int) -> Table:
     """The backward pass of ``arch`` with every shape, from ``mathdl.nn.shapes`` (mathdl explain's table)."""
     rows = []
-    for step in backward_steps(arch, batch, LATEX):
+    for i, step in enumerate(backward_steps(arch, batch, LATEX)):
         inline = M.tex(step.equation.strip("$"))
-        rows.append((M(f"display({inline.typst})", inline.latex), step.shape, step.detail))
+        detail = text("the output delta, ", Ref("eq-deltas")) if i == 0 else step.detail
+        rows.append((M(f"display({inline.typst})", inline.latex), step.shape, detail))
     return Table(("step", "shape", "computed from"), tuple(rows),
                  f"The five-layer network's backward pass for TSE with a batch of N = {batch} columns: every delta "
-                 "δ⁽ˡ⁾ and gradient with its shape (rows × columns).", align="lrl", size="8.5pt", label="tab-backward")
+                 "δ⁽ˡ⁾ and gradient with its shape (rows × columns).", align="lrl", size="8.5pt", label="tab-backward",
+                 inset="(x: 4pt, y: 6pt)")
 
 
 def _shape_table(sizes: list[int], batch: int, caption: str, label: str) -> Table:
@@ -604,9 +606,12 @@ def _dips(study: dict) -> tuple:
         return text("No epoch lowered the test accuracy of all, or all but one, of the configurations: the "
                     "curves' wiggles are each network's own.")
     epoch = dips[0]
-    words = [f"After epoch {epoch} the test accuracy fell in {sum(1 for _ in study['runs'])} configurations or all "
-             "but one at once" + (f" (and after epoch{'s' * (len(dips) > 2)} {join([str(e) for e in dips[1:]])})"
-                                  if len(dips) > 1 else "") + ". A shared dip is explained by the data, not by the "
+    histories = [run["history"] for run in study["runs"].values()]
+    fell = sum(h[epoch - 1]["test_accuracy"] < h[epoch - 2]["test_accuracy"] for h in histories)
+    where = f"all {len(histories)}" if fell == len(histories) else f"{fell} of the {len(histories)}"
+    words = [f"In epoch {epoch} the test accuracy fell in {where} configurations at once"
+             + (f" (and in epoch{'s' * (len(dips) > 2)} {join([str(e) for e in dips[1:]])})"
+                if len(dips) > 1 else "") + ". A shared dip is explained by the data, not by the "
              "methods: all eight networks share the seed and the training set, so every epoch presents the training "
              "images in the same order to all of them, and whatever the end of that epoch's order holds pulls every "
              "network the same way just before it is tested."]
@@ -663,9 +668,10 @@ def _times_text(study: dict) -> tuple:
     parts = []
     for method, ts in by_method.items():
         if ts:
-            parts.append(f"{statistics.mean(t['per_sample_us'] for t in ts):.0f} µs per image and epoch with the "
-                         f"{method} method (over its {len(ts)} configurations)")
-    words.append("Per epoch and image, training took " + join(parts) + "; totals over different numbers of epochs "
+            parts.append(f"{statistics.mean(t['per_sample_us'] for t in ts):.0f} µs with the {method} method (the mean "
+                         f"of its {len(ts)} configurations)")
+    words.append("Per training image and epoch, training took " + join(parts) + "; totals over different numbers "
+                 "of epochs "
                  "do not compare methods. The times include scoring the training and test images after each epoch "
                  "for the learning curves, and depend on the machine and on what else ran on it.")
     return text(*words)

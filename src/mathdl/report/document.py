@@ -86,6 +86,7 @@ class Table:
     align: str | None = None  # one letter per column: l, c, r
     size: str = "9pt"
     placement: str = "top"  # "top": floats to the top of this or the next page; "none": here, in the text
+    inset: str = "4pt"  # room around each cell's content (more for display maths, which lines do not make room for)
 
 
 @dataclass(frozen=True)
@@ -264,7 +265,7 @@ def _typst_block(block) -> str:
         label = f" <{block.label}>" if block.label else ""
         body = ",\n    ".join(cells)
         return (f"#figure(\n  text(size: {block.size})[#table(columns: {len(block.header)}, align: ({align},), "
-                f"stroke: 0.4pt + luma(180), inset: 4pt,\n    {body})],\n"
+                f"stroke: 0.4pt + luma(180), inset: {block.inset},\n    {body})],\n"
                 f"  caption: [{_typst_text(block.caption)}], kind: table, placement: {block.placement}){label}")
     raise TypeError(f"unknown block {block!r}")
 

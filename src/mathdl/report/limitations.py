@@ -73,7 +73,7 @@ def limitation_blocks(study: dict) -> list:
                           "correlation with the digit's mean training image, is one measure of looking like a "
                           "digit, and a digit written in an unusual way scores low however recognisable. A digit "
                           "that occurs twice in the ID is the same query twice, so it shows the same image; every "
-                          "picture is drawn on the network's input scale, with the scale beside it."))
+                          "row of pictures has its intensity scale beside it."))
     return [Heading("Limitations"),
             Paragraph(text("What the numbers above can and cannot carry, computed from them:")),
             Bullets(tuple(items))]

@@ -41,12 +41,10 @@ def write_reverse(result: Reverse, out, *, student_id: str, title: str = "") -> 
     write_npz(paths["images"], arrays if result.means is None else {**arrays, "means": result.means})
     subtitle = result.network.get("label", "")
     scale = tuple(result.settings["input_range"])
-    paths["id_figure"] = save(reverse_images(result.records, id_digits, input_range=scale, title=f"{title}ID "
-                                             f"{student_id}: what the network sees for each digit",
-                                             subtitle=subtitle), out / "reverse-id.png")
-    paths["grid_figure"] = save(reverse_images(result.records, digits, input_range=scale,
-                                               title=f"{title}digits 0-9, every method", subtitle=subtitle),
-                                out / "reverse-grid.png")
+    paths["id_figure"] = save(reverse_images(result.records, id_digits, title=f"{title}ID {student_id}: what the "
+                                             "network sees for each digit", subtitle=subtitle), out / "reverse-id.png")
+    paths["grid_figure"] = save(reverse_images(result.records, digits, title=f"{title}digits 0-9, every method",
+                                               subtitle=subtitle), out / "reverse-grid.png")
     if result.means is not None:
         paths["means_figure"] = save(mean_images_figure(result.means, input_range=scale,
                                                         title=f"{title}the mean training image of each digit"),
