@@ -35,7 +35,7 @@ def register(sub) -> None:
         description="Train the eight configurations of the assignment on the ID task (1 and 3 hidden layers x "
         "TSE and XE x online and matrix backprop, sigmoid everywhere), write a run directory for each, and "
         "compare them: confusion matrices with sensitivity/specificity and 95% intervals, learning curves, "
-        "accuracy against training-set size, and McNemar's test for every pair that differs in one choice. "
+        "accuracy against training-set size, and McNemar's test for every pair that differs in one named choice. "
         "Then run two ten-digit networks backwards to picture the ID's digits, and write the report "
         "(report.pdf, report.md). "
         f"Defaults: {defaults}; images deskewed{'' if shared.deskew else ' (off)'}, inputs scaled {shared.scale}, "

@@ -145,7 +145,8 @@ def study_tables(rows: list[dict], title: str) -> tuple[Table, Table]:
 
 
 def mcnemar_table(tests: list[dict]) -> Table:
-    """McNemar's test for each pair of configurations that differ in one choice."""
+    """McNemar's test for each pair of configurations that differ in one named choice (and, with the defaults,
+    in η, epochs or batch size: each method and cost has its own recipe)."""
     table = Table(title="McNemar's test, same test images (b: only A right, c: only B right)",
                   title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, caption_justify="left",
                   caption="A %, B %: test accuracy; p exact: two-sided binomial test of b vs c; mid-p: its mid-p "

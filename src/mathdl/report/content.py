@@ -406,20 +406,20 @@ def _networks(doc: Document, study: dict) -> None:
 
 def _initialisation(cfg: dict, sizes: list[int], shallow: list[int]) -> tuple:
     init = cfg.get("init", "normal")
-    rule = {"normal": ("the book's rule", r"\sigma_l = n_{l-1}^{-1/2}", "rashid"),
-            "xavier": ("Glorot and Bengio's rule", r"\sigma_l = \sqrt{2/(n_{l-1} + n_l)}", None),
-            "he": ("He et al.'s rule", r"\sigma_l = \sqrt{2/n_{l-1}}", None)}[init]
+    rule = {"normal": ("the book's rule", r"\mathcal{N}(0,\ 1/n_{l-1})", "rashid"),
+            "xavier": ("Glorot and Bengio's rule", r"\mathcal{N}(0,\ 2/(n_{l-1} + n_l))", None),
+            "he": ("He et al.'s rule", r"\mathcal{N}(0,\ 2/n_{l-1})", None)}[init]
     stds = ", ".join(f"{init_std(init, a, b):.3g}" for a, b in zip(sizes, sizes[1:]))
     stds1 = ", ".join(f"{init_std(init, a, b):.3g}" for a, b in zip(shallow, shallow[1:]))
     decay = cfg.get("decay", 0)
     shift = cfg.get("augment", 0)
     return text(
-        "Every weight starts as an independent draw ", M.tex(r"W^{(l)}_{ij} \sim \mathcal{N}(0, \sigma_l^2)"),
-        f" with {rule[0]} ", M.tex(rule[1]), (f" {cite(rule[2])}" if rule[2] else ""),
-        " (", M.tex(r"\sigma_l"), f" = {stds} for the five-layer network's layers, {stds1} for the three-layer "
-        "one), and every bias "
-        "starts at 0, from a generator seeded by the study's seed, so every run starts from the same weights. ",
-        "Training runs for the epochs of Table 1 with the learning rate decayed as ",
+        "Every weight starts as an independent draw ", M.tex(r"W^{(l)}_{ij} \sim " + rule[1]),
+        f", {rule[0]}" + (f" {cite(rule[2])}" if rule[2] else ""),
+        f": a standard deviation of {stds} in the five-layer network's layers, {stds1} in the three-layer one; "
+        "every bias starts at 0. The draws come from a generator seeded by the study's seed, so every run of a "
+        "configuration starts from the same weights. ",
+        "Training runs for the epochs of ", Ref("tab-protocol"), " with the learning rate decayed as ",
         M.tex(r"\eta_e = \eta/(1 + d(e-1))"),
         f" in epoch e (d = {decay:g})",
         (f"; every epoch shifts each training image by a random whole number of pixels, at most {shift} in each "

@@ -124,7 +124,8 @@ class StudyOptions:
         return dataclasses.asdict(self)
 
 
-# McNemar comparisons: pairs of configurations that differ in exactly one choice.
+# McNemar comparisons: pairs of configurations that differ in one named choice (cost, method or depth); with
+# the defaults the cost and method pairs also differ in η, and the matrix ones in epochs and batch size.
 COMPARISONS = ([("TSE vs XE", a, a + 1) for a in (1, 3, 5, 7)]
                + [("online vs matrix", a, a + 2) for a in (1, 2, 5, 6)]
                + [("1 vs 3 hidden layers", a, a + 4) for a in (1, 2, 3, 4)])
