@@ -101,7 +101,7 @@ def test_reverse_part_is_run_by_the_workers(study):
     """Each ten-output network is run backwards in its worker right after training: reverse.json is
     written after the model and before the summary."""
     summary = (study.path / "summary.json").stat().st_mtime_ns
-    for name in ("1layer", "3layers"):
+    for name in ("1layer", "3layers", "book"):
         folder = study.path / "reverse" / name
         found = json.loads((folder / "reverse.json").read_text())
         assert set(found["summary"]) == {"backquery", "pinv", "optimize"}
@@ -120,7 +120,8 @@ def test_the_schedule_keeps_a_task_together_and_the_longest_first():
     order = [number for number, *_ in schedule(jobs, work)]
     assert sorted(order[:8]) == list(range(1, 9)) and order[:2] == [4, 8]  # the eight share one task
     assert sorted(order[8:10]) == [200, 201]  # the two digits networks share the next
-    assert order[10:] == [100 + n for n in sorted(sizes, reverse=True)]  # a task each, the largest first
+    # a task each, the largest first: the size curve's runs and the book's network (no deskewing)
+    assert [n for n in order[10:] if n != 202] == [100 + n for n in sorted(sizes, reverse=True)] and 202 in order
     assert [work[n] for n in order[:8]] == sorted((work[n] for n in order[:8]), reverse=True)
 
 
@@ -225,3 +226,37 @@ def test_resume_continues_a_configuration_from_its_checkpoint(study, tiny_data, 
     assert resumed.config["resumed"] == [{"epochs_done": 0, "samples_done": samples_done}]
     assert all(np.array_equal(a, b) for a, b in zip(resumed.net.params(), expected.net.params()))
     assert {p: p.stat().st_mtime_ns for p in others} == others  # the finished configurations were kept
+
+
+def test_the_reverse_part_has_a_control_trained_the_books_way():
+    """The book's network (Rashid): one hidden layer of 200, no biases, TSE, online, a constant η = 0.1,
+    the book's scaling and targets, no deskewing or shifts; the study's two networks beside it."""
+    numbered = {name: (number, c) for number, name, c in StudyOptions().reverse_configs()}
+    assert list(numbered) == ["1layer", "3layers", "book"]
+    number, book = numbered["book"]
+    assert number == 202 and book.hidden == (200,) and book.bias is False and book.cost == "tse"
+    assert book.method == "online" and book.settings().eta == 0.1 and book.decay == 0 and book.augment == 0
+    assert (book.scale, book.targets, book.deskew, book.init) == ("book", "book", False, "normal")
+    quick = dict((name, c) for _, name, c in StudyOptions(quick=True).reverse_configs())["book"]
+    assert quick.train_size == 3000 and quick.settings().epochs == 4
+
+
+def test_summary_compares_the_best_with_every_other_configuration(study):
+    summary = json.loads((study.path / "summary.json").read_text())
+    best = summary["best"]
+    versus = summary["versus_best"]
+    assert [t["b"] for t in versus] == [n for n in range(1, 9) if n != best] and all(t["a"] == best for t in versus)
+    rows = {r["number"]: r for r in summary["configurations"]}
+    for t in versus:
+        n_test = rows[best]["tp"] + rows[best]["fn"] + rows[best]["fp"] + rows[best]["tn"]
+        diff = t["a_right_b_wrong"] - t["a_wrong_b_right"]
+        assert diff == round(n_test * (rows[best]["accuracy"]["value"] - rows[t["b"]]["accuracy"]["value"]))
+    for row in rows.values():  # the compiled loops' first use, apart from the training time
+        metrics = json.loads((study.path / row["run_dir"] / "metrics.json").read_text())
+        assert row["compile_seconds"] == metrics["compile_seconds"] and 0 <= row["compile_seconds"] <= row["train_seconds"]
+
+
+def test_study_json_records_the_blas_kernels(study):
+    environment = json.loads((study.path / "study.json").read_text())["environment"]
+    assert environment["blas"] and all("internal_api" in b and "version" in b for b in environment["blas"])
+    assert environment["cpu"]

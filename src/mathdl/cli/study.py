@@ -39,7 +39,7 @@ def register(sub) -> None:
         description="Train the eight configurations of the assignment on the ID task (1 and 3 hidden layers x "
         "TSE and XE x online and matrix backprop, sigmoid everywhere), write a run directory for each, and "
         "compare them: confusion matrices with sensitivity/specificity and 95% intervals, learning curves, "
-        "accuracy against training-set size, and McNemar's test for every pair that differs in one choice. "
+        "accuracy against training-set size, and McNemar's test for every pair that differs in one named choice. "
         "Then run two ten-digit networks backwards to picture the ID's digits, and write the report "
         "(report.pdf, report.md). "
         f"Defaults: {defaults}; images deskewed{'' if shared.deskew else ' (off)'}, inputs scaled {shared.scale}, "
@@ -78,7 +78,17 @@ def register(sub) -> None:
     p.add_argument("--jobs", type=positive_int, default=max(1, min(4, _cpus())),
                    help="configurations trained at once (default: the number of CPU cores, at most 4)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
+    add_title_options(p)
     p.set_defaults(run=run)
+
+
+def add_title_options(p) -> None:
+    """--author and --title: the report's title page (with the student ID and the date)."""
+    from ..report.content import DEFAULT_TITLE
+    p.add_argument("--author", metavar="NAME", help="the author on the report's title page (default: none, or the "
+                   "last report's)")
+    p.add_argument("--title", metavar="TEXT", help=f"the report's title (default: {DEFAULT_TITLE!r}, or the last "
+                   "report's)")
 
 
 def _cpus() -> int:
@@ -111,7 +121,10 @@ def run(args) -> int:
         out.print(f"class balance ({split}): {n_pos} positive ({positive}, {100 * n_pos / (n_pos + n_neg):.1f}%), "
                   f"{n_neg} negative")
     out.print(mcnemar_table(study.tests))
-    report = build_report(study.path)
+    out.print("These tests compare the eight networks trained here, each from one seed: on another machine (other "
+              "BLAS kernels) the same seed trains other, equally good networks, and a p-value near 0.05 may fall on "
+              "the other side. A finding about the methods needs several seeds.")
+    report = build_report(study.path, title=args.title, author=args.author)
     out.print(f"report: {report['pdf']} and {report['md']}")
     out.print(f"study directory: {study.path}  ({study.seconds:.0f} s)")
     return 0

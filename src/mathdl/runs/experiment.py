@@ -236,12 +236,36 @@ def inputs_of(task: Task) -> dict:
 
 
 def environment() -> dict:
+    """Versions, the machine, and the BLAS libraries with their kernels: the same code and seed give the
+    same numbers bit for bit only with the same kernels (another kernel adds in another order)."""
     import matplotlib
 
     from .. import __version__
     return {"mathdl": __version__, "python": platform.python_version(), "numpy": np.__version__,
-            "matplotlib": matplotlib.__version__, "machine": platform.machine(),
-            "cpus": _cpu_count()}
+            "matplotlib": matplotlib.__version__, "machine": platform.machine(), "cpu": _cpu_model(),
+            "cpus": _cpu_count(), "blas": blas_libraries()}
+
+
+def blas_libraries() -> list[dict]:
+    """threadpoolctl's view of the BLAS libraries loaded: the library, its version, the kernel
+    (architecture or core type) it chose for this CPU, its threading layer."""
+    from threadpoolctl import threadpool_info
+
+    keys = ("internal_api", "version", "architecture", "threading_layer", "prefix", "num_threads")
+    return [{key: info[key] for key in keys if key in info} for info in threadpool_info()
+            if info.get("user_api") == "blas"]
+
+
+def _cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux), else the platform's processor string."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _cpu_count() -> int:
@@ -273,10 +297,12 @@ def run(config: Config, mnist: MNIST, *, out=None, progress: bool = True, task: 
                     write_csv(out / "history.csv", kept.history)
             except OSError as e:
                 raise MathdlError(f"cannot write the run directory {out}: {e.strerror or e}") from None
-    history = train(net, task, settings, weights=weights, progress=progress, resume=checkpoint,
-                    on_checkpoint=keep, curves=config.curves)
+    from ..nn.fast.compiling import compile_time
+    with compile_time() as compiling:  # the compiled loops' first use in this process, inside the training time
+        history = train(net, task, settings, weights=weights, progress=progress, resume=checkpoint,
+                        on_checkpoint=keep, curves=config.curves)
     test = evaluate(net, task.test, task, settings.cost)
-    metrics = metrics_of(task, test, history)
+    metrics = {**metrics_of(task, test, history), "compile_seconds": compiling.seconds}
     result = Result(config, task, net, history, test, metrics)
     if out is not None:
         run_config = {"config": config.to_dict(), "label": config.label(net.sizes, task.train.N),

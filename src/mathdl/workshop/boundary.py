@@ -52,6 +52,8 @@ RECIPES = {
 }
 CUSTOM = Recipe((16, 16))  # the user's own points (--csv)
 
+CANDIDATES = 4  # snapshots kept per frame of an animation (``plots.workshop.moving_frames`` picks)
+
 
 @dataclass
 class DotsFit:
@@ -119,7 +121,8 @@ def fit_dots(X: np.ndarray, labels: np.ndarray, *, name: str = "dots", classes: 
              progress: bool = False) -> DotsFit:
     """Train a network on points X (2, N) with labels (N,) in 0..k−1; unset options come from ``recipe``.
 
-    ``hidden=()`` is a perceptron. ``frames`` > 0 keeps about that many snapshots for an animation.
+    ``hidden=()`` is a perceptron. ``frames`` > 0 keeps snapshots for an animation of about that many
+    frames: ``CANDIDATES`` times as many, from which the animation picks those where the boundary moves.
     """
     X = np.asarray(X, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.int64)
@@ -143,7 +146,7 @@ def fit_dots(X: np.ndarray, labels: np.ndarray, *, name: str = "dots", classes: 
                         optimizer=pick(optimizer, recipe.optimizer), seed=seed)
     net = Network.create([2, *hidden, task.n_outputs], activations, rng=rng(seed, "init"),
                          init="xavier")
-    keep = frame_epochs(settings.epochs, frames)
+    keep = frame_epochs(settings.epochs, CANDIDATES * frames)
     snapshots = [(0, net.copy())] if frames else []
 
     def snapshot(row):
