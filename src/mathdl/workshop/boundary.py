@@ -191,6 +191,18 @@ def linear_boundary(fit: DotsFit) -> tuple[np.ndarray, float]:
     return w, b - float(w @ fit.mean[:, 0])
 
 
+def line_equation(w: np.ndarray, c: float) -> str:
+    """The line w·x + c = 0 as text: '−0.139·x₁ − 0.114·x₂ + 0.242 = 0'."""
+    return f"{_signed(w[0], leading=True)}·x₁ {_signed(w[1])}·x₂ {_signed(c)} = 0"
+
+
+def _signed(value: float, leading: bool = False) -> str:
+    """'+ 1.5' or '− 1.5'; at the start of an expression '1.5' or '−1.5'."""
+    if leading:
+        return f"{'−' if value < 0 else ''}{abs(value):.3g}"
+    return f"{'−' if value < 0 else '+'} {abs(value):.3g}"
+
+
 def plane(X: np.ndarray, resolution: int = 300, margin: float = 0.1):
     """A grid over the points X (2, N) plus a margin: (xs (R,), ys (R,), G (2, R·R)), rows of G by y."""
     low, high = X.min(axis=1), X.max(axis=1)
