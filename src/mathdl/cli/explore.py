@@ -42,5 +42,9 @@ def run(args) -> int:
     catalog = app.state.catalog
     err.print(f"networks: {len(catalog.networks) or 'none given; the page offers to train one'}, "
               f"studies: {len(catalog.studies)}")
-    serve(app, host=args.host, port=args.port, browser=args.browser, say=err.print)
+    try:
+        serve(app, host=args.host, port=args.port, browser=args.browser, say=err.print)
+    except KeyboardInterrupt:  # uvicorn hands the Ctrl-C it stopped on back once it has stopped
+        pass
+    err.print("mathdl explore: stopped")
     return 0

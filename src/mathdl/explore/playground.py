@@ -83,6 +83,7 @@ class Session:
         self.cond = threading.Condition()
         self.thread: threading.Thread | None = None
         self.mode = "pause"  # what the loop does after its epoch: run, pause, step, stop
+        self.parked = False  # the loop waits in its pause
         self.version = 0  # counts configurations: a stream resends the points when it changes
         self.closed = False
         self._build()
@@ -135,12 +136,13 @@ class Session:
     def start(self) -> None:
         self._go("run")
 
-    def pause(self) -> None:
+    def pause(self, timeout: float = 10.0) -> None:
+        """Pause after the epoch in progress; returns once the loop waits (so the state answered is final)."""
         with self.cond:
             if self.mode in ("run", "step"):
                 self.mode = "pause"
-                self.status = "paused" if self.status == "running" else self.status
                 self.cond.notify_all()
+            self._wait_parked(timeout)
 
     def step(self, timeout: float = 10.0) -> None:
         """Train one epoch and pause; returns when it is done (or the training ended)."""
@@ -148,8 +150,15 @@ class Session:
             epoch = self.epoch
         self._go("step")
         with self.cond:
-            self.cond.wait_for(lambda: self.epoch > epoch or self.status not in ("running", "ready", "paused"),
-                               timeout)
+            self.cond.wait_for(lambda: self.epoch > epoch or not self._training(), timeout)
+            self._wait_parked(timeout)
+
+    def _training(self) -> bool:
+        return self.thread is not None and self.thread.is_alive() and self.status == "running"
+
+    def _wait_parked(self, timeout: float) -> None:
+        """Wait (holding the lock) until the loop is parked in its pause, or is not training."""
+        self.cond.wait_for(lambda: self.parked or self.mode not in ("pause", "step") or not self._training(), timeout)
 
     def reset(self) -> None:
         """The same parameters, a new untrained network."""
@@ -213,7 +222,7 @@ class Session:
             self.rows.append(kept)
             self.epoch = kept["epoch"]
             if self.mode == "step":
-                self.mode, self.status = "pause", "paused"
+                self.mode = "pause"
             if picture is not None:
                 self._framed = now
                 self._publish(picture)
@@ -221,8 +230,13 @@ class Session:
             while self.mode == "run" and time.monotonic() < self._next:
                 self.cond.wait(self._next - time.monotonic())
             self._next = max(self._next, time.monotonic() - 1 / self.params["rate"])  # no burst after a slow epoch
-            while self.mode == "pause":
-                self.cond.wait()
+            if self.mode == "pause":
+                self.parked, self.status = True, "paused"
+                self._publish(frame(self.fit, self.grid) if picture is None else picture)
+                while self.mode == "pause":
+                    self.cond.wait()
+                self.parked = False
+                self._next = time.monotonic()
             if self.mode == "stop":
                 raise _Stopped
 

@@ -2,7 +2,8 @@
 in the shape the page draws — the eight confusion matrices with their labels and rates, the McNemar tests,
 the learning curves, the size curve, the reverse part's summary, the files — and every other table that
 summary.json holds (e.g. a factorial analysis), rendered generically: a list of records is a table, a
-mapping of records a table per entry or one with a row per key, a mapping of numbers a two-column table.
+mapping of mappings of numbers a table with a row per key, the numbers and words of any other mapping a
+two-column table and its other entries tables of their own.
 """
 from __future__ import annotations
 
@@ -81,11 +82,13 @@ def tables(title: str, value, depth: int = 0) -> list[dict]:
     if _records(value):
         return [_table(title, value)]
     if isinstance(value, dict) and value and depth < MAX_DEPTH:
-        if all(_scalar(v) for v in value.values()):
-            return [_table(title, [{"name": k, "value": v} for k, v in value.items()])]
-        if all(isinstance(v, dict) and all(_scalar(x) for x in v.values()) for v in value.values()):
+        if all(isinstance(v, dict) and v and all(_scalar(x) for x in v.values()) and not _interval(v)
+               for v in value.values()):
             return [_table(title, [{"": k, **v} for k, v in value.items()])]
-        return [t for k, v in value.items() for t in tables(f"{title} › {_title(k)}", v, depth + 1)]
+        scalars = {k: v for k, v in value.items() if _scalar(v)}
+        found = [_table(title, [{"name": k, "value": v} for k, v in scalars.items()])] if scalars else []
+        return found + [t for k, v in value.items() if k not in scalars
+                        for t in tables(f"{title} › {_title(k)}", v, depth + 1)]
     return []
 
 

@@ -276,5 +276,5 @@ mathdl.playground = (function () {
   }
 
   window.addEventListener("resize", redraw);
-  return { open, redraw };
+  return { open, redraw, get sid() { return sid; } };
 })();
