@@ -7,12 +7,11 @@ import contextlib
 import io
 import math
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
+
+from mathdl.explore.server import Background
 
 from conftest import mnist_dir
 
@@ -49,33 +48,7 @@ def digits_run(tiny_data, tmp_path_factory):
     return out, data, real is not None
 
 
-class Served:
-    """An explorer app served by uvicorn on 127.0.0.1 (a free port) in a thread, stopped at the end."""
-
-    def __init__(self, app):
-        import uvicorn
-        self.app = app
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on",
-                                                    timeout_graceful_shutdown=2))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the explorer's server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc):
-        self.app.state.stopping.set()
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-        self.socket.close()
+Served = Background  # the explorer served by uvicorn on 127.0.0.1 in a thread
 
 
 def drawn(points, size: int = 280, width: int = STROKE) -> bytes:

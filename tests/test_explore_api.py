@@ -100,7 +100,7 @@ def test_a_prediction_is_what_mathdl_predict_makes_of_the_same_image(client, dig
     np.testing.assert_allclose(result["outputs"], expected.outputs, atol=1e-4)
     assert result["predicted"] == expected.index and result["label"] == expected.label
     assert len(result["bars"]) == 10 and [l["size"] for l in result["layers"]] == load_run(run_dir).net.sizes[1:-1]
-    assert len(result["units"]) == digit.TOP_UNITS and all(len(u["weights"]) == 784 for u in result["units"])
+    assert len(result["units"]) == digit.TOP_UNITS and all(len(base64.b64decode(u["weights"])) == 784 for u in result["units"])
     contributions = [u["contribution"] for u in result["units"]]
     assert contributions == sorted(contributions, reverse=True)
     if real:  # a network trained on MNIST reads a drawn 0 and a drawn 1

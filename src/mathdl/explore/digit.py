@@ -29,6 +29,7 @@ from ..runs.experiment import Config, build_task
 from ..runs.predict import check_model, inputs_of, prepare
 from .catalog import NetworkEntry
 from .checks import ApiError, unprocessable
+from .frame import encoded
 
 IMAGE_LIMIT = 4 * 2**20  # bytes of an uploaded image
 PIXEL_LIMIT = 25_000_000  # pixels of an uploaded image (a 5000 × 5000 photograph)
@@ -100,7 +101,7 @@ def inspect(run: Run, digit: np.ndarray) -> dict:
 
 def pushed(net, z: list, a: list, k: int, top: int = TOP_UNITS) -> list[dict]:
     """The ``top`` first-layer units by c_j = a⁽¹⁾_j ∂s/∂a⁽¹⁾_j (see the module docstring), each with its
-    weights W⁽¹⁾_j as a 28×28 image scaled into [−1, 1]."""
+    weights W⁽¹⁾_j as a 28×28 image: base64 bytes of (W⁽¹⁾_j / max |W⁽¹⁾_j| + 1) / 2, 0-255."""
     L = net.L
     g = net.W[L][k if net.sizes[-1] > 1 else 0][:, None].copy()
     if net.sizes[-1] == 1 and k == 0:
@@ -113,7 +114,7 @@ def pushed(net, z: list, a: list, k: int, top: int = TOP_UNITS) -> list[dict]:
         w = net.W[1][j]
         reach = float(np.abs(w).max()) or 1.0
         units.append({"unit": int(j) + 1, "contribution": round(float(c[j]), 4), "activation": round(float(a[1][j, 0]), 4),
-                      "weights": _rounded(w / reach, 3)})
+                      "weights": encoded((w / reach + 1) / 2)})
     return units
 
 
@@ -176,4 +177,4 @@ def _range(net, l: int, a: np.ndarray) -> list[float]:
 
 
 def _rounded(values: np.ndarray, digits: int = 4) -> list[float]:
-    return [round(float(v), digits) for v in np.ravel(values)]
+    return np.round(np.ravel(values).astype(np.float64), digits).tolist()

@@ -18,7 +18,7 @@ from .playground import CSV_LIMIT, PARAMS, uploaded_points
 from .study import study_view
 
 HEARTBEAT = 5.0  # seconds between a stream's keep-alive comments (they also keep its session alive)
-POLL = 1 / 60  # seconds between a stream's looks for a new frame
+POLL = 1 / 200  # seconds between a stream's looks for a new frame (well under a frame's 1 / MAX_FPS)
 
 
 def dumps(content) -> str:

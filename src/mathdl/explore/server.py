@@ -69,3 +69,35 @@ def serve(app, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT, browser: bo
                 webbrowser.open(url)
         threading.Thread(target=open_when_started, daemon=True).start()
     server.run()
+
+
+class Background:
+    """The explorer served by uvicorn in a thread, on ``host`` and a free port (or ``port``): for a notebook, the
+    tests and the benchmark. ``with Background(app) as served:`` … ``served.url``; stopped at the end."""
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0):
+        import uvicorn
+        self.app = app
+        self.socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        # the connections accepted inherit it: without, each response's second write waits for a delayed ACK (40 ms)
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.socket.bind((host, port))
+        self.url = url_of(host, self.socket.getsockname()[1]).rstrip("/")
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
+
+    def __enter__(self) -> "Background":
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                self.__exit__()
+                raise MathdlError("the explorer's server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.app.state.stopping.set()
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+        self.socket.close()

@@ -123,7 +123,8 @@ mathdl.digit = (function () {
     });
     $("layers").replaceChildren(...(layers.length ? layers : [mathdl.el("p", { class: "muted", text: "This network has no hidden layer." })]));
     $("units").replaceChildren(...r.units.map((u) => {
-      const canvas = mathdl.imageCanvas(mathdl.el("canvas"), u.weights.map((w) => (w + 1) / 2), 28, 28, mathdl.diverging);
+      const canvas = mathdl.imageCanvas(mathdl.el("canvas"), Array.from(mathdl.bytes(u.weights), (w) => w / 255), 28, 28,
+        mathdl.diverging);
       return mathdl.el("div", { class: "unit", title: `a⁽¹⁾ = ${u.activation}` }, canvas,
         mathdl.el("div", {}, "unit ", mathdl.el("b", { text: String(u.unit) })),
         mathdl.el("div", { text: (u.contribution >= 0 ? "+" : "−") + Math.abs(u.contribution).toFixed(2) }));
@@ -263,5 +264,5 @@ mathdl.digit = (function () {
 
   redraw();
   showEmpty();
-  return { load };
+  return { load, get busy() { return inFlight || again; } };
 })();
