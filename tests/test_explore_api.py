@@ -152,15 +152,15 @@ def test_bad_images_are_refused_in_one_line(client):
 def test_reverse_images_carry_the_networks_own_reading(client, digits_run):
     run = load_run(digits_run[0])
     response = client.post("/api/networks/0/reverse", json={"class": 3, "methods": ["backquery", "optimize"]})
-    images = response.json()["images"]
-    assert [i["method"] for i in images] == ["backquery", "optimize"]
+    mean, *images = response.json()["images"]
+    assert mean["method"] == "mean" and [i["method"] for i in images] == ["backquery", "optimize"]
     lo, hi = client.app.state.catalog.network("0").cache["means"][1]
-    for image in images:
+    for image in [mean, *images]:
         x = np.array(image["pixels"]) * (hi - lo) + lo
         a = run.net(x[:, None])[:, 0]
         assert len(image["pixels"]) == 784 and image["output"] == pytest.approx(a[3], abs=0.02)
         assert image["correct"] == (image["predicted"] == 3) and image["predicted_label"] == str(image["predicted"])
-    assert len(client.post("/api/networks/0/reverse", json={"class": 0}).json()["images"]) == 3  # all methods
+    assert len(client.post("/api/networks/0/reverse", json={"class": 0}).json()["images"]) == 4  # the mean, all methods
 
 
 def test_bad_reverse_requests_are_refused(client):

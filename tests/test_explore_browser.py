@@ -103,7 +103,7 @@ def test_drawing_a_digit_shows_the_prediction_and_every_layer(page, site, digits
         assert page.inner_text("#prediction .class") == "0"
     page.locator("#reverse-classes button").first.click()
     page.wait_for_selector("#reverse-images figure")
-    assert page.locator("#reverse-images figure").count() == 3
+    assert page.locator("#reverse-images figure").count() == 4  # the mean training image and the three methods
     screenshot(page, "digit")
 
     page.click("#pad-undo")
@@ -141,6 +141,11 @@ def test_the_playground_trains_xor_live_with_one_hidden_layer(page, site):
     assert rows[-1]["test_accuracy"] >= 0.95 and percent(page, "#pg-test") == pytest.approx(100 * rows[-1]["test_accuracy"], abs=0.05)
     assert int(page.inner_text("#pg-epoch")) == rows[-1]["epoch"]
     assert page.locator("#neurons canvas").count() == 8
+    if os.environ.get("MATHDL_SCREENSHOTS"):  # the picture: a boundary that has settled
+        page.click("#pg-run")
+        page.wait_for_function("Number(document.getElementById('pg-epoch').textContent) >= 80", timeout=45_000)
+        page.click("#pg-run")
+        page.wait_for_function("document.getElementById('pg-run').dataset.status === 'paused'")
     screenshot(page, "playground")
 
 
@@ -173,4 +178,5 @@ def test_the_study_view_shows_the_eight_confusion_matrices(page, site):
     assert page.locator("#rates tbody tr").count() == 8
     assert page.locator("#mcnemar tbody tr").count() == len(summary["mcnemar"])
     assert page.locator("#files a").count() > 8 * 5
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": 1240})
     screenshot(page, "study", full_page=False)

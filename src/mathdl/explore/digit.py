@@ -119,8 +119,8 @@ def pushed(net, z: list, a: list, k: int, top: int = TOP_UNITS) -> list[dict]:
 
 
 def reverse_images(entry: NetworkEntry, k: int, methods: list[str], data=None) -> list[dict]:
-    """Each method's image of class k (``reverse.reverse_digits``), with the network's reading of it: its
-    class, its output for k and the correlation with the class's mean training image."""
+    """The mean training image of class k, then each method's image of it (``reverse.reverse_digits``), each with
+    the network's reading of it: its class, its output for k and the correlation with the mean image."""
     run = entry.run()
     classes = check_model(run)
     if not 0 <= k < len(classes):
@@ -132,7 +132,12 @@ def reverse_images(entry: NetworkEntry, k: int, methods: list[str], data=None) -
     means, input_range = _means(entry, run, data)
     records = reverse_digits(run.net, [k], methods, means=means, input_range=input_range)
     lo, hi = input_range
-    return [{"method": r.method, "title": METHODS[r.method], "pixels": _rounded((r.x - lo) / (hi - lo), 3),
+    mean = means[:, k]
+    a = run.net(mean[:, None])[:, 0] if run.net.sizes[-1] > 1 else None
+    reference = {"method": "mean", "title": "mean training image", "pixels": _rounded((mean - lo) / (hi - lo), 3),
+                 "predicted": int(a.argmax()), "predicted_label": classes[int(a.argmax())], "output": round(float(a[k]), 4),
+                 "correct": bool(a.argmax() == k), "corr_mean": 1.0}
+    return [reference] + [{"method": r.method, "title": METHODS[r.method], "pixels": _rounded((r.x - lo) / (hi - lo), 3),
              "predicted": r.measures["predicted"], "predicted_label": classes[r.measures["predicted"]],
              "output": round(r.measures["output"], 4), "correct": r.measures["correct"],
              "corr_mean": None if r.measures["corr_mean"] is None else round(r.measures["corr_mean"], 3)}

@@ -181,11 +181,12 @@ mathdl.digit = (function () {
         const canvas = mathdl.imageCanvas(mathdl.el("canvas"), im.pixels, 28, 28, (t) => {
           const v = Math.round(Math.max(0, Math.min(1, t)) * 255); return [v, v, v];
         });
-        return mathdl.el("figure", {}, canvas, mathdl.el("figcaption", {},
+        return mathdl.el("figure", im.method === "mean" ? { class: "reference" } : {}, canvas, mathdl.el("figcaption", {},
           mathdl.el("b", { text: im.title }),
           mathdl.el("span", { class: im.correct ? "ok" : "wrong",
             text: `read as ${im.predicted_label} · a = ${im.output.toFixed(3)}` }),
-          mathdl.el("div", { text: im.corr_mean == null ? "" : `r with the mean ${network.classes[k]}: ${im.corr_mean.toFixed(2)}` })));
+          mathdl.el("div", { text: im.method === "mean" ? "the others are compared with it"
+            : im.corr_mean == null ? "" : `r with the mean ${network.classes[k]}: ${im.corr_mean.toFixed(2)}` })));
       }));
     } catch (e) { $("reverse-images").replaceChildren(); }
   }

@@ -7,7 +7,7 @@ mathdl.playground = (function () {
   const DATASETS = ["moons", "circles", "xor", "spirals", "blobs", "linear"];
   const CHOICES = {
     activation: ["tanh", "sigmoid", "relu", "leaky_relu", "swish", "linear"],
-    optimizer: [["sgd", "plain SGD"], ["momentum", "momentum 0.9"], ["adam", "Adam"]],
+    optimizer: [["sgd", "SGD"], ["momentum", "momentum"], ["adam", "Adam"]],
     eta: [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3],
     batch_size: [1, 4, 8, 16, 32, 64, 128],
     rate: [[1, "1 epoch/s"], [5, "5 epochs/s"], [20, "20 epochs/s"], [60, "60 epochs/s"], [200, "200 epochs/s"],
@@ -81,7 +81,7 @@ mathdl.playground = (function () {
       $(id === "test_fraction" ? "test-out" : `${id}-out`).textContent = shown;
     }
     $("layer-count").textContent = String(p.hidden.length);
-    $("layers-stepper").querySelector("span").textContent = p.hidden.length ? "Hidden layers (neurons below)" : "Hidden layers: none, a perceptron";
+    $("layers-stepper").querySelector("span").textContent = p.hidden.length ? "Hidden layers" : "Hidden layers: a perceptron";
     $("neuron-steppers").replaceChildren(...p.hidden.map((n, l) => mathdl.el("div", { class: "stepper" },
       mathdl.el("span", { text: `layer ${l + 1}` }),
       mathdl.el("button", { text: "−", "aria-label": `fewer neurons in layer ${l + 1}`, onclick: () => neurons(l, -1) }),

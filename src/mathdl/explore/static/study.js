@@ -55,9 +55,9 @@ mathdl.study = (function () {
       const grid = mathdl.el("div", { class: "confusion" },
         mathdl.el("div", {}), mathdl.el("div", { class: "head", text: `→ ${short(positive)}` }),
         mathdl.el("div", { class: "head", text: `→ ${short(negative)}` }), mathdl.el("div", { class: "head", text: "rate" }),
-        mathdl.el("div", { class: "side", text: short(positive) }), cellOf(c.tp, "hit", "TP"), cellOf(c.fn, "miss", "FN"),
+        mathdl.el("div", { class: "side", text: side(positive), title: positive }), cellOf(c.tp, "hit", "TP"), cellOf(c.fn, "miss", "FN"),
         rate(c.tp, c.fn, "sensitivity"),
-        mathdl.el("div", { class: "side", text: short(negative) }), cellOf(c.fp, "miss", "FP"), cellOf(c.tn, "hit", "TN"),
+        mathdl.el("div", { class: "side", text: side(negative), title: negative }), cellOf(c.fp, "miss", "FP"), cellOf(c.tn, "hit", "TN"),
         rate(c.tn, c.fp, "specificity"),
         mathdl.el("div", {}), rate(c.tp, c.fp, "precision"), rate(c.tn, c.fn, "negative predictive value"),
         mathdl.el("div", { class: "all", title: "accuracy" },
@@ -70,14 +70,15 @@ mathdl.study = (function () {
     }));
   }
 
+  const side = (name) => String(name).split(" {")[0].replace(/^other digits$/, "other").replace(/^ID digits$/, "ID");
   const short = (name) => String(name).replace(/^other digits /, "other ").replace(/^ID digits /, "ID ");
 
   function rates(v) {
     const interval = (r, percent = true) => {
       if (!r) return "—";
-      const f = (x) => (x == null ? "—" : percent ? (100 * x).toFixed(2) : x.toFixed(3));
-      return mathdl.el("span", {}, f(r.value),
-        mathdl.el("span", { class: "ci", text: `[${f(r.ci95 && r.ci95[0])}, ${f(r.ci95 && r.ci95[1])}]` }));
+      const f = (x, digits) => (x == null ? "—" : percent ? (100 * x).toFixed(digits) : x.toFixed(digits + 1));
+      return mathdl.el("span", {}, f(r.value, 2),
+        mathdl.el("span", { class: "ci", text: `[${f(r.ci95 && r.ci95[0], 1)}, ${f(r.ci95 && r.ci95[1], 1)}]` }));
     };
     const rows = v.configurations.map((c) => [String(c.number), c.layers, String(c.cost).toUpperCase(), c.bp,
       interval(c.accuracy), interval(c.sensitivity), interval(c.specificity),
