@@ -6,6 +6,7 @@ a missing browser is a failure. MATHDL_SCREENSHOTS=DIR saves a screenshot of eac
 MATHDL_SCREENSHOT_DIRS (directories separated by the path separator) serves those run and study directories
 instead of the tests' small ones, for pictures of real results.
 """
+import importlib.util
 import json
 import os
 import shutil
@@ -31,6 +32,14 @@ def chromium_path() -> str | None:
     return None
 
 
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("true", "1")
+
+
+if not in_ci() and (chromium_path() is None or importlib.util.find_spec("playwright") is None):
+    pytest.skip(INSTALL, allow_module_level=True)  # one line for the module; under CI the fixture fails instead
+
+
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """A headless Chromium with a fresh profile, or a skip (a failure under CI=true) saying how to get one."""
@@ -40,7 +49,7 @@ def browser(tmp_path_factory):
         sync_playwright = None
     executable = chromium_path()
     if sync_playwright is None or executable is None:
-        if os.environ.get("CI", "").lower() in ("true", "1"):
+        if in_ci():
             pytest.fail(f"CI must run the browser tests: {INSTALL}")
         pytest.skip(INSTALL)
     with sync_playwright() as p:
