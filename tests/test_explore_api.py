@@ -447,6 +447,19 @@ def test_addresses():
     assert url_of("0.0.0.0", 9000) == "http://127.0.0.1:9000/"
 
 
+def test_a_non_loopback_address_is_warned_about(monkeypatch, digits_run):
+    import uvicorn
+    from mathdl.explore import server
+    said = []
+    monkeypatch.setattr(server, "check_port", lambda host, port: None)  # nothing is bound in this test
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+    server.serve(create_app([digits_run[0]]), host="0.0.0.0", port=8765, browser=False, say=said.append)
+    assert said[0].startswith("warning: listening on 0.0.0.0") and "http://127.0.0.1:8765/" in said[1]
+    said.clear()
+    server.serve(create_app([digits_run[0]]), host="127.0.0.1", port=8765, browser=False, say=said.append)
+    assert len(said) == 1 and not said[0].startswith("warning")
+
+
 def test_the_command_refuses_bad_input_in_one_line(tmp_path):
     from mathdl.cli import main
     for argv, message in ((["explore", str(tmp_path / "nope"), "--no-browser"], "no such directory"),
