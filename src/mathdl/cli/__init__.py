@@ -220,7 +220,7 @@ def load_data(args):
 
 
 COMMANDS = ["study", "train", "reverse", "report", "predict", "dots", "activations", "descend", "explain",
-            "gradcheck", "data", "bench"]  # modules of mathdl.cli, each with register(subparsers)
+            "gradcheck", "data", "bench", "explore"]  # modules of mathdl.cli, each with register(subparsers)
 
 
 def build_parser() -> Parser:

@@ -90,7 +90,7 @@ def run(args) -> int:
 def show(fits) -> None:
     """Each network's train and test accuracy; a perceptron's boundary line."""
     from ..base.console import out
-    from ..workshop.boundary import linear_boundary
+    from ..workshop.boundary import line_equation, linear_boundary
     first = fits[0]
     out.print(f"{first.task.description}: {first.task.train.N} train, {first.task.test.N} test; classes "
               f"{', '.join(first.classes)}")
@@ -101,12 +101,4 @@ def show(fits) -> None:
                   f"batch {s.batch_size}, cross-entropy")
         if fit.perceptron and fit.net.sizes[-1] == 1:
             w, c = linear_boundary(fit)
-            out.print(f"  boundary: the line {_signed(w[0], leading=True)}·x₁ {_signed(w[1])}·x₂ {_signed(c)} = 0 "
-                      f"(class {fit.classes[1]} where > 0)")
-
-
-def _signed(value: float, leading: bool = False) -> str:
-    """'+ 1.5' or '− 1.5'; at the start of an expression '1.5' or '−1.5'."""
-    if leading:
-        return f"{'−' if value < 0 else ''}{abs(value):.3g}"
-    return f"{'−' if value < 0 else '+'} {abs(value):.3g}"
+            out.print(f"  boundary: the line {line_equation(w, c)} (class {fit.classes[1]} where > 0)")
