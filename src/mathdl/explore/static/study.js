@@ -39,7 +39,7 @@ mathdl.study = (function () {
     redraw();
   }
 
-  // the matrix [[TP, FN], [FP, TN]] (rows true, columns predicted, positive first) in MATLAB's plotconfusion layout
+  // the matrix [[TP, FN], [FP, TN]] (rows true, columns predicted, positive first) in MATLAB's confusionmat/confusionchart layout
   function matrices(v) {
     const [negative, positive] = v.classes.length === 2 ? v.classes : ["negative", "positive"];
     $("matrices").replaceChildren(...v.configurations.map((c) => {
@@ -65,7 +65,7 @@ mathdl.study = (function () {
           mathdl.el("span", { class: "r", text: mathdl.percent(1 - c.accuracy.value) })));
       return mathdl.el("div", { class: "card matrix", "data-number": String(c.number) },
         mathdl.el("h3", { text: `${c.number} · ${c.hidden_layers} hidden, ${String(c.cost).toUpperCase()}, ${c.bp}` +
-          (c.number === v.best ? "  ★ best" : "") }),
+          (c.number === v.best ? "  ★ best observed" : "") }),
         mathdl.el("div", { class: "label", text: c.label }), grid);
     }));
   }
