@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import signal
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,26 @@ REPO = Path(__file__).resolve().parents[1]
 def private_cache(tmp_path, monkeypatch):
     """No test reads or writes the user's cache, or another test's."""
     monkeypatch.setenv("MATHDL_CACHE", str(tmp_path / "cache"))
+
+
+@contextmanager
+def signal_handlers(handlers: dict):
+    """``{signum: handler}`` installed for the block, and what was there before put back after it."""
+    previous = {s: signal.signal(s, handler) for s, handler in handlers.items()}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@pytest.fixture
+def default_signals():
+    """Ctrl-C and SIGTERM as in a terminal, whatever started the tests: a background job of a script and
+    ``nohup`` start them with SIGINT ignored, and children inherit that. Here SIGINT raises
+    ``KeyboardInterrupt`` in this process and is the default in the processes a test starts."""
+    with signal_handlers({signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}):
+        yield
 
 
 def mnist_dir() -> Path | None:

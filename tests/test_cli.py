@@ -3,6 +3,8 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -140,6 +142,78 @@ def test_data_command(data_dir, capsys):
     assert main(["data", "--data", str(data_dir)]) == 0
     out = capsys.readouterr().out
     assert "custom data (200 train / 60 test images)" in out and "train:    200 images" in out
+
+
+def malformed(folder, fault):
+    """A small MNIST folder with one fault: a corrupt deflate stream, an .npz member declaring 10¹² values,
+    or training images that are all black or all white."""
+    from test_mnist import forged_npy
+    parts = small(60, 20)
+    if fault in ("black", "white"):
+        parts["train_images"][:] = 0 if fault == "black" else 255
+    write_idx(folder, parts)
+    if fault == "deflate":
+        raw = bytearray((folder / "train-images-idx3-ubyte.gz").read_bytes())
+        raw[10] = 0xFF  # the first deflate block's header: block type 3, which does not exist
+        (folder / "train-images-idx3-ubyte.gz").write_bytes(bytes(raw))
+    if fault == "npz":
+        for f in folder.iterdir():
+            f.unlink()
+        np.savez(folder / "mnist.npz", **parts)
+        with zipfile.ZipFile(folder / "mnist.npz", "a") as z:
+            z.writestr("x_train.npy", forged_npy((10**12,), b"\0" * 100))  # unread, but every member is checked
+    return folder
+
+
+@pytest.mark.parametrize("fault,message", [
+    ("deflate", "train-images-idx3-ubyte.gz: truncated or corrupt gzip data (Error -3 while decompressing data"),
+    ("npz", "mnist.npz: not a readable .npz file (x_train declares shape (1000000000000,) of uint8"),
+    ("black", "every pixel of the 60 training images is 0 (all black): nothing to learn from, and the standard "
+              "scale (x/255 − μ)/σ would divide by σ = 0"),
+    ("white", "every pixel of the 60 training images is 255 (all white): nothing to learn from")])
+def test_malformed_data_is_a_one_line_data_error(tmp_path, capsys, fault, message):
+    folder = malformed(tmp_path / fault, fault)
+    for command in (["data"], ["train", "--quiet", "--epochs", "1", "--hidden", "4"]):
+        code = main([*command, "--data", str(folder)])
+        err = capsys.readouterr().err
+        if command == ["data"] and fault in ("black", "white"):  # well-formed files: only training refuses them
+            assert code == 0
+            continue
+        assert code == 2 and message in err and err.count("\n") == 1, err
+        assert str(folder) in err  # names the file (or the folder it was read from)
+
+
+def one_line_error(argv, capsys) -> str:
+    try:
+        code = main(argv)
+    except SystemExit as e:
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.parametrize("command", [["train", "--epochs", "1"], ["reverse", "--epochs", "1"],
+                                     ["study", "--epochs", "1"]])
+def test_an_output_directory_that_cannot_be_made_is_one_line_before_anything_else(tmp_path, capsys, data_dir,
+                                                                                  command):
+    (tmp_path / "file").write_text("the user's")
+    err = one_line_error([*command, "--data", str(data_dir), "--out", str(tmp_path / "file")], capsys)
+    assert f"{tmp_path / 'file'} is a file, not a directory" in err
+    err = one_line_error([*command, "--data", str(data_dir), "--out", str(tmp_path / "file" / "x")], capsys)
+    assert f"cannot create {tmp_path / 'file' / 'x'}: {tmp_path / 'file'} is a file, not a directory" in err
+    if Path("/proc/self").is_dir():  # a file system where nothing can be created, even by root
+        err = one_line_error([*command, "--data", str(data_dir), "--out", "/proc/mathdl-out"], capsys)
+        assert "cannot create /proc/mathdl-out: nothing can be written in /proc" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "mnist"]  # no probe left behind
+
+
+def test_a_refused_study_writes_nothing(tmp_path, capsys):
+    """Everything is checked before anything is written, so the corrected command is not refused."""
+    out = tmp_path / "s"
+    err = one_line_error(["study", "--data", str(tmp_path / "nonexistent"), "--out", str(out)], capsys)
+    assert f"--data {tmp_path / 'nonexistent'}: no such file or directory" in err
+    assert not out.exists()
 
 
 def test_python_dash_m_and_internal_errors_have_no_traceback(tmp_path):

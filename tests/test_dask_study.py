@@ -21,7 +21,8 @@ from threadpoolctl import threadpool_limits
 from mathdl.base.files import read_csv_rows
 from mathdl.cli import main
 from mathdl.data.mnist import load_mnist
-from mathdl.evaluation.factorial import factorial, holm
+from mathdl.evaluation.factorial import factorial
+from mathdl.evaluation.metrics import holm
 from mathdl.runs.directory import load_run
 from mathdl.runs.experiment import Config, run
 from mathdl.study.protocol import StudyOptions
@@ -93,7 +94,7 @@ def test_a_study_on_a_cluster_by_address_equals_the_local_clusters(cluster, stud
     assert [r["accuracy"] for r in found.rows] == [r["accuracy"] for r in study.rows]
     assert found.summary["mcnemar"] == study.summary["mcnemar"]
     models = sorted(p.parent.relative_to(study.path) for p in study.path.glob("**/model.npz"))
-    assert len(models) == 8 + 2 + 2  # the eight, the size curve, the reverse part's networks
+    assert len(models) == 8 + 2 + 3  # the eight, the size curve, the reverse part's networks
     for model in models:
         assert same_weights(found.path / model, study.path / model), model
     for name in ("1layer", "3layers"):

@@ -1,5 +1,5 @@
 """The seeds' statistics against hand computations: t-intervals, the 2×2×2 factorial effects (built with
-known effects), Holm's adjustment, and the sentences the conclusions are written in."""
+known effects), and the sentences the conclusions are written in."""
 import itertools
 import math
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mathdl.evaluation.factorial import TERMS, conclusions, effect_sentence, factorial, holm, t_interval
+from mathdl.evaluation.factorial import TERMS, conclusions, effect_sentence, factorial, t_interval
 
 LEVELS = list(itertools.product(("tse", "xe"), ("online", "matrix"), (1, 3)))
 
@@ -86,12 +86,6 @@ def test_t_interval_by_hand_and_cut_to_the_rate_range():
     assert found["ci95"] == pytest.approx([mean - half, mean + half])
     assert t_interval([0.2, 0.99])["ci95"] == [0.0, 1.0]  # two seeds: t(1) = 12.7, cut to [0, 1]
     assert t_interval([0.5])["ci95"] is None and t_interval([0.5, 0.5])["ci95"] == [0.5, 0.5]
-
-
-def test_holm_by_hand():
-    # sorted 0.005, 0.01, 0.03, 0.04 → ×4, ×3, ×2, ×1 = 0.02, 0.03, 0.06, 0.04 → running max 0.02, 0.03, 0.06, 0.06
-    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
-    assert holm([0.6, 0.9]) == pytest.approx([1.0, 1.0]) and holm([]) == []
 
 
 def test_sentences_state_effect_interval_p_and_verdict():

@@ -1,7 +1,9 @@
 """Interruption and resume: signals held to a safe point, checkpoints, and runs continued exactly.
 
 The subprocess tests send real SIGINT and SIGTERM to a real ``mathdl train``; the in-process tests stop
-training at chosen samples (mid-epoch and at an epoch's end) by signalling the test process itself.
+training at chosen samples (mid-epoch and at an epoch's end) by signalling the test process itself. Every
+test sets up the signal state it needs (``default_signals``), so they pass in a terminal and in the
+background of a script alike, where SIGINT starts ignored.
 """
 import csv
 import os
@@ -17,14 +19,17 @@ import pytest
 from mathdl.cli import main
 from mathdl.data.mnist import load_mnist
 from mathdl.base.errors import MathdlError
-from mathdl.runs.experiment import Config, build_network, build_task
+from mathdl.runs.experiment import RUN_FILES, Config, build_network, build_task
 from mathdl.base.interrupt import Interrupted, held_signals
 from mathdl.nn.fast.sgd import FastSGD
 from mathdl.training.checkpoint import CHECKPOINT, load_checkpoint, read_checkpoint, save_checkpoint
 from mathdl.runs.directory import load_run
 from mathdl.base.console import Bar
 from mathdl.training.loop import train
+from conftest import signal_handlers
 from test_mnist import small, write_idx
+
+pytestmark = pytest.mark.usefixtures("default_signals")
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -186,6 +191,43 @@ def test_the_run_directory_of_an_interrupted_run(data_dir, tmp_path, monkeypatch
     assert code == 2 and "finished with other options (epochs 2 instead of 3)" in err
 
 
+def test_resume_removes_the_temporary_files_a_killed_run_left(data_dir, tmp_path, monkeypatch, capsys):
+    """SIGKILL during the final writes leaves atomic_path's hidden temporaries (made here by the same
+    mkstemp call); the successful --resume removes them, and only them."""
+    import tempfile
+    out = tmp_path / "run"
+    interrupted_run(data_dir, out, monkeypatch, capsys)
+    left = [Path(tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out)[1])
+            for name in ("config.json", "model.npz", "confusion.png")]
+    mine = [out / ".notes.tmp", out / "notes.abcdefgh.tmp", out / ".draft.txt"]  # not mathdl's names
+    for path in mine:
+        path.write_text("the user's")
+    code, _ = exit_code(["train", "--data", str(data_dir), "--epochs", "3", "--out", str(out), *ARGS, "--resume"],
+                        capsys)
+    assert code == 0 and not any(path.exists() for path in left) and all(path.exists() for path in mine)
+
+
+def test_a_finished_run_is_not_overwritten_without_force(data_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    base = ["train", "--data", str(data_dir), "--out", str(out), *ARGS]
+    assert exit_code(base + ["--epochs", "1"], capsys)[0] == 0
+    model = (out / "model.npz").read_bytes()
+    code, err = exit_code(base + ["--epochs", "2"], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert f"{out} already holds a finished run (see {out / 'metrics.json'}); choose another --out, or add " \
+           "--force to replace it" in err
+    assert (out / "model.npz").read_bytes() == model
+    (out / "confusion.png").unlink()  # a run's files, not all of them: still refused
+    code, err = exit_code(base + ["--epochs", "2"], capsys)
+    assert code == 2 and "already holds a run's files (config.json, " in err
+    (out / "notes.txt").write_text("the user's")
+    assert exit_code(base + ["--epochs", "2", "--force"], capsys)[0] == 0
+    assert load_run(out).config["config"]["epochs"] == 2 and (out / "notes.txt").read_text() == "the user's"
+    assert {p.name for p in out.iterdir()} == {*RUN_FILES, "notes.txt"}  # every file of a run is in RUN_FILES
+    code, err = exit_code(base + ["--epochs", "2", "--force", "--resume"], capsys)
+    assert code == 2 and "not allowed with argument" in err
+
+
 def test_resume_without_a_checkpoint_starts_from_the_beginning(data_dir, tmp_path, capsys):
     code, err = exit_code(["train", "--data", str(data_dir), "--epochs", "1", "--out", str(tmp_path / "new"),
                            "--hidden", "6", "--resume"], capsys)
@@ -268,6 +310,28 @@ def test_a_signal_stops_train_and_resume_gives_the_uninterrupted_result(data_dir
     resumed = subprocess.run(argv + ["--out", out, "--resume"], env=env, capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert_same_run(reference, out)
+
+
+def test_started_with_sigint_ignored_train_keeps_ignoring_it_and_sigterm_stops_it(data_dir, tmp_path):
+    """As under ``nohup`` or ``cmd &`` in a script: SIGINT stays ignored (training goes on), SIGTERM stops the
+    run at a safe point with a checkpoint and exit code 130."""
+    out = tmp_path / "run"
+    argv = mathdl("train", "--data", data_dir, "--hidden", 100, "--epochs", 1000, "--quiet", "--out", out)
+    with signal_handlers({signal.SIGINT: signal.SIG_IGN}):  # what the child inherits
+        process = start(argv, child_env(tmp_path))
+    wait_for_checkpoint(process, out)
+    process.send_signal(signal.SIGINT)
+    epochs = lambda: read_checkpoint(out / CHECKPOINT)[0].epochs_done  # noqa: E731
+    seen, deadline = epochs(), time.time() + 60
+    while epochs() <= seen and process.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    assert process.poll() is None and epochs() > seen  # still training, epochs after the SIGINT
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err.count("\n") == 1 and err.startswith("mathdl train: interrupted: ") and err.rstrip().endswith("--resume")
+    kept, _ = read_checkpoint(out / CHECKPOINT)
+    assert seen < kept.epochs_done < 1000 and len(read_history(out / "history.csv")) == kept.epochs_done
 
 
 def test_a_killed_train_leaves_only_whole_files_and_resumes_from_its_last_checkpoint(data_dir, tmp_path):

@@ -94,3 +94,14 @@ def test_mcnemar_from_predictions():
     t = mcnemar(a, b)
     assert (t.b, t.c) == (2, 1)
     assert mcnemar(b, a).p_exact == t.p_exact
+
+
+def test_holm_adjusts_step_down_and_keeps_the_order():
+    from mathdl.evaluation.metrics import holm
+    p = [0.01, 0.04, 0.03, 0.005]
+    # sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1 = 0.02, 0.03, 0.06, 0.04 → made monotone: 0.06 for the last
+    assert holm(p) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm([0.5, 0.9]) == [1.0, 1.0] and holm([]) == []
+    many = list(np.random.default_rng(0).uniform(0, 1, 12))
+    adjusted = holm(many)
+    assert all(q >= p for p, q in zip(many, adjusted)) and max(adjusted) <= 1

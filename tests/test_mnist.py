@@ -71,6 +71,17 @@ def test_csv_roundtrip(tmp_path, header):
     assert_same(load_mnist(write_csv(tmp_path / "d", parts, header)), parts)
 
 
+@pytest.mark.parametrize("header", [True, False])
+def test_csv_with_a_byte_order_mark_keeps_its_first_row(tmp_path, header):
+    """A CSV saved with a UTF-8 byte-order mark (as Excel and Notepad do): the mark is not a header."""
+    parts = small()
+    folder = write_csv(tmp_path / "d", parts, header)
+    for split in ("train", "test"):
+        path = folder / f"mnist_{split}.csv"
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert_same(load_mnist(folder), parts)
+
+
 @pytest.mark.parametrize("keys", mn.NPZ_KEYS)
 def test_npz_roundtrip(tmp_path, keys):
     parts = small()
@@ -127,6 +138,46 @@ def test_truncated_gzip(tmp_path):
     path.write_bytes(gzip.compress(idx_bytes(small()["train_images"]))[:-50])
     with pytest.raises(DataError, match=r"t\.gz: truncated or corrupt gzip data"):
         read_idx(path)
+
+
+def test_corrupt_deflate_stream(tmp_path):
+    """A .gz whose header is right but whose deflate stream is not (zlib's "Error -3"): a data error."""
+    raw = bytearray(gzip.compress(idx_bytes(small()["train_images"])))
+    raw[10] = 0xFF  # the first block's header: block type 3, which does not exist
+    (tmp_path / "c.gz").write_bytes(bytes(raw))
+    with pytest.raises(DataError, match=r"c\.gz: truncated or corrupt gzip data \(Error -3 .*invalid block type"):
+        read_idx(tmp_path / "c.gz")
+
+
+def forged_npy(shape, data: bytes, dtype=np.uint8) -> bytes:
+    """An .npy member whose header declares ``shape`` but which holds only ``data``."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                                                  "fortran_order": False, "shape": shape})
+    return header.getvalue() + data
+
+
+def test_an_npz_declaring_more_than_it_holds_is_refused_before_allocating(tmp_path):
+    parts = small()
+    for name, compression in (("stored", zipfile.ZIP_STORED), ("deflated", zipfile.ZIP_DEFLATED)):
+        with zipfile.ZipFile(tmp_path / f"{name}.npz", "w", compression) as z:
+            z.writestr("train_images.npy", forged_npy((10**12 // 784, 28, 28), b"\0" * 1000))  # 931 GiB
+            for part in ("train_labels", "test_images", "test_labels"):
+                member = io.BytesIO()
+                np.save(member, parts[part])
+                z.writestr(part + ".npy", member.getvalue())
+        declared = r"\(1275510204, 28, 28\) of uint8 \(999,999,999,936 bytes\) but holds 1,000"
+        with pytest.raises(DataError, match=rf"{name}\.npz: not a readable \.npz file \(train_images declares shape "
+                                            + declared):
+            read_npz(tmp_path / f"{name}.npz")
+    # a member whose size in the zip directory is forged too: more than its compressed bytes can expand to
+    forged = bytearray((tmp_path / "stored.npz").read_bytes())
+    central = forged.index(b"PK\x01\x02")  # the central directory's first entry: train_images.npy
+    forged[central + 24:central + 28] = (10**9).to_bytes(4, "little")  # its uncompressed size
+    (tmp_path / "forged.npz").write_bytes(bytes(forged))
+    with pytest.raises(DataError, match=r"forged\.npz: not a readable \.npz file \(member train_images\.npy claims "
+                                        r"1,000,000,000 bytes"):
+        read_npz(tmp_path / "forged.npz")
 
 
 def test_image_label_count_mismatch(tmp_path):

@@ -11,7 +11,8 @@ import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from mathdl.data.mnist import read_csv, read_idx, read_npz
+from mathdl.data.mnist import MNIST, read_csv, read_idx, read_npz
+from mathdl.data.tasks import make_task
 from mathdl.base.errors import DataError
 from mathdl.evaluation.metrics import binary_report, confusion_matrix, multiclass_report
 from mathdl.nn import Network, gradcheck, gradients
@@ -76,8 +77,10 @@ def idx_files(draw):
         header = bytes([0, draw(st.sampled_from([0, 1])), type_byte, len(dims)]) + struct.pack(f">{len(dims)}I", *dims)
         raw = header + draw(st.binary(max_size=128))
     if draw(st.booleans()):
-        raw = gzip.compress(raw)
-        raw = raw[:draw(st.integers(0, len(raw)))]  # possibly truncated
+        raw = bytearray(gzip.compress(raw))
+        if draw(st.booleans()):  # a corrupt deflate stream: a byte of the compressed data changed
+            raw[draw(st.integers(10, len(raw) - 9))] = draw(st.integers(0, 255))
+        raw = bytes(raw[:draw(st.integers(0, len(raw)))])  # possibly truncated
     return raw
 
 
@@ -113,14 +116,23 @@ def npz_files(draw):
         return draw(st.binary(max_size=200))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
-        for key in draw(st.lists(st.sampled_from(["train_images", "train_labels", "test_images", "test_labels",
-                                                  "x_train", "other"]), max_size=5, unique=True)):
-            if draw(st.booleans()):
+        complete = st.permutations(["train_images", "train_labels", "test_images", "test_labels"])  # all read
+        for key in draw(complete | st.lists(st.sampled_from(["train_images", "train_labels", "test_images",
+                                                             "test_labels", "x_train", "other"]), max_size=5,
+                                            unique=True)):
+            kind = draw(st.sampled_from(["array", "forged", "noise"]))
+            dtype = draw(st.sampled_from([np.uint8, np.int64, np.float32, np.bool_]))
+            if kind == "array":
                 member = io.BytesIO()
                 shape = tuple(draw(st.lists(st.integers(0, 3), max_size=3)))
-                dtype = draw(st.sampled_from([np.uint8, np.int64, np.float32, np.bool_]))
                 np.save(member, np.full(shape, draw(st.integers(-3, 300))).astype(dtype))
                 z.writestr(key + ".npy", member.getvalue())
+            elif kind == "forged":  # a header declaring up to 10¹² values or more, and a few bytes
+                header = io.BytesIO()
+                shape = tuple(draw(st.lists(st.integers(0, 10**12), min_size=1, max_size=3)))
+                np.lib.format.write_array_header_1_0(header, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                                                              "fortran_order": False, "shape": shape})
+                z.writestr(key + ".npy", header.getvalue() + draw(st.binary(max_size=80)))
             else:
                 z.writestr(key + ".npy", draw(st.binary(max_size=80)))
     raw = buffer.getvalue()
@@ -138,6 +150,23 @@ def test_malformed_npz_is_rejected_cleanly(raw):
         except DataError:
             return
     assert set(parts) == {"train_images", "train_labels", "test_images", "test_labels"}
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from([0, 255]) | st.integers(0, 255), st.sampled_from(["unit", "book", "standard"]),
+       st.booleans(), st.integers(1, 40))
+def test_training_images_of_one_value_are_a_data_error(value, scale, deskew, n):
+    """All black, all white or any one grey: a DataError naming the source, never a division by zero."""
+    rng = np.random.default_rng(n)
+    test = rng.integers(0, 256, (10, 28, 28), dtype=np.uint8)
+    mnist = MNIST(np.full((n, 28, 28), value, np.uint8), (np.arange(n) % 10).astype(np.uint8), test,
+                  (np.arange(10) % 10).astype(np.uint8), "--data fuzz (IDX)", "custom")
+    try:
+        make_task(mnist, "digits", scale=scale, deskew=deskew)
+    except DataError as e:
+        assert str(e).startswith(f"--data fuzz (IDX): every pixel of the {n} training images is {value} ")
+    else:
+        raise AssertionError("a task was made of blank images")
 
 
 # --- confusion matrices --------------------------------------------------------------------------------

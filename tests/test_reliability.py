@@ -31,8 +31,8 @@ def one_line_exit_2(argv, message, capsys):
 def test_train_output_directory_faults(tmp_path, data_dir, capsys):
     train = ["train", "--quiet", "--epochs", "1", "--hidden", "4", "--data", str(data_dir), "--out"]
     (tmp_path / "file").write_text("")
-    one_line_exit_2(train + [str(tmp_path / "file")], "cannot create run directory", capsys)
-    one_line_exit_2(train + [str(tmp_path / "file" / "run")], "Not a directory", capsys)
+    one_line_exit_2(train + [str(tmp_path / "file")], "is a file, not a directory", capsys)
+    one_line_exit_2(train + [str(tmp_path / "file" / "run")], "is a file, not a directory", capsys)
     (tmp_path / "run" / "config.json").mkdir(parents=True)  # a directory where a file must go
     one_line_exit_2(train + [str(tmp_path / "run")], "cannot write the run directory", capsys)
 

@@ -1,24 +1,42 @@
-"""The report: a PDF with its sections, numbers in report.md equal to summary.json, clear errors."""
+"""The report: a PDF with its sections, numbers in the prose equal to summary.json, no machine path, every
+caption's promise kept, a title page for a hand-in, no half-empty page, clear errors."""
 import json
+import re
 import shutil
+import statistics
 
 import pypdf
 import pytest
 
-from mathdl.cli import main
 from mathdl.base.errors import MathdlError
+from mathdl.cli import main
+from mathdl.evaluation.metrics import holm
 from mathdl.report import build_report
+from mathdl.report.format import p_value, shown_command
 
 SECTIONS = ["The task, the data and the protocol", "The networks", "The five-layer network", "Costs and output deltas",
-            "Backpropagation", "The two backpropagation methods", "Every matrix and vector, with its shape",
-            "Results", "The eight confusion matrices", "Rates with confidence intervals",
-            "McNemar's test", "Learning curves", "Discussion", "Reverse: inside the mind of the network",
-            "The network with one hidden layer", "The network with three hidden layers", "Reproducibility"]
+            "Backpropagation", "The two backpropagation methods", "Initialisation and training schedule",
+            "Every matrix and vector, with its shape", "Results", "The eight confusion matrices",
+            "Rates with confidence intervals", "McNemar's test", "Learning curves", "Training times", "Discussion",
+            "Limitations", "Reverse: inside the mind of the network", "The network with one hidden layer",
+            "The network with three hidden layers", "The control: the book's network", "Reproducibility",
+            "References"]
 
 
 @pytest.fixture(scope="module")
 def report(study):
-    return build_report(study.path)
+    return build_report(study.path, date="1 March 2025")
+
+
+@pytest.fixture(scope="module")
+def summary(study):
+    return json.loads((study.path / "summary.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def pages(report):
+    reader = pypdf.PdfReader(report["pdf"])
+    return [" ".join(page.extract_text().split()).replace("\u2019", "'") for page in reader.pages]
 
 
 def test_report_files_exist(report):
@@ -26,45 +44,195 @@ def test_report_files_exist(report):
         assert path.is_file() and path.stat().st_size > 1000
 
 
-def test_pdf_has_its_sections_and_pages(report):
-    reader = pypdf.PdfReader(report["pdf"])
-    assert len(reader.pages) >= 8
-    text = " ".join(page.extract_text() for page in reader.pages)
-    flat = " ".join(text.split()).replace("\u2019", "'")  # Typst sets typographic apostrophes
+def test_pdf_has_its_sections_and_pages(report, pages):
+    assert len(pages) >= 10
+    flat = " ".join(pages)
     for section in SECTIONS:
         assert section in flat, section
+    reader = pypdf.PdfReader(report["pdf"])
     images = sum(len(page.images) for page in reader.pages)
-    assert images >= 12  # eight matrices, two curves, two reverse pictures
+    assert images >= 18  # architecture, eight matrices, two curves, mean images, ID and 0-9 pictures of three networks
 
 
-def test_markdown_numbers_equal_the_summary(report, study):
+def test_markdown_numbers_equal_the_summary(report, summary):
     md = report["md"].read_text()
-    summary = json.loads((study.path / "summary.json").read_text())
     for row in summary["configurations"]:
-        counts = f"| {row['number']} | {row['tp']} | {row['fn']} | {row['fp']} | {row['tn']} |"
-        assert counts in md
-        acc = row["accuracy"]
-        assert f"{100 * acc['value']:.2f} [{100 * acc['ci95'][0]:.2f}, {100 * acc['ci95'][1]:.2f}]" in md
-        for rate in ("sensitivity", "specificity", "precision"):
+        assert f"| {row['number']} | {row['tp']} | {row['fn']} | {row['fp']} | {row['tn']} |" in md
+        for rate in ("accuracy", "sensitivity", "specificity", "precision", "npv", "f1"):
             r = row[rate]
-            if r["value"] is not None:
-                assert f"{100 * r['value']:.1f} [{100 * r['ci95'][0]:.1f}, {100 * r['ci95'][1]:.1f}]" in md, rate
-        assert row["label"] in md
-    for t in summary["mcnemar"]:
-        assert f"| {t['question']} | {t['a']} | {t['b']} | {100 * t['accuracy_a']:.2f} | " \
-               f"{100 * t['accuracy_b']:.2f} | {t['a_right_b_wrong']} | {t['a_wrong_b_right']} | " \
-               f"{t['p_exact']:.3g} | {t['p_mid']:.3g} |" in md
+            if r["value"] is not None:  # two decimals everywhere, with the interval (F1's bootstrap one too)
+                assert f"{100 * r['value']:.2f} [{100 * r['ci95'][0]:.2f}, {100 * r['ci95'][1]:.2f}]" in md, rate
+        mcc = row["mcc"]
+        if mcc["value"] is not None:
+            assert f"{mcc['value']:.3f} [{mcc['ci95'][0]:.3f}, {mcc['ci95'][1]:.3f}]" in md
+    adjusted = holm([t["p_mid"] for t in summary["mcnemar"]])
+    for t, q in zip(summary["mcnemar"], adjusted):
+        assert (f"| {t['question']} | {t['a']} vs {t['b']} | {100 * t['accuracy_a']:.2f} | {100 * t['accuracy_b']:.2f} | "
+                f"{t['a_right_b_wrong']} | {t['a_wrong_b_right']} | {p_value(t['p_exact'])} | {p_value(t['p_mid'])} | "
+                f"{p_value(q)} |") in md
     balance = summary["class_balance"]["test"]
     assert f"{sum(balance.values())} images, {list(balance.values())[1]} positive" in md
     shapes = [int(n) for n in next(r for r in summary["configurations"] if r["hidden_layers"] == 3)["layers"].split("-")]
     assert f"{shapes[1]} × {shapes[0]}" in md  # W⁽¹⁾ of h1 × n with the real numbers
 
 
+def test_p_values_have_one_format():
+    assert [p_value(p) for p in (1, 0.0636, 0.0414, 1.51e-05, 0.0005, 0.000499)] == \
+        ["1.000", "0.064", "0.041", "< 0.001", "0.001", "< 0.001"]
+
+
+def test_best_observed_is_stated_with_its_ties(pages, summary):
+    rows = {r["number"]: r for r in summary["configurations"]}
+    best = rows[summary["best"]]
+    tied = [t["b"] for t in summary["versus_best"] if t["p_mid"] >= 0.05]
+    first = pages[0]
+    assert f"Highest observed test accuracy: configuration {best['number']}, {100 * best['accuracy']['value']:.2f}%" in first
+    if tied:
+        assert "not distinguishable from " + ", ".join(map(str, tied[:-1])) in first
+    assert "Best configuration" not in " ".join(pages)
+
+
+def test_the_prose_numbers_come_from_the_summary(report, summary):
+    md = report["md"].read_text()
+    rows = summary["configurations"]
+    half = [(r["accuracy"]["ci95"][1] - r["accuracy"]["ci95"][0]) / 2 for r in rows]
+    assert f"median ±{100 * statistics.median(half):.2f}" in md
+    surviving = sum(q < 0.05 for q in holm([t["p_mid"] for t in summary["mcnemar"]]))
+    assert f"{surviving} remain" in md
+    significant = sum(t["p_mid"] < 0.05 for t in summary["mcnemar"])
+    assert f"would come out significant by chance if no choice mattered; {significant} did" in md
+    assert "each trained once, from one seed" in md  # one seed in the options: findings about these networks
+    for question, a, b in (("TSE vs XE", 1, 2), ("online vs matrix", 1, 3)):
+        ra, rb = rows[a - 1], rows[b - 1]
+        assert f"η ({ra['eta']:g} vs {rb['eta']:g})" in md  # the pairs also differ in η, and it says so
+    assert "differ little when the classes are balanced" not in md
+
+
+def test_training_times_leave_the_compilation_apart(report, summary, study):
+    md = report["md"].read_text()
+    for row in summary["configurations"]:
+        compiled = json.loads((study.path / row["run_dir"] / "metrics.json").read_text())["compile_seconds"]
+        training = max(0.0, row["train_seconds"] - compiled)
+        shown = f"{training:.1f} s" if training < 100 else f"{training:.0f} s"
+        per_epoch = f"{training / row['epochs']:.2f} s"
+        assert re.search(rf"\| {row['number']} \| [^|]+ \| {row['epochs']} \| {re.escape(shown)} \| [^|]+ \| "
+                         rf"{re.escape(per_epoch)} \|", md), row["number"]
+
+
+def test_no_machine_path_in_the_text(report, pages, study):
+    md = report["md"].read_text()
+    figures = re.findall(r"\]\(([^)]+)\)", md)
+    prose = re.sub(r"\]\([^)]+\)", "]", md)  # the figures' relative paths are not prose
+    for text in (prose, " ".join(pages)):
+        assert str(study.path.resolve()) not in text and str(study.path.parent) not in text
+        assert not re.search(r"(?<![\w.…])/(tmp|home|root|usr|var|work|Users)/", text), re.search(
+            r".{40}(?<![\w.…])/(tmp|home|root|usr|var|work|Users)/.{40}", text)
+        assert "cache of" not in text and "MATHDL_DATA /" not in text
+        assert "MNIST database" in text and "checksum" in text
+    assert all(not f.startswith("/") for f in figures)
+
+
+def test_a_command_line_is_shown_without_its_paths():
+    assert shown_command("mathdl study --quick --out /tmp/rq0 --data=/home/ann/mnist --id 42") == \
+        "mathdl study --quick --out …/rq0 --data=…/mnist --id 42"
+    assert shown_command(None) == "mathdl study"
+
+
+def test_every_captions_promise_is_kept(report, study, summary):
+    md = report["md"].read_text()
+    # Table 3's caption promises bootstrap intervals for F1 and MCC: every F1 and MCC cell has one
+    rates = [line for line in md.splitlines() if re.match(r"\| \d \| \d+ \| \d+ \| \d+ \| \d+ \|", line)]
+    assert len(rates) == 8
+    for line in rates:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert all(re.fullmatch(r"-?\d+\.\d+ \[-?\d+\.\d+, -?\d+\.\d+\]|undefined", c) for c in cells[5:]), line
+    # the confusion figures' explanation: layouts, the red numbers
+    assert "confusionmat and confusionchart" in md and "plotconfusion transposes" in md
+    assert "the red one its complement" in md and "testcholdout" in md
+    # the architecture figure, both shape tables, the online update of b
+    assert (study.path / "architecture.png").is_file() and "](architecture.png)" in md
+    shallow = [int(n) for n in summary["configurations"][0]["layers"].split("-")]
+    assert f"| $W^{{(2)}}$ | m × h | {shallow[2]} × {shallow[1]} |" in md
+    assert r"b^{(l)} \leftarrow b^{(l)} - \eta\,\delta^{(l)}" in md
+    # the backward pass written out with every gradient's shape (mathdl explain's table)
+    assert r"\frac{\partial C}{\partial W^{(1)}}" in md and r"\frac{\partial C}{\partial b^{(4)}}" in md
+    # the rates', Wilson's and McNemar's formulas; the references
+    for formula in (r"\frac{\mathrm{TP}}{\mathrm{TP} + \mathrm{FN}}", r"\Phi^{-1}(0.975)", r"p_{\mathrm{mid}}"):
+        assert formula in md
+    for work in ("Make Your Own Neural Network", "McNemar", "1947", "Wilson", "1927", "LeCun", "Casey", "MATLAB",
+                 "Holm"):
+        assert work in md.split("## 8 References")[-1], work
+    # the reverse part: mean images, digits 0-9, a control, a scale on the pictures
+    for name in ("1layer", "3layers", "book"):
+        assert f"](reverse/{name}/reverse-grid.png)" in md and f"](reverse/{name}/reverse-id.png)" in md
+    assert "](reverse/1layer/reverse-means.png)" in md
+    assert "its own intensity scale" in md and "is the same query each time" in md
+
+
+def test_a_preview_says_so_on_its_first_page(pages, summary):
+    n_train = sum(summary["class_balance"]["train"].values())
+    assert "Preview." in pages[0] and f"{n_train:,} of the 60,000 training" in pages[0]
+
+
+def test_the_title_page_has_the_author_the_date_and_the_id(study, tmp_path, capsys):
+    copy = tmp_path / "copy"
+    shutil.copytree(study.path, copy)
+    assert main(["report", str(copy), "--author", "Ada Lovelace", "--title", "Coursework 2: digits"]) == 0
+    first = pypdf.PdfReader(copy / "report.pdf").pages[0].extract_text()
+    assert "Ada Lovelace" in first and "Coursework 2: digits" in first and "Student ID 100384" in first
+    assert re.search(r"\d{1,2} [A-Z][a-z]+ \d{4}", first)  # the date
+    assert json.loads((copy / "study.json").read_text())["report"] == {"title": "Coursework 2: digits",
+                                                                       "author": "Ada Lovelace"}
+    assert main(["report", str(copy)]) == 0  # rebuilt: the title page is kept
+    assert "Ada Lovelace" in pypdf.PdfReader(copy / "report.pdf").pages[0].extract_text()
+    assert main(["report", str(copy), "--title", " "]) == 2
+    assert "title must not be empty" in capsys.readouterr().err
+
+
+def _occupied(page) -> list[tuple[float, float]]:
+    """The vertical extents (PDF points from the bottom) of the text lines and images on the page, but the
+    page number."""
+    spans = []
+
+    def text(t, cm, tm, font, size):
+        if t.strip() and not t.strip().isdigit():
+            y = tm[5] * cm[3] + cm[5]
+            spans.append((y, y + size * (tm[3] or 1) * (cm[3] or 1)))
+
+    def operand(op, args, cm, tm):
+        if op == b"Do":  # an image: the unit square mapped by cm
+            spans.append((cm[5], cm[5] + cm[3]))
+
+    page.extract_text(visitor_text=text, visitor_operand_before=operand)
+    return sorted(spans)
+
+
+def _emptiest(page, bottom: float, top: float) -> float:
+    """The largest stretch of the page's body from ``bottom`` to ``top`` with nothing on it, as a share of
+    the body (a gap between text and a float, or blank space at the end)."""
+    edge, widest = bottom, 0.0
+    for low, high in _occupied(page):
+        widest = max(widest, low - edge)
+        edge = max(edge, high)
+    widest = max(widest, top - edge) if edge < top - 1 else widest
+    return widest / (top - bottom)
+
+
+def test_no_page_is_left_half_empty(report):
+    """Figures and tables float and text flows around them: on every page but the title page and the last,
+    no stretch of more than a fifth of the body is left empty (the margins are 2.2 cm)."""
+    reader = pypdf.PdfReader(report["pdf"])
+    height = float(reader.pages[0].mediabox.height)
+    margin = 2.2 / 2.54 * 72
+    for number, page in enumerate(reader.pages[1:-1], start=2):
+        empty = _emptiest(page, margin, height - margin)
+        assert empty < 0.2, f"page {number} has {100 * empty:.0f}% of its height empty"
+
+
 def test_markdown_embeds_existing_figures(report, study):
-    import re
     md = report["md"].read_text()
     figures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
-    assert len(figures) >= 12
+    assert len(figures) >= 18
     for figure in figures:
         assert (study.path / figure).is_file(), figure
 

@@ -273,20 +273,27 @@ def test_explanation_is_written_from_the_numbers():
     data = {"student_id": "100384", **result.to_dict()}
     text = explanation(data)
     s = data["summary"]["backquery"]
-    assert f"| backquery | {s['correct']}/10 |" in text
+    assert f"| backquery (Wᵀ) | {s['correct']}/10 |" in text  # the methods' names as everywhere else
     assert "W⁽¹⁾ is 6×16 (rank 6)" in text and "dimension 10 for W⁽¹⁾" in text
     assert "Wᵀ is the adjoint" in text and "rescaling is a heuristic" in text and "Saturation" in text
     inv = data["facts"]["invisible"]["training_images"]
     assert f"{100 * inv:.1f}% of the energy" in text
     data["summary"]["backquery"]["correct"] = 7 if s["correct"] != 7 else 6
     assert explanation(data) != text  # the numbers, not canned prose
+    assert "singular values $d_i$" in text and "σᵢ" not in text  # σ is the sigmoid
+    assert "ending with η from" not in text
+    steps = data["settings"]["ascent"]["eta"]
+    ends = {m["ascent"]["eta_end"] for m in data["images"] if m["method"] == "optimize"}
+    assert ("η was never halved" in text) == (ends == {steps})
+    for ascii_name in ("a_d", "λ_TV", "max abs"):  # typeset maths, not ASCII names
+        assert f" {ascii_name}" not in text.replace("$a_d$", "").replace("$y_d$", "")
 
 
 def test_explanation_of_a_network_whose_first_layer_sees_every_input_direction():
     net, X, labels = tiny_problem(hidden=(16,))
     text = explanation(reverse(net, X, labels, methods=["backquery"]).to_dict())
-    assert "W⁽¹⁾ has rank 16 = n_0 = 16: no input direction is invisible" in text
-    assert "Information is lost" not in text and "| pinv |" not in text
+    assert "W⁽¹⁾ has rank 16 = $n_0$ = 16: no input direction is invisible" in text
+    assert "Information is lost" not in text and "| pseudo-inverse (W⁺) |" not in text
 
 
 def test_explanation_of_a_relu_network_with_the_ascent_only():
@@ -296,7 +303,7 @@ def test_explanation_of_a_relu_network_with_the_ascent_only():
                      ascent=AscentSettings(steps=10))
     text = explanation(result.to_dict())
     assert "uses relu, which has no inverse" in text and "are exactly 0" in text
-    assert "rescaling is a heuristic" not in text and "| optimize |" in text
+    assert "rescaling is a heuristic" not in text and "| optimisation |" in text
 
 
 def test_id_figure_has_the_ids_digits_in_order():
@@ -304,13 +311,30 @@ def test_id_figure_has_the_ids_digits_in_order():
     net, X, labels = tiny_problem()
     result = reverse(net, X, labels, ascent=AscentSettings(steps=5))
     fig = reverse_images(result.records, [1, 0, 0, 3, 8, 4], title="ID 100384")
-    assert len(fig.axes) == 3 * 6
+    assert len(fig.axes) == 3 * 6 + 3  # and a scale bar per method's row
     assert [ax.get_title() for ax in fig.axes[:6]] == ["1", "0", "0", "3", "8", "4"]
     assert [fig.axes[6 * i].get_ylabel() for i in range(3)] == list(METHODS.values())
+    assert [ax.get_ylabel() for ax in fig.axes[18:]] == ["pixel value"] * 3
+    row = [result.record("optimize", d).x for d in (1, 0, 3, 8, 4)]
+    assert fig.axes[12].images[0].get_clim() == (min(x.min() for x in row), max(x.max() for x in row))
     first = result.record("backquery", 1).measures
     assert fig.axes[0].get_xlabel() == f"net: {first['predicted']}, a={first['output']:.2f}"
     with pytest.raises(MathdlError, match="no image for backquery 12"):
         reverse_images(result.records, [12])
+
+
+def test_reverse_figures_have_an_intensity_scale_and_say_why_a_digit_repeats():
+    from mathdl.plots.reverse import reverse_images
+    net, X, labels = tiny_problem()
+    result = reverse(net, X, labels, ascent=AscentSettings(steps=5))
+    scale = tuple(result.settings["input_range"])
+    fig = reverse_images(result.records, [1, 0, 0, 3], input_range=scale, title="ID 1003",
+                         subtitle="a long label " * 12)
+    assert len(fig.axes) == 3 * 4 + 1 and fig.axes[-1].get_ylabel() == "pixel value"  # the scale bar
+    assert all(ax.images[0].get_clim() == scale for ax in fig.axes[:12])  # one scale for every image
+    assert "a repeated digit is the same query, so the same image" in fig._supxlabel.get_text()
+    assert all(len(line) <= 80 for line in fig._suptitle.get_text().splitlines())  # a long subtitle wraps
+    np.testing.assert_array_equal(fig.axes[1].images[0].get_array(), fig.axes[2].images[0].get_array())
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -19,13 +19,17 @@ from mathdl.base.seeding import rng  # noqa: E402
 from mathdl.sklearn import MathdlClassifier  # noqa: E402
 from mathdl.training.loop import Settings, train  # noqa: E402
 
-# Every check of scikit-learn passes, for the default (matrix bp, XE, sigmoid/softmax output) and for a
-# deeper online network with TSE and one-vs-rest sigmoid outputs. The one check that does not run,
-# check_array_api_input, skips itself: it needs SCIPY_ARRAY_API and an array-API library, and mathdl
-# computes with NumPy only (the default tag array_api_support=False says so).
+# Every check of scikit-learn passes, for the default (matrix bp, XE, sigmoid/softmax output), a deeper
+# online network with TSE and one-vs-rest sigmoid outputs, and the other optimisers with their default η
+# (Adam with MSE and one-vs-rest sigmoids; momentum, ReLU and He initialisation in float32). The one check
+# that does not run, check_array_api_input, skips itself: it needs SCIPY_ARRAY_API and an array-API
+# library, and mathdl computes with NumPy only (the default tag array_api_support=False says so).
 ESTIMATORS = [MathdlClassifier(),
               MathdlClassifier(hidden=(12, 6), activation="tanh", output_activation="sigmoid", cost="tse",
-                               method="online", eta=0.2, epochs=10)]
+                               method="online", eta=0.2, epochs=10),
+              MathdlClassifier(output_activation="sigmoid", cost="mse", optimizer="adam"),
+              MathdlClassifier(hidden=(16,), activation="relu", init="he", optimizer="momentum", cost="tse",
+                               dtype="float32")]
 
 
 @parametrize_with_checks(ESTIMATORS)

@@ -102,7 +102,7 @@ def test_reverse_part_is_run_by_the_workers(study):
     """Each ten-output network is run backwards in its worker right after training: reverse.json is
     written after the model and before the summary."""
     summary = (study.path / "summary.json").stat().st_mtime_ns
-    for name in ("1layer", "3layers"):
+    for name in ("1layer", "3layers", "book"):
         folder = study.path / "reverse" / name
         found = json.loads((folder / "reverse.json").read_text())
         assert set(found["summary"]) == {"backquery", "pinv", "optimize"}
@@ -120,7 +120,9 @@ def test_the_schedule_keeps_a_task_together_and_the_longest_first(tmp_path):
     assert sorted(order[:16]) == sorted(binary)  # both seeds' eight share one task: the full data has no subset
     assert {order[0], order[1]} == {"runs/4-1layer-xe-matrix", "runs/4-1layer-xe-matrix-seed1"}
     assert sorted(order[16:18]) == ["reverse/1layer/model", "reverse/3layers/model"]  # the digits task next
-    assert order[18:] == [f"sizes/{n}" for n in sorted(sizes, reverse=True)]  # a task each, the largest first
+    # a task each, the largest first: the size curve's runs and the book's network (no deskewing)
+    rest = [n for n in order[18:] if n != "reverse/book/model"]
+    assert rest == [f"sizes/{n}" for n in sorted(sizes, reverse=True)] and "reverse/book/model" in order[18:]
     assert [work[n] for n in order[:16]] == sorted((work[n] for n in order[:16]), reverse=True)
 
 
@@ -180,6 +182,7 @@ def test_study_options_are_checked():
         StudyOptions(student_id="12x")
 
 
+@pytest.mark.usefixtures("default_signals")  # SIGINT as in a terminal, also when the tests run in the background
 def test_interrupted_study_keeps_finished_runs_and_resumes(tiny_data, tmp_path):
     """A real SIGINT to a real study process: exit 130, finished runs kept, --resume completes the rest."""
     out = tmp_path / "s"
@@ -206,6 +209,7 @@ def test_interrupted_study_keeps_finished_runs_and_resumes(tiny_data, tmp_path):
     assert len(json.loads((out / "summary.json").read_text())["configurations"]) == 8
 
 
+@pytest.mark.usefixtures("default_signals")
 def test_resume_continues_a_configuration_from_its_checkpoint(study, tiny_data, tmp_path, monkeypatch):
     """Configuration 3 (matrix bp) of a finished study is redone as if the study had been interrupted in
     the middle of its epoch: resuming continues it from the checkpoint, to the same weights."""
@@ -230,3 +234,37 @@ def test_resume_continues_a_configuration_from_its_checkpoint(study, tiny_data, 
     assert resumed.config["resumed"] == [{"epochs_done": 0, "samples_done": samples_done}]
     assert all(np.array_equal(a, b) for a, b in zip(resumed.net.params(), expected.net.params()))
     assert {p: p.stat().st_mtime_ns for p in others} == others  # the finished configurations were kept
+
+
+def test_the_reverse_part_has_a_control_trained_the_books_way():
+    """The book's network (Rashid): one hidden layer of 200, no biases, TSE, online, a constant η = 0.1,
+    the book's scaling and targets, no deskewing or shifts; the study's two networks beside it."""
+    numbered = {name: (number, c) for number, name, c in StudyOptions().reverse_configs()}
+    assert list(numbered) == ["1layer", "3layers", "book"]
+    number, book = numbered["book"]
+    assert number == 202 and book.hidden == (200,) and book.bias is False and book.cost == "tse"
+    assert book.method == "online" and book.settings().eta == 0.1 and book.decay == 0 and book.augment == 0
+    assert (book.scale, book.targets, book.deskew, book.init) == ("book", "book", False, "normal")
+    quick = dict((name, c) for _, name, c in StudyOptions(quick=True).reverse_configs())["book"]
+    assert quick.train_size == 3000 and quick.settings().epochs == 4
+
+
+def test_summary_compares_the_best_with_every_other_configuration(study):
+    summary = json.loads((study.path / "summary.json").read_text())
+    best = summary["best"]
+    versus = summary["versus_best"]
+    assert [t["b"] for t in versus] == [n for n in range(1, 9) if n != best] and all(t["a"] == best for t in versus)
+    rows = {r["number"]: r for r in summary["configurations"]}
+    for t in versus:
+        n_test = rows[best]["tp"] + rows[best]["fn"] + rows[best]["fp"] + rows[best]["tn"]
+        diff = t["a_right_b_wrong"] - t["a_wrong_b_right"]
+        assert diff == round(n_test * (rows[best]["accuracy"]["value"] - rows[t["b"]]["accuracy"]["value"]))
+    for row in rows.values():  # the compiled loops' first use, apart from the training time
+        metrics = json.loads((study.path / row["run_dir"] / "metrics.json").read_text())
+        assert row["compile_seconds"] == metrics["compile_seconds"] and 0 <= row["compile_seconds"] <= row["train_seconds"]
+
+
+def test_study_json_records_the_blas_kernels(study):
+    environment = json.loads((study.path / "study.json").read_text())["environment"]
+    assert environment["blas"] and all("internal_api" in b and "version" in b for b in environment["blas"])
+    assert environment["cpu"]

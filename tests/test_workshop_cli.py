@@ -29,6 +29,16 @@ def test_descend_prints_the_iterates_of_the_closed_form(tmp_path, capsys):
     assert (tmp_path / "descend-parabola.png").is_file()
 
 
+def test_descend_says_when_the_iterates_overflow(tmp_path, capsys):
+    assert main(["descend", "--lr", "1e308,1.1", "--steps", "3", "--surface", "none", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if re.match(r"^\s+\d+\s+\S", line)]
+    assert [r[:2] for r in rows] == [["0", "3"], ["1", "overflow"], ["2", "overflow"], ["3", "overflow"]]
+    assert ("η = 1e+308: r = 1 − 2η beyond float64 (±1.8e308), diverges to infinity: x_1 is beyond float64, the path "
+            "stops at k = 0") in " ".join(out.split())
+    assert "η = 1.1: r = -1.2, diverges\n" in out  # finite all the way: no overflow to report
+
+
 def test_descend_on_the_neuron_surface(tmp_path, capsys):
     assert main(["descend", "--steps", "3", "--surface-steps", "5", "--out", str(tmp_path)]) == 0
     assert "in 5 steps of η = 2" in capsys.readouterr().out
@@ -90,6 +100,10 @@ BAD = [
     (["activations", "--range", "0"], "argument --range: must be a positive number"),
     (["descend", "--lr", "0.1,-2"], "argument --lr: must be positive numbers separated by commas"),
     (["descend", "--steps", "0"], "argument --steps: must be a positive integer"),
+    (["descend", "--steps", "100000000"], "argument --steps: must be at most 1,000 (each step is a printed row)"),
+    (["descend", "--surface-steps", "100000000"], "argument --surface-steps: must be at most 100,000"),
+    (["activations", "--only", ""], "--only needs at least one activation; choose from sigmoid, tanh"),
+    (["activations", "--only", " "], "--only needs at least one activation"),
     (["descend", "--surface", "bowl"], "argument --surface: invalid choice: 'bowl'"),
     (["descend", "--start", "1"], "argument --start: must be two numbers like 4.5,-5"),
     (["descend", "--x0", "nan"], "x0 must be a finite number"),

@@ -77,3 +77,27 @@ def test_softmax_has_no_elementwise_derivative_to_draw():
     from mathdl.base.errors import MathdlError
     with pytest.raises(MathdlError, match="softmax is an output activation"):
         activation_functions(["sigmoid", "softmax"])
+
+
+def test_the_derivatives_together_hide_none_and_none_takes_fs_colour():
+    from mathdl.plots import BLUE
+    fig = activation_functions()
+    together = fig.axes[len(WORKSHOP_ACTIVATIONS)]
+    lines = {line.get_label(): line for line in together.get_lines() if not line.get_label().startswith("_")}
+    assert all(line.get_color() != BLUE for line in lines.values())  # BLUE is f in the other panels
+    relu, leaky = lines["relu"], lines["leaky_relu"]
+    assert relu.get_linestyle() == "-" and leaky.get_linestyle() == "--"  # dashed on top: relu shows between
+    assert relu.get_linewidth() > leaky.get_linewidth() and relu.get_color() != leaky.get_color()
+
+
+def test_the_animation_spends_its_frames_where_the_boundary_moves():
+    from mathdl.plots.workshop import moving_frames
+    fit = fit_dataset("moons", epochs=120, frames=10, points=120)
+    frames = moving_frames([fit], 10)
+    assert frames[0] == 0 and frames[-1] == len(fit.snapshots) - 1 and frames == sorted(set(frames))
+    assert 3 <= len(frames) <= 10
+    epochs = [fit.snapshots[i][0] for i in frames]
+    assert sum(e <= 30 for e in epochs) > sum(e > 60 for e in epochs)  # more frames early, where it moves
+    still = fit_dataset("moons", epochs=3, frames=5, points=60)
+    still.snapshots[:] = [still.snapshots[0]] * 6  # a boundary that never moves: first and last only
+    assert moving_frames([still], 5) == [0, 5]

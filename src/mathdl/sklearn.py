@@ -68,7 +68,8 @@ class MathdlClassifier(ClassifierMixin, BaseEstimator):
         matrix: mini-batch backpropagation; online: per-sample updates.
     epochs, eta, batch_size : int, float, int or None
         Passes over the data, learning rate η and mini-batch size; None takes the default for the bp
-        method and cost (``mathdl.runs.experiment.DEFAULTS``, e.g. matrix XE: 40 epochs, η = 0.5, batches of 16).
+        method, cost and optimiser (``mathdl.runs.experiment.defaults``, e.g. matrix XE with SGD: 40
+        epochs, η = 0.5, batches of 16; momentum takes η (1 − μ), Adam η = 10⁻³).
     optimizer : {"sgd", "momentum", "adam"}, default "sgd"
     init : {"normal", "xavier", "he"}, default "normal"
     bias : bool, default True
@@ -168,7 +169,7 @@ class MathdlClassifier(ClassifierMixin, BaseEstimator):
     def _settings(self, epochs: int | None = None, seed: int = 0) -> Settings:
         """The training settings, unset values filled from the bp method's defaults."""
         with parameters():
-            defaults = method_defaults(method_name(self.method), get_cost(self.cost).name)
+            defaults = method_defaults(method_name(self.method), get_cost(self.cost).name, self.optimizer)
             pick = lambda value, key: defaults[key] if value is None else value  # noqa: E731
             return Settings(cost=self.cost, method=self.method, epochs=epochs or pick(self.epochs, "epochs"),
                             eta=float(pick(self.eta, "eta")), batch_size=pick(self.batch_size, "batch_size"),

@@ -8,7 +8,10 @@ checkpoint there and raises ``Interrupted``. A signal still held when the block 
 ``KeyboardInterrupt`` then, so none is ever lost.
 
 Signal handlers belong to the main thread; elsewhere the block holds nothing back. A signal the
-process ignores (``nohup``, a background job of a script) stays ignored. Another thread can ask for the
+process ignores stays ignored: a program started by ``nohup`` or as ``cmd &`` from a script starts with
+SIGINT ignored, its starter's way of saying that Ctrl-C is not for it, and mathdl respects that. SIGTERM
+(``kill PID``) still stops it at a safe point with a checkpoint and exit code 130: the command line
+handles SIGTERM always (``stop_like_ctrl_c``), whatever it inherited. Another thread can ask for the
 same stop without a signal: inside ``stop_on(event)``, setting ``event`` counts as a request (a Dask
 worker's training thread, stopped by the study that started it).
 """

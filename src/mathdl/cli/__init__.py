@@ -167,7 +167,7 @@ def add_engine_option(g):
 
 def add_training_options(p):
     from ..nn.optimizers import OPTIMIZERS
-    from ..runs.experiment import DEFAULTS
+    from ..runs.experiment import ADAM_ETA, DEFAULTS
     shared = _defaults()
     on, mx = DEFAULTS[("online", "tse")], DEFAULTS[("matrix", "tse")]
     on_xe, mx_xe = DEFAULTS[("online", "xe")], DEFAULTS[("matrix", "xe")]
@@ -182,8 +182,8 @@ def add_training_options(p):
                    help=f"passes over the training set (default: online {on['epochs']} TSE, {on_xe['epochs']} XE; "
                         f"matrix {mx['epochs']} TSE, {mx_xe['epochs']} XE)")
     g.add_argument("--lr", dest="eta", type=positive_float,
-                   help=f"learning rate eta (default: online {on['eta']:g} TSE, {on_xe['eta']:g} XE; matrix "
-                        f"{mx['eta']:g} TSE, {mx_xe['eta']:g} XE)")
+                   help=f"learning rate eta (default with sgd: online {on['eta']:g} TSE, {on_xe['eta']:g} XE; matrix "
+                        f"{mx['eta']:g} TSE, {mx_xe['eta']:g} XE; momentum takes eta (1 - 0.9), adam {ADAM_ETA:g})")
     g.add_argument("--batch-size", type=positive_int,
                    help=f"mini-batch size of the matrix method (default: {mx['batch_size']})")
     g.add_argument("--decay", type=nonnegative_float, default=shared.decay,
@@ -220,7 +220,7 @@ def load_data(args):
 
 
 COMMANDS = ["study", "train", "reverse", "report", "predict", "dots", "activations", "descend", "explain",
-            "gradcheck", "data", "bench"]  # modules of mathdl.cli, each with register(subparsers)
+            "gradcheck", "data", "bench", "explore"]  # modules of mathdl.cli, each with register(subparsers)
 
 
 def build_parser() -> Parser:

@@ -18,11 +18,14 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..nn.activations import hidden_activation
+    from ..base.errors import MathdlError
+    from ..nn.activations import HIDDEN_ACTIVATIONS, hidden_activation
     from ..plots.workshop import WORKSHOP_ACTIVATIONS, activation_functions
     from .output import figure_base, save_figure
     names = WORKSHOP_ACTIVATIONS
-    if args.only:
+    if args.only is not None:
+        if not args.only.strip():
+            raise MathdlError(f"--only needs at least one activation; choose from {', '.join(HIDDEN_ACTIVATIONS)}")
         names = list(dict.fromkeys(hidden_activation(name.strip()).name for name in args.only.split(",")))
     save_figure(activation_functions(names, z_max=args.z_max), figure_base(args.out, "activations"), svg=args.svg)
     return 0

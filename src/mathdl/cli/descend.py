@@ -15,6 +15,20 @@ def step_sizes(text: str) -> tuple[float, ...]:
                                          f"got {text!r}") from None
 
 
+MAX_STEPS = 1_000  # on the parabola: every iterate is a printed row and a drawn point
+MAX_SURFACE_STEPS = 100_000  # on a surface, drawn only: about 2 s of the neuron's backprop
+
+
+def at_most(limit: int, why: str):
+    """An argparse type: a positive integer up to ``limit``."""
+    def parse(text: str) -> int:
+        n = positive_int(text)
+        if n > limit:
+            raise argparse.ArgumentTypeError(f"must be at most {limit:,} ({why}), got {text!r}")
+        return n
+    return parse
+
+
 def point(text: str) -> tuple[float, float]:
     """'4.5,-5' → (4.5, -5.0)."""
     try:
@@ -34,12 +48,14 @@ def register(sub) -> None:
     p.add_argument("--x0", type=float, default=3.0, help="starting point on the parabola (default: %(default)s)")
     p.add_argument("--lr", dest="etas", type=step_sizes, default=(0.1, 0.9, 1.0, 1.1), metavar="ETAS",
                    help="step sizes, comma-separated (default: 0.1,0.9,1,1.1)")
-    p.add_argument("--steps", type=positive_int, default=10, help="steps on the parabola (default: %(default)s)")
+    p.add_argument("--steps", type=at_most(MAX_STEPS, "each step is a printed row"), default=10,
+                   help=f"steps on the parabola, at most {MAX_STEPS:,} (default: %(default)s)")
     p.add_argument("--surface", choices=[*SURFACES, "none"], default="neuron",
                    help="neuron: the cost of one sigmoid neuron on dots as a function of its two weights; "
                         "himmelblau: a classic function with four valleys; none (default: %(default)s)")
     p.add_argument("--surface-lr", type=positive_float, help="step size on the surface (default: the surface's)")
-    p.add_argument("--surface-steps", type=positive_int, help="steps on the surface (default: the surface's)")
+    p.add_argument("--surface-steps", type=at_most(MAX_SURFACE_STEPS, "each step is a drawn point"),
+                   help=f"steps on the surface, at most {MAX_SURFACE_STEPS:,} (default: the surface's)")
     p.add_argument("--start", type=point, metavar="T1,T2", help="starting point on the surface; write negative "
                    "numbers with '=': --start=-0.5,-4.5")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the neuron surface's dots")
@@ -77,6 +93,7 @@ def run(args) -> int:
         C = surface.cost(run_.path[[0, -1]].T)
         (a, b), (c, d) = run_.path[0], run_.path[-1]
         out.print(f"{surface.title}: from ({a:.4g}, {b:.4g}) with C = {C[0]:.4g} to ({c:.4g}, {d:.4g}) with "
-                  f"C = {C[1]:.4g} in {run_.steps} steps of η = {run_.eta:g}")
+                  f"C = {C[1]:.4g} in {run_.steps} steps of η = {run_.eta:g}"
+                  + ("; then it diverged to infinity (the next step overflows float64)" if run_.overflowed else ""))
         save_figure(descent_on_surface(surface, run_), folder / f"descend-{surface.name}", svg=args.svg)
     return 0

@@ -37,7 +37,9 @@ def register(sub) -> None:
     pictures = p.add_argument_group("pictures")
     pictures.add_argument("--compare", action="store_true", help="a perceptron and the MLP side by side")
     pictures.add_argument("--animate", action="store_true", help="also write a GIF of the boundary forming")
-    pictures.add_argument("--frames", type=positive_int, default=30, help="snapshots in the GIF (default: %(default)s)")
+    pictures.add_argument("--frames", type=positive_int, default=30, help="frames in the GIF, spent where the "
+                          "boundary moves (default: %(default)s)")
+    pictures.add_argument("--projector", action="store_true", help="a GIF with twice the pixels, for a projector")
     pictures.add_argument("--fps", type=positive_int, default=8, help="GIF frames per second (default: %(default)s)")
     pictures.add_argument("--out", metavar="PATH", help="a .png file name, or a directory (default: the current one)")
     pictures.add_argument("--svg", action="store_true", help="also write the figure as SVG")
@@ -55,7 +57,7 @@ def run(args) -> int:
 
     from ..base.errors import MathdlError
     from ..data.points import read_points
-    from ..plots.workshop import boundary_animation, decision_boundary
+    from ..plots.workshop import PROJECTOR, boundary_animation, decision_boundary
     from ..workshop.boundary import fit_dataset, fit_dots
     from .output import figure_base, save_figure, writing
     if args.compare and args.hidden == ():
@@ -80,14 +82,15 @@ def run(args) -> int:
     save_figure(decision_boundary(*fits), base, svg=args.svg)
     if args.animate:
         with writing(base.with_suffix(".gif")) as path:
-            boundary_animation(*fits, path=path, fps=args.fps)
+            boundary_animation(*fits, path=path, fps=args.fps, frames=args.frames,
+                               **(PROJECTOR if args.projector else {}))
     return 0
 
 
 def show(fits) -> None:
     """Each network's train and test accuracy; a perceptron's boundary line."""
     from ..base.console import out
-    from ..workshop.boundary import linear_boundary
+    from ..workshop.boundary import line_equation, linear_boundary
     first = fits[0]
     out.print(f"{first.task.description}: {first.task.train.N} train, {first.task.test.N} test; classes "
               f"{', '.join(first.classes)}")
@@ -98,12 +101,4 @@ def show(fits) -> None:
                   f"batch {s.batch_size}, cross-entropy")
         if fit.perceptron and fit.net.sizes[-1] == 1:
             w, c = linear_boundary(fit)
-            out.print(f"  boundary: the line {_signed(w[0], leading=True)}·x₁ {_signed(w[1])}·x₂ {_signed(c)} = 0 "
-                      f"(class {fit.classes[1]} where > 0)")
-
-
-def _signed(value: float, leading: bool = False) -> str:
-    """'+ 1.5' or '− 1.5'; at the start of an expression '1.5' or '−1.5'."""
-    if leading:
-        return f"{'−' if value < 0 else ''}{abs(value):.3g}"
-    return f"{'−' if value < 0 else '+'} {abs(value):.3g}"
+            out.print(f"  boundary: the line {line_equation(w, c)} (class {fit.classes[1]} where > 0)")

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from ..base.errors import MathdlError
+from ..base.files import check_directory
 from . import (
     EXIT_INTERRUPTED,
     _from_api,
@@ -70,7 +71,7 @@ def run(args) -> int:
     from .tables import reverse_summary, reverse_table
     from .train import command_line
     ascent = AscentSettings(steps=args.steps, eta=args.step_size, l2=args.l2, tv=args.tv)
-    out_dir = Path(args.out or f"runs/reverse-{args.student_id}")
+    out_dir = check_directory(args.out or f"runs/reverse-{args.student_id}")  # before anything is loaded or said
     if args.model:
         net, config, label, model_dir, accuracy = _load_model(args.model)
         task = build_task(config, load_data(args))

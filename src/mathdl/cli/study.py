@@ -40,7 +40,7 @@ def register(sub) -> None:
         description="Train the eight configurations of the assignment on the ID task (1 and 3 hidden layers x "
         "TSE and XE x online and matrix backprop, sigmoid everywhere), write a run directory for each, and "
         "compare them: confusion matrices with sensitivity/specificity and 95% intervals, learning curves, "
-        "accuracy against training-set size, and McNemar's test for every pair that differs in one choice. "
+        "accuracy against training-set size, and McNemar's test for every pair that differs in one named choice. "
         "Then run two ten-digit networks backwards to picture the ID's digits, and write the report "
         "(report.pdf, report.md). With --seeds K every configuration is trained K times and the eight are analysed "
         "as a 2x2x2 factorial design (cost x method x depth: effects with 95% intervals and p-values). The runs "
@@ -90,8 +90,18 @@ def register(sub) -> None:
                    help="worker processes of the local cluster (default: the number of CPU cores, at most 4; not "
                         "used with --scheduler)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
+    add_title_options(p)
     p.add_argument("--executor", choices=["dask", "previous-pool"], default="dask", help=argparse.SUPPRESS)
     p.set_defaults(run=run)
+
+
+def add_title_options(p) -> None:
+    """--author and --title: the report's title page (with the student ID and the date)."""
+    from ..report.content import DEFAULT_TITLE
+    p.add_argument("--author", metavar="NAME", help="the author on the report's title page (default: none, or the "
+                   "last report's)")
+    p.add_argument("--title", metavar="TEXT", help=f"the report's title (default: {DEFAULT_TITLE!r}, or the last "
+                   "report's)")
 
 
 def _cpus() -> int:
@@ -131,7 +141,7 @@ def run(args) -> int:
         return EXIT_INTERRUPTED
     for study in done:
         show(study, out)
-        report = build_report(study.path)
+        report = build_report(study.path, title=args.title, author=args.author)
         out.print(f"report: {report['pdf']} and {report['md']}")
         out.print(f"study directory: {study.path}  ({study.seconds:.0f} s)")
     if args.ids:
@@ -156,7 +166,11 @@ def show(study, out) -> None:
         out.print(f"class balance ({split}): {n_pos} positive ({positive}, {100 * n_pos / (n_pos + n_neg):.1f}%), "
                   f"{n_neg} negative")
     out.print(mcnemar_table(study.tests, len(summary["mcnemar_family"])))
-    if "seeds" in summary:
+    if "seeds" not in summary:
+        out.print("These tests compare the eight networks trained here, each from one seed: on another machine (other "
+                  "BLAS kernels) the same seed trains other, equally good networks, and a p-value near 0.05 may fall "
+                  "on the other side. A finding about the methods needs several seeds (--seeds).")
+    else:
         out.print(seeds_table(summary))
         for analysis in summary["factorial"].values():
             out.print(effects_table(analysis))

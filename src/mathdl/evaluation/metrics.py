@@ -188,3 +188,17 @@ def mcnemar_counts(b: int, c: int) -> McNemar:
     tail = Fraction(sum(math.comb(n, i) for i in range(k + 1)), 2 ** n)
     point = Fraction(math.comb(n, k), 2 ** n)
     return McNemar(b, c, float(min(Fraction(1), 2 * tail)), float(min(Fraction(1), 2 * tail - point)))
+
+
+def holm(p_values) -> list[float]:
+    """Holm's step-down adjustment (Holm 1979) of m p-values: with p₍₁₎ ≤ … ≤ p₍ₘ₎ sorted,
+    p̃₍ᵢ₎ = max_{j≤i} min(1, (m − j + 1) p₍ⱼ₎), returned in the input's order. Rejecting where p̃ < α
+    keeps the probability of any false rejection among the m tests at most α."""
+    p = [float(v) for v in p_values]
+    m = len(p)
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(sorted(range(m), key=lambda i: p[i])):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted

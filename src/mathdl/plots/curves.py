@@ -5,6 +5,7 @@ import textwrap
 
 import matplotlib.ticker
 import numpy as np
+from matplotlib.lines import Line2D
 
 from . import BLUE, GREY, RED, figure, styled
 
@@ -40,29 +41,47 @@ def learning_curves(rows: list[dict], *, title: str = ""):
     return fig
 
 
+ARCHITECTURE_COLOURS = (BLUE, RED, "#2ca02c", "#9467bd")  # one colour per architecture, in order of appearance
+METHOD_STYLES = {"online": ("-", "o"), "matrix": ("--", "s")}
+
+
 @styled
-def compare_curves(runs: list[tuple[str, list[dict]]], *, title: str = ""):
-    """Several runs (label, history rows): test accuracy per epoch (left) and the training cost relative
-    to its first epoch (right, log scale; TSE and XE have different units, their ratios compare)."""
-    fig = figure(figsize=(13, 5.2))
-    acc_ax, cost_ax = fig.subplots(1, 2)
-    colours = [BLUE, RED, "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
-    for i, (label, rows) in enumerate(runs):
-        epochs = [r["epoch"] for r in rows]
-        style = "-" if "TSE" in label.upper() else "--"
-        acc_ax.plot(epochs, [100 * r["test_accuracy"] for r in rows], color=colours[i % 8], linestyle=style,
-                    marker="o", markersize=3, label=label)
-        first = rows[0]["train_cost"]
-        cost_ax.plot(epochs, [r["train_cost"] / first for r in rows], color=colours[i % 8], linestyle=style,
-                     marker="o", markersize=3, label=label)
-    acc_ax.set(xlabel="epoch", ylabel="test accuracy (%)", title="test accuracy")
-    cost_ax.set(xlabel="epoch", ylabel="train cost / cost after epoch 1", title="training cost (relative)",
-                yscale="log")
-    for ax in (acc_ax, cost_ax):
-        ax.grid(alpha=0.3)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-    handles, labels = acc_ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)), fontsize=11)
+def study_curves(runs: list[dict], *, title: str = ""):
+    """Small multiples of several runs, each a dict with ``number``, ``architecture`` (e.g. "1 hidden layer
+    of 300"), ``cost``, ``method`` and the history ``rows``: one column per cost, test accuracy per epoch
+    (top) and the training cost relative to its first epoch (bottom, log scale; TSE and XE have different
+    units, their ratios compare). Colour by architecture, line style by method; each line ends in its
+    configuration's number."""
+    costs = list(dict.fromkeys(r["cost"] for r in runs))
+    architectures = list(dict.fromkeys(r["architecture"] for r in runs))
+    fig = figure(figsize=(6.2 * len(costs) + 0.6, 8.4))
+    axes = fig.subplots(2, len(costs), squeeze=False, sharex="col")
+    for run in runs:
+        column = costs.index(run["cost"])
+        colour = ARCHITECTURE_COLOURS[architectures.index(run["architecture"]) % len(ARCHITECTURE_COLOURS)]
+        style, marker = METHOD_STYLES.get(run["method"], (":", "^"))
+        epochs = [r["epoch"] for r in run["rows"]]
+        first = run["rows"][0]["train_cost"]
+        for row, values in ((0, [100 * r["test_accuracy"] for r in run["rows"]]),
+                            (1, [r["train_cost"] / first for r in run["rows"]])):
+            ax = axes[row, column]
+            ax.plot(epochs, values, color=colour, linestyle=style, marker=marker, markersize=3.5, lw=1.8)
+            ax.annotate(str(run["number"]), (epochs[-1], values[-1]), textcoords="offset points", xytext=(5, 0),
+                        va="center", fontsize=10, color=colour, fontweight="bold", zorder=5,
+                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6, "alpha": 0.85})
+    for column, cost in enumerate(costs):
+        axes[0, column].set(title=f"{cost.upper()}: test accuracy", ylabel="test accuracy (%)")
+        axes[1, column].set(title=f"{cost.upper()}: training cost (relative)", xlabel="epoch",
+                            ylabel="train cost / cost after epoch 1", yscale="log")
+        for ax in axes[:, column]:
+            ax.grid(alpha=0.3)
+            ax.xaxis.get_major_locator().set_params(integer=True)
+            ax.margins(x=0.08)
+    handles = [Line2D([], [], color=ARCHITECTURE_COLOURS[i % len(ARCHITECTURE_COLOURS)], lw=2.5, label=name)
+               for i, name in enumerate(architectures)]
+    handles += [Line2D([], [], color=GREY, linestyle=style, marker=marker, label=f"{method} backpropagation")
+                for method, (style, marker) in METHOD_STYLES.items() if any(r["method"] == method for r in runs)]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=11)
     if title:
         fig.suptitle(title)
     return fig

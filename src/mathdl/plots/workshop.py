@@ -21,6 +21,10 @@ from . import BLUE, GREY, RED, figure, style
 
 CLASS_COLOURS = [RED, BLUE, "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf", GREY]
 LINE_COLOURS = ["#2ca02c", "#ff7f0e", "#9467bd", RED, BLUE, "#8c564b"]
+# The derivatives together: none in BLUE, the colour of f in the other panels
+DERIVATIVE_COLOURS = ["#2ca02c", "#9467bd", "#8c564b", "#17becf", "#e377c2", "#bcbd22"]
+DERIVATIVE_STYLES = {"sigmoid": ("#2ca02c", "-"), "tanh": ("#9467bd", "-"), "relu": ("#8c564b", "-"),
+                     "leaky_relu": ("#e377c2", (0, (3, 2))), "swish": ("#17becf", "-"), "linear": ("#bcbd22", "-")}
 WORKSHOP_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "swish")
 FORMULAS = {  # (f, f') in mathtext, for titles; the curves come from ACTIVATIONS
     "sigmoid": (r"$\sigma(z) = 1/(1+e^{-z})$", r"$\sigma(1-\sigma)$"),
@@ -51,16 +55,20 @@ def decision_boundary(*fits: DotsFit, resolution: int = 300):
     return panels[0].ax.figure
 
 
+PROJECTOR = {"dpi": 160, "resolution": 260}  # a GIF for a lecture-hall projector: twice the pixels
+
+
 @lecture
 def boundary_animation(*fits: DotsFit, path, fps: int = 8, resolution: int = 150, hold: float = 2.0,
-                       dpi: int = 80):
-    """Write a GIF of the boundary forming over training (one panel per network, from its snapshots);
-    the last frame is held ``hold`` seconds. Returns the path."""
+                       dpi: int = 80, frames: int = 30):
+    """Write a GIF of the boundary forming over training (one panel per network, from its snapshots),
+    ``frames`` frames chosen where the boundary moves (``moving_frames``); the last frame is held
+    ``hold`` seconds. Returns the path. ``PROJECTOR`` holds the ``dpi`` and ``resolution`` for a projector."""
     if any(not fit.snapshots for fit in fits):
         raise ValueError("the networks were trained without snapshots (fit with frames > 0)")
     panels = _boundary_panels(fits, resolution, smooth=False)
-    n = max(len(fit.snapshots) for fit in fits)
-    frames = list(range(n)) + [n - 1] * int(hold * fps)
+    chosen = moving_frames(fits, frames)
+    frames = chosen + [chosen[-1]] * int(hold * fps)
 
     def draw(i):
         for panel in panels:
@@ -71,6 +79,35 @@ def boundary_animation(*fits: DotsFit, path, fps: int = 8, resolution: int = 150
     with atomic_path(path, suffix=".gif") as tmp:
         animation.save(tmp, writer=PillowWriter(fps=fps), dpi=dpi)
     return path
+
+
+def moving_frames(fits, frames: int, resolution: int = 60) -> list[int]:
+    """Snapshot indices for an animation of ``frames`` frames, spent where the boundary moves: with
+    m_i the share of a coarse grid whose shaded class (class and one of four certainty bands, as the
+    GIF draws it) changed from snapshot i − 1 to i, summed over the networks, and M_i = Σ_{j≤i} m_j,
+    frame k shows the first snapshot with M_i ≥ k M_n/(frames − 1). The first and last are always
+    shown; snapshots where nothing changes are skipped."""
+    n = max(len(fit.snapshots) for fit in fits)
+    points = np.hstack([fit.points(s) for fit in fits for s in (fit.task.train, fit.task.test)])
+    _, _, G = plane(points, resolution)
+
+    def shading(fit, i):
+        _, net = fit.snapshots[min(i, len(fit.snapshots) - 1)]
+        P = fit.probabilities(G, net)
+        k = P.shape[0]
+        band = np.minimum(np.floor((P.max(axis=0) - 1 / k) / (1 - 1 / k) * 4), 3)
+        return fit.predict(G, net) * 4 + band
+
+    maps = [[shading(fit, i) for fit in fits] for i in range(n)]
+    moved = [0.0] + [sum(float((a != b).mean()) for a, b in zip(maps[i], maps[i - 1])) for i in range(1, n)]
+    total = np.cumsum(moved)
+    if frames >= n:
+        return list(range(n))
+    if total[-1] == 0:
+        return [0, n - 1]
+    targets = total[-1] * np.arange(frames) / (frames - 1)
+    chosen = sorted({int(np.searchsorted(total, t - 1e-12)) for t in targets} | {0, n - 1})
+    return chosen
 
 
 class _BoundaryPanel:
@@ -176,9 +213,11 @@ def activation_functions(names=WORKSHOP_ACTIVATIONS, z_max: float = 5.0, points:
     together = axes[len(names)]
     for i, name in enumerate(names):
         activation = hidden_activation(name)
-        # each line thinner than the one before, so relu's shows as a rim around leaky_relu's
-        together.plot(z, _broken(activation.df(z, activation.f(z))), lw=5 - 0.7 * i, color=LINE_COLOURS[i % 6],
-                      label=name)
+        # relu's and leaky_relu's derivatives differ only by the leak below 0: leaky_relu's is drawn dashed
+        # on top of relu's, so both show
+        colour, dashes = DERIVATIVE_STYLES.get(name, (DERIVATIVE_COLOURS[i % len(DERIVATIVE_COLOURS)], "-"))
+        together.plot(z, _broken(activation.df(z, activation.f(z))), lw=4 if dashes == "-" else 2.6, color=colour,
+                      linestyle=dashes, label=name)
     together.set_title("all derivatives f′(z)\n(sigmoid's is at most ¼)")
     together.set_xlabel("z")
     together.legend(loc="upper left", fontsize=12)

@@ -1,25 +1,37 @@
 """The report: a PDF (typeset by Typst) and a Markdown version, generated from a study directory.
 
 ``build_report(study_dir)`` writes ``report.typ`` (the Typst source), ``report.pdf`` and ``report.md``
-beside the study's figures, which both versions embed by relative path.
+beside the study's figures, which both versions embed by relative path, and the figure of the networks'
+architecture they show (``architecture.png``). The title page's title and author are remembered in
+study.json (``"report"``), so a rebuilt report keeps them unless new ones are given.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ..base.errors import MathdlError
-from ..base.files import write_bytes, write_text
-from .content import build, load_study
+from ..base.files import write_bytes, write_json, write_text
+from .content import ARCHITECTURE_FIGURE, DEFAULT_TITLE, build, load_study
 from .document import to_markdown, to_typst
 
 
-def build_report(study_dir) -> dict[str, Path]:
-    """Write report.pdf, report.md and report.typ into ``study_dir``; returns their paths."""
+def build_report(study_dir, *, title: str | None = None, author: str | None = None,
+                 date: str | None = None) -> dict[str, Path]:
+    """Write report.pdf, report.md and report.typ into ``study_dir``; returns their paths. ``title``
+    (default: the last report's, else the module's title) and ``author`` (default: the last report's) go on
+    the title page with ``date`` (default: today)."""
     import typst
 
     study = load_study(Path(study_dir))
-    doc = build(study)
     out = study["dir"]
+    remembered = study["state"].get("report", {})
+    title = title if title is not None else remembered.get("title", DEFAULT_TITLE)
+    author = author if author is not None else remembered.get("author", "")
+    if not title.strip():
+        raise MathdlError("the report's title must not be empty")
+    _architecture_figure(study, out / ARCHITECTURE_FIGURE)
+    doc = build(study, title=title.strip(), author=author.strip(), date=date)
     source = to_typst(doc)
     write_text(out / "report.typ", source)
     try:
@@ -28,4 +40,25 @@ def build_report(study_dir) -> dict[str, Path]:
         raise MathdlError(f"typesetting the report failed: {str(e).splitlines()[0]}") from None
     write_bytes(out / "report.pdf", pdf)
     write_text(out / "report.md", to_markdown(doc))
+    if remembered != {"title": title, "author": author}:
+        state = json.loads((out / "study.json").read_text())
+        write_json(out / "study.json", {**state, "report": {"title": title, "author": author}})
     return {"pdf": out / "report.pdf", "md": out / "report.md", "typst": out / "report.typ"}
+
+
+def _architecture_figure(study: dict, path: Path) -> None:
+    """The two architectures of the study, as ``mathdl.plots.network`` draws them."""
+    from ..plots import save
+    from ..plots.network import architecture
+
+    networks = {}
+    for row in study["summary"]["configurations"]:
+        sizes = [int(n) for n in row["layers"].split("-")]
+        numbers = networks.setdefault(tuple(sizes), [])
+        numbers.append(row["number"])
+    drawn = []
+    for sizes, numbers in networks.items():
+        hidden = len(sizes) - 2
+        name = f"{'one' if hidden == 1 else 'three' if hidden == 3 else hidden} hidden layer{'s' * (hidden != 1)}"
+        drawn.append((f"{name} (configurations {', '.join(map(str, numbers))})", list(sizes), ["sigmoid"] * (hidden + 1)))
+    save(architecture(drawn), path)

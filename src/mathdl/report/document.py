@@ -1,13 +1,17 @@
 """A small document model written once and rendered twice: Typst (for the PDF) and Markdown.
 
-Text is a list of pieces: plain strings, ``Math`` (inline) with its Typst and LaTeX forms, and
-``Strong``. Blocks are headings, paragraphs, numbered display equations, tables, figures and lists.
+Text is a list of pieces: plain strings, ``Math`` (inline) with its Typst and LaTeX forms, ``Strong``,
+``Code`` and ``Break`` (a line break in a table cell). Blocks are headings, paragraphs, numbered display
+equations, tables, figures, lists and notices. Figures and tables float in the PDF (to the top of the page
+they are on or of the next, never split), so that the text flows on instead of leaving pages half empty.
 """
 from __future__ import annotations
 
-import json
+import dataclasses
 import re
 from dataclasses import dataclass, field
+
+from .latex import typst_math
 
 
 @dataclass(frozen=True)
@@ -17,10 +21,27 @@ class Math:
     typst: str
     latex: str
 
+    @classmethod
+    def tex(cls, latex: str) -> "Math":
+        """Mathematics written once, in LaTeX; the Typst form is translated (``mathdl.report.latex``)."""
+        return cls(typst_math(latex), latex)
+
 
 @dataclass(frozen=True)
 class Strong:
     text: str
+
+
+@dataclass(frozen=True)
+class Break:
+    """A line break inside a table cell (a space in Markdown)."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to a labelled table, figure or equation: "Table 3", numbered in both renderings."""
+
+    label: str
 
 
 @dataclass(frozen=True)
@@ -50,6 +71,10 @@ class Equation:
     latex: str
     label: str | None = None
 
+    @classmethod
+    def tex(cls, latex: str, label: str | None = None) -> "Equation":
+        return cls(typst_math(latex), latex, label)
+
 
 @dataclass(frozen=True)
 class Table:
@@ -59,6 +84,8 @@ class Table:
     label: str | None = None
     align: str | None = None  # one letter per column: l, c, r
     size: str = "9pt"
+    placement: str = "top"  # "top": floats to the top of this or the next page; "none": here, in the text
+    inset: str = "4pt"  # room around each cell's content (more for display maths, which lines do not make room for)
 
 
 @dataclass(frozen=True)
@@ -67,6 +94,7 @@ class Figure:
     caption: str
     width: str = "100%"
     label: str | None = None
+    placement: str = "top"
 
 
 @dataclass(frozen=True)
@@ -80,6 +108,14 @@ class FigureGrid:
 @dataclass(frozen=True)
 class Bullets:
     items: tuple  # each item a tuple of pieces
+    numbered: bool = False
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A boxed paragraph (a preview warning)."""
+
+    pieces: tuple
 
 
 @dataclass(frozen=True)
@@ -89,9 +125,14 @@ class PageBreak:
 
 @dataclass
 class Document:
+    """The title page (title, subtitle, author, date, a notice, a few lines of summary) and the blocks."""
+
     title: str
     subtitle: str
-    author_line: str
+    author: str = ""
+    date: str = ""
+    notice: tuple = ()  # pieces of a boxed notice on the title page (a preview), or ()
+    lines: tuple = ()  # each a tuple of pieces, centred under the title
     blocks: list = field(default_factory=list)
 
     def add(self, *blocks) -> "Document":
@@ -123,10 +164,19 @@ def _typst_pieces(pieces) -> str:
         elif isinstance(piece, Strong):
             out.append(f"#strong[{_typst_escape(piece.text)}]")
         elif isinstance(piece, Code):
-            out.append("#raw(" + json.dumps(piece.text) + ")")
+            out.append("#raw(" + _typst_string(piece.text) + ")")
+        elif isinstance(piece, Break):
+            out.append(" \\\n")
+        elif isinstance(piece, Ref):
+            out.append(f"@{piece.label}")
         else:
             out.append(_typst_escape(str(piece)))
     return "".join(out)
+
+
+def _typst_text(text) -> str:
+    """A caption or title: plain text, or a tuple of pieces."""
+    return _typst_pieces(text) if isinstance(text, tuple) else _typst_escape(str(text))
 
 
 def _typst_cell(cell) -> str:
@@ -137,30 +187,44 @@ def _typst_cell(cell) -> str:
     return f"[{_typst_escape(str(cell))}]"
 
 
+def _typst_string(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def to_typst(doc: Document) -> str:
     """The document as Typst source (figures referenced by relative path)."""
     lines = [
-        '#set document(title: "' + doc.title.replace("\\", "\\\\").replace('"', '\\"') + '")',
+        "#set document(title: " + _typst_string(doc.title)
+        + (", author: " + _typst_string(doc.author) if doc.author else "") + ")",
         '#set page(paper: "a4", margin: (x: 2cm, y: 2.2cm), numbering: "1")',
         '#set text(size: 10.5pt)',
         '#set par(justify: true)',
         '#set heading(numbering: "1.1")',
         '#set math.equation(numbering: "(1)")',
         '#show figure.caption: set text(size: 9.5pt)',
+        '#show figure.where(kind: table): set figure.caption(position: top)',
+        '#set enum(numbering: "[1]")',
         '#show heading.where(level: 1): it => { v(0.6em); it; v(0.3em) }',
         "",
         "#page(numbering: none)[",
-        "  #v(5cm)",
+        "  #v(3cm)",
         f"  #align(center, text(size: 22pt, weight: \"bold\")[{_typst_escape(doc.title)}])",
         "  #v(0.8cm)",
         f"  #align(center, text(size: 14pt)[{_typst_escape(doc.subtitle)}])",
-        "  #v(1.5cm)",
-        f"  #align(center, text(size: 11pt)[{_typst_escape(doc.author_line)}])",
-        "  #v(1fr)",
-        "  #outline(depth: 2)",
-        "]",
-        "",
+        "  #v(1cm)",
     ]
+    if doc.author:
+        lines.append(f"  #align(center, text(size: 14pt)[{_typst_escape(doc.author)}])")
+    if doc.date:
+        lines.append(f"  #align(center, text(size: 12pt)[{_typst_escape(doc.date)}])")
+    lines.append("  #v(1cm)")
+    if doc.notice:
+        lines.append(f"  #block(fill: rgb(\"#fff3cd\"), stroke: 0.6pt + rgb(\"#d4a72c\"), inset: 9pt, radius: 3pt, "
+                     f"width: 100%)[{_typst_pieces(doc.notice)}]")
+        lines.append("  #v(0.5cm)")
+    for line in doc.lines:
+        lines.append(f"  #align(center, text(size: 11pt)[{_typst_pieces(line)}])")
+    lines += ["]", "", "#outline(depth: 2)", "#v(1em)", ""]
     for block in doc.blocks:
         lines.append(_typst_block(block))
         lines.append("")
@@ -177,26 +241,31 @@ def _typst_block(block) -> str:
         label = f" <{block.label}>" if block.label else ""
         return f"$ {block.typst} ${label}"
     if isinstance(block, Bullets):
-        return "\n".join(f"- {_typst_pieces(item)}" for item in block.items)
+        mark = "+" if block.numbered else "-"
+        return "\n".join(f"{mark} {_typst_pieces(item)}" for item in block.items)
+    if isinstance(block, Notice):
+        return (f"#block(fill: rgb(\"#fff3cd\"), stroke: 0.6pt + rgb(\"#d4a72c\"), inset: 8pt, radius: 3pt, "
+                f"width: 100%)[{_typst_pieces(block.pieces)}]")
     if isinstance(block, PageBreak):
         return "#pagebreak()"
     if isinstance(block, Figure):
         label = f" <{block.label}>" if block.label else ""
-        return (f'#figure(image("{block.path}", width: {block.width}), '
-                f"caption: [{_typst_escape(block.caption)}]){label}")
+        return (f'#figure(image("{block.path}", width: {block.width}), placement: {block.placement}, '
+                f"caption: [{_typst_text(block.caption)}]){label}")
     if isinstance(block, FigureGrid):
-        cells = ",\n  ".join(_typst_block(f) for f in block.figures).replace("#figure", "figure")
-        return f"#grid(columns: {block.columns}, gutter: 10pt,\n  {cells})"
+        cells = ",\n  ".join(_typst_block(dataclasses.replace(f, placement="none"))
+                             for f in block.figures).replace("#figure", "figure")
+        return f"#place(top, float: true, clearance: 1.2em, grid(columns: {block.columns}, gutter: 10pt,\n  {cells}))"
     if isinstance(block, Table):
         align = ", ".join({"l": "left", "c": "center", "r": "right"}[a]
                           for a in (block.align or "l" * len(block.header)))
-        cells = [", ".join(f"[#strong[{_typst_escape(str(h))}]]" for h in block.header)]
+        cells = [", ".join(f"[#strong{_typst_cell(h)}]" for h in block.header)]
         cells += [", ".join(_typst_cell(c) for c in row) for row in block.rows]
         label = f" <{block.label}>" if block.label else ""
         body = ",\n    ".join(cells)
         return (f"#figure(\n  text(size: {block.size})[#table(columns: {len(block.header)}, align: ({align},), "
-                f"stroke: 0.4pt + luma(180), inset: 4pt,\n    {body})],\n"
-                f"  caption: [{_typst_escape(block.caption)}], kind: table){label}")
+                f"stroke: 0.4pt + luma(180), inset: {block.inset},\n    {body})],\n"
+                f"  caption: [{_typst_text(block.caption)}], kind: table, placement: {block.placement}){label}")
     raise TypeError(f"unknown block {block!r}")
 
 
@@ -204,31 +273,64 @@ def _typst_block(block) -> str:
 # Markdown
 
 
-def _md_pieces(pieces) -> str:
-    out = []
-    for piece in pieces:
-        if isinstance(piece, Math):
-            out.append(f"${piece.latex}$")
-        elif isinstance(piece, Strong):
-            out.append(f"**{piece.text}**")
-        elif isinstance(piece, Code):
-            out.append(f"`{piece.text}`")
-        else:
-            out.append(str(piece))
-    return "".join(out)
+def _numbered(doc: Document) -> dict[str, str]:
+    """label → "Figure 2", "Table 3", "Equation (4)": the numbers Typst gives the labelled blocks."""
+    counters, labels = {"Figure": 0, "Table": 0, "Equation": 0}, {}
+    for block in doc.blocks:
+        for item in block.figures if isinstance(block, FigureGrid) else (block,):
+            kind = {Figure: "Figure", Table: "Table", Equation: "Equation"}.get(type(item))
+            if kind:
+                counters[kind] += 1
+                if getattr(item, "label", None):
+                    number = counters[kind]
+                    labels[item.label] = f"Equation ({number})" if kind == "Equation" else f"{kind} {number}"
+    return labels
 
 
-def _md_cell(cell) -> str:
-    if isinstance(cell, tuple):
-        return _md_pieces(cell).replace("|", "\\|")
-    if isinstance(cell, Math):
-        return f"${cell.latex}$".replace("|", "\\|")
-    return str(cell).replace("|", "\\|")
+class _Markdown:
+    """Renders pieces with the document's numbers for references (``Ref``)."""
+
+    def __init__(self, labels: dict[str, str]):
+        self.labels = labels
+
+    def pieces(self, pieces) -> str:
+        out = []
+        for piece in pieces:
+            if isinstance(piece, Ref):
+                out.append(self.labels.get(piece.label, piece.label))
+            elif isinstance(piece, Math):
+                out.append(f"${piece.latex}$")
+            elif isinstance(piece, Strong):  # a space inside the stars would undo the bold
+                out.append(f"**{piece.text.strip()}**" + " " * (piece.text != piece.text.rstrip()))
+            elif isinstance(piece, Code):
+                out.append(f"`{piece.text}`")
+            elif isinstance(piece, Break):
+                out.append(" ")
+            else:
+                out.append(str(piece))
+        return "".join(out)
+
+    def text(self, text) -> str:
+        return self.pieces(text) if isinstance(text, tuple) else str(text)
+
+    def cell(self, cell) -> str:
+        if isinstance(cell, tuple):
+            return self.pieces(cell).replace("|", "\\|")
+        if isinstance(cell, Math):
+            return f"${cell.latex}$".replace("|", "\\|")
+        return str(cell).replace("|", "\\|")
 
 
 def to_markdown(doc: Document) -> str:
     """The document as Markdown with LaTeX maths (numbered equations as (n))."""
-    lines = [f"# {doc.title}", "", f"*{doc.subtitle}*", "", doc.author_line, ""]
+    md = _Markdown(_numbered(doc))
+    lines = [f"# {doc.title}", "", f"*{doc.subtitle}*", ""]
+    lines += [f"**{doc.author}**" + (f", {doc.date}" if doc.date else ""), ""] if doc.author else (
+        [doc.date, ""] if doc.date else [])
+    if doc.notice:
+        lines += ["> " + md.pieces(doc.notice), ""]
+    for line in doc.lines:
+        lines += [md.pieces(line), ""]
     numbers = {"section": [0, 0, 0], "equation": 0, "figure": 0, "table": 0}
     for block in doc.blocks:
         if isinstance(block, Heading):
@@ -239,29 +341,33 @@ def to_markdown(doc: Document) -> str:
             number = ".".join(str(c) for c in counters[:block.level])
             lines.append(f"{'#' * (block.level + 1)} {number} {block.text}")
         elif isinstance(block, Paragraph):
-            lines.append(_md_pieces(block.pieces))
+            lines.append(md.pieces(block.pieces))
         elif isinstance(block, Equation):
             numbers["equation"] += 1
             lines.append(f"$$ {block.latex} \\qquad ({numbers['equation']}) $$")
         elif isinstance(block, Bullets):
-            lines.extend(f"- {_md_pieces(item)}" for item in block.items)
+            lines.extend(f"{f'{i}.' if block.numbered else '-'} {md.pieces(item)}"
+                         for i, item in enumerate(block.items, start=1))
+        elif isinstance(block, Notice):
+            lines.append("> " + md.pieces(block.pieces))
         elif isinstance(block, PageBreak):
             continue
         elif isinstance(block, (Figure, FigureGrid)):
             for figure in block.figures if isinstance(block, FigureGrid) else (block,):
                 numbers["figure"] += 1
-                lines.append(f"![Figure {numbers['figure']}: {figure.caption}]({figure.path})")
+                caption = md.text(figure.caption)
+                lines.append(f"![Figure {numbers['figure']}: {caption}]({figure.path})")
                 lines.append("")
-                lines.append(f"*Figure {numbers['figure']}: {figure.caption}*")
+                lines.append(f"*Figure {numbers['figure']}: {caption}*")
                 lines.append("")
         elif isinstance(block, Table):
             numbers["table"] += 1
-            lines.append(f"*Table {numbers['table']}: {block.caption}*")
+            lines.append(f"*Table {numbers['table']}: {md.text(block.caption)}*")
             lines.append("")
-            lines.append("| " + " | ".join(str(h) for h in block.header) + " |")
+            lines.append("| " + " | ".join(md.cell(h) for h in block.header) + " |")
             aligns = block.align or "l" * len(block.header)
             lines.append("|" + "|".join({"l": ":--", "c": ":-:", "r": "--:"}[a] for a in aligns) + "|")
-            lines.extend("| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows)
+            lines.extend("| " + " | ".join(md.cell(c) for c in row) + " |" for row in block.rows)
         lines.append("")
     return "\n".join(lines)
 
@@ -270,20 +376,27 @@ def to_markdown(doc: Document) -> str:
 # Markdown in: the subset other parts of mathdl write (headings, paragraphs with **bold**, tables)
 
 
-def _bold_pieces(line: str) -> tuple:
-    parts = re.split(r"\*\*(.+?)\*\*", line)
-    return tuple(Strong(p) if i % 2 else p for i, p in enumerate(parts) if p)
+def _inline_pieces(line: str) -> tuple:
+    """Pieces of a line of Markdown: **bold**, $maths$ (LaTeX, typeset through ``Math.tex``) and text."""
+    pieces = []
+    for i, part in enumerate(re.split(r"(\$[^$]+\$)", line)):
+        if i % 2:
+            pieces.append(Math.tex(part[1:-1]))
+            continue
+        bold = re.split(r"\*\*(.+?)\*\*", part)
+        pieces += [Strong(p) if j % 2 else p for j, p in enumerate(bold) if p]
+    return tuple(pieces)
 
 
 def from_markdown(markdown: str, *, level: int = 2, table_caption: str = "") -> list:
-    """Blocks from simple Markdown: ``#`` headings (at ``level`` and below), paragraphs with **bold**,
-    and pipe tables (captioned ``table_caption``)."""
+    """Blocks from simple Markdown: ``#`` headings (at ``level`` and below), paragraphs with **bold** and
+    $maths$, and pipe tables (captioned ``table_caption``)."""
     blocks, table = [], []
     for line in markdown.splitlines() + [""]:
         if line.startswith("|"):
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
             if not all(set(c) <= set(":-") for c in cells):
-                table.append(tuple(cells))
+                table.append(tuple(_inline_pieces(c) for c in cells))
             continue
         if table:
             blocks.append(Table(table[0], tuple(table[1:]), table_caption, align="l" + "r" * (len(table[0]) - 1)))
@@ -292,5 +405,5 @@ def from_markdown(markdown: str, *, level: int = 2, table_caption: str = "") -> 
             hashes = len(line) - len(line.lstrip("#"))
             blocks.append(Heading(line[hashes:].strip(), level + hashes - 2))
         elif line.strip():
-            blocks.append(Paragraph(_bold_pieces(line.strip())))
+            blocks.append(Paragraph(_inline_pieces(line.strip())))
     return blocks

@@ -1,6 +1,7 @@
-"""The report's conclusions about methods: with several seeds, each configuration's rates over the seeds,
-the 2×2×2 factorial analysis with its intervals and p-values, what the effects do and do not measure, and
-the McNemar tests of every seed with Holm's correction; with one seed, Holm's correction alone."""
+"""The report's conclusions about methods, for a study of several seeds: each configuration's rates over the
+seeds, the 2×2×2 factorial analysis with its intervals and p-values, what the effects do and do not
+measure, and the McNemar tests of every seed with Holm's correction over all of them. (A study of one seed
+has none of this: its McNemar table, Holm-adjusted over its twelve tests, is in the results.)"""
 from __future__ import annotations
 
 from ..evaluation.factorial import CONTRASTS, conclusions, p_value
@@ -10,7 +11,7 @@ from .document import Bullets, Figure, Heading, Paragraph, Table, text
 def factorial_blocks(study: dict) -> list:
     """The blocks of this section, from the study's summary.json."""
     s = study["summary"]
-    return (_seed_blocks(s) if "seeds" in s else []) + _holm_blocks(s)
+    return _seed_blocks(s) + _holm_blocks(s) if "seeds" in s else []
 
 
 def _interval(rate: dict, digits: int = 2) -> str:
@@ -118,17 +119,10 @@ def _holm_blocks(s: dict) -> list:
     blocks = [Heading("Many tests at once: Holm's correction", 2),
               Paragraph(text(
                   f"Every McNemar test at the 5% level has a 5% chance of a false alarm, and this study makes "
-                  f"{len(family)} of them ({len(family) // len(seeds)} comparisons"
-                  + (f" for each of {len(seeds)} seeds" if len(seeds) > 1 else "") + "). Holm's step-down method "
+                  f"{len(family)} of them ({len(family) // len(seeds)} comparisons for each of {len(seeds)} seeds). "
+                  "Holm's step-down method "
                   "adjusts the p-values so that the chance of any false alarm in the whole family stays at most 5%: "
                   f"{raw} of the {len(family)} mid-p values are below 0.05, {held} remain so after the adjustment."))]
-    if len(seeds) == 1:
-        blocks.append(Table(("comparison", "A", "B", "mid-p", "Holm-adjusted"),
-                            tuple((t["question"], str(t["a"]), str(t["b"]), f"{t['p_mid']:.3g}", f"{t['p_mid_holm']:.3g}")
-                                  for t in family),
-                            f"McNemar's mid-p values and their Holm adjustment over the {len(family)} tests.",
-                            align="lrrrr"))
-        return blocks
     rows = []
     for question, a, b in dict.fromkeys((t["question"], t["a"], t["b"]) for t in family):
         tests = [t for t in family if (t["question"], t["a"], t["b"]) == (question, a, b)]

@@ -103,12 +103,14 @@ def reverse_digits(net: Network, digits, methods, *, means: Array, input_range: 
 
 @dataclass
 class Reverse:
-    """The images of digits 0-9 by each method, their measurements, the network's facts and the settings."""
+    """The images of digits 0-9 by each method, their measurements, the network's facts and the settings;
+    ``means`` (n_0, m): the mean training image of each digit, which the images are compared with."""
 
     records: list[Record]
     facts: dict
     settings: dict
     network: dict = field(default_factory=dict)
+    means: Array | None = None
 
     @property
     def methods(self) -> list[str]:
@@ -149,4 +151,4 @@ def reverse(net: Network, X: Array, labels: Array, *, methods=tuple(METHODS), as
     settings = {"methods": method_names(methods), "target_levels": list(TARGET_LEVELS), "margin": MARGIN,
                 "rescaling": rescaling, "input_range": list(input_range), "ascent": asdict(ascent), "seed": seed}
     network = {"sizes": net.sizes, "activations": net.activations, "bias": net.bias, **(network or {})}
-    return Reverse(records, network_facts(net, X, means), settings, network)
+    return Reverse(records, network_facts(net, X, means), settings, network, means)

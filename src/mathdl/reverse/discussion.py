@@ -1,9 +1,11 @@
 """The validity discussion of the reverse images, written from their measurements.
 
 ``explanation(data)`` takes the content of reverse.json (``Reverse.to_dict`` plus the ID) and returns
-Markdown: a table per method, then one paragraph per weakness of backquery's mathematics, each
-stating the numbers measured on this network. Nothing is canned: a claim the numbers do not support
-for this network is not made, and a method that was not run is said to be missing.
+Markdown: a table per method (``summary_table``), then one paragraph per weakness of backquery's
+mathematics (``weaknesses``), each stating the numbers measured on this network. Nothing is canned: a
+claim the numbers do not support for this network is not made, and a method that was not run is said
+to be missing. Mathematics is written as inline LaTeX (``$a_d$``), which Markdown viewers and the
+report typeset.
 """
 from __future__ import annotations
 
@@ -50,31 +52,46 @@ def _layer_list(values: dict[int, float], fmt=_n, where=lambda l: f"for {_W(l)}"
     return ", ".join(f"{fmt(v)} {where(l)}" for l, v in sorted(values.items(), reverse=True))
 
 
-def _table(data: dict) -> list[str]:
-    rows = ["| method | classified as intended | output a_d: median (min) | r with mean image: mean | "
-            "max abs(a(x) − y): median |", "|---|---|---|---|---|"]
+def _name(method: str) -> str:
+    """The method's name as every table and sentence gives it ("pseudo-inverse (W⁺)")."""
+    from . import METHODS
+    return METHODS.get(method, method)
+
+
+def summary_table(data: dict) -> list[str]:
+    """Markdown rows: per method, the images classified as intended, the output, r and the output error."""
+    rows = ["| method | classified as intended | output $a_d$: median (min) | $r$ with mean image: mean | "
+            r"$\max_j \lvert a_j (x) - y_j \rvert$: median |", "|---|---|---|---|---|"]
     for method, s in data["summary"].items():
         images = [m for m in data["images"] if m["method"] == method]
         errors = [m["max_error"] for m in images if "max_error" in m]
-        rows.append(f"| {method} | {s['correct']}/{s['images']} | {_n(s['output_median'])} ({_n(s['output_min'])}) | "
-                    f"{_n(s['corr_mean'])} | {_n(_median(errors)) if errors else '—'} |")
+        rows.append(f"| {_name(method)} | {s['correct']}/{s['images']} | {_n(s['output_median'])} "
+                    f"({_n(s['output_min'])}) | {_n(s['corr_mean'])} | {_n(_median(errors)) if errors else '—'} |")
     return rows
 
 
 def explanation(data: dict) -> str:
     """Markdown: where backquery's mathematics is weak, with this network's numbers (see the module)."""
-    net, facts, settings = data["network"], data["facts"], data["settings"]
-    summary = data["summary"]
-    images = {m: [i for i in data["images"] if i["method"] == m] for m in summary}
-    layers = facts["layers"]
+    net, settings = data["network"], data["settings"]
     lo, hi = settings["target_levels"]
     sizes = "-".join(map(str, net["sizes"]))
     acts = "/".join(dict.fromkeys(net["activations"]))
     text = ["## Reverse: the network run backwards, and where backquery's mathematics is weak", "",
             f"Network {net.get('label') or f'{sizes} ({acts})'}. Each chain queries "
-            f"the target y_d = {hi} for digit d and {lo} for the others; the images are measured by the network "
-            "itself (the class it assigns, its output a_d for the intended digit) and by Pearson's r with the "
-            "mean training image of the digit.", "", *_table(data), ""]
+            f"the target $y_d$ = {hi} for digit d and {lo} for the others; the images are measured by the network "
+            "itself (the class it assigns, its output $a_d$ for the intended digit) and by Pearson's $r$ with the "
+            "mean training image of the digit.", "", *summary_table(data), "", weaknesses(data)]
+    return "\n".join(text).rstrip() + "\n"
+
+
+def weaknesses(data: dict) -> str:
+    """Markdown paragraphs, one per weakness of backquery's mathematics, with this network's numbers."""
+    net, facts, settings = data["network"], data["facts"], data["settings"]
+    summary = data["summary"]
+    images = {m: [i for i in data["images"] if i["method"] == m] for m in summary}
+    layers = facts["layers"]
+    acts = "/".join(dict.fromkeys(net["activations"]))
+    text = []
 
     shapes = ", ".join(f"{_W(s['l'])} is {s['shape'][0]}×{s['shape'][1]} (rank {s['rank']})" for s in layers)
     wide = [s for s in layers if s["shape"][0] < s["shape"][1]]
@@ -92,11 +109,12 @@ def explanation(data: dict) -> str:
     text += [para, ""]
 
     sigma = ", ".join(f"{_n(s['sigma_min'])} to {_n(s['sigma_max'])} for {_W(s['l'])}" for s in layers)
-    para = ("**Wᵀ is the adjoint of W, not its inverse.** Sent back up, Wᵀc does not give c: W Wᵀ scales the i-th "
-            f"singular direction by σᵢ², and the singular values σ run from {sigma}.")
+    para = ("**Wᵀ is the adjoint of W, not its inverse.** Sent back up, Wᵀc does not give c: with the singular "
+            r"value decomposition $W = U D V^\top$, $W W^\top = U D^2 U^\top$ scales the i-th singular direction by "
+            f"$d_i^2$, and the singular values $d_i$ run from {sigma}.")
     if images.get("backquery"):
         res = {l: _median(v) for l, v in _by_layer(images["backquery"], "residual").items()}
-        para += (" Before any rescaling, the relative error ‖W Wᵀc − c‖/‖c‖ of backquery is "
+        para += (r" Before any rescaling, the relative error $\|W W^\top c - c\| / \|c\|$ of backquery is "
                  f"{_layer_list(res)} (median over the digits)")
         if images.get("pinv"):
             res_p = {l: _median(v) for l, v in _by_layer(images["pinv"], "residual").items()}
@@ -104,10 +122,10 @@ def explanation(data: dict) -> str:
         para += "."
     if images.get("pinv"):
         r_p = summary["pinv"]["corr_mean"]
-        para += (" W⁺ solves each layer exactly where W has full row rank, but it divides by σᵢ where Wᵀ multiplies, "
+        para += (" W⁺ solves each layer exactly where W has full row rank, but it divides by $d_i$ where Wᵀ multiplies, "
                  f"so it magnifies the weakest directions of {_W(1)} by up to "
                  f"{_n(layers[0]['sigma_max'] / layers[0]['sigma_min'], 1)}× "
-                 f"relative to the strongest; its images correlate with the mean images at r = {_n(r_p)} on average")
+                 f"relative to the strongest; its images correlate with the mean images at $r$ = {_n(r_p)} on average")
         r_b = summary["backquery"]["corr_mean"] if "backquery" in summary else None
         if r_p is not None and r_b is not None:
             para += f" ({'more' if r_p > r_b else 'less'} than backquery's {_n(r_b)})"
@@ -125,7 +143,7 @@ def explanation(data: dict) -> str:
                  "images of the digits); no method can recover that part from the outputs. A backquery image lies "
                  f"in the row space of {_W(1)} plus the constant the rescaling adds.", ""]
     else:
-        text += [f"**Information loss.** {_W(1)} has rank {first['rank']} = n_0 = {n_0}: no input direction is "
+        text += [f"**Information loss.** {_W(1)} has rank {first['rank']} = $n_0$ = {n_0}: no input direction is "
                  "invisible to the first layer here; what is lost, is lost in the later layers and the saturated "
                  "units below.", ""]
 
@@ -144,13 +162,14 @@ def explanation(data: dict) -> str:
                 "defined; the rescaling maps each onto the inner 98% of the range with slopes "
                 f"{_n(min(min(v) for v in scales.values()), 3)} to {_n(max(max(v) for v in scales.values()), 3)} "
                 "and a shift. "
-                f"It does not keep the layers' equations: afterwards ‖W a − c‖/‖c‖ is {_layer_list(after)} (median)")
+                r"It does not keep the layers' equations: afterwards $\|W a - c\| / \|c\|$ is "
+                f"{_layer_list(after)} (median)")
         if forward:
-            para += (", and the activations the forward pass of the image produces correlate with those queried at r = "
+            para += (", and the activations the forward pass of the image produces correlate with those queried at $r$ = "
                      f"{_layer_list(forward, where=lambda l: f'in layer {l}')} (median)")
-        para += (f". The forward pass misses the queried output by max|a(x) − y| = "
+        para += (r". The forward pass misses the queried output by $\max_j |a_j(x) - y_j|$ = "
                  f"{_n(_median([m['max_error'] for m in bq]))} (median), and the network assigns the intended digit to "
-                 f"{s['correct']} of the {s['images']} backquery images (output a_d median {_n(s['output_median'])}).")
+                 f"{s['correct']} of the {s['images']} backquery images (output $a_d$ median {_n(s['output_median'])}).")
         if images.get("pinv"):
             p_after = {l: _median(v) for l, v in _by_layer(images["pinv"], "residual_rescaled").items()}
             para += (" Even the exact solutions of W⁺ are spoilt by it: after rescaling their error is "
@@ -167,7 +186,8 @@ def explanation(data: dict) -> str:
         text += [f"**Saturation.** The rescaling only ever asks for activations inside the inner band of each "
                  f"range (for sigmoid [{margin:g}, {1 - margin:g}]), yet on the training images the share of "
                  f"activations outside that band is {where}. Out there f' is tiny and the inverse is steep (for "
-                 f"sigmoid, logit'(a) = 1/(a(1−a)) > {slope:.0f}): a small change of a is a large change of z, so "
+                 r"sigmoid, $\frac{d}{da}\operatorname{logit}(a) = \frac{1}{a(1-a)}$ > "
+                 f"{slope:.0f}): a small change of a is a large change of z, so "
                  "what the network actually does in those units cannot be queried back.", ""]
 
     zero = {int(l): v for l, v in facts["zero"].items()}
@@ -192,19 +212,26 @@ def explanation(data: dict) -> str:
         ascending = sum(r["ascending"] for r in runs)
         steps = sorted({r["steps"] for r in runs})
         eta_end = sorted(r["eta_end"] for r in runs)
-        para = (f"**Optimisation asks the network directly.** Projected gradient ascent on x (at most "
-                f"{ascent['steps']} steps from η = {ascent['eta']:g}, halved whenever a step would lower J; "
-                f"λ₂ = {ascent['l2']:g}, λ_TV = {ascent['tv']:g}; pixels clipped to "
+        if eta_end[0] == eta_end[-1] == ascent["eta"]:
+            halved = "η was never halved"
+        elif eta_end[0] == eta_end[-1]:
+            halved = f"η ended at {eta_end[0]:.3g} for every digit"
+        else:
+            halved = f"η ended between {eta_end[0]:.3g} and {eta_end[-1]:.3g}"
+        para = (r"**Optimisation asks the network directly.** Projected gradient ascent on x for "
+                r"$J(x) = S_d(x) - \tfrac{\lambda_2}{2}\|x - x_{\min}\|^2 - \lambda_{\mathrm{TV}}\,\mathrm{TV}(x)$, "
+                r"with $S_d$ the log-likelihood of digit d (at most "
+                f"{ascent['steps']} steps from η = {ascent['eta']:g}, halved whenever a step would lower $J$; "
+                f"$\\lambda_2$ = {ascent['l2']:g}, $\\lambda_{{\\mathrm{{TV}}}}$ = {ascent['tv']:g}; pixels clipped to "
                 f"[{_n(settings['input_range'][0])}, {_n(settings['input_range'][1])}]) needs no inverse. It took "
-                f"{steps[0] if len(steps) == 1 else f'{steps[0]} to {steps[-1]}'} steps, ending with η from "
-                f"{eta_end[0]:.3g} to {eta_end[-1]:.3g}, and J rose at every step for {ascending} of {len(runs)} "
-                "digits. The network classifies "
-                f"{s['correct']} of its {s['images']} images as intended, with output a_d at least "
+                f"{steps[0] if len(steps) == 1 else f'{steps[0]} to {steps[-1]}'} steps; {halved}, and $J$ rose at "
+                f"every step for {ascending} of {len(runs)} digits. The network classifies "
+                f"{s['correct']} of its {s['images']} images as intended, with output $a_d$ at least "
                 f"{_n(s['output_min'])} (median {_n(s['output_median'])}), and they correlate with the mean images "
-                f"at r = {_n(s['corr_mean'])} on average")
+                f"at $r$ = {_n(s['corr_mean'])} on average")
         others = [m for m in ("backquery", "pinv") if m in summary and summary[m]["corr_mean"] is not None]
         if others:
-            para += " (" + ", ".join(f"{m}: {_n(summary[m]['corr_mean'])}" for m in others) + ")"
+            para += " (" + ", ".join(f"{_name(m)}: {_n(summary[m]['corr_mean'])}" for m in others) + ")"
         para += (". A high output is what it optimises, so the output alone does not make these images digits; "
                  "the correlation with the mean images, which the ascent never sees, is the independent check.")
         text += [para, ""]

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..base.errors import MathdlError, choice
-from ..base.files import write_csv
+from ..base.files import check_directory, remove_temporaries, write_csv
 from ..base.seeding import rng
 from ..data.mnist import MNIST
 from ..data.tasks import SCALES, TARGETS, TASKS, Task, class_weights, make_task, parse_id, parse_pair
@@ -29,6 +29,7 @@ from ..nn.backprop import method_name
 from ..nn.costs import get_cost
 from ..nn.init import INITS
 from ..nn.network import DTYPES, Network
+from ..nn.optimizers import OPTIMIZERS, Adam, Momentum
 from ..training.checkpoint import CHECKPOINT, Checkpoint, load_checkpoint, read_checkpoint, save_checkpoint
 from ..training.evaluate import Evaluation, evaluate
 from ..training.loop import History, Settings, train
@@ -46,9 +47,24 @@ DEFAULTS = {
 }
 
 
-def defaults(method: str, cost: str) -> dict:
-    """Epochs, η and batch size used when not given, for a bp method and cost."""
-    return DEFAULTS[(method, "tse" if cost == "mse" else cost)]
+ADAM_ETA = 1e-3  # Kingma & Ba's suggested η, also PyTorch's and scikit-learn's default
+
+
+def defaults(method: str, cost: str, optimizer: str = "sgd") -> dict:
+    """Epochs, η and batch size used when not given, for a bp method, cost and optimiser.
+
+    ``DEFAULTS``' η is plain SGD's, θ ← θ − η g. Momentum, v ← μ v − η g, moves θ by η g / (1 − μ) a step
+    under a steady gradient, so it takes η (1 − μ): the same step. Adam's step, η m̂ / (√v̂ + ε), is
+    about η per parameter whatever the gradient's scale, so an η scaled to the gradient does not carry
+    over (η = 2 with Adam saturates every sigmoid in a few steps): it takes ``ADAM_ETA``. η (1 − μ) is
+    rounded to 12 digits, so that 2 (1 − 0.9) is 0.2 and not 0.19999999999999996."""
+    row = dict(DEFAULTS[(method, "tse" if cost == "mse" else cost)])
+    optimizer = choice("optimizer", optimizer, OPTIMIZERS)
+    if optimizer is Momentum:
+        row["eta"] = round(row["eta"] * (1 - Momentum(row["eta"]).mu), 12)
+    elif optimizer is Adam:
+        row["eta"] = ADAM_ETA
+    return row
 
 
 @dataclass
@@ -110,7 +126,7 @@ class Config:
         return layer_activations(self.activation, len(self.hidden), self.output_activation)
 
     def settings(self) -> Settings:
-        default = defaults(self.method, self.cost)
+        default = defaults(self.method, self.cost, self.optimizer)
         pick = lambda value, key: default[key] if value is None else value  # noqa: E731
         return Settings(cost=self.cost, method=self.method, epochs=pick(self.epochs, "epochs"),
                         eta=pick(self.eta, "eta"), batch_size=pick(self.batch_size, "batch_size"),
@@ -223,12 +239,36 @@ def inputs_of(task: Task) -> dict:
 
 
 def environment() -> dict:
+    """Versions, the machine, and the BLAS libraries with their kernels: the same code and seed give the
+    same numbers bit for bit only with the same kernels (another kernel adds in another order)."""
     import matplotlib
 
     from .. import __version__
     return {"mathdl": __version__, "python": platform.python_version(), "numpy": np.__version__,
-            "matplotlib": matplotlib.__version__, "machine": platform.machine(),
-            "cpus": _cpu_count()}
+            "matplotlib": matplotlib.__version__, "machine": platform.machine(), "cpu": _cpu_model(),
+            "cpus": _cpu_count(), "blas": blas_libraries()}
+
+
+def blas_libraries() -> list[dict]:
+    """threadpoolctl's view of the BLAS libraries loaded: the library, its version, the kernel
+    (architecture or core type) it chose for this CPU, its threading layer."""
+    from threadpoolctl import threadpool_info
+
+    keys = ("internal_api", "version", "architecture", "threading_layer", "prefix", "num_threads")
+    return [{key: info[key] for key in keys if key in info} for info in threadpool_info()
+            if info.get("user_api") == "blas"]
+
+
+def _cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux), else the platform's processor string."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _cpu_count() -> int:
@@ -260,10 +300,12 @@ def run(config: Config, mnist: MNIST, *, out=None, progress: bool = True, task: 
                     write_csv(out / "history.csv", kept.history)
             except OSError as e:
                 raise MathdlError(f"cannot write the run directory {out}: {e.strerror or e}") from None
-    history = train(net, task, settings, weights=weights, progress=progress, resume=checkpoint,
-                    on_checkpoint=keep, curves=config.curves)
+    from ..nn.fast.compiling import compile_time
+    with compile_time() as compiling:  # the compiled loops' first use in this process, inside the training time
+        history = train(net, task, settings, weights=weights, progress=progress, resume=checkpoint,
+                        on_checkpoint=keep, curves=config.curves)
     test = evaluate(net, task.test, task, settings.cost)
-    metrics = metrics_of(task, test, history)
+    metrics = {**metrics_of(task, test, history), "compile_seconds": compiling.seconds}
     result = Result(config, task, net, history, test, metrics)
     if out is not None:
         run_config = {"config": config.to_dict(), "label": config.label(net.sizes, task.train.N),
@@ -277,6 +319,7 @@ def run(config: Config, mnist: MNIST, *, out=None, progress: bool = True, task: 
         write_csv(result.run_dir / "predictions.csv", prediction_rows(task, test))
         write_figures(result, run_config["label"])
         (out / CHECKPOINT).unlink(missing_ok=True)  # the last step: the run is finished
+        remove_temporaries(out)  # what a process killed while writing here before left behind
     return result
 
 
@@ -321,12 +364,14 @@ class ResumeStatus:
     message: str
 
 
-def resume_status(out, config: Config, *, resume: bool) -> ResumeStatus:
-    """The resume policy, checked before any data are loaded. With ``resume``: a finished run of the same
-    options is finished (one of other options is refused), a checkpoint is continued, no checkpoint means
-    training from the start. Without ``resume``: a checkpoint is refused (``unfinished``). Refusals are a
-    one-line ``MathdlError``."""
-    out = Path(out)
+def resume_status(out, config: Config, *, resume: bool, force: bool = False) -> ResumeStatus:
+    """The resume policy, checked before any data are loaded. ``out`` must be a directory that can be
+    written. With ``resume``: a finished run of the same options is finished (one of other options is
+    refused), a checkpoint is continued, no checkpoint means training from the start. Without ``resume``:
+    a checkpoint is refused (``unfinished``), and so is a directory holding a run's files unless ``force``
+    (then ``remove_run`` clears them before the new run is written). Refusals are a one-line
+    ``MathdlError``."""
+    out = check_directory(out)
     saved = finished_config(out) if resume else None
     if saved is not None:
         differences = config_differences(saved, config)
@@ -337,7 +382,19 @@ def resume_status(out, config: Config, *, resume: bool) -> ResumeStatus:
     if unfinished(out, config, resume=resume):
         return ResumeStatus(False, f"{out}: resuming from {CHECKPOINT}: "
                                    f"{read_checkpoint(out / CHECKPOINT)[0].describe()} done")
+    kept = [name for name in RUN_FILES if (out / name).is_file()]
+    if kept and not (resume or force):
+        what = (f"a finished run (see {out / 'metrics.json'})" if finished_config(out) is not None else
+                f"a run's files ({', '.join(kept)})")
+        raise MathdlError(f"{out} already holds {what}; choose another --out, or add --force to replace it")
     return ResumeStatus(False, f"{out}: no checkpoint: training from the start")
+
+
+def remove_run(out) -> None:
+    """Delete the files a run writes from ``out`` (and nothing else), so a new run replaces an old one
+    without leaving a file of the old one beside its own."""
+    for name in RUN_FILES:
+        (Path(out) / name).unlink(missing_ok=True)
 
 
 def interruption_kept(run_dir, again: str) -> str:
@@ -351,12 +408,15 @@ def interruption_kept(run_dir, again: str) -> str:
     return f"{read_checkpoint(path)[0].describe()} kept in {path}; continue with: {again}"
 
 
+FINISHED_FILES = ("config.json", "metrics.json", "history.csv", "model.npz", "predictions.csv", "confusion.png")
+RUN_FILES = FINISHED_FILES + ("confusion.svg", "learning_curves.png", "weights.png", "misclassified.png")  # all
+
+
 def finished_config(run_dir) -> dict | None:
     """The saved configuration of the finished run in ``run_dir`` (every file there, no checkpoint left),
     else None."""
     run_dir = Path(run_dir)
-    needed = ("config.json", "metrics.json", "history.csv", "model.npz", "predictions.csv", "confusion.png")
-    if (run_dir / CHECKPOINT).exists() or not all((run_dir / name).is_file() for name in needed):
+    if (run_dir / CHECKPOINT).exists() or not all((run_dir / name).is_file() for name in FINISHED_FILES):
         return None
     try:
         saved = json.loads((run_dir / "config.json").read_text())["config"]

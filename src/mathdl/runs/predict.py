@@ -79,9 +79,15 @@ def predict_images(run: Run, paths) -> list[Prediction]:
     classes = check_model(run)
     inputs = inputs_of(run)
     paths = [Path(p) for p in paths]
-    images = np.stack([mnist_digit(p) for p in paths])
-    seen = np.clip(np.rint(deskew(images)), 0, 255).astype(np.uint8) if inputs["deskew"] else images
-    X = scale(seen, inputs["scale"], (inputs["mean"], inputs["std"]), run.net.dtype.type)
+    seen, X = prepare(run, np.stack([mnist_digit(p) for p in paths]), inputs)
     A = run.net(X)
     indices = classify(A, inputs["targets"])
     return [Prediction(p, seen[i], A[:, i], int(indices[i]), classes[indices[i]]) for i, p in enumerate(paths)]
+
+
+def prepare(run: Run, images: np.ndarray, inputs: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(the digits the network sees (k, 28, 28) uint8 — deskewed if the run's were —, its inputs X (784, k))
+    from k MNIST-like digits (k, 28, 28), scaled by the run's config.json "inputs"."""
+    inputs = inputs or inputs_of(run)
+    seen = np.clip(np.rint(deskew(images)), 0, 255).astype(np.uint8) if inputs["deskew"] else images
+    return seen, scale(seen, inputs["scale"], (inputs["mean"], inputs["std"]), run.net.dtype.type)

@@ -28,6 +28,12 @@ QUICK = {"train_size": 3000, "test_size": 1000, "epochs": 4}
 REVERSE_EPOCHS = 10  # the ten-output networks of the reverse part (matrix XE, the book's scaling and targets)
 
 
+# The reverse part's control: T. Rashid's network trained the book's way (one hidden layer of 200, no biases,
+# TSE, online, a constant η = 0.1, 5 epochs, inputs in [0.01, 1], targets 0.01/0.99, no deskewing or shifts),
+# where backquery is known to give digit-like pictures.
+BOOK = {"hidden": (200,), "eta": 0.1, "epochs": 5}
+
+
 FULL_SIZES = (500, 1000, 2000, 5000, 10000)  # and the full 60,000: configuration 4 itself
 
 
@@ -111,17 +117,24 @@ class StudyOptions:
     def reverse_configs(self) -> list[tuple[int, str, Config]]:
         """The ten-output networks the reverse part runs backwards: one and three hidden layers of the
         study's sizes, sigmoid everywhere, trained on the digits with the book's scaling and targets
-        (so backquery asks for the 0.01/0.99 outputs the network learnt)."""
+        (so backquery asks for the 0.01/0.99 outputs the network learnt); and the control, the book's
+        own network trained the book's way (``BOOK``)."""
         quick = QUICK if self.quick else {}
         pick = lambda value, default: default if value is None else value  # noqa: E731
-        return [(200 + i, name, Config(
+        sizes = {"train_size": pick(self.train_size, quick.get("train_size")),
+                 "test_size": pick(self.test_size, quick.get("test_size")), "seed": self.seed, "dtype": self.dtype,
+                 "engine": self.engine}
+        study = [(200 + i, name, Config(
             task="digits", hidden=hidden, activation="sigmoid", output_activation="sigmoid", cost="xe",
             method="matrix", scale="book", targets="book",
             deskew=Config().deskew if self.deskew is None else self.deskew,
-            epochs=pick(self.epochs, quick.get("epochs", REVERSE_EPOCHS)),
-            train_size=pick(self.train_size, quick.get("train_size")),
-            test_size=pick(self.test_size, quick.get("test_size")), seed=self.seed, dtype=self.dtype, engine=self.engine))
+            epochs=pick(self.epochs, quick.get("epochs", REVERSE_EPOCHS)), **sizes))
             for i, (name, hidden) in enumerate((("1layer", self.hidden1), ("3layers", self.hidden3)))]
+        book = Config(task="digits", hidden=BOOK["hidden"], activation="sigmoid", output_activation="sigmoid",
+                      cost="tse", method="online", eta=BOOK["eta"], decay=0.0, augment=0, init="normal", bias=False,
+                      scale="book", targets="book", deskew=False,
+                      epochs=pick(self.epochs, quick.get("epochs", BOOK["epochs"])), **sizes)
+        return [*study, (202, "book", book)]
 
     def size_curve(self) -> tuple[Config, tuple[int, ...]]:
         """The configuration trained on growing subsets (number 4: one layer, XE, matrix), and the sizes."""
@@ -139,7 +152,8 @@ class StudyOptions:
         return {key: value for key, value in json.loads(json.dumps(self.to_dict())).items() if key != "seeds"}
 
 
-# McNemar comparisons: pairs of configurations that differ in exactly one choice.
+# McNemar comparisons: pairs of configurations that differ in one named choice (cost, method or depth); with
+# the defaults the cost and method pairs also differ in η, and the matrix ones in epochs and batch size.
 COMPARISONS = ([("TSE vs XE", a, a + 1) for a in (1, 3, 5, 7)]
                + [("online vs matrix", a, a + 2) for a in (1, 2, 5, 6)]
                + [("1 vs 3 hidden layers", a, a + 4) for a in (1, 2, 3, 4)])
@@ -163,7 +177,7 @@ def _complete(run_dir: Path, config: Config) -> bool:
     return saved is not None and not config_differences(saved, config)
 
 
-REVERSE_NAMES = {"1layer": "one hidden layer", "3layers": "three hidden layers"}
+REVERSE_NAMES = {"1layer": "one hidden layer", "3layers": "three hidden layers", "book": "the book's network"}
 
 
 def finished(options: StudyOptions, out) -> list[bool]:

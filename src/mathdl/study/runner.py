@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from ..base.errors import MathdlError
-from ..base.files import write_json
+from ..base.files import check_directory, write_json
 from ..runs.directory import load_run
 from ..runs.experiment import Config, environment
 from .executor import DaskExecutor, Run
@@ -49,6 +49,7 @@ def study_configs(options: StudyOptions) -> list[Config]:
 
 def check_target(options: StudyOptions, out: Path, resume: bool) -> None:
     """May a study with ``options`` go into ``out``? A one-line error if not; nothing is written."""
+    check_directory(out)  # a file, or a place where nothing can be written, is refused here
     if (out / STATE_FILE).exists():
         if not resume:
             raise MathdlError(f"{out} already holds a study; continue it with --resume, or choose another --out")

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from ..base.files import write_csv, write_json
-from ..evaluation.factorial import T_INTERVAL, factorial, holm, t_interval
-from ..evaluation.metrics import mcnemar
+from ..evaluation.factorial import T_INTERVAL, factorial, t_interval
+from ..evaluation.metrics import holm, mcnemar
 from ..runs.directory import load_run
 from .protocol import COMPARISONS, Study, StudyOptions
 
@@ -52,10 +52,12 @@ def summarise(out, options: StudyOptions, seconds: float | None = None) -> Study
             "tp": test["tp"], "fn": test["fn"], "fp": test["fp"], "tn": test["tn"],
             **{name_: _rate(test, name_) for name_ in ("accuracy", "sensitivity", "specificity", "precision",
                                                        "npv", "f1", "mcc")},
-            "train_seconds": run.metrics["train_seconds"], "class_balance": run.metrics["class_balance"],
+            "train_seconds": run.metrics["train_seconds"], "compile_seconds": run.metrics.get("compile_seconds", 0.0),
+            "class_balance": run.metrics["class_balance"],
             "run_dir": str(Path("runs") / name)})
-        histories.append((f"{number}: {len(config.hidden)} hidden, {config.cost.upper()}, {config.method}",
-                          run.history))
+        histories.append({"number": number, "cost": config.cost, "method": config.method, "rows": run.history,
+                          "architecture": f"{len(config.hidden)} hidden layer{'s' * (len(config.hidden) > 1)} "
+                                          f"of {', '.join(map(str, config.hidden))}"})
         matrices.append((test["confusion_matrix"], label, number))
     replicates = _replicates(out, options)
     family = _mcnemar_family(out, options, correct)
@@ -68,9 +70,15 @@ def summarise(out, options: StudyOptions, seconds: float | None = None) -> Study
                          "dir": str(Path("reverse") / name)}
     checks = architecture_gradcheck([784, *options.hidden3, 1], options.seed)
     best = max(rows, key=lambda r: r["accuracy"]["value"])
+    versus_best = []  # is the best observed really ahead of each other configuration?
+    for r in rows:
+        if r is not best:
+            t = mcnemar(correct[best["number"]], correct[r["number"]])
+            versus_best.append({"a": best["number"], "b": r["number"], "a_right_b_wrong": t.b, "a_wrong_b_right": t.c,
+                                "p_exact": t.p_exact, "p_mid": t.p_mid})
     summary = {"student_id": options.student_id, "positive_digits": _positive(options.student_id),
                "class_balance": rows[0]["class_balance"], "configurations": rows, "mcnemar": tests,
-               "best": best["number"], "size_curve": size_rows, "gradcheck": checks, "reverse": reverse,
+               "best": best["number"], "versus_best": versus_best, "size_curve": size_rows, "gradcheck": checks, "reverse": reverse,
                "options": options.to_dict(),
                "intervals": "Wilson score intervals for proportions; percentile bootstrap (10,000 multinomial "
                             "resamples of the confusion matrix) for F1 and MCC",
@@ -223,7 +231,7 @@ def _size_rows(out: Path, options: StudyOptions, rows: list[dict]) -> list[dict]
 def write_study_figures(out: Path, rows, matrices, histories, size_rows, options: StudyOptions) -> None:
     from ..plots import save
     from ..plots.confusion import confusion_figure, confusion_grid
-    from ..plots.curves import accuracy_vs_size, compare_curves
+    from ..plots.curves import accuracy_vs_size, study_curves
 
     classes = list(rows[0]["class_balance"]["test"])  # [negative, positive] names in class order
     grid = []
@@ -234,7 +242,7 @@ def write_study_figures(out: Path, rows, matrices, histories, size_rows, options
         grid.append((cm, classes, title))
     save(confusion_grid(grid, positive=1, suptitle=f"ID {options.student_id}: the eight configurations "
                         "(test set)"), out / "confusion_matrices.png")
-    save(compare_curves(histories, title="learning curves of the eight configurations"),
+    save(study_curves(histories, title="learning curves of the eight configurations"),
          out / "learning_curves.png")
     config, _ = options.size_curve()
     save(accuracy_vs_size([r["train_size"] for r in size_rows], [r["accuracy"] for r in size_rows],

@@ -6,7 +6,8 @@ everything here takes and returns points in the original coordinates, as columns
 
     two classes:  one sigmoid output a = σ(z⁽ᴸ⁾), class 1 where a ≥ ½, i.e. where z⁽ᴸ⁾ ≥ 0
     k classes:    k softmax outputs, the class is argmax_j a_j
-    cost:         cross-entropy, matrix backpropagation on mini-batches
+    cost:         cross-entropy and matrix backpropagation on mini-batches unless ``dots_fit`` is told
+                  otherwise (TSE, online)
 
 A perceptron (no hidden layer) has z = W x̃ + b, so its two-class boundary {x : W x̃ + b = 0} is a
 straight line; ``linear_boundary`` gives it in the original coordinates.
@@ -51,6 +52,8 @@ RECIPES = {
     "linear": Recipe((8,)),
 }
 CUSTOM = Recipe((16, 16))  # the user's own points (--csv)
+
+CANDIDATES = 4  # snapshots kept per frame of an animation (``plots.workshop.moving_frames`` picks)
 
 
 @dataclass
@@ -112,15 +115,31 @@ class DotsFit:
         return float((self.task.classify((net or self.net)(split.X)) == split.labels).mean())
 
 
-def fit_dots(X: np.ndarray, labels: np.ndarray, *, name: str = "dots", classes: list[str] | None = None,
+def fit_dots(X: np.ndarray, labels: np.ndarray, *, frames: int = 0, progress: bool = False, **options) -> DotsFit:
+    """Train a network on points X (2, N) with labels (N,) in 0..k−1: ``dots_fit`` (its options; unset
+    ones from the recipe) trained by ``train``. ``frames`` > 0 keeps snapshots for an animation of about that
+    many frames: ``CANDIDATES`` times as many, from which the animation picks those where the boundary moves."""
+    fit = dots_fit(X, labels, **options)
+    keep = frame_epochs(fit.settings.epochs, CANDIDATES * frames)
+    if frames:
+        fit.snapshots.append((0, fit.net.copy()))
+
+    def snapshot(row):
+        if row["epoch"] in keep:
+            fit.snapshots.append((row["epoch"], fit.net.copy()))
+
+    fit.history = train(fit.net, fit.task, fit.settings, progress=progress, on_epoch=snapshot)
+    return fit
+
+
+def dots_fit(X: np.ndarray, labels: np.ndarray, *, name: str = "dots", classes: list[str] | None = None,
              recipe: Recipe = CUSTOM, hidden: tuple[int, ...] | None = None, activation: str | None = None,
              epochs: int | None = None, eta: float | None = None, batch_size: int | None = None,
-             optimizer: str | None = None, test_fraction: float = 0.3, seed: int = 0, frames: int = 0,
-             progress: bool = False) -> DotsFit:
-    """Train a network on points X (2, N) with labels (N,) in 0..k−1; unset options come from ``recipe``.
-
-    ``hidden=()`` is a perceptron. ``frames`` > 0 keeps about that many snapshots for an animation.
-    """
+             optimizer: str | None = None, cost: str = "xe", method: str = "matrix", test_fraction: float = 0.3,
+             seed: int = 0) -> DotsFit:
+    """An untrained fit of points X (2, N) with labels (N,) in 0..k−1: the standardised train/test task,
+    the network (sigmoid output for two classes, softmax for more; ``hidden=()`` is a perceptron) and its
+    settings, unset options from ``recipe``; its history is empty."""
     X = np.asarray(X, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.int64)
     if X.ndim != 2 or X.shape[0] != 2 or X.shape[1] != len(labels):
@@ -138,20 +157,12 @@ def fit_dots(X: np.ndarray, labels: np.ndarray, *, name: str = "dots", classes: 
     pick = lambda value, default: default if value is None else value  # noqa: E731
     activations = layer_activations(pick(activation, recipe.activation), len(hidden),
                                     "sigmoid" if task.n_outputs == 1 else "softmax")
-    settings = Settings(cost="xe", method="matrix", epochs=pick(epochs, recipe.epochs), eta=pick(eta, recipe.eta),
+    settings = Settings(cost=cost, method=method, epochs=pick(epochs, recipe.epochs), eta=pick(eta, recipe.eta),
                         batch_size=pick(batch_size, recipe.batch_size),
                         optimizer=pick(optimizer, recipe.optimizer), seed=seed)
     net = Network.create([2, *hidden, task.n_outputs], activations, rng=rng(seed, "init"),
                          init="xavier")
-    keep = frame_epochs(settings.epochs, frames)
-    snapshots = [(0, net.copy())] if frames else []
-
-    def snapshot(row):
-        if row["epoch"] in keep:
-            snapshots.append((row["epoch"], net.copy()))
-
-    history = train(net, task, settings, progress=progress, on_epoch=snapshot)
-    return DotsFit(name, net, task, mean, std, settings, history, snapshots)
+    return DotsFit(name, net, task, mean, std, settings, History(), [])
 
 
 def fit_dataset(dataset: str, *, points: int | None = None, noise: float | None = None, seed: int = 0,
@@ -180,6 +191,18 @@ def linear_boundary(fit: DotsFit) -> tuple[np.ndarray, float]:
     b = float(fit.net.b[1][0, 0])
     w = W / fit.std[:, 0]
     return w, b - float(w @ fit.mean[:, 0])
+
+
+def line_equation(w: np.ndarray, c: float) -> str:
+    """The line w·x + c = 0 as text: '−0.139·x₁ − 0.114·x₂ + 0.242 = 0'."""
+    return f"{_signed(w[0], leading=True)}·x₁ {_signed(w[1])}·x₂ {_signed(c)} = 0"
+
+
+def _signed(value: float, leading: bool = False) -> str:
+    """'+ 1.5' or '− 1.5'; at the start of an expression '1.5' or '−1.5'."""
+    if leading:
+        return f"{'−' if value < 0 else ''}{abs(value):.3g}"
+    return f"{'−' if value < 0 else '+'} {abs(value):.3g}"
 
 
 def plane(X: np.ndarray, resolution: int = 300, margin: float = 0.1):

@@ -30,10 +30,12 @@ Array = np.ndarray
 class Descent:
     """A run of gradient descent: the step size η and the path θ₀, θ₁, … as rows (K + 1, d).
 
-    The path stops early at the first non-finite step (a diverging run)."""
+    The path stops early at the first step that is not a finite float64 (beyond ±1.8·10³⁰⁸): the run
+    diverged to infinity, and ``overflowed`` says so."""
 
     eta: float
     path: Array
+    overflowed: bool = False
 
     @property
     def steps(self) -> int:
@@ -47,14 +49,15 @@ def descend(grad: Callable[[Array], Array], theta0, eta: float, steps: int) -> D
     if steps < 1:
         raise MathdlError(f"the number of steps must be a positive integer, got {steps}")
     theta = np.atleast_1d(np.asarray(theta0, dtype=np.float64))
-    path = [theta]
+    path, overflowed = [theta], False
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(steps):
             theta = theta - eta * grad(theta)
             if not np.isfinite(theta).all():
+                overflowed = True
                 break
             path.append(theta)
-    return Descent(eta, np.array(path))
+    return Descent(eta, np.array(path), overflowed)
 
 
 @dataclass(frozen=True)
@@ -119,8 +122,16 @@ class Parabola:
 
 
     def behaviours(self, runs: list[Descent]) -> list[str]:
-        """One line per run: its step size, the rate r and what the iterates do."""
-        return [f"η = {run.eta:g}: r = {self.rate(run.eta):g}, {self.behaviour(run.eta)}" for run in runs]
+        """One line per run: its step size, the rate r, what the iterates do, and where they overflowed."""
+        lines = []
+        for run in runs:
+            r = self.rate(run.eta)
+            rate = f"{r:g}" if math.isfinite(r) else f"{self.rate_formula} beyond float64 (±1.8e308)"
+            what = self.behaviour(run.eta)
+            if run.overflowed:
+                what = f"diverges to infinity: x_{run.steps + 1} is beyond float64, the path stops at k = {run.steps}"
+            lines.append(f"η = {run.eta:g}: r = {rate}, {what}")
+        return lines
 
     def closed_form_error(self, runs: list[Descent]) -> float:
         """max over the runs and k of |x_k − (m + (x₀ − m) r^k)| / max(1, |m + (x₀ − m) r^k|): how far the
@@ -177,7 +188,8 @@ def himmelblau_surface(seed: int = 0) -> Surface:
 
     def cost(theta: Array) -> Array:
         x, y = theta
-        return (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2
+        with np.errstate(over="ignore"):  # far out on a diverging walk C is beyond float64: inf
+            return (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2
 
     def grad(theta: Array) -> Array:
         x, y = theta

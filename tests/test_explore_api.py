@@ -1,0 +1,513 @@
+"""mathdl explore's JSON API through Starlette's test client: every endpoint, and every kind of bad request
+(malformed JSON, unknown or out-of-range parameters → 422, too large → 413, unknown ids → 404)."""
+import base64
+import io
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("starlette")
+with warnings.catch_warnings():  # Starlette 1.x asks for httpx2 and warns when it finds httpx (Python 3.10)
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
+
+from mathdl.base.errors import MathdlError
+from mathdl.explore import digit, playground
+from mathdl.explore.app import STATIC, create_app
+from mathdl.explore.server import loopback, url_of
+from mathdl.explore.study import cell, tables
+from mathdl.runs.directory import load_run
+from mathdl.runs.predict import predict_images
+from mathdl.workshop.boundary import linear_boundary
+
+from conftest import random_net
+from explore_support import Served, digits_run, drawn, one_stroke, zero_stroke  # noqa: F401
+
+PNG = {"content-type": "image/png"}
+
+
+@pytest.fixture
+def client(digits_run, study):
+    run_dir, data, _ = digits_run
+    with TestClient(create_app([run_dir, study.path], data=data)) as c:
+        yield c
+
+
+def error_of(response, status):
+    assert response.status_code == status, response.text
+    message = response.json()["error"]
+    assert message and "\n" not in message and "Traceback" not in message
+    return message
+
+
+# ---- the page ------------------------------------------------------------------------------------
+
+
+def test_the_page_and_its_files_are_served_and_need_nothing_from_elsewhere(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "mathdl" in page.text and 'id="pad"' in page.text and 'id="plane"' in page.text
+    for name in ("style.css", "common.js", "digit.js", "playground.js", "study.js", "main.js", "icon.svg"):
+        assert f"/static/{name}" in page.text
+        response = client.get(f"/static/{name}")
+        assert response.status_code == 200 and response.content == (STATIC / name).read_bytes()
+    for path in STATIC.iterdir():  # offline: no CDN, no web font, no address outside this server
+        text = path.read_text(encoding="utf-8")
+        assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "https://" not in text, path.name
+    assert client.get("/static/../app.py").status_code == 404
+
+
+def test_api_index_lists_every_endpoint(client):
+    listing = client.get("/api").json()
+    paths = {(e["method"], e["path"]) for e in listing["endpoints"]}
+    assert ("POST", "/api/networks/{id}/predict") in paths and ("GET", "/api/playground/{sid}/stream") in paths
+    assert set(listing["playground_parameters"]) == set(playground.PARAMS)
+    assert error_of(client.get("/api/nothing"), 404).startswith("no such page or endpoint")
+    assert "not allowed" in error_of(client.delete("/api/networks"), 405)
+
+
+# ---- networks and the digit view -----------------------------------------------------------------
+
+
+def test_networks_are_the_runs_given_and_those_inside_the_study(client, digits_run, study):
+    found = client.get("/api/networks").json()
+    assert found["default"] is None
+    names = [n["name"] for n in found["networks"]]
+    assert names[0] == digits_run[0].name
+    assert sum("/runs/" in n for n in names) == 8 and sum("/reverse/" in n for n in names) == 3  # 1layer, 3layers, book
+    first = client.get("/api/networks/0").json()
+    assert first["sizes"][-1] == 10 and first["classes"] == [str(d) for d in range(10)]
+    assert all(why is None for why in first["reverse"].values())  # sigmoid everywhere: every method applies
+    binary = next(n for n in found["networks"] if "/runs/1-" in n["name"])
+    assert binary["sizes"][-1] == 1 and all(binary["reverse"].values())  # one output: no reverse image
+    assert "no network '99'" in error_of(client.get("/api/networks/99"), 404)
+
+
+def test_a_prediction_is_what_mathdl_predict_makes_of_the_same_image(client, digits_run, tmp_path):
+    run_dir, _, real = digits_run
+    png = drawn([zero_stroke()])
+    result = client.post("/api/networks/0/predict", content=png, headers=PNG).json()
+    (tmp_path / "zero.png").write_bytes(png)
+    [expected] = predict_images(load_run(run_dir), [tmp_path / "zero.png"])
+    assert result["seen"] == expected.image.ravel().tolist()
+    np.testing.assert_allclose(result["outputs"], expected.outputs, atol=1e-4)
+    assert result["predicted"] == expected.index and result["label"] == expected.label
+    assert len(result["bars"]) == 10 and [l["size"] for l in result["layers"]] == load_run(run_dir).net.sizes[1:-1]
+    assert len(result["units"]) == digit.TOP_UNITS and all(len(base64.b64decode(u["weights"])) == 784 for u in result["units"])
+    contributions = [u["contribution"] for u in result["units"]]
+    assert contributions == sorted(contributions, reverse=True)
+    if real:  # a network trained on MNIST reads a drawn 0 and a drawn 1
+        assert result["label"] == "0"
+        assert client.post("/api/networks/0/predict", content=drawn([one_stroke()]), headers=PNG).json()["label"] == "1"
+
+
+def test_the_units_that_pushed_sum_to_the_score_with_one_hidden_layer_and_are_its_gradient_with_more():
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 1, (784, 1))
+    net = random_net([784, 20, 10], ["sigmoid", "sigmoid"])
+    z, a = net.forward(x)
+    units = digit.pushed(net, z, a, 4, top=20)
+    assert sum(u["contribution"] for u in units) + net.b[2][4, 0] == pytest.approx(z[2][4, 0], abs=1e-3)
+    deep = random_net([784, 16, 12, 8, 10], ["tanh", "sigmoid", "relu", "sigmoid"], seed=1)
+    z, a = deep.forward(x)
+    units = {u["unit"] - 1: u["contribution"] for u in digit.pushed(deep, z, a, 7, top=16)}
+
+    def score(a1):  # z⁽ᴸ⁾_7 as a function of a⁽¹⁾
+        h = a1
+        for l in range(2, deep.L + 1):
+            zl = deep.W[l] @ h + deep.b[l]
+            h = deep.f[l](zl) if l < deep.L else zl
+        return float(h[7, 0])
+
+    for j, c in units.items():
+        e = np.zeros_like(a[1])
+        e[j] = 1e-6
+        gradient = (score(a[1] + e) - score(a[1] - e)) / 2e-6
+        assert c == pytest.approx(a[1][j, 0] * gradient, abs=2e-4)
+
+
+def test_bad_images_are_refused_in_one_line(client):
+    assert "empty request" in error_of(client.post("/api/networks/0/predict", content=b"", headers=PNG), 422)
+    assert "not an image" in error_of(client.post("/api/networks/0/predict", content=b"GIF89a-no", headers=PNG), 422)
+    from PIL import Image
+    blank = io.BytesIO()
+    Image.new("L", (280, 280), 255).save(blank, "PNG")
+    assert "no digit found" in error_of(client.post("/api/networks/0/predict", content=blank.getvalue(), headers=PNG), 422)
+    big = np.random.default_rng(0).integers(0, 256, digit.IMAGE_LIMIT + 1, dtype=np.uint8).tobytes()
+    assert "larger than the limit" in error_of(client.post("/api/networks/0/predict", content=big, headers=PNG), 413)
+    huge = io.BytesIO()  # few bytes, many pixels: refused before it is decoded
+    Image.new("1", (6000, 6000), 1).save(huge, "PNG")
+    assert len(huge.getvalue()) < digit.IMAGE_LIMIT
+    assert "pixels" in error_of(client.post("/api/networks/0/predict", content=huge.getvalue(), headers=PNG), 413)
+    assert error_of(client.post("/api/networks/42/predict", content=drawn([zero_stroke()]), headers=PNG), 404)
+
+
+def test_reverse_images_carry_the_networks_own_reading(client, digits_run):
+    run = load_run(digits_run[0])
+    response = client.post("/api/networks/0/reverse", json={"class": 3, "methods": ["backquery", "optimize"]})
+    mean, *images = response.json()["images"]
+    assert mean["method"] == "mean" and [i["method"] for i in images] == ["backquery", "optimize"]
+    lo, hi = client.app.state.catalog.network("0").cache["means"][1]
+    for image in [mean, *images]:
+        x = np.array(image["pixels"]) * (hi - lo) + lo
+        a = run.net(x[:, None])[:, 0]
+        assert len(image["pixels"]) == 784 and image["output"] == pytest.approx(a[3], abs=0.02)
+        assert image["correct"] == (image["predicted"] == 3) and image["predicted_label"] == str(image["predicted"])
+    assert len(client.post("/api/networks/0/reverse", json={"class": 0}).json()["images"]) == 4  # the mean, all methods
+
+
+def test_bad_reverse_requests_are_refused(client):
+    url = "/api/networks/0/reverse"
+    assert error_of(client.post(url, content=b"{class: 3}"), 422).startswith("malformed JSON")
+    assert "empty request" in error_of(client.post(url), 422)
+    assert "needs the class" in error_of(client.post(url, json={"methods": ["pinv"]}), 422)
+    assert "between 0 and 9" in error_of(client.post(url, json={"class": 10}), 422)
+    assert "must be an integer" in error_of(client.post(url, json={"class": "3"}), 422)
+    assert "methods must be a list" in error_of(client.post(url, json={"class": 1, "methods": ["inverse"]}), 422)
+    assert "unknown parameter 'digit'" in error_of(client.post(url, json={"class": 1, "digit": 1}), 422)
+    assert "must be a JSON object" in error_of(client.post(url, json=[1]), 422)
+    binary = next(n["id"] for n in client.get("/api/networks").json()["networks"] if "/runs/1-" in n["name"])
+    assert "one output per class" in error_of(client.post(f"/api/networks/{binary}/reverse", json={"class": 0}), 422)
+
+
+def test_equations_are_the_shape_tables_of_the_network(client, digits_run):
+    from mathdl.nn.shapes import Architecture, backward_steps, forward_steps
+    r = client.get("/api/networks/0/equations").json()
+    arch = Architecture.of(load_run(digits_run[0]).net, "xe")
+    assert [row[0] for row in r["forward"]] == [s.equation for s in forward_steps(arch)]
+    assert [row[2] for row in r["backward"]] == [s.shape for s in backward_steps(arch)]
+    assert r["parameters"][-1]["parameters"] == arch.n_params() and "784 → " in r["summary"]
+
+
+def test_the_explorers_own_network_is_trained_on_first_use_and_kept(digits_run, tmp_path):
+    data, folder = digits_run[1], tmp_path / "own"
+    from mathdl.explore import default_net
+    small = dataclass_replace(default_net.CONFIG, epochs=1, train_size=600, test_size=200, deskew=False)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(default_net, "CONFIG", small)
+        with TestClient(create_app([], data=data, default_folder=folder)) as c:
+            state = c.get("/api/networks").json()
+            assert state["networks"] == [] and state["default"]["state"] == "absent"
+            assert "POST /api/networks/default/train" in error_of(
+                c.post("/api/networks/default/predict", content=drawn([zero_stroke()]), headers=PNG), 409)
+            assert c.post("/api/networks/default/train").status_code == 202
+            deadline = time.monotonic() + 120
+            while c.get("/api/networks").json()["default"]["state"] == "training" and time.monotonic() < deadline:
+                time.sleep(0.2)
+            listed = c.get("/api/networks").json()
+            assert listed["default"]["state"] == "ready", listed["default"]
+            assert [n["id"] for n in listed["networks"]] == ["default"]
+            assert c.post("/api/networks/default/predict", content=drawn([zero_stroke()]), headers=PNG).status_code == 200
+        with TestClient(create_app([], data=data, default_folder=folder)) as c:  # a later server finds it
+            assert c.get("/api/networks").json()["default"]["state"] == "ready"
+    with TestClient(create_app([digits_run[0]])) as c:
+        assert error_of(c.post("/api/networks/default/train"), 404)
+
+
+def dataclass_replace(config, **changes):
+    import dataclasses
+    return dataclasses.replace(config, **changes)
+
+
+def test_only_run_and_study_directories_are_accepted(tmp_path, digits_run):
+    with pytest.raises(MathdlError, match="no such directory"):
+        create_app([tmp_path / "missing"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MathdlError, match="neither a run directory"):
+        create_app([tmp_path / "empty"])
+    shutil.copytree(digits_run[0], tmp_path / "many" / "a" / "run")  # a folder of runs is searched
+    assert [e.name for e in create_app([tmp_path / "many"]).state.catalog.networks.values()] == ["many/a/run"]
+
+
+# ---- the playground -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def lab(digits_run):
+    with TestClient(create_app([digits_run[0]], session_timeout=60)) as c:
+        yield c
+
+
+def new_session(c, **params):
+    response = c.post("/api/playground", json=params)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_session_starts_untrained_with_its_points_and_pictures(lab):
+    state = new_session(lab)
+    assert state["params"]["dataset"] == "xor" and state["params"]["noise"] == 0.25  # the dataset's own noise
+    assert len(state["points"]["train"]) + len(state["points"]["test"]) == 400
+    assert state["status"] == "ready" and state["epoch"] == 0 and state["rows"] == []
+    frame = state["frame"]
+    assert len(base64.b64decode(frame["boundary"]["class"])) == 100 * 100
+    assert [len(layer) for layer in frame["neurons"]] == [8] and len(base64.b64decode(frame["neurons"][0][0])) == 25 * 25
+    assert frame["line"] is None and state["network"]["sizes"] == [2, 8, 1]
+
+
+def test_step_start_pause_and_reset(lab):
+    sid = new_session(lab, rate=200)["id"]
+    stepped = lab.post(f"/api/playground/{sid}/step").json()
+    assert stepped["epoch"] == 1 and stepped["status"] == "paused" and len(stepped["rows"]) == 1
+    assert set(stepped["rows"][0]) == set(playground.ROW_KEYS)
+    lab.post(f"/api/playground/{sid}/start")
+    deadline = time.monotonic() + 30
+    while lab.get(f"/api/playground/{sid}").json()["epoch"] < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    paused = lab.post(f"/api/playground/{sid}/pause").json()
+    time.sleep(0.3)
+    later = lab.get(f"/api/playground/{sid}").json()
+    assert paused["status"] == later["status"] == "paused" and later["epoch"] == paused["epoch"] >= 20
+    assert [r["epoch"] for r in later["rows"]] == list(range(1, later["epoch"] + 1))
+    assert later["rows"][-1]["test_accuracy"] >= 0.9  # xor with 8 tanh units, trained by mathdl's loop
+    assert lab.post(f"/api/playground/{sid}/config", json={"rate": 5}).json()["epoch"] == later["epoch"]  # the pace only
+    reset = lab.post(f"/api/playground/{sid}/reset").json()
+    assert reset["epoch"] == 0 and reset["rows"] == [] and reset["status"] == "ready"
+
+
+def test_a_perceptron_shows_its_line(lab):
+    sid = new_session(lab, dataset="linear", hidden=[])["id"]
+    for _ in range(5):
+        state = lab.post(f"/api/playground/{sid}/step").json()
+    line, fit = state["frame"]["line"], lab.app.state.sessions.get(sid).fit
+    w, c = linear_boundary(fit)
+    assert line["w"] == pytest.approx(list(w)) and line["c"] == pytest.approx(c)
+    assert line["equation"].endswith("= 0") and "x₁" in line["equation"]
+    assert state["frame"]["neurons"] == [] and state["network"]["sizes"] == [2, 1]
+
+
+def test_sessions_are_separate_and_abandoned_ones_are_freed(digits_run):
+    with TestClient(create_app([digits_run[0]], session_timeout=0.4, max_sessions=2)) as c:
+        a, b = new_session(c)["id"], new_session(c, dataset="moons")["id"]
+        assert a != b
+        c.post(f"/api/playground/{a}/step")
+        assert c.get(f"/api/playground/{b}").json()["epoch"] == 0
+        assert c.get(f"/api/playground/{b}").json()["params"]["dataset"] == "moons"
+        assert "sessions are open" in error_of(c.post("/api/playground", json={}), 429)
+        time.sleep(1.2)  # nobody asks: the reaper frees both
+        assert "reload the page" in error_of(c.get(f"/api/playground/{a}"), 404)
+        assert new_session(c)["id"]
+    with TestClient(create_app([digits_run[0]])) as c:
+        sid = new_session(c)["id"]
+        assert c.delete(f"/api/playground/{sid}").status_code == 204
+        assert error_of(c.post(f"/api/playground/{sid}/start"), 404)
+        sid = new_session(c)["id"]
+        assert c.post(f"/api/playground/{sid}/close").status_code == 204
+        assert error_of(c.get(f"/api/playground/{sid}"), 404)
+
+
+def test_a_finished_session_must_be_reset(lab, monkeypatch):
+    monkeypatch.setattr(playground, "MAX_EPOCHS", 3)
+    sid = new_session(lab, rate=1000)["id"]
+    lab.post(f"/api/playground/{sid}/start")
+    deadline = time.monotonic() + 30
+    while lab.get(f"/api/playground/{sid}").json()["status"] != "finished" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert lab.get(f"/api/playground/{sid}").json()["epoch"] == 3
+    assert "reset" in error_of(lab.post(f"/api/playground/{sid}/start"), 409)
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"eta": 0}, "eta must be between"),
+    ({"eta": "fast"}, "eta must be a number"),
+    ({"points": 5}, "points must be between 20"),
+    ({"points": 2.5}, "points must be an integer"),
+    ({"hidden": [0]}, "hidden[0] must be between 1 and 32"),
+    ({"hidden": [4] * 7}, "hidden must be a list of 0 to 6"),
+    ({"hidden": 8}, "hidden must be a list"),
+    ({"activation": "softmax"}, "activation must be one of"),
+    ({"cost": "mae"}, "cost must be one of tse, xe"),
+    ({"bp": True}, "bp must be one of"),
+    ({"dataset": "csv"}, "needs an uploaded CSV"),
+    ({"noise": 2}, "noise must be between 0 and 1"),
+    ({"layers": 2}, "unknown parameter 'layers'"),
+])
+def test_bad_playground_parameters_are_refused(lab, params, message):
+    assert message in error_of(lab.post("/api/playground", json=params), 422)
+    sid = new_session(lab)["id"]
+    assert message in error_of(lab.post(f"/api/playground/{sid}/config", json=params), 422)
+    assert lab.get(f"/api/playground/{sid}").json()["params"]["dataset"] == "xor"  # unchanged
+
+
+def test_bad_playground_requests_are_refused(lab):
+    assert error_of(lab.post("/api/playground", content=b'{"eta": 0.1'), 422).startswith("malformed JSON")
+    assert "not a number JSON allows" in error_of(lab.post("/api/playground", content=b'{"eta": NaN}'), 422)
+    assert "JSON object" in error_of(lab.post("/api/playground", content=b'"xor"'), 422)
+    sid = new_session(lab)["id"]
+    assert "no playground action 'jump'" in error_of(lab.post(f"/api/playground/{sid}/jump"), 404)
+    assert "takes no parameters" in error_of(lab.post(f"/api/playground/{sid}/step", json={"eta": 1}), 422)
+    assert "empty request" in error_of(lab.post(f"/api/playground/{sid}/config"), 422)
+    assert "no playground session" in error_of(lab.get("/api/playground/nope"), 404)
+    assert "larger than the limit" in error_of(lab.post(f"/api/playground/{sid}/config",
+                                                        content=b"{" + b" " * 70_000 + b"}"), 413)
+
+
+def test_uploaded_points_are_checked_and_trained_on(lab):
+    sid = new_session(lab)["id"]
+    rng = np.random.default_rng(0)
+    rows = "\n".join(f"{x:.3f},{y:.3f},{'left' if x < 0 else 'right'}" for x, y in rng.normal(0, 1, (60, 2)))
+    state = lab.post(f"/api/playground/{sid}/points", content="x,y,label\n-1,0,left\n1,0,right\n" + rows, headers={"content-type": "text/csv"}).json()
+    assert state["params"]["dataset"] == "csv" and state["classes"] == ["left", "right"]
+    assert len(state["points"]["train"]) + len(state["points"]["test"]) == 62
+    assert lab.post(f"/api/playground/{sid}/step").json()["epoch"] == 1
+    assert lab.post(f"/api/playground/{sid}/config", json={"hidden": [3]}).json()["params"]["dataset"] == "csv"
+    assert "the CSV line 2: y 'abc' is not a number" in error_of(
+        lab.post(f"/api/playground/{sid}/points", content=b"1,2,a\n3,abc,b\n"), 422)
+    assert "not UTF-8" in error_of(lab.post(f"/api/playground/{sid}/points", content=b"\xff\xfe1,2"), 422)
+    too_many = "\n".join(f"{i},{i % 7},{i % 2}" for i in range(playground.MAX_POINTS + 1)).encode()
+    assert len(too_many) < playground.CSV_LIMIT
+    assert f"at most {playground.MAX_POINTS:,}" in error_of(lab.post(f"/api/playground/{sid}/points", content=too_many), 413)
+    too_big = b"1,2,a\n" * (playground.CSV_LIMIT // 6 + 1)
+    assert "larger than the limit" in error_of(lab.post(f"/api/playground/{sid}/points", content=too_big), 413)
+    assert lab.get(f"/api/playground/{sid}").json()["classes"] == ["left", "right"]  # the good points are kept
+
+
+def test_the_stream_sends_the_state_then_each_epoch(digits_run):
+    import httpx
+    app = create_app([digits_run[0]])
+    with Served(app) as served, httpx.Client(base_url=served.url, timeout=10) as http:
+        sid = http.post("/api/playground", json={"rate": 100}).json()["id"]
+        messages = []
+        with http.stream("GET", f"/api/playground/{sid}/stream") as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    messages.append(json.loads(line[6:]))
+                    if len(messages) == 1:
+                        http.post(f"/api/playground/{sid}/start")
+                    if sum(len(m.get("rows", [])) for m in messages) >= 10:
+                        break
+        assert messages[0]["state"]["id"] == sid and messages[0]["state"]["epoch"] == 0
+        epochs = [r["epoch"] for m in messages[1:] for r in m["rows"]]
+        assert epochs == list(range(1, len(epochs) + 1))  # every epoch's row, once, in order
+        assert any(m.get("frame") for m in messages[1:])
+        http.post(f"/api/playground/{sid}/pause")
+
+
+# ---- the study view -------------------------------------------------------------------------------
+
+
+def test_the_study_view_is_the_summary_with_its_curves_and_files(client, study):
+    assert client.get("/api/studies").json()["studies"] == [{"id": "0", "name": study.path.name}]
+    view = client.get("/api/studies/0").json()
+    summary = json.loads((study.path / "summary.json").read_text())
+    assert [c["number"] for c in view["configurations"]] == list(range(1, 9))
+    assert [(c["tp"], c["fn"], c["fp"], c["tn"]) for c in view["configurations"]] == \
+        [(c["tp"], c["fn"], c["fp"], c["tn"]) for c in summary["configurations"]]
+    assert view["classes"] == list(summary["configurations"][0]["class_balance"]["test"])
+    assert all(len(c["rows"]) == summary["configurations"][0]["epochs"] for c in view["curves"])
+    assert len(view["mcnemar"]["rows"]) == len(summary["mcnemar"]) == 12
+    assert {r["name"] for r in view["reverse"]} == {"1layer", "3layers", "book"}
+    names = {(f["folder"], f["name"]) for f in view["files"]}
+    assert (".", "summary.json") in names and ("runs/1-1layer-tse-online", "model.npz") in names
+    target = next(f for f in view["files"] if f["name"] == "summary.csv")
+    assert client.get(target["url"]).content == (study.path / "summary.csv").read_bytes()
+
+
+def test_study_files_are_reached_by_index_only(client):
+    listing = client.get("/api/studies/0").json()["files"]
+    assert error_of(client.get(f"/api/studies/0/files/0/{listing[1]['name']}"), 404)  # index and name disagree
+    assert error_of(client.get(f"/api/studies/0/files/{len(listing)}/x"), 404)
+    assert error_of(client.get("/api/studies/0/files/0/..%2F..%2F..%2Fetc%2Fpasswd"), 404)
+    assert error_of(client.get("/api/studies/0/files/-1/x"), 404)
+    assert error_of(client.get("/api/studies/7"), 404)
+
+
+def test_other_tables_of_the_summary_are_rendered_whatever_their_keys(study, tmp_path, digits_run):
+    copy = shutil.copytree(study.path, tmp_path / "study")
+    summary = json.loads((copy / "summary.json").read_text())
+    summary["factorial"] = {"effects": [{"factor": "cost", "effect": 0.0123, "ci95": [0.001, 0.02]}],
+                            "seeds": 5, "model": "accuracy ~ depth * cost * bp"}
+    summary["mcnemar_family"] = {"method": "Holm", "tests": 12}
+    (copy / "summary.json").write_text(json.dumps(summary))
+    with TestClient(create_app([copy])) as c:
+        rendered = {t["title"]: t for t in c.get("/api/studies/0").json()["tables"]}
+    assert rendered["factorial"]["rows"] == [["seeds", "5"], ["model", "accuracy ~ depth * cost * bp"]]
+    effects = rendered["factorial › effects"]
+    assert effects["columns"] == ["factor", "effect", "ci95"] and effects["rows"] == [["cost", "0.0123", "[0.001, 0.02]"]]
+    assert rendered["mcnemar family"]["rows"] == [["method", "Holm"], ["tests", "12"]]
+    assert cell({"value": 0.98, "ci95": [0.97, 0.99]}) == "0.98 [0.97, 0.99]" and cell(None) == "—"
+    assert tables("x", "text") == [] and tables("x", {"a": {"b": 1, "c": 2}})[0]["rows"] == [["a", "1", "2"]]
+
+
+# ---- the command ---------------------------------------------------------------------------------
+
+
+def test_addresses():
+    assert loopback("127.0.0.1") and loopback("::1") and loopback("localhost")
+    assert not loopback("0.0.0.0") and not loopback("192.168.1.5")
+    assert url_of("127.0.0.1", 8765) == "http://127.0.0.1:8765/" and url_of("::1", 80) == "http://[::1]:80/"
+    assert url_of("0.0.0.0", 9000) == "http://127.0.0.1:9000/"
+
+
+def test_a_non_loopback_address_is_warned_about(monkeypatch, digits_run):
+    import uvicorn
+    from mathdl.explore import server
+    said = []
+    monkeypatch.setattr(server, "check_port", lambda host, port: None)  # nothing is bound in this test
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+    server.serve(create_app([digits_run[0]]), host="0.0.0.0", port=8765, browser=False, say=said.append)
+    assert said[0].startswith("warning: listening on 0.0.0.0") and "http://127.0.0.1:8765/" in said[1]
+    said.clear()
+    server.serve(create_app([digits_run[0]]), host="127.0.0.1", port=8765, browser=False, say=said.append)
+    assert len(said) == 1 and not said[0].startswith("warning")
+
+
+def test_the_command_refuses_bad_input_in_one_line(tmp_path):
+    from mathdl.cli import main
+    for argv, message in ((["explore", str(tmp_path / "nope"), "--no-browser"], "no such directory"),
+                          (["explore", "--port", "70000"], "port number from 1 to 65535")):
+        done = subprocess.run([sys.executable, "-m", "mathdl", *argv], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert main(["explore", str(tmp_path / "nope")]) == 2
+
+
+def test_the_command_serves_until_interrupted_even_with_a_stream_open(digits_run):
+    import httpx
+    with socket_port() as port:
+        pass
+    process = subprocess.Popen([sys.executable, "-m", "mathdl", "explore", str(digits_run[0]), "--no-browser",
+                                "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline, listed = time.monotonic() + 60, None
+        while time.monotonic() < deadline:
+            try:
+                listed = httpx.get(f"http://127.0.0.1:{port}/api/networks", timeout=1).json()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert listed["networks"][0]["name"] == digits_run[0].name
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            sid = http.post("/api/playground", json={}).json()["id"]
+            with http.stream("GET", f"/api/playground/{sid}/stream") as stream:
+                next(stream.iter_lines())
+                t0 = time.monotonic()
+                process.send_signal(signal.SIGINT)
+                out, err = process.communicate(timeout=30)
+        assert time.monotonic() - t0 < 10
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert f"http://127.0.0.1:{port}/" in err and "stopped" in err and "Traceback" not in err
+
+
+def socket_port():
+    import contextlib
+    import socket
+
+    @contextlib.contextmanager
+    def free():
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            yield s.getsockname()[1]
+    return free()
