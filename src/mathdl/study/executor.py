@@ -4,8 +4,9 @@ By default a ``LocalCluster`` of worker processes with one thread each, as many 
 cores), listening on 127.0.0.1 only, started and closed by the study; or an existing cluster by its
 scheduler's address (``tcp://HOST:PORT``). Each run is one Dask task (``worker.train_run``):
 
-- the longest first, runs on the same task data together (``schedule``), handed to Dask as priorities;
-  the cluster's scheduler queues them and gives a worker the next one when it is free;
+- the longest first, runs on the same task data together (``schedule``), handed to Dask as one graph in
+  that order (its priority); the cluster's scheduler queues them and gives a worker the next one when it
+  is free;
 - a worker keeps the task data it prepared for the next run on the same data (``worker.worker_task``);
 - a reverse-part network is run backwards in the task that trained it, so on the same worker;
 - a lost worker's run is given to another worker by Dask and continues from the run's last checkpoint
@@ -34,6 +35,12 @@ from ..runs.experiment import Config
 RETRIES = 2
 STOP_WAIT = 60.0  # seconds the runs get to reach a safe point and keep their checkpoints
 CONNECT_TIMEOUT = 10.0
+# A local worker's event loop wakes rarely: each wake-up takes the GIL from the run (the compiled loops hold
+# it), and with every core busy the run then waits for the loop's thread to be scheduled. Dask's defaults
+# (a tick every 20 ms, a system monitor every 500 ms, the profiler sampling every thread's stack every
+# 10 ms) made the full study 5.7% slower than in plain processes; these, 0.7% (benchmarks/notes.md).
+QUIET_WORKERS = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
+                 "distributed.admin.system-monitor.interval": "5s"}
 
 
 @dataclass(frozen=True)
@@ -102,7 +109,8 @@ class DaskExecutor:
             environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ").items()
                        if k != "MALLOC_TRIM_THRESHOLD_"}
             self._stack.enter_context(dask.config.set({  # while the cluster lives: its workers start later
-                "distributed.scheduler.worker-saturation": 1.0, "distributed.nanny.pre-spawn-environ": environ}))
+                "distributed.scheduler.worker-saturation": 1.0, "distributed.nanny.pre-spawn-environ": environ,
+                **QUIET_WORKERS}))
             self.cluster = self._stack.enter_context(LocalCluster(
                 n_workers=0, threads_per_worker=1, processes=True, host="127.0.0.1",
                 dashboard_address="127.0.0.1:0", memory_limit=0, silence_logs=logging.ERROR))  # its HTTP port
@@ -166,11 +174,13 @@ class DaskExecutor:
         by_key = {run.key: run for run in order}
         futures = []
         try:
-            for rank, run in enumerate(order):  # the first in the order gets the highest priority
-                futures.append(client.submit(train_run, run.spec(), token=token, data=data,
-                                             fingerprint=mnist.fingerprint, dataset=dataset, command=command,
-                                             key=f"mathdl-run-{token}-{rank}", priority=len(order) - rank,
-                                             retries=RETRIES, pure=False))
+            # One graph, so that its order is the runs' priority and the scheduler holds them back (a group
+            # larger than twice the threads is queued) until a worker is free; submitted one by one, the
+            # first few would be dealt out to the workers at once, whatever their length.
+            futures = client.map(train_run, [run.spec() for run in order],
+                                 key=[f"mathdl-run-{token}-{rank}" for rank in range(len(order))], token=token,
+                                 data=data, fingerprint=mnist.fingerprint, dataset=dataset, command=command,
+                                 retries=RETRIES, pure=False)
             pending = set(futures)
             while pending:
                 try:
