@@ -219,8 +219,8 @@ def load_data(args):
 # ---------------------------------------------------------------------------------------------------
 
 
-COMMANDS = ["study", "train", "reverse", "report", "predict", "dots", "activations", "descend", "explain",
-            "gradcheck", "data", "bench", "explore"]  # modules of mathdl.cli, each with register(subparsers)
+COMMANDS = ["study", "train", "reverse", "report", "present", "predict", "dots", "activations", "descend",
+            "explain", "gradcheck", "data", "bench", "explore"]  # modules of mathdl.cli, each with register(subparsers)
 
 
 def build_parser() -> Parser:

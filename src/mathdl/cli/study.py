@@ -41,8 +41,9 @@ def register(sub) -> None:
         "TSE and XE x online and matrix backprop, sigmoid everywhere), write a run directory for each, and "
         "compare them: confusion matrices with sensitivity/specificity and 95% intervals, learning curves, "
         "accuracy against training-set size, and McNemar's test for every pair that differs in one named choice. "
-        "Then run two ten-digit networks backwards to picture the ID's digits, and write the report "
-        "(report.pdf, report.md). With --seeds K every configuration is trained K times and the eight are analysed "
+        "Then run two ten-digit networks backwards to picture the ID's digits, write the report "
+        "(report.pdf, report.md) and make the narrated video presentation (presentation.mp4, see mathdl "
+        "present). With --seeds K every configuration is trained K times and the eight are analysed "
         "as a 2x2x2 factorial design (cost x method x depth: effects with 95% intervals and p-values). The runs "
         "execute on Dask: a local cluster of --jobs processes, or an existing cluster (--scheduler). "
         f"Defaults: {defaults}; images deskewed{'' if shared.deskew else ' (off)'}, inputs scaled {shared.scale}, "
@@ -90,6 +91,8 @@ def register(sub) -> None:
                    help="worker processes of the local cluster (default: the number of CPU cores, at most 4; not "
                         "used with --scheduler)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--no-video", dest="video", action="store_false",
+                   help="skip the narrated video presentation (make it later with: mathdl present STUDY_DIR)")
     add_title_options(p)
     p.add_argument("--executor", choices=["dask", "previous-pool"], default="dask", help=argparse.SUPPRESS)
     p.set_defaults(run=run)
@@ -111,6 +114,7 @@ def _cpus() -> int:
 
 def run(args) -> int:
     from ..base.console import out
+    from ..present import build_presentation
     from ..report import build_report
     from ..study.classes import class_studies, class_table, read_ids
     from ..study.protocol import StudyOptions, checkpointed, finished
@@ -143,6 +147,9 @@ def run(args) -> int:
         show(study, out)
         report = build_report(study.path, title=args.title, author=args.author)
         out.print(f"report: {report['pdf']} and {report['md']}")
+        if args.video:
+            from .present import show as show_presentation
+            show_presentation(build_presentation(study.path, progress=not args.quiet), out)
         out.print(f"study directory: {study.path}  ({study.seconds:.0f} s)")
     if args.ids:
         class_table(done, folder)

@@ -151,7 +151,7 @@ def text(*pieces) -> tuple:
 _TYPST_SPECIAL = re.compile(r"([\\#$*_`<>@\[\]~/])")
 
 
-def _typst_escape(s: str) -> str:
+def typst_escape(s: str) -> str:
     """Plain text for Typst markup: special characters escaped, and -- kept as two hyphens (not a dash)."""
     return _TYPST_SPECIAL.sub(r"\\\1", s).replace("--", "-\\-")
 
@@ -162,21 +162,21 @@ def _typst_pieces(pieces) -> str:
         if isinstance(piece, Math):
             out.append(f"${piece.typst}$")
         elif isinstance(piece, Strong):
-            out.append(f"#strong[{_typst_escape(piece.text)}]")
+            out.append(f"#strong[{typst_escape(piece.text)}]")
         elif isinstance(piece, Code):
-            out.append("#raw(" + _typst_string(piece.text) + ")")
+            out.append("#raw(" + typst_string(piece.text) + ")")
         elif isinstance(piece, Break):
             out.append(" \\\n")
         elif isinstance(piece, Ref):
             out.append(f"@{piece.label}")
         else:
-            out.append(_typst_escape(str(piece)))
+            out.append(typst_escape(str(piece)))
     return "".join(out)
 
 
 def _typst_text(text) -> str:
     """A caption or title: plain text, or a tuple of pieces."""
-    return _typst_pieces(text) if isinstance(text, tuple) else _typst_escape(str(text))
+    return _typst_pieces(text) if isinstance(text, tuple) else typst_escape(str(text))
 
 
 def _typst_cell(cell) -> str:
@@ -184,18 +184,18 @@ def _typst_cell(cell) -> str:
         return f"[{_typst_pieces(cell)}]"
     if isinstance(cell, Math):
         return f"[${cell.typst}$]"
-    return f"[{_typst_escape(str(cell))}]"
+    return f"[{typst_escape(str(cell))}]"
 
 
-def _typst_string(s: str) -> str:
+def typst_string(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def to_typst(doc: Document) -> str:
     """The document as Typst source (figures referenced by relative path)."""
     lines = [
-        "#set document(title: " + _typst_string(doc.title)
-        + (", author: " + _typst_string(doc.author) if doc.author else "") + ")",
+        "#set document(title: " + typst_string(doc.title)
+        + (", author: " + typst_string(doc.author) if doc.author else "") + ")",
         '#set page(paper: "a4", margin: (x: 2cm, y: 2.2cm), numbering: "1")',
         '#set text(size: 10.5pt)',
         '#set par(justify: true)',
@@ -208,15 +208,15 @@ def to_typst(doc: Document) -> str:
         "",
         "#page(numbering: none)[",
         "  #v(3cm)",
-        f"  #align(center, text(size: 22pt, weight: \"bold\")[{_typst_escape(doc.title)}])",
+        f"  #align(center, text(size: 22pt, weight: \"bold\")[{typst_escape(doc.title)}])",
         "  #v(0.8cm)",
-        f"  #align(center, text(size: 14pt)[{_typst_escape(doc.subtitle)}])",
+        f"  #align(center, text(size: 14pt)[{typst_escape(doc.subtitle)}])",
         "  #v(1cm)",
     ]
     if doc.author:
-        lines.append(f"  #align(center, text(size: 14pt)[{_typst_escape(doc.author)}])")
+        lines.append(f"  #align(center, text(size: 14pt)[{typst_escape(doc.author)}])")
     if doc.date:
-        lines.append(f"  #align(center, text(size: 12pt)[{_typst_escape(doc.date)}])")
+        lines.append(f"  #align(center, text(size: 12pt)[{typst_escape(doc.date)}])")
     lines.append("  #v(1cm)")
     if doc.notice:
         lines.append(f"  #block(fill: rgb(\"#fff3cd\"), stroke: 0.6pt + rgb(\"#d4a72c\"), inset: 9pt, radius: 3pt, "
@@ -234,7 +234,7 @@ def to_typst(doc: Document) -> str:
 def _typst_block(block) -> str:
     if isinstance(block, Heading):
         label = f" <{block.label}>" if block.label else ""
-        return f"{'=' * block.level} {_typst_escape(block.text)}{label}"
+        return f"{'=' * block.level} {typst_escape(block.text)}{label}"
     if isinstance(block, Paragraph):
         return _typst_pieces(block.pieces)
     if isinstance(block, Equation):

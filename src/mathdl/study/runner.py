@@ -14,8 +14,10 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
+
 from ..base.errors import MathdlError
-from ..base.files import check_directory, write_json
+from ..base.files import check_directory, write_json, write_npz
 from ..runs.directory import load_run
 from ..runs.experiment import Config, environment
 from .executor import DaskExecutor, Run
@@ -117,6 +119,7 @@ def run_studies(studies: list[tuple[StudyOptions, Path]], *, data=None, jobs: in
                 raise MathdlError(f"cannot create {out}: {e.strerror or e}") from None
             write_json(out / STATE_FILE, {"options": options.to_dict(), "command": command,
                                           "environment": environment()})
+            write_examples(out, mnist, options.student_id)
         if any(config.deskew for options, _ in studies for config in study_configs(options)):
             from ..data.deskew import deskewed
             deskewed(mnist)  # computed once here and cached, so the workers on this machine only load it
@@ -137,6 +140,20 @@ def run_studies(studies: list[tuple[StudyOptions, Path]], *, data=None, jobs: in
         reverse_part(out, options, data, progress=progress)
         done.append(summarise(out, options, seconds=time.perf_counter() - start))
     return done
+
+
+def write_examples(out: Path, mnist, student_id: str) -> None:
+    """examples.npz: the first test image of every digit, split into the ID's digits (``positive``) and the
+    others (``negative``), with their labels, for the presentation's task slide."""
+    from ..data.tasks import parse_id
+
+    positive = set(parse_id(student_id))
+    first = {int(d): int(np.argmax(mnist.test_labels == d)) for d in range(10) if np.any(mnist.test_labels == d)}
+    arrays = {}
+    for name, digits in (("positive", sorted(positive)), ("negative", sorted(set(first) - positive))):
+        index = [first[d] for d in digits if d in first]
+        arrays[name], arrays[f"{name}_labels"] = mnist.test_images[index], mnist.test_labels[index]
+    write_npz(out / "examples.npz", arrays)
 
 
 def reverse_part(out: Path, options: StudyOptions, data=None, *, progress: bool = True) -> None:
