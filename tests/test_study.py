@@ -188,7 +188,7 @@ def test_interrupted_study_keeps_finished_runs_and_resumes(tiny_data, tmp_path):
     out = tmp_path / "s"
     env = {**os.environ, "MATHDL_CACHE": str(tmp_path / "cache")}
     argv = [sys.executable, "-m", "mathdl", "study", "--data", str(tiny_data), "--out", str(out), "--epochs", "3",
-            "--hidden1", "12", "--hidden3", "10,8,6", "--sizes", "0", "--jobs", "1", "--quiet"]
+            "--hidden1", "12", "--hidden3", "10,8,6", "--sizes", "0", "--jobs", "1", "--quiet", "--no-video"]
     # Ctrl-C's SIGINT reaches the study even when this test runs where SIGINT is ignored (a background job)
     process = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))

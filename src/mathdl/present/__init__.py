@@ -25,7 +25,8 @@ import numpy as np
 
 from ..base.errors import MathdlError
 from ..base.files import atomic_path, check_directory, write_bytes, write_text
-from ..report.content import DEFAULT_TITLE, load_study
+from ..report import remember_title_page, title_page
+from ..report.content import load_study
 from .figures import draw
 from .script import markdown, slides
 from .slides import HEIGHT, WIDTH, Slide, document, render
@@ -43,12 +44,17 @@ class Presentation:
     """A presentation made in memory: the slides, their rendered pages (PNG bytes and RGB arrays) and the
     timeline (frames per slide, subtitle cues, the sound)."""
 
-    dir: Path
+    study: dict
     title: str
+    author: str
     deck: list[Slide]
     pages: list[bytes]
     images: list[np.ndarray]
     timeline: Timeline
+
+    @property
+    def dir(self) -> Path:
+        return self.study["dir"]
 
     def write(self, *, progress: bool = True) -> dict[str, Path]:
         """Encode the video and write the slides, subtitles and script beside it; the video is renamed into
@@ -71,6 +77,7 @@ class Presentation:
             write_text(paths["vtt"], vtt(self.timeline.cues))
             write_text(paths["script"], markdown(self.deck, self.timeline.starts, self.timeline.ends,
                                                  title=self.title))
+        remember_title_page(self.study, self.title, self.author)
         return paths
 
 
@@ -85,11 +92,7 @@ def prepare(study_dir, *, title: str | None = None, author: str | None = None, d
     study = load_study(Path(study_dir))
     out = study["dir"]
     check_directory(out / SLIDES)
-    remembered = study["state"].get("report", {})
-    title = (title if title is not None else remembered.get("title", DEFAULT_TITLE)).strip()
-    author = (author if author is not None else remembered.get("author", "")).strip()
-    if not title:
-        raise MathdlError("the presentation's title must not be empty")
+    title, author = title_page(study, title, author)
     speaker = None if voice_dir is not None else find_voice(voice)
     work = Path(tempfile.mkdtemp(prefix=".presentation.", dir=out))
     try:
@@ -109,7 +112,7 @@ def prepare(study_dir, *, title: str | None = None, author: str | None = None, d
             timeline = narrate(deck, speaker, bar=bar)
     else:
         timeline = recorded(deck, voices)
-    return Presentation(out, title, deck, pages, images, timeline)
+    return Presentation(study, title, author, deck, pages, images, timeline)
 
 
 def build_presentation(study_dir, *, progress: bool = True, **options) -> dict[str, Path]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..plots import save
+from ..report import architecture_figure
 from ..plots.presentation import digit_rows, rates_chart
 from ..reverse import METHODS
 from ..report.reverse_section import CONTROL, depth
@@ -17,7 +18,8 @@ from .script import EXAMPLES
 def draw(study: dict, folder: Path, root: Path, *, plan_only: bool = False) -> dict[str, str]:
     """Draw the slide figures into ``folder`` (inside ``root``, the Typst root) — or, with ``plan_only``,
     only name them; returns name → path relative to ``root``, for the figures the study has the data of."""
-    makers = {"rates": lambda: rates_chart(study["summary"]["configurations"])}
+    makers = {"architecture": lambda: architecture_figure(study),
+              "rates": lambda: rates_chart(study["summary"]["configurations"])}
     examples = Path(study["dir"]) / EXAMPLES
     if examples.is_file():
         makers["examples"] = lambda: _examples(examples)

@@ -11,6 +11,7 @@ Each builder returns a ``Slide``; ``SLIDES`` lists them in the order of the talk
 from __future__ import annotations
 
 import datetime
+import statistics
 from pathlib import Path
 
 from ..evaluation.metrics import holm
@@ -103,8 +104,8 @@ def _title(study: dict, title: str, author: str, date: str | None, short: bool) 
                  "not results. The full study's presentation has every slide.]"]
     body.append("#v(1fr)")
     said = [f"{title}{f', by {author}' if author else ''}.",
-            f"Is a handwritten digit one of the digits of student ID {s['student_id']}? Eight neural networks, "
-            "built from their equations, answer it on MNIST."]
+            "Eight neural networks, built from their equations, learn to tell whether a handwritten digit is one "
+            "of the digits of a student ID."]
     if notice:
         said.append("This short preview comes from a quick or reduced study: its numbers show the method at "
                     "work, not results.")
@@ -126,10 +127,10 @@ def _task(study: dict, figures: dict) -> Slide:
         "#note[(the study directory holds no example images)]"
     return Slide("task", "The task: is this digit one of the ID's digits?",
                  f"#two(ratio: (1fr, 1.1fr))[{left}][{right}]",
-                 (f"Each network answers one question about a handwritten digit: is it one of the digits of ID "
-                  f"{s['student_id']}, that is {join([str(d) for d in digits], 'or')}?",
-                  f"Of the {count(n_train)} training images {count(pos_train)} are positive, "
-                  f"{pct(pos_train / n_train, 1)}; of the {count(n_test)} test images, {count(pos_test)}."))
+                 (f"The ID is {s['student_id']}, so an image of {join([str(d) for d in digits], 'or')} is "
+                  "positive.",
+                  f"Of the {count(n_train)} training images, {count(pos_train)} are positive: "
+                  f"{pct(pos_train / n_train, 1)}."))
 
 
 def _architectures(study: dict, figures: dict) -> Slide:
@@ -138,11 +139,10 @@ def _architectures(study: dict, figures: dict) -> Slide:
     deep = next(r for r in rows if r["hidden_layers"] == 3)
     h3 = deep["layers"].split("-")[1:-1]
     return Slide("architectures", "Two architectures, sigmoid on every layer",
-                 "#fig(\"architecture.png\")",
-                 (f"Two architectures: one hidden layer of {hidden_of(shallow)} neurons, and three hidden layers "
-                  f"of {join(h3)}.",
-                  "Each ends in one sigmoid neuron that answers near one for an ID digit and near zero for any other "
-                  "digit."))
+                 f"#fig(\"{figures['architecture']}\")",
+                 (f"Two architectures: one hidden layer of {hidden_of(shallow)} neurons, or three of {join(h3)}, "
+                  "each ending in one sigmoid neuron that answers near one for an ID digit and near zero for the "
+                  "others.",))
 
 
 def _equations(study: dict, figures: dict) -> Slide:
@@ -156,11 +156,13 @@ def _equations(study: dict, figures: dict) -> Slide:
     bias = tex(r"b^{(l)} \in \mathbb{R}^{n_l}")
     body = ("\n".join(tex(e, True) for e in equations)
             + f"\n#v(20pt)\n#align(center, text(size: 34pt)[{tex(shapes)}])\n"
-            f"#align(center, note[every matrix's columns are the N samples; {bias} is added to every column])")
-    return Slide("equations", f"The {L + 1}-layer network, from its equations", body,
-                 (f"The deeper network has {L + 1} layers: the {n[0]} pixels, three hidden layers and the output.",
-                  "Each layer multiplies the previous activations by its weight matrix, adds its bias and applies "
-                  "the sigmoid; a batch is a matrix whose columns are the images."))
+            f"#v(1fr)\n#align(center, note[every matrix's columns are the N samples; {bias} is added to every "
+            "column])")
+    return Slide("equations", f"The {DIGIT_WORDS[L + 1]}-layer network, from its equations", body,
+                 (f"The deeper network has {DIGIT_WORDS[L + 1]} layers: the {n[0]} pixels, {DIGIT_WORDS[L - 1]} hidden "
+                  "layers and the output.",
+                  "Each multiplies the previous activations by its weights, adds its bias and applies the sigmoid, "
+                  "with the images of a batch as the columns of one matrix."))
 
 
 def _backprop(study: dict, figures: dict) -> Slide:
@@ -176,14 +178,11 @@ def _backprop(study: dict, figures: dict) -> Slide:
             f"#two[*online:* one image {tex('x')} at a time, a step after every image:\n\n{online}]"
             f"[*matrix:* {batch or 'B'} images as the columns of one matrix, one step with their mean gradient:"
             f"\n\n{matrix}]")
-    said = ["Backpropagation sends the output error back through the transposed weights, layer by layer, and "
-            "multiplies it by the sigmoid's slope."]
-    said.append(f"The online method updates the weights after every image; the matrix method takes {batch} images "
-                "as the columns of one matrix and steps with their mean gradient." if batch else
-                "The online method updates the weights after every image.")
-    if g:
-        said.append(f"On this architecture both agree with central differences to a relative error of "
-                    f"{_scientific(max(g['online'], g['matrix']))}.")
+    said = ["Backpropagation sends the output error back through the transposed weights, times the sigmoid's "
+            "slope, layer by layer."]
+    said.append(f"The online method steps after every image, the matrix method once for {batch} images with their "
+                "mean gradient" + (f"; both agree with central differences to {_scientific(max(g['online'], g['matrix']))}."
+                                   if g else ".") if batch else "The online method steps after every image.")
     return Slide("backprop", "Backpropagation, two ways", body, tuple(said))
 
 
@@ -196,7 +195,7 @@ def _scientific(v: float) -> str:
 def _recipe(study: dict, figures: dict) -> Slide:
     rows = study["summary"]["configurations"]
     cfg = study["runs"][rows[0]["number"]]["config"]["config"]
-    table = ["#align(center, table(columns: 7, align: (right, left, left, left, right, right, right),",
+    table = ["#set text(size: 42pt)", "#align(center, table(columns: 7, align: (right, left, left, left, right, right, right),",
              "  table.header([*\\#*], [*hidden*], [*cost*], [*method*], [*epochs*], [*η*], [*batch*]),",
              "  table.hline(stroke: 2pt + accent),"]
     for r in rows:
@@ -209,12 +208,11 @@ def _recipe(study: dict, figures: dict) -> Slide:
     epochs = {(r["bp"], r["cost"]): r["epochs"] for r in rows}
     body = "\n".join(table) + (f"\n#v(12pt)\n#align(center, note[images {text(join(prepared))}; learning rate "
                                f"η/(1 + {cfg.get('decay', 0):g}(epoch − 1))])" if prepared else "")
-    said = [f"Every network sees the same images{', ' + join(prepared) if prepared else ''}, and its learning "
-            "rate decays from epoch to epoch."]
+    said = [f"Every network sees the same images{', ' + join(prepared) if prepared else ''}, with a decaying "
+            "learning rate."]
     if len(set(epochs.values())) > 1:
-        said.append("Each method and cost has its own recipe: " + join(
-            [f"{m} {c.upper()} trains {e} epochs" for (m, c), e in epochs.items()]) + ", chosen on a validation "
-            "split, not on the test set.")
+        said.append("The epochs were chosen on a validation split, not on the test set: " + join(
+            [f"{e} for {m} {c.upper()}" for (m, c), e in epochs.items()]) + ".")
     return Slide("recipe", "The training recipe", body, tuple(said))
 
 
@@ -231,11 +229,10 @@ def _one_matrix(study: dict, figures: dict) -> Slide:
              f"#note[configuration {best['number']}: {text(_name(best))}]")
     return Slide("one-matrix", f"Reading one confusion matrix: configuration {best['number']}",
                  f"#two(ratio: (1fr, 1fr))[#fig(\"confusion_{best['number']}.png\")][#v(1fr) {right} #v(1fr)]",
-                 (f"Configuration {best['number']}, the most accurate observed: rows are the true class, columns "
-                  "the prediction, the ID digits first.",
-                  f"Of the {count(positives)} positive test images it finds {count(best['tp'])}, a sensitivity of "
-                  f"{pct(best['sensitivity']['value'])}; of the {count(negatives)} negative ones it rejects "
-                  f"{count(best['tn'])}, a specificity of {pct(best['specificity']['value'])}.",
+                 (f"Configuration {best['number']}, the most accurate observed, finds {count(best['tp'])} of the "
+                  f"{count(positives)} positive test images, a sensitivity of {pct(best['sensitivity']['value'])}, "
+                  f"and rejects {count(best['tn'])} of the {count(negatives)} negative ones, a specificity of "
+                  f"{pct(best['specificity']['value'])}.",
                   f"Its accuracy is {_interval(best['accuracy'])}."))
 
 
@@ -244,7 +241,7 @@ def _eight_matrices(study: dict, figures: dict) -> Slide:
     cells = []
     for r in rows:
         cells.append(
-            "block(width: 100%)[#set text(size: 26pt)\n"
+            "block(width: 100%)[#set text(size: 30pt)\n"
             "#table(columns: (1fr, 1fr), align: center, inset: 10pt, stroke: white + 3pt,"
             f" fill: (x, y) => if x == y {{ rgb(\"#c8e6c9\") }} else {{ rgb(\"#f8d0d0\") }},"
             f" [TP *{count(r['tp'])}*], [FN *{count(r['fn'])}*], [FP *{count(r['fp'])}*], [TN *{count(r['tn'])}*])\n"
@@ -255,8 +252,7 @@ def _eight_matrices(study: dict, figures: dict) -> Slide:
     return Slide("eight-matrices", "All eight confusion matrices (test set)", body,
                  (f"All eight networks on the {count(n_test)} test images: accuracies from "
                   f"{pct(ranked[0]['accuracy']['value'])} for configuration {ranked[0]['number']} to "
-                  f"{pct(ranked[-1]['accuracy']['value'])} for configuration {ranked[-1]['number']}.",
-                  "The report gives each matrix with the hyper-parameters that produced it."))
+                  f"{pct(ranked[-1]['accuracy']['value'])} for configuration {ranked[-1]['number']}.",))
 
 
 def _rates(study: dict, figures: dict) -> Slide:
@@ -269,8 +265,7 @@ def _rates(study: dict, figures: dict) -> Slide:
                  (f"Sensitivity exceeds specificity in {higher} of the {len(gaps)} configurations; the widest gap "
                   f"is configuration {widest['number']}'s, {pct(widest['sensitivity']['value'])} against "
                   f"{pct(widest['specificity']['value'])}.",
-                  "The two rates measure errors on different images, the ID digits and the others, so balanced "
-                  "classes do not make them equal."))
+                  "They measure errors on different images, so balanced classes do not make them equal."))
 
 
 def _comparison(study: dict, figures: dict) -> Slide:
@@ -289,18 +284,18 @@ def _comparison(study: dict, figures: dict) -> Slide:
     lines.append("))")
     significant = [t for t in tests if t["p_mid"] < 0.05]
     surviving = [t for t, q in zip(tests, adjusted) if q < 0.05]
-    said = [f"McNemar's test compares two networks on the test images where they disagree; of the {len(tests)} "
-            f"pairs that differ in one named choice, {len(significant)} differ at the 5% level"
+    said = [f"McNemar's test compares two networks on the images where they disagree: of the {len(tests)} pairs "
+            f"that differ in one named choice, {len(significant)} differ{'s' * (len(significant) == 1)} at the 5% "
+            "level"
             + (": " + join([f"{_winner(t)} ({p_text(t['p_mid'])})" for t in significant[:3]]) if significant else "")
             + "."]
     said.append(f"After Holm's correction for the {len(tests)} tests, "
                 + (f"{len(surviving)} remain{'s' * (len(surviving) == 1)}." if surviving else "none remains."))
     also = sorted({d.split(" (")[0] for t in tests for d in others_differing(rows, t["a"], t["b"])})
     if also:
-        said.append(f"The compared pairs also differ in {join(also)}, so each test compares two recipes, not "
-                    "one choice alone.")
+        said[-1] = said[-1][:-1] + f"; and the pairs also differ in {join(also)}, so they compare recipes."
     return Slide("comparison", "Are the differences real? McNemar's test, Holm's correction",
-                 "#set text(size: 34pt)\n" + "\n".join(lines), tuple(said))
+                 "#set text(size: 36pt)\n" + "\n".join(lines), tuple(said))
 
 
 def _p(p: float) -> str:
@@ -362,10 +357,10 @@ def _backquery(study: dict, figures: dict) -> Slide | None:
     if "backquery" not in figures or not nets:
         return None
     ids = study["summary"]["student_id"]
-    said = [f"Backquery runs a ten-digit network backwards: the target for each digit of the ID goes through the "
-            "inverse sigmoid and the transposed weights, layer by layer, down to the pixels."]
+    said = ["Backquery runs a ten-digit network backwards: each digit's target goes through the inverse sigmoid "
+            "and the transposed weights down to the pixels."]
     said.append("The network itself reads " + join(
-        [f"{e['data']['summary']['backquery']['correct']} of the ten digits' images as intended with "
+        [f"{e['data']['summary']['backquery']['correct']} of the 10 digits as intended with "
          f"{depth(e['data']['network']['sizes'])}" for e in nets.values()]) + ".")
     return Slide("backquery", f"Backquery: the digits of ID {ids}, pictured by the networks",
                  f"#fig(\"{figures['backquery']}\")", tuple(said))
@@ -377,12 +372,14 @@ def _inversions(study: dict, figures: dict) -> Slide | None:
         return None
     from ..reverse import METHODS
     said = ["Two better-founded inversions: the pseudo-inverse instead of the transpose, and gradient ascent on "
-            "the input for the digit's score, with a penalty that keeps the image smooth."]
-    for name, e in nets.items():
-        summary = e["data"]["summary"]
-        said.append(f"With {depth(e['data']['network']['sizes'])}, the network reads "
-                    + join([f"{summary[m]['correct']} of 10 {METHODS[m].split(' (')[0]} images"
-                            for m in ("pinv", "optimize") if m in summary]) + " as intended.")
+            "the input for the digit's score, kept smooth by a penalty."]
+    read = []
+    for method in (m for m in METHODS if m != "backquery"):
+        counts = [f"{e['data']['summary'][method]['correct']}" for e in nets.values() if method in e["data"]["summary"]]
+        if counts:
+            read.append(f"{join(counts)} of 10 {METHODS[method].split(' (')[0]} images")
+    said.append(f"The networks, with {join([depth(e['data']['network']['sizes']) for e in nets.values()])}, "
+                f"read {join(read)} as intended.")
     return Slide("inversions", "Better inversions, and what the network reads in each",
                  f"#fig(\"{figures['inversions']}\")", tuple(said[:3]))
 
@@ -407,7 +404,7 @@ def _weak(study: dict, figures: dict) -> Slide | None:
             f"The transpose is only the adjoint, and the pseudo-inverse magnifies the weakest directions by up to "
             f"{sigma:.1f} times."]
     return Slide("weak", "Where backquery's mathematics is weak",
-                 "#set text(size: 40pt)\n" + "\n".join(f"- {i}" for i in items), tuple(said))
+                 "#set text(size: 44pt)\n" + "\n".join(f"- {i}" for i in items), tuple(said))
 
 
 def _conclusions(study: dict, figures: dict) -> Slide:
@@ -430,7 +427,7 @@ def _conclusions(study: dict, figures: dict) -> Slide:
             "These are findings about these trained networks" + (
                 f", from one seed each; a finding about the methods needs several seeds." if n == 1 else
                 f", over {n} seeds per configuration.")]
-    body = "#set text(size: 38pt)\n" + "\n".join(f"- {text(i)}" for i in items)
+    body = "#set text(size: 44pt)\n" + "\n".join(f"- {text(i)}" for i in items)
     return Slide("conclusions", "Conclusions, at the level the numbers allow", body, tuple(said))
 
 
@@ -447,11 +444,14 @@ def _limitations(study: dict, figures: dict) -> Slide:
              f"{len(s['mcnemar'])} tests: at 5% each, about {0.05 * len(s['mcnemar']):.1f} significant by chance",
              "the compared pairs differ in their recipes (η, epochs), not in one choice alone",
              "another machine's arithmetic trains other, equally good networks"]
+    median = statistics.median(half)
+    inside = sum(abs(t["accuracy_b"] - t["accuracy_a"]) < median for t in s["mcnemar"])
     said = [f"With {count(n_test)} test images the accuracy intervals are ±{100 * half[0]:.2f} to "
-            f"±{100 * half[-1]:.2f} points wide, as wide as many of the differences.",
+            f"±{100 * half[-1]:.2f} points wide, and {inside} of the {len(s['mcnemar'])} compared differences are "
+            "smaller than the median half-width.",
             f"{len(s['mcnemar'])} tests at 5% each would give about {0.05 * len(s['mcnemar']):.1f} significant "
             "results by chance alone, which is why Holm's correction matters."]
-    return Slide("limitations", "Limitations", "#set text(size: 38pt)\n" + "\n".join(f"- {text(i)}" for i in items),
+    return Slide("limitations", "Limitations", "#set text(size: 44pt)\n" + "\n".join(f"- {text(i)}" for i in items),
                  tuple(said))
 
 

@@ -34,7 +34,7 @@ PREAMBLE = """\
   })
 #set text(font: "DejaVu Sans", size: 40pt, fill: ink, hyphenate: false)
 #set par(leading: 0.55em, justify: false)
-#show math.equation: set text(font: "New Computer Modern Math", size: 44pt)
+#show math.equation: set text(font: "New Computer Modern Math", size: 48pt)
 #set list(marker: text(fill: accent)[•], spacing: 0.8em, body-indent: 0.5em)
 #set table(inset: (x: 16pt, y: 9pt), stroke: none)
 #let slide(title, body) = {

@@ -9,6 +9,7 @@ said one by one, as written, so what is heard is exactly what is shown.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
@@ -24,6 +25,8 @@ NUMBER = re.compile(r"(?<![\w.])(?P<sign>[+−-])?(?P<int>\d{1,3}(?:,\d{3})+|\d+
                     r"(?![\w])")
 ID_DIGITS = re.compile(r"\bID (\d+)\b")
 P_VALUE = re.compile(r"\bp ?(=|<|>) ?")
+POWER = re.compile(r"×10(⁻?)([⁰¹²³⁴⁵⁶⁷⁸⁹]+)")  # 9.7×10⁻⁸
+SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 RANGE = re.compile(r"(?<=\d)(%?)–(?=[+−-]?\d)")
 
 
@@ -59,8 +62,10 @@ def spoken(text: str) -> str:
     """The words the voice says for a written sentence of the script."""
     text = ID_DIGITS.sub(lambda m: "I D " + " ".join(ONES[int(d)] for d in m[1]), text)
     text = P_VALUE.sub(lambda m: {"=": "p equals ", "<": "p less than ", ">": "p greater than "}[m[1]], text)
+    text = POWER.sub(lambda m: f" times ten to the {'minus ' if m[1] else ''}{m[2].translate(SUPERSCRIPT)}", text)
     text = RANGE.sub(lambda m: " percent to " if m[1] else " to ", text)
     text = NUMBER.sub(number_words, text)
+    text = "".join(f" {ONES[unicodedata.digit(c)]} " if c.isdigit() else c for c in text)  # ² and the like
     for symbol, words in SYMBOLS.items():
         bounded = rf"(?<!\w){re.escape(symbol)}(?!\w)" if symbol[0].isalnum() else re.escape(symbol)
         text = re.sub(bounded, f" {words} ", text)

@@ -20,7 +20,7 @@ from .voice import SAMPLE_RATE, resample
 
 FPS = 5  # frames per second: the slides are still pictures
 SAMPLES_PER_FRAME = SAMPLE_RATE // FPS
-LEAD, GAP, TAIL = 0.5, 0.35, 0.8  # seconds of silence around and between a slide's sentences
+LEAD, GAP, TAIL = 0.4, 0.35, 0.6  # seconds of silence around and between a slide's sentences
 LINE, LINES = 42, 2  # a subtitle shows at most two lines of 42 characters
 PEAK = 10 ** (-1 / 20)  # the narration is scaled to a peak of −1 dBFS
 

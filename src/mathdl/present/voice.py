@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -80,8 +81,8 @@ def read_recording(path: Path) -> np.ndarray:
             rate, data = wavfile.read(path)
     except OSError as e:
         raise MathdlError(f"{path}: cannot read the recording ({e.strerror or e})") from None
-    except ValueError as e:
-        raise MathdlError(f"{path}: not a readable WAV file ({e})") from None
+    except (ValueError, EOFError, struct.error) as e:
+        raise MathdlError(f"{path}: not a readable WAV file ({e or type(e).__name__})") from None
     if data.ndim > 1:
         data = data.mean(axis=1)
     if data.size == 0 or rate <= 0:
