@@ -82,6 +82,16 @@ def test_the_study_on_dask_is_compared_with_the_previous_executor():
     assert targets["4. study peak memory (Σ RSS of the process tree)"] == ("1.00 GiB", True)  # Dask's alone
 
 
+def test_the_presentation_has_its_time_and_memory_targets():
+    report = run_bench.__globals__["Report"](Options(cases=("study",)))
+    report.checks = {"present": {"seconds": 61.0, "peak_rss": 0.5 * 2**30},
+                     "present_quick": {"seconds": 12.0, "peak_rss": 1.1 * 2**30}}
+    targets = {name: (measured, met) for name, measured, _, met in report.targets()}
+    assert targets["5. mathdl present, s"] == ("61 s", False)
+    assert targets["5. mathdl present, quick study, s"] == ("12 s", True)
+    assert targets["5. mathdl present peak memory"] == ("1.10 GiB", False)
+
+
 def test_flops_of_one_training_step():
     # forward 784·100 + 100·10, ∂C/∂W the same, backpropagated δ 100·10: each multiply-add 2 operations
     assert train_flops([784, 100, 10]) == 2 * (2 * 78_400 + 3 * 1_000)

@@ -12,7 +12,8 @@ Cases (each timed for mathdl and every installed peer, at each thread count, bac
     load     a cached MNIST load, in a fresh process
     study    ``mathdl study --quick`` and (full run) the full study: wall time and the peak memory of the
              whole process tree, on the Dask executor and on the previous Pool executor (kept for this
-             comparison, ``previous_executor``), alternately, the previous one first
+             comparison, ``previous_executor``), alternately, the previous one first; the studies are made
+             without their video, which ``mathdl present`` then makes from each Dask study, timed apart
 
 The achieved GFLOP/s (matrix products only, ``timing.train_flops``) stand next to the machine's measured
 matrix-multiply peak. The performance targets are ratios from the same run; ``Report.targets`` checks them.
@@ -37,7 +38,8 @@ PEERS = ("pytorch", "scikit-learn", "book loop")
 QUICK_SIZES = {"train_size": 2000, "test_size": 500}
 FULL_TRAIN = 60_000
 LIMITS = {"matrix": 0.8, "online": 0.33, "t98": 0.7, "weights": 1e-10, "study": 300.0, "study_quick": 45.0,
-          "memory": 1.5 * 2**30, "load": 0.3, "executor": 1.05}
+          "memory": 1.5 * 2**30, "load": 0.3, "executor": 1.05, "present": 60.0, "present_quick": 20.0,
+          "present_memory": 2**30}
 
 
 @dataclass
@@ -135,6 +137,14 @@ class Report:
         if peaks:
             out.append(("4. study peak memory (Σ RSS of the process tree)", f"{max(peaks) / 2**30:.2f} GiB",
                         "≤ 1.5 GiB", max(peaks) <= LIMITS["memory"]))
+        for key, name in (("present_quick", "5. mathdl present, quick study, s"), ("present", "5. mathdl present, s")):
+            if key in self.checks:
+                s = self.checks[key]["seconds"]
+                out.append((name, f"{s:.0f} s", f"≤ {LIMITS[key]:.0f} s", s <= LIMITS[key]))
+        peaks = [c["peak_rss"] for k, c in self.checks.items() if k.startswith("present") and c["peak_rss"]]
+        if peaks:
+            out.append(("5. mathdl present peak memory", f"{max(peaks) / 2**30:.2f} GiB", "≤ 1 GiB",
+                        max(peaks) <= LIMITS["present_memory"]))
         if "load" in self.checks:
             s = self.checks["load"]["seconds"]
             out.append(("4. cached MNIST load", f"{s:.3f} s", f"≤ {LIMITS['load']} s", s <= LIMITS["load"]))
@@ -354,15 +364,25 @@ def case_study(report: Report, mnist, say) -> None:
         command = " ".join(["mathdl study", *extra])
         rows = {executor: Row("study", tool, None, [], unit="s") for executor, tool in EXECUTORS}
         peaks = {executor: 0 for executor, _ in EXECUTORS}
+        present = Row("study", "mathdl present", None, [], unit="s")
+        present_peak = 0
         for _ in range(repeats):
             for executor, _ in EXECUTORS:
                 say(f"  {command} on the {executor} executor")
                 with tempfile.TemporaryDirectory(prefix="mathdl-bench-") as tmp:
                     args = ["-m", "mathdl", "study", *extra, "--out", os.path.join(tmp, "study"), "--quiet",
-                            "--executor", executor]
+                            "--executor", executor, "--no-video"]
                     done = run_measured(args + (["--data", o.data] if o.data else []))
-                if done.returncode:
-                    raise MathdlError(f"{command} --executor {executor} failed: {done.stderr.strip().splitlines()[-1:]}")
+                    if done.returncode:
+                        raise MathdlError(f"{command} --executor {executor} failed: "
+                                          f"{done.stderr.strip().splitlines()[-1:]}")
+                    if executor == "dask":
+                        say(f"  mathdl present of {command}")
+                        made = run_measured(["-m", "mathdl", "present", os.path.join(tmp, "study"), "--quiet"])
+                        if made.returncode:
+                            raise MathdlError(f"mathdl present failed: {made.stderr.strip().splitlines()[-1:]}")
+                        present.seconds.append(made.seconds)
+                        present_peak = max(present_peak, made.peak_rss or 0)
                 rows[executor].seconds.append(done.seconds)
                 peaks[executor] = max(peaks[executor], done.peak_rss or 0)
         for executor, _ in EXECUTORS:
@@ -371,6 +391,10 @@ def case_study(report: Report, mnist, say) -> None:
             report.rows.append(rows[executor])
             report.checks[key if executor == "dask" else f"{key}_previous"] = {"seconds": rows[executor].median,
                                                                               "peak_rss": peak}
+        present.note = (f"mathdl present of {command}, after it"
+                        + (f", peak Σ RSS {present_peak / 2**30:.2f} GiB" if present_peak else ""))
+        report.rows.append(present)
+        report.checks[key.replace("study", "present")] = {"seconds": present.median, "peak_rss": present_peak or None}
 
 
 CASE_RUNNERS = {"matrix": case_matrix, "online": case_online, "t98": case_t98, "scaling": case_scaling,
