@@ -170,7 +170,7 @@ def atoms(path) -> list[str]:
 
 def test_each_slide_is_shown_in_its_interval(made):
     presentation, paths = made
-    assert check_slides(paths["video"], presentation.images, presentation.timeline) == []
+    assert check_slides(paths["video"], list(presentation.images), presentation.timeline) == []
     for i, image in enumerate(presentation.images, 1):  # the slides written are the slides shown
         assert np.array_equal(np.asarray(Image.open(paths["slides"] / f"{i:02d}.png").convert("RGB")), image)
 
@@ -427,7 +427,7 @@ def test_the_checks_fail_on_swapped_slides_and_delayed_sound(made, tmp_path):
     k = 3  # the first three slides are enough
     n = sum(t.frames[:k]) * (SAMPLE_RATE // FPS)
     part = Timeline(t.frames[:k], tuple(c for c in t.cues if c.end <= n / SAMPLE_RATE), t.audio[:n])
-    images = presentation.images[:k]
+    images = list(presentation.images)[:k]
     swapped = tmp_path / "swapped.mp4"
     encode(swapped, [images[1], images[0], images[2]], part)
     faults = check_slides(swapped, images, part)

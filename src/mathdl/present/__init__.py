@@ -41,20 +41,24 @@ SLIDES = "slides"
 
 @dataclass(frozen=True)
 class Presentation:
-    """A presentation made in memory: the slides, their rendered pages (PNG bytes and RGB arrays) and the
-    timeline (frames per slide, subtitle cues, the sound)."""
+    """A presentation made in memory: the slides, their rendered pages (PNG) and the timeline (frames per
+    slide, subtitle cues, the sound)."""
 
     study: dict
     title: str
     author: str
     deck: list[Slide]
     pages: list[bytes]
-    images: list[np.ndarray]
     timeline: Timeline
 
     @property
     def dir(self) -> Path:
         return self.study["dir"]
+
+    @property
+    def images(self):
+        """The pages as RGB arrays, decoded one at a time (the video's pictures)."""
+        return (_rgb(page) for page in self.pages)
 
     def write(self, *, progress: bool = True) -> dict[str, Path]:
         """Encode the video and write the slides, subtitles and script beside it; the video is renamed into
@@ -106,13 +110,15 @@ def prepare(study_dir, *, title: str | None = None, author: str | None = None, d
         shutil.rmtree(work, ignore_errors=True)
     if len(pages) != len(deck):
         raise MathdlError(f"the slides came out as {len(pages)} pages for {len(deck)} slides: a slide overflows")
-    images = [_rgb(page) for page in pages]
+    sizes = {_size(page) for page in pages}
+    if sizes != {(WIDTH, HEIGHT)}:
+        raise MathdlError(f"the slides came out {', '.join(f'{w}×{h}' for w, h in sizes)}, not {WIDTH}×{HEIGHT}")
     if voices is None:
         with progress_bar("narration", len(deck), enabled=progress) as bar:
             timeline = narrate(deck, speaker, bar=bar)
     else:
         timeline = recorded(deck, voices)
-    return Presentation(study, title, author, deck, pages, images, timeline)
+    return Presentation(study, title, author, deck, pages, timeline)
 
 
 def build_presentation(study_dir, *, progress: bool = True, **options) -> dict[str, Path]:
@@ -126,9 +132,14 @@ def _rgb(png: bytes) -> np.ndarray:
     with Image.open(io.BytesIO(png)) as image:
         page = Image.new("RGB", image.size, "white")
         page.paste(image, mask=image.getchannel("A") if image.mode == "RGBA" else None)
-    if page.size != (WIDTH, HEIGHT):
-        raise MathdlError(f"a slide came out {page.size[0]}×{page.size[1]}, not {WIDTH}×{HEIGHT}")
     return np.asarray(page)
+
+
+def _size(png: bytes) -> tuple[int, int]:
+    """A PNG's width and height, from its header."""
+    from PIL import Image
+    with Image.open(io.BytesIO(png)) as image:
+        return image.size
 
 
 def summary(paths: dict[str, Path]) -> dict:

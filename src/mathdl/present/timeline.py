@@ -94,50 +94,48 @@ def _parts(text: str) -> list[str]:
 
 def narrate(slides, voice, *, bar=None) -> Timeline:
     """Each slide's sentences spoken by ``voice`` (``mathdl.present.voice``), laid out on the timeline."""
-    frames, cues, sound = [], [], []
+    frames, cues, clips = [], [], []  # clips: (sample where it starts, sound at the voice's rate)
     for slide in slides:
-        t, pieces = LEAD, []
+        start, t = sum(frames) / FPS, LEAD
         for sentence in slide.sentences:
-            clip = resample(voice.speak(spoken(sentence)), voice.sample_rate)
-            start = sum(frames) / FPS + t
-            cues += cues_for(sentence, start, start + len(clip) / SAMPLE_RATE)
-            pieces.append((t, clip))
-            t += len(clip) / SAMPLE_RATE + GAP
-        n = frames_for(t - GAP + TAIL if slide.sentences else LEAD + TAIL)
-        track = np.zeros(n * SAMPLES_PER_FRAME, np.float32)
-        for offset, clip in pieces:
-            i = round(offset * SAMPLE_RATE)
-            track[i:i + len(clip)] = clip
-        frames.append(n)
-        sound.append(track)
+            clip = voice.speak(spoken(sentence))
+            seconds = len(clip) / voice.sample_rate
+            cues += cues_for(sentence, start + t, start + t + seconds)
+            clips.append((round((start + t) * SAMPLE_RATE), clip))
+            t += seconds + GAP
+        frames.append(frames_for(t - GAP + TAIL if slide.sentences else LEAD + TAIL))
         if bar is not None:
             bar.advance(1)
-    return Timeline(tuple(frames), tuple(cues), _level(np.concatenate(sound)))
+    track = np.zeros(sum(frames) * SAMPLES_PER_FRAME, np.float32)
+    for i, clip in clips:
+        clip = resample(clip, voice.sample_rate)
+        track[i:i + len(clip)] = clip[:len(track) - i]
+    return Timeline(tuple(frames), tuple(cues), _level(track))
 
 
 def recorded(slides, recordings: list[np.ndarray]) -> Timeline:
     """The student's recordings (one per slide, at ``SAMPLE_RATE``) on the timeline: each slide as long as
     its recording (to the next whole frame), its sentences sharing that time by their length."""
-    frames, cues, sound = [], [], []
+    frames, cues = [], []
     for slide, clip in zip(slides, recordings):
-        n = frames_for(len(clip) / SAMPLE_RATE)
-        start = sum(frames) / FPS
-        spoken_for = len(clip) / SAMPLE_RATE
-        total = sum(len(s) for s in slide.sentences)
-        t = start
+        start, seconds = sum(frames) / FPS, len(clip) / SAMPLE_RATE
+        total, t = sum(len(s) for s in slide.sentences), start
         for sentence in slide.sentences:
-            share = spoken_for * len(sentence) / total
+            share = seconds * len(sentence) / total
             cues += cues_for(sentence, t, t + share)
             t += share
-        track = np.zeros(n * SAMPLES_PER_FRAME, np.float32)
-        track[:len(clip)] = clip
-        frames.append(n)
-        sound.append(track)
-    return Timeline(tuple(frames), tuple(cues), _level(np.concatenate(sound)))
+        frames.append(frames_for(seconds))
+    track = np.zeros(sum(frames) * SAMPLES_PER_FRAME, np.float32)
+    for first, clip in zip(np.cumsum((0,) + tuple(frames[:-1])), recordings):
+        i = int(first) * SAMPLES_PER_FRAME
+        track[i:i + len(clip)] = clip
+    return Timeline(tuple(frames), tuple(cues), _level(track))
 
 
-def _level(audio: np.ndarray) -> np.ndarray:
-    """The whole track scaled to a peak of ``PEAK`` (silence stays silence)."""
-    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-    return (audio * (PEAK / peak)).astype(np.float32) if peak > 0 else audio
+def _level(track: np.ndarray) -> np.ndarray:
+    """The whole track scaled, in place, to a peak of ``PEAK`` (silence stays silence)."""
+    peak = float(np.max(np.abs(track))) if track.size else 0.0
+    if peak > 0:
+        track *= np.float32(PEAK / peak)
+    return track
 

@@ -9,6 +9,7 @@ playing while it downloads.
 """
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 from pathlib import Path
 
@@ -23,11 +24,14 @@ AAC_FRAME = 1024  # samples per AAC frame
 MILLISECONDS = Fraction(1, 1000)
 
 
-def encode(path, pages: list[np.ndarray], timeline: Timeline, *, title: str = "", bar=None) -> None:
-    """Write the video of ``pages`` (RGB arrays, H × W × 3, one per slide) on ``timeline`` to ``path``."""
+def encode(path, pages, timeline: Timeline, *, title: str = "", bar=None) -> None:
+    """Write the video of ``pages`` (RGB arrays, H × W × 3, one per slide, any iterable) on ``timeline`` to
+    ``path``."""
     import av
 
-    height, width = pages[0].shape[:2]
+    pages = iter(pages)
+    first = next(pages)
+    height, width = first.shape[:2]
     with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
         if title:
             out.metadata["title"] = title
@@ -41,7 +45,7 @@ def encode(path, pages: list[np.ndarray], timeline: Timeline, *, title: str = ""
         audio.bit_rate = AUDIO_BITRATE
         text = out.add_mux_stream("mov_text")
         text.metadata["language"] = "eng"
-        _video(out, video, pages, timeline.frames, bar)
+        _video(out, video, itertools.chain([first], pages), timeline.frames, bar)
         _audio(out, audio, timeline.audio)
         _subtitles(out, text, timeline)
 
