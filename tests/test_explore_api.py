@@ -31,12 +31,19 @@ from conftest import random_net
 from explore_support import Served, digits_run, drawn, one_stroke, zero_stroke  # noqa: F401
 
 PNG = {"content-type": "image/png"}
+CSV = {"content-type": "text/csv"}
+JSON_TYPE = {"content-type": "application/json"}
+
+
+def local(app, **options):
+    """Starlette's test client on the address the explorer serves (its default name, testserver, is refused)."""
+    return TestClient(app, base_url="http://127.0.0.1", **options)
 
 
 @pytest.fixture
 def client(digits_run, study):
     run_dir, data, _ = digits_run
-    with TestClient(create_app([run_dir, study.path], data=data)) as c:
+    with local(create_app([run_dir, study.path], data=data)) as c:
         yield c
 
 
@@ -165,7 +172,7 @@ def test_reverse_images_carry_the_networks_own_reading(client, digits_run):
 
 def test_bad_reverse_requests_are_refused(client):
     url = "/api/networks/0/reverse"
-    assert error_of(client.post(url, content=b"{class: 3}"), 422).startswith("malformed JSON")
+    assert error_of(client.post(url, content=b"{class: 3}", headers=JSON_TYPE), 422).startswith("malformed JSON")
     assert "empty request" in error_of(client.post(url), 422)
     assert "needs the class" in error_of(client.post(url, json={"methods": ["pinv"]}), 422)
     assert "between 0 and 9" in error_of(client.post(url, json={"class": 10}), 422)
@@ -193,7 +200,7 @@ def test_the_explorers_own_network_is_trained_on_first_use_and_kept(digits_run, 
     small = dataclass_replace(default_net.CONFIG, epochs=1, deskew=False, **subset)
     with pytest.MonkeyPatch.context() as m:
         m.setattr(default_net, "CONFIG", small)
-        with TestClient(create_app([], data=data, default_folder=folder)) as c:
+        with local(create_app([], data=data, default_folder=folder)) as c:
             state = c.get("/api/networks").json()
             assert state["networks"] == [] and state["default"]["state"] == "absent"
             assert "POST /api/networks/default/train" in error_of(
@@ -206,9 +213,9 @@ def test_the_explorers_own_network_is_trained_on_first_use_and_kept(digits_run, 
             assert listed["default"]["state"] == "ready", listed["default"]
             assert [n["id"] for n in listed["networks"]] == ["default"]
             assert c.post("/api/networks/default/predict", content=drawn([zero_stroke()]), headers=PNG).status_code == 200
-        with TestClient(create_app([], data=data, default_folder=folder)) as c:  # a later server finds it
+        with local(create_app([], data=data, default_folder=folder)) as c:  # a later server finds it
             assert c.get("/api/networks").json()["default"]["state"] == "ready"
-    with TestClient(create_app([digits_run[0]])) as c:
+    with local(create_app([digits_run[0]])) as c:
         assert error_of(c.post("/api/networks/default/train"), 404)
 
 
@@ -232,7 +239,7 @@ def test_only_run_and_study_directories_are_accepted(tmp_path, digits_run):
 
 @pytest.fixture
 def lab(digits_run):
-    with TestClient(create_app([digits_run[0]], session_timeout=60)) as c:
+    with local(create_app([digits_run[0]], session_timeout=60)) as c:
         yield c
 
 
@@ -285,7 +292,7 @@ def test_a_perceptron_shows_its_line(lab):
 
 
 def test_sessions_are_separate_and_abandoned_ones_are_freed(digits_run):
-    with TestClient(create_app([digits_run[0]], session_timeout=0.4, max_sessions=2)) as c:
+    with local(create_app([digits_run[0]], session_timeout=0.4, max_sessions=2)) as c:
         a, b = new_session(c)["id"], new_session(c, dataset="moons")["id"]
         assert a != b
         c.post(f"/api/playground/{a}/step")
@@ -295,7 +302,7 @@ def test_sessions_are_separate_and_abandoned_ones_are_freed(digits_run):
         time.sleep(1.2)  # nobody asks: the reaper frees both
         assert "reload the page" in error_of(c.get(f"/api/playground/{a}"), 404)
         assert new_session(c)["id"]
-    with TestClient(create_app([digits_run[0]])) as c:
+    with local(create_app([digits_run[0]])) as c:
         sid = new_session(c)["id"]
         assert c.delete(f"/api/playground/{sid}").status_code == 204
         assert error_of(c.post(f"/api/playground/{sid}/start"), 404)
@@ -338,16 +345,16 @@ def test_bad_playground_parameters_are_refused(lab, params, message):
 
 
 def test_bad_playground_requests_are_refused(lab):
-    assert error_of(lab.post("/api/playground", content=b'{"eta": 0.1'), 422).startswith("malformed JSON")
-    assert "not a number JSON allows" in error_of(lab.post("/api/playground", content=b'{"eta": NaN}'), 422)
-    assert "JSON object" in error_of(lab.post("/api/playground", content=b'"xor"'), 422)
+    assert error_of(lab.post("/api/playground", content=b'{"eta": 0.1', headers=JSON_TYPE), 422).startswith("malformed JSON")
+    assert "not a number JSON allows" in error_of(lab.post("/api/playground", content=b'{"eta": NaN}', headers=JSON_TYPE), 422)
+    assert "JSON object" in error_of(lab.post("/api/playground", content=b'"xor"', headers=JSON_TYPE), 422)
     sid = new_session(lab)["id"]
     assert "no playground action 'jump'" in error_of(lab.post(f"/api/playground/{sid}/jump"), 404)
     assert "takes no parameters" in error_of(lab.post(f"/api/playground/{sid}/step", json={"eta": 1}), 422)
     assert "empty request" in error_of(lab.post(f"/api/playground/{sid}/config"), 422)
     assert "no playground session" in error_of(lab.get("/api/playground/nope"), 404)
     assert "larger than the limit" in error_of(lab.post(f"/api/playground/{sid}/config",
-                                                        content=b"{" + b" " * 70_000 + b"}"), 413)
+                                                        content=b"{" + b" " * 70_000 + b"}", headers=JSON_TYPE), 413)
 
 
 def test_uploaded_points_are_checked_and_trained_on(lab):
@@ -360,11 +367,11 @@ def test_uploaded_points_are_checked_and_trained_on(lab):
     assert lab.post(f"/api/playground/{sid}/step").json()["epoch"] == 1
     assert lab.post(f"/api/playground/{sid}/config", json={"hidden": [3]}).json()["params"]["dataset"] == "csv"
     assert "the CSV line 2: y 'abc' is not a number" in error_of(
-        lab.post(f"/api/playground/{sid}/points", content=b"1,2,a\n3,abc,b\n"), 422)
-    assert "not UTF-8" in error_of(lab.post(f"/api/playground/{sid}/points", content=b"\xff\xfe1,2"), 422)
+        lab.post(f"/api/playground/{sid}/points", content=b"1,2,a\n3,abc,b\n", headers=CSV), 422)
+    assert "not UTF-8" in error_of(lab.post(f"/api/playground/{sid}/points", content=b"\xff\xfe1,2", headers=CSV), 422)
     too_many = "\n".join(f"{i},{i % 7},{i % 2}" for i in range(playground.MAX_POINTS + 1)).encode()
     assert len(too_many) < playground.CSV_LIMIT
-    assert f"at most {playground.MAX_POINTS:,}" in error_of(lab.post(f"/api/playground/{sid}/points", content=too_many), 413)
+    assert f"at most {playground.MAX_POINTS:,}" in error_of(lab.post(f"/api/playground/{sid}/points", content=too_many, headers=CSV), 413)
     too_big = b"1,2,a\n" * (playground.CSV_LIMIT // 6 + 1)
     assert "larger than the limit" in error_of(lab.post(f"/api/playground/{sid}/points", content=too_big), 413)
     assert lab.get(f"/api/playground/{sid}").json()["classes"] == ["left", "right"]  # the good points are kept
@@ -428,7 +435,7 @@ def test_other_tables_of_the_summary_are_rendered_whatever_their_keys(study, tmp
                             "seeds": 5, "model": "accuracy ~ depth * cost * bp"}
     summary["mcnemar_family"] = {"method": "Holm", "tests": 12}
     (copy / "summary.json").write_text(json.dumps(summary))
-    with TestClient(create_app([copy])) as c:
+    with local(create_app([copy])) as c:
         rendered = {t["title"]: t for t in c.get("/api/studies/0").json()["tables"]}
     assert rendered["factorial"]["rows"] == [["seeds", "5"], ["model", "accuracy ~ depth * cost * bp"]]
     effects = rendered["factorial › effects"]
