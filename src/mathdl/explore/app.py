@@ -133,7 +133,8 @@ async def _reap(sessions: Sessions) -> None:
 
 
 async def _api_error(request, error: ApiError):
-    return routes.JSON({"error": error.message}, status_code=error.status)
+    close = {"Connection": "close"} if error.status == 408 else None  # the rest of the body will not be read
+    return routes.JSON({"error": error.message}, status_code=error.status, headers=close)
 
 
 async def _http_error(request, error: HTTPException):

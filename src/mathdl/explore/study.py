@@ -15,8 +15,13 @@ from ..base.files import read_csv_rows
 from .catalog import StudyEntry
 from .checks import ApiError
 
-SHOWN = {"student_id", "positive_digits", "class_balance", "configurations", "mcnemar", "best", "size_curve",
-         "gradcheck", "reverse", "options", "intervals", "mcnemar_test", "wall_seconds"}
+SHOWN = {"student_id", "positive_digits", "class_balance", "configurations", "mcnemar", "mcnemar_family", "best",
+         "size_curve", "gradcheck", "reverse", "options", "intervals", "mcnemar_test", "wall_seconds"}
+TITLES = {  # summary.json's keys and columns as the page names them; other keys with their _ as spaces
+    "versus_best": "The best observed configuration against each other one (McNemar's test)",
+    "seeds": "Seeds", "a_right_b_wrong": "a right, b wrong", "a_wrong_b_right": "a wrong, b right",
+    "p_exact": "p exact", "p_mid": "p mid", "p_exact_holm": "p exact, Holm", "p_mid_holm": "p mid, Holm",
+    "accuracy_a": "accuracy of a", "accuracy_b": "accuracy of b"}
 CURVE_KEYS = ("epoch", "cost", "train_accuracy", "test_accuracy", "test_cost")
 MAX_DEPTH = 2
 
@@ -51,6 +56,8 @@ def study_view(entry: StudyEntry) -> dict:
         "curves": [{"number": row.get("number"), "label": row.get("label"), "rows": _curve(root, row)}
                    for row in configurations],
         "mcnemar": _table("McNemar's tests", summary.get("mcnemar") or []),
+        "mcnemar_others": _table("McNemar's tests of the other seeds", [
+            t for t in summary.get("mcnemar_family") or [] if t not in (summary.get("mcnemar") or [])]),
         "size_curve": summary.get("size_curve") or [],
         "reverse": reverse,
         "tables": [t for key, value in summary.items() if key not in SHOWN for t in tables(_title(key), value)],
@@ -132,4 +139,4 @@ def cell(value) -> str:
 
 
 def _title(key: str) -> str:
-    return str(key).replace("_", " ")
+    return TITLES.get(key, str(key).replace("_", " "))
