@@ -62,6 +62,7 @@ def create_app(paths=(), *, data=None, session_timeout: float = 120.0, max_sessi
     app.state.hosts = {*LOCAL_HOSTS, *(host_name(h) for h in hosts)}
     app.state.default = DefaultNetwork(data, default_folder) if catalog.default else None
     app.state.sessions = Sessions(timeout=session_timeout, limit=max_sessions, compiler=compiler)
+    app.state.decoding = anyio.CapacityLimiter(routes.DECODING)
     return app
 
 

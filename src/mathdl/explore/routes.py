@@ -22,7 +22,7 @@ from .study import study_view
 
 HEARTBEAT = 5.0  # seconds between a stream's keep-alive comments (they also keep its session alive)
 IMAGE_TYPES = ("image/", "application/octet-stream")  # what a predict request's Content-Type may be
-DECODING = anyio.CapacityLimiter(2)  # images decoded at once, at most: the server's memory stays bounded
+DECODING = 2  # images decoded at once, at most (``app.state.decoding``): the server's memory stays bounded
 
 
 def dumps(content) -> str:
@@ -103,7 +103,7 @@ async def train_default(request):
 async def predict(request):
     entry = _entry(request, request.path_params["id"])
     body = await read_body(request, digit.IMAGE_LIMIT, "image", types=IMAGE_TYPES)
-    async with DECODING:
+    async with request.app.state.decoding:
         image = await anyio.to_thread.run_sync(digit.digit_of, body)
     result = await anyio.to_thread.run_sync(lambda: digit.inspect(entry.run(), image))
     digit.prepare_means(entry, request.app.state.data)  # in the background: the reverse images will need them
