@@ -529,7 +529,7 @@ def test_a_request_naming_another_host_is_refused(client):
     """DNS rebinding: a page on evil.example.com whose name resolves to 127.0.0.1 reaches the server with its own
     name as Host."""
     for host in ("evil.example.com", "evil.example.com:8765", "127.0.0.1.evil.example.com"):
-        assert "answers requests to" in error_of(client.get("/api/studies/0", headers={"host": host}), 403)
+        assert "answers requests to" in error_of(client.get("/api/studies", headers={"host": host}), 403)
     evil = local(client.app)
     evil.base_url = evil.base_url.copy_with(host="evil.example.com")
     assert error_of(evil.post("/api/playground", json={}), 403)
