@@ -586,7 +586,7 @@ def test_a_body_that_does_not_arrive_is_answered_408_and_its_connection_closed(d
     import socket
     from mathdl.explore import checks
     monkeypatch.setattr(checks, "BODY_SECONDS", 0.5, raising=False)
-    with Served(create_app([digits_run[0]], compile_loops=False)) as served:
+    with Served(create_app([digits_run[0]])) as served:
         port = int(served.url.rsplit(":", 1)[1])
         for path in ("/api/playground", "/api/networks/0/predict"):
             with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
