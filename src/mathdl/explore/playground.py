@@ -91,8 +91,7 @@ class Compiler:
     def __init__(self):
         self.ready = threading.Event()
         self.started: float | None = None
-        self.seconds: float | None = None
-        self.error = ""
+        self.error = ""  # why the compilation failed (the sessions then compile as they train)
         self.lock = threading.Lock()
         self.waiting: list[Callable[[], None]] = []  # called once ready
 
@@ -113,7 +112,6 @@ class Compiler:
         except Exception as e:  # noqa: BLE001 - the sessions then compile as they train
             self.error = f"{type(e).__name__}: {e}"
         with self.lock:
-            self.seconds = time.monotonic() - self.started
             self.ready.set()
             waiting, self.waiting = self.waiting, []
         for wake in waiting:
@@ -135,14 +133,13 @@ class _Stopped(Exception):
     """Raised in the training loop's callback to end a training thread left behind."""
 
 
-STATUSES = ("ready", "compiling", "running", "paused", "finished", "diverged", "failed", "closed")
-ENDED = ("finished", "diverged", "failed")
+ENDED = ("finished", "diverged", "failed")  # statuses a reset leaves
 
 
 class Session:
     """One tab's playground: parameters, points, network and its training thread.
 
-    ``status`` is what the session is doing (``STATUSES``: ready — untrained, no thread; compiling — waiting
+    ``status`` is what the session is doing (ready — untrained, no thread; compiling — waiting
     for the compiled loops; running; paused — the loop waits in its pause; finished, diverged, failed;
     closed); ``want`` is what the loop is asked to do next: run, step (one epoch, then pause) or pause. A
     training thread trains the ``fit`` it started with, and ends at its next epoch once that is no longer
