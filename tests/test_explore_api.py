@@ -783,3 +783,18 @@ def test_a_cold_cache_first_start_shows_compiling_and_pause_answers_within_200_m
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
+
+
+def test_the_mcnemar_tests_are_shown_once_and_tables_by_name(client, study, tmp_path):
+    view = client.get("/api/studies/0").json()
+    titles = [t["title"] for t in view["tables"]]
+    assert view["mcnemar_others"]["rows"] == [] and not any("mcnemar" in t.lower() for t in titles)  # one seed
+    assert "The best observed configuration against each other one (McNemar's test)" in titles
+    assert "a right, b wrong" in view["mcnemar"]["columns"]
+    copy = shutil.copytree(study.path, tmp_path / "study")
+    summary = json.loads((copy / "summary.json").read_text())
+    summary["mcnemar_family"] += [{**t, "seed": 1} for t in summary["mcnemar"]]  # a second seed's tests
+    (copy / "summary.json").write_text(json.dumps(summary))
+    with local(create_app([copy])) as c:
+        view = c.get("/api/studies/0").json()
+    assert [row[0] for row in view["mcnemar_others"]["rows"]] == ["1"] * 12 and len(view["mcnemar"]["rows"]) == 12
