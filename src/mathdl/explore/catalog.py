@@ -36,12 +36,13 @@ def runs_under(root: Path) -> list[Path]:
 @dataclass
 class NetworkEntry:
     """A run directory the explorer can show; its ``Run`` loaded on first use, and what the digit view
-    computed from it once (``cache``: the mean images for the reverse methods)."""
+    computed from it once (``cache``: the mean images for the reverse methods, computed under ``means_lock``)."""
 
     id: str
     name: str
     path: Path
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # loading the run
+    means_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # computing the mean images
     cache: dict = field(default_factory=dict, repr=False)
     _run: Run | None = field(default=None, repr=False)
 
