@@ -293,3 +293,42 @@ def test_progress_without_a_terminal_is_a_plain_line_at_a_steady_pace(tmp_path, 
     assert "1/2 done: 1-1layer-tse-online: test accuracy 90.00%" in lines
     assert status[-1].startswith("study: 1/2 runs done, 38% of the work; training: 2-1layer-xe-online epoch 1/6;")
     assert not any(glyph in "".join(lines) for glyph in "━…")
+
+
+def _strings(value):
+    """Every string inside a JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def test_a_moved_study_is_reported_and_explored(study, tmp_path, capsys):
+    """summary.json (and each reverse.json) names every file relative to the study directory, so a study copied
+    to another folder or machine is still reported and explored there, naming nothing of where it was."""
+    from starlette.testclient import TestClient
+
+    from mathdl.cli import main
+    from mathdl.explore.app import create_app
+    summary = json.loads((study.path / "summary.json").read_text())
+    written = [summary] + [json.loads(path.read_text()) for path in study.path.glob("reverse/*/reverse.json")]
+    absolute = [s for data in written for s in _strings(data) if os.path.isabs(s) or str(study.path) in s]
+    assert not absolute
+    assert {name: part["network"]["model"] for name, part in summary["reverse"].items()} == \
+        {name: f"reverse/{name}/model" for name in ("1layer", "3layers", "book")}
+    first = shutil.copytree(study.path, tmp_path / "here" / "study")
+    moved = shutil.move(first, tmp_path / "elsewhere")  # the study directory as another machine has it
+    assert not first.exists()
+    assert main(["report", str(moved)]) == 0
+    markdown = (moved / "report.md").read_text()
+    assert str(tmp_path) not in markdown and "incomplete" not in capsys.readouterr().err
+    with TestClient(create_app([moved])) as client:
+        networks = client.get("/api/networks").json()["networks"]
+        view = client.get("/api/studies/0").json()
+    assert sum("/reverse/" in n["name"] for n in networks) == 3 and sum("/runs/" in n["name"] for n in networks) == 8
+    assert all(part["figure"] for part in view["reverse"]) and all(curve["rows"] for curve in view["curves"])
+    assert str(tmp_path) not in json.dumps(view)
