@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 from .latex import typst_math
 
+PAGE_WIDTH_CM, MARGIN_X_CM, MARGIN_Y_CM = 21.0, 2.0, 2.2  # A4 and the report's margins
+TEXT_WIDTH_IN = (PAGE_WIDTH_CM - 2 * MARGIN_X_CM) / 2.54  # a figure of width 100% is shown this wide (6.69 in)
+
 
 @dataclass(frozen=True)
 class Math:
@@ -196,7 +199,7 @@ def to_typst(doc: Document) -> str:
     lines = [
         "#set document(title: " + _typst_string(doc.title)
         + (", author: " + _typst_string(doc.author) if doc.author else "") + ")",
-        '#set page(paper: "a4", margin: (x: 2cm, y: 2.2cm), numbering: "1")',
+        f'#set page(paper: "a4", margin: (x: {MARGIN_X_CM:g}cm, y: {MARGIN_Y_CM:g}cm), numbering: "1")',
         '#set text(size: 10.5pt)',
         '#set par(justify: true)',
         '#set heading(numbering: "1.1")',

@@ -171,4 +171,4 @@ def run_backwards(folder: Path, config: Config, task, *, seed: int, student_id: 
                     network={"label": run.config["label"], "model": str(Path("reverse") / folder.name / "model"),
                              "test_accuracy": run.metrics["test"]["accuracy"], "scale": config.scale,
                              "targets": config.targets})
-    write_reverse(found, folder, student_id=student_id, title=f"{REVERSE_NAMES[folder.name]}: ")
+    write_reverse(found, folder, student_id=student_id, title=f"{REVERSE_NAMES[folder.name]} — ")
