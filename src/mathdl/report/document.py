@@ -4,6 +4,11 @@ Text is a list of pieces: plain strings, ``Math`` (inline) with its Typst and La
 ``Code`` and ``Break`` (a line break in a table cell). Blocks are headings, paragraphs, numbered display
 equations, tables, figures, lists and notices. Figures and tables float in the PDF (to the top of the page
 they are on or of the next, never split), so that the text flows on instead of leaving pages half empty.
+
+Typographic rules applied to every text, whoever wrote it: a number in e-notation (9.7e-08) is typeset as
+a power of ten (9.7 × 10⁻⁸); inline maths is never broken across lines, nor is a relation from what it
+relates (r = 0.12, a > 101); a paragraph that ends with a colon stays on the page of the list it
+introduces; a table's cells are set ragged, without hyphenation.
 """
 from __future__ import annotations
 
@@ -147,6 +152,25 @@ def text(*pieces) -> tuple:
     return tuple(pieces)
 
 
+E_NOTATION = re.compile(r"(?<![\w.])([0-9]+(?:\.[0-9]+)?)e([-+]?[0-9]+)(?![\w.])")
+RELATION = re.compile(r" ([=<>≤≥≈]) ")
+
+
+def powers_of_ten(text: str) -> tuple:
+    """``text`` as pieces, each number in e-notation replaced by its power of ten: '9.7e-08' → 9.7 × 10⁻⁸."""
+    pieces, at = [], 0
+    for found in E_NOTATION.finditer(text):
+        mantissa, exponent = found.group(1), int(found.group(2))
+        pieces += [text[at:found.start()], Math.tex(rf"{mantissa} \times 10^{{{exponent}}}")]
+        at = found.end()
+    return tuple(p for p in (*pieces, text[at:]) if p)
+
+
+def _pieces(pieces) -> list:
+    """The pieces with every plain string's e-notation numbers as maths (``powers_of_ten``)."""
+    return [q for p in pieces for q in (powers_of_ten(p) if isinstance(p, str) else (p,))]
+
+
 # ---------------------------------------------------------------------------------------------------
 # Typst
 
@@ -161,9 +185,9 @@ def _typst_escape(s: str) -> str:
 
 def _typst_pieces(pieces) -> str:
     out = []
-    for piece in pieces:
-        if isinstance(piece, Math):
-            out.append(f"${piece.typst}$")
+    for piece in _pieces(pieces):
+        if isinstance(piece, Math):  # in a box: Typst would break inline maths at a relation or an operator;
+            out.append(f"#box(${piece.typst}$);")  # the ";" ends the code, so what follows is text: "(", ";", "."
         elif isinstance(piece, Strong):
             out.append(f"#strong[{_typst_escape(piece.text)}]")
         elif isinstance(piece, Code):
@@ -172,22 +196,18 @@ def _typst_pieces(pieces) -> str:
             out.append(" \\\n")
         elif isinstance(piece, Ref):
             out.append(f"@{piece.label}")
-        else:
-            out.append(_typst_escape(str(piece)))
+        else:  # a relation stays with what it relates: no break on either side of it
+            out.append(_typst_escape(RELATION.sub("\u00a0\\1\u00a0", str(piece))))
     return "".join(out)
 
 
 def _typst_text(text) -> str:
     """A caption or title: plain text, or a tuple of pieces."""
-    return _typst_pieces(text) if isinstance(text, tuple) else _typst_escape(str(text))
+    return _typst_pieces(text if isinstance(text, tuple) else (str(text),))
 
 
 def _typst_cell(cell) -> str:
-    if isinstance(cell, tuple):
-        return f"[{_typst_pieces(cell)}]"
-    if isinstance(cell, Math):
-        return f"[${cell.typst}$]"
-    return f"[{_typst_escape(str(cell))}]"
+    return f"[{_typst_pieces(cell if isinstance(cell, tuple) else (cell,))}]"
 
 
 def _typst_string(s: str) -> str:
@@ -228,8 +248,11 @@ def to_typst(doc: Document) -> str:
     for line in doc.lines:
         lines.append(f"  #align(center, text(size: 11pt)[{_typst_pieces(line)}])")
     lines += ["]", "", "#outline(depth: 2)", "#v(1em)", ""]
-    for block in doc.blocks:
-        lines.append(_typst_block(block))
+    for block, following in zip(doc.blocks, [*doc.blocks[1:], None]):
+        typst = _typst_block(block)
+        if isinstance(block, Paragraph) and isinstance(following, Bullets) and typst.rstrip().endswith(":"):
+            typst = f"#block(sticky: true, width: 100%)[{typst}]"  # the colon on the page of its list
+        lines.append(typst)
         lines.append("")
     return "\n".join(lines)
 
@@ -266,7 +289,8 @@ def _typst_block(block) -> str:
         cells += [", ".join(_typst_cell(c) for c in row) for row in block.rows]
         label = f" <{block.label}>" if block.label else ""
         body = ",\n    ".join(cells)
-        return (f"#figure(\n  text(size: {block.size})[#table(columns: {len(block.header)}, align: ({align},), "
+        return (f"#figure(\n  text(size: {block.size}, hyphenate: false)[#set par(justify: false)\n"
+                f"  #table(columns: {len(block.header)}, align: ({align},), "
                 f"stroke: 0.4pt + luma(180), inset: {block.inset},\n    {body})],\n"
                 f"  caption: [{_typst_text(block.caption)}], kind: table, placement: {block.placement}){label}")
     raise TypeError(f"unknown block {block!r}")
@@ -298,7 +322,7 @@ class _Markdown:
 
     def pieces(self, pieces) -> str:
         out = []
-        for piece in pieces:
+        for piece in _pieces(pieces):
             if isinstance(piece, Ref):
                 out.append(self.labels.get(piece.label, piece.label))
             elif isinstance(piece, Math):
@@ -314,14 +338,10 @@ class _Markdown:
         return "".join(out)
 
     def text(self, text) -> str:
-        return self.pieces(text) if isinstance(text, tuple) else str(text)
+        return self.pieces(text if isinstance(text, tuple) else (str(text),))
 
     def cell(self, cell) -> str:
-        if isinstance(cell, tuple):
-            return self.pieces(cell).replace("|", "\\|")
-        if isinstance(cell, Math):
-            return f"${cell.latex}$".replace("|", "\\|")
-        return str(cell).replace("|", "\\|")
+        return self.pieces(cell if isinstance(cell, tuple) else (cell,)).replace("|", "\\|")
 
 
 def to_markdown(doc: Document) -> str:
