@@ -151,7 +151,7 @@ def also_differ(rows: dict, tests: list[dict]) -> str:
         found = others_differing(rows, t["a"], t["b"])
         groups.setdefault(tuple(d.split(" (")[0] for d in found), []).append((f"{t['a']} vs {t['b']}", tuple(found)))
     parts = []
-    for i, (names, pairs) in enumerate(groups.items()):
+    for i, (names, pairs) in enumerate(sorted(groups.items(), key=lambda group: not group[0])):  # those alike last
         shared = {found for _, found in pairs}
         what = join(list(shared.pop() if len(shared) == 1 else names))
         if len(groups) == 1:

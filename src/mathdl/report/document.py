@@ -152,7 +152,7 @@ def text(*pieces) -> tuple:
     return tuple(pieces)
 
 
-E_NOTATION = re.compile(r"(?<![\w.])([0-9]+(?:\.[0-9]+)?)e([-+]?[0-9]+)(?![\w.])")
+E_NOTATION = re.compile(r"(?<![\w.])([0-9]+(?:\.[0-9]+)?)e([-+]?[0-9]+)(?!\w|\.[0-9])")
 RELATION = re.compile(r" ([=<>≤≥≈]) ")
 
 

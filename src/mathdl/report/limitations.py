@@ -49,7 +49,7 @@ def limitation_blocks(study: dict) -> list:
                       "test images."))
     survivors = join([f"{t['a']} vs {t['b']}" for t in surviving])
     items.append(text(Strong("Many tests. "), f"{len(p_mid)} McNemar tests were made (and {len(s.get('versus_best', []))} "
-                      "more of the best observed configuration against the others, for the ties). At the 5% level each, "
+                      "more of the best observed configuration against each other one). At the 5% level each, "
                       f"about {0.05 * len(p_mid):.1f} of the twelve would come out significant by chance if no choice "
                       f"mattered; {significant} did. After Holm's correction, which keeps the chance of any false "
                       f"finding among the twelve at 5%, {len(surviving)} remain{'s' * (len(surviving) == 1)}"
