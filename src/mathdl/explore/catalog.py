@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..base.errors import MathdlError
-from ..runs.directory import Run, is_run, load_run, runs_under
+from ..runs.directory import MODEL_FILES, Run, is_run, load_run, runs_under
 from .checks import ApiError
 
 STUDY_FILE = "summary.json"
@@ -83,7 +83,7 @@ class Catalog:
                 self.studies[id] = StudyEntry(id, path.name, path)
             inside = runs_under(path)
             if not inside and not (path / STUDY_FILE).is_file():
-                raise MathdlError(f"{given}: neither a run directory (with {' and '.join(RUN_FILES)}) nor a study "
+                raise MathdlError(f"{given}: neither a run directory (with {' and '.join(MODEL_FILES)}) nor a study "
                                   f"directory (with {STUDY_FILE}), and no run directory inside")
             for run in inside:
                 self._add_network(f"{path.name}/{run.relative_to(path)}", run)
