@@ -285,6 +285,9 @@ def test_inline_maths_relations_and_table_headers_are_not_broken():
     typst = to_typst(doc)
     assert "#box($r$);\u00a0=\u00a00.12 and a\u00a0\\>\u00a0101; #box($x = 1$);(a)." in typst
     assert "text(size: 9pt, hyphenate: false)[#set par(justify: false)" in typst
+    long = Math.tex(r"J(x) = S_d(x) - \tfrac{\lambda_2}{2}\|x - x_{\min}\|^2 - \lambda_{\mathrm{TV}}\,\mathrm{TV}(x)")
+    assert f" ${long.typst}$ " in to_typst(Document("t", "s").add(Paragraph(text("for ", long, " with"))))
+    # a long formula may break after a relation, as TeX's do: boxed, it left a line of wide gaps before it
 
 
 def test_a_colon_stays_on_the_page_of_its_list(pages):

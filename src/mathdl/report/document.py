@@ -6,8 +6,8 @@ equations, tables, figures, lists and notices. Figures and tables float in the P
 they are on or of the next, never split), so that the text flows on instead of leaving pages half empty.
 
 Typographic rules applied to every text, whoever wrote it: a number in e-notation (9.7e-08) is typeset as
-a power of ten (9.7 × 10⁻⁸); inline maths is never broken across lines, nor is a relation from what it
-relates (r = 0.12, a > 101); a paragraph that ends with a colon stays on the page of the list it
+a power of ten (9.7 × 10⁻⁸); short inline maths is never broken across lines, nor is a relation in the text
+from what it relates (r = 0.12, a > 101); a paragraph that ends with a colon stays on the page of the list it
 introduces; a table's cells are set ragged, without hyphenation.
 """
 from __future__ import annotations
@@ -166,6 +166,17 @@ def powers_of_ten(text: str) -> tuple:
     return tuple(p for p in (*pieces, text[at:]) if p)
 
 
+STRUCTURE = re.compile(r"\\(?:[tdc]?frac|left|right|mathbf|mathrm|operatorname|text|hat|bar|tilde)\b|\\[,;:! ]|[{}\s^_]")
+SHORT = 24  # characters: about a quarter of a line
+
+
+def unbreakable(math: Math) -> bool:
+    """Whether inline maths is kept on one line: when it is short (its symbols, a LaTeX command counting as
+    one, at most ``SHORT``), since moving it whole to the next line leaves no wide gaps in the line before;
+    a longer formula may break after a relation or an operator, as TeX's inline formulas do."""
+    return len(re.sub(r"\\[A-Za-z]+", "x", STRUCTURE.sub("", math.latex))) <= SHORT
+
+
 def _pieces(pieces) -> list:
     """The pieces with every plain string's e-notation numbers as maths (``powers_of_ten``)."""
     return [q for p in pieces for q in (powers_of_ten(p) if isinstance(p, str) else (p,))]
@@ -186,8 +197,10 @@ def _typst_escape(s: str) -> str:
 def _typst_pieces(pieces) -> str:
     out = []
     for piece in _pieces(pieces):
-        if isinstance(piece, Math):  # in a box: Typst would break inline maths at a relation or an operator;
-            out.append(f"#box(${piece.typst}$);")  # the ";" ends the code, so what follows is text: "(", ";", "."
+        if isinstance(piece, Math) and unbreakable(piece):  # boxed, and the ";" ends the code, so that what
+            out.append(f"#box(${piece.typst}$);")  # follows is text: "(", ";", "."
+        elif isinstance(piece, Math):
+            out.append(f"${piece.typst}$")
         elif isinstance(piece, Strong):
             out.append(f"#strong[{_typst_escape(piece.text)}]")
         elif isinstance(piece, Code):
