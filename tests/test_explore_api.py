@@ -1,6 +1,7 @@
 """mathdl explore's JSON API through Starlette's test client: every endpoint, and every kind of bad request
 (malformed JSON, unknown or out-of-range parameters → 422, too large → 413, unknown ids → 404)."""
 import base64
+import os
 import io
 import json
 import shutil
@@ -31,12 +32,19 @@ from conftest import random_net
 from explore_support import Served, digits_run, drawn, one_stroke, zero_stroke  # noqa: F401
 
 PNG = {"content-type": "image/png"}
+CSV = {"content-type": "text/csv"}
+JSON_TYPE = {"content-type": "application/json"}
+
+
+def local(app, **options):
+    """Starlette's test client on the address the explorer serves (its default name, testserver, is refused)."""
+    return TestClient(app, base_url="http://127.0.0.1", **options)
 
 
 @pytest.fixture
 def client(digits_run, study):
     run_dir, data, _ = digits_run
-    with TestClient(create_app([run_dir, study.path], data=data)) as c:
+    with local(create_app([run_dir, study.path], data=data)) as c:
         yield c
 
 
@@ -165,7 +173,7 @@ def test_reverse_images_carry_the_networks_own_reading(client, digits_run):
 
 def test_bad_reverse_requests_are_refused(client):
     url = "/api/networks/0/reverse"
-    assert error_of(client.post(url, content=b"{class: 3}"), 422).startswith("malformed JSON")
+    assert error_of(client.post(url, content=b"{class: 3}", headers=JSON_TYPE), 422).startswith("malformed JSON")
     assert "empty request" in error_of(client.post(url), 422)
     assert "needs the class" in error_of(client.post(url, json={"methods": ["pinv"]}), 422)
     assert "between 0 and 9" in error_of(client.post(url, json={"class": 10}), 422)
@@ -193,7 +201,7 @@ def test_the_explorers_own_network_is_trained_on_first_use_and_kept(digits_run, 
     small = dataclass_replace(default_net.CONFIG, epochs=1, deskew=False, **subset)
     with pytest.MonkeyPatch.context() as m:
         m.setattr(default_net, "CONFIG", small)
-        with TestClient(create_app([], data=data, default_folder=folder)) as c:
+        with local(create_app([], data=data, default_folder=folder)) as c:
             state = c.get("/api/networks").json()
             assert state["networks"] == [] and state["default"]["state"] == "absent"
             assert "POST /api/networks/default/train" in error_of(
@@ -206,9 +214,9 @@ def test_the_explorers_own_network_is_trained_on_first_use_and_kept(digits_run, 
             assert listed["default"]["state"] == "ready", listed["default"]
             assert [n["id"] for n in listed["networks"]] == ["default"]
             assert c.post("/api/networks/default/predict", content=drawn([zero_stroke()]), headers=PNG).status_code == 200
-        with TestClient(create_app([], data=data, default_folder=folder)) as c:  # a later server finds it
+        with local(create_app([], data=data, default_folder=folder)) as c:  # a later server finds it
             assert c.get("/api/networks").json()["default"]["state"] == "ready"
-    with TestClient(create_app([digits_run[0]])) as c:
+    with local(create_app([digits_run[0]])) as c:
         assert error_of(c.post("/api/networks/default/train"), 404)
 
 
@@ -232,7 +240,7 @@ def test_only_run_and_study_directories_are_accepted(tmp_path, digits_run):
 
 @pytest.fixture
 def lab(digits_run):
-    with TestClient(create_app([digits_run[0]], session_timeout=60)) as c:
+    with local(create_app([digits_run[0]], session_timeout=60)) as c:
         yield c
 
 
@@ -285,7 +293,7 @@ def test_a_perceptron_shows_its_line(lab):
 
 
 def test_sessions_are_separate_and_abandoned_ones_are_freed(digits_run):
-    with TestClient(create_app([digits_run[0]], session_timeout=0.4, max_sessions=2)) as c:
+    with local(create_app([digits_run[0]], session_timeout=0.4, max_sessions=2)) as c:
         a, b = new_session(c)["id"], new_session(c, dataset="moons")["id"]
         assert a != b
         c.post(f"/api/playground/{a}/step")
@@ -295,7 +303,7 @@ def test_sessions_are_separate_and_abandoned_ones_are_freed(digits_run):
         time.sleep(1.2)  # nobody asks: the reaper frees both
         assert "reload the page" in error_of(c.get(f"/api/playground/{a}"), 404)
         assert new_session(c)["id"]
-    with TestClient(create_app([digits_run[0]])) as c:
+    with local(create_app([digits_run[0]])) as c:
         sid = new_session(c)["id"]
         assert c.delete(f"/api/playground/{sid}").status_code == 204
         assert error_of(c.post(f"/api/playground/{sid}/start"), 404)
@@ -338,16 +346,16 @@ def test_bad_playground_parameters_are_refused(lab, params, message):
 
 
 def test_bad_playground_requests_are_refused(lab):
-    assert error_of(lab.post("/api/playground", content=b'{"eta": 0.1'), 422).startswith("malformed JSON")
-    assert "not a number JSON allows" in error_of(lab.post("/api/playground", content=b'{"eta": NaN}'), 422)
-    assert "JSON object" in error_of(lab.post("/api/playground", content=b'"xor"'), 422)
+    assert error_of(lab.post("/api/playground", content=b'{"eta": 0.1', headers=JSON_TYPE), 422).startswith("malformed JSON")
+    assert "not a number JSON allows" in error_of(lab.post("/api/playground", content=b'{"eta": NaN}', headers=JSON_TYPE), 422)
+    assert "JSON object" in error_of(lab.post("/api/playground", content=b'"xor"', headers=JSON_TYPE), 422)
     sid = new_session(lab)["id"]
     assert "no playground action 'jump'" in error_of(lab.post(f"/api/playground/{sid}/jump"), 404)
     assert "takes no parameters" in error_of(lab.post(f"/api/playground/{sid}/step", json={"eta": 1}), 422)
     assert "empty request" in error_of(lab.post(f"/api/playground/{sid}/config"), 422)
     assert "no playground session" in error_of(lab.get("/api/playground/nope"), 404)
     assert "larger than the limit" in error_of(lab.post(f"/api/playground/{sid}/config",
-                                                        content=b"{" + b" " * 70_000 + b"}"), 413)
+                                                        content=b"{" + b" " * 70_000 + b"}", headers=JSON_TYPE), 413)
 
 
 def test_uploaded_points_are_checked_and_trained_on(lab):
@@ -360,11 +368,11 @@ def test_uploaded_points_are_checked_and_trained_on(lab):
     assert lab.post(f"/api/playground/{sid}/step").json()["epoch"] == 1
     assert lab.post(f"/api/playground/{sid}/config", json={"hidden": [3]}).json()["params"]["dataset"] == "csv"
     assert "the CSV line 2: y 'abc' is not a number" in error_of(
-        lab.post(f"/api/playground/{sid}/points", content=b"1,2,a\n3,abc,b\n"), 422)
-    assert "not UTF-8" in error_of(lab.post(f"/api/playground/{sid}/points", content=b"\xff\xfe1,2"), 422)
+        lab.post(f"/api/playground/{sid}/points", content=b"1,2,a\n3,abc,b\n", headers=CSV), 422)
+    assert "not UTF-8" in error_of(lab.post(f"/api/playground/{sid}/points", content=b"\xff\xfe1,2", headers=CSV), 422)
     too_many = "\n".join(f"{i},{i % 7},{i % 2}" for i in range(playground.MAX_POINTS + 1)).encode()
     assert len(too_many) < playground.CSV_LIMIT
-    assert f"at most {playground.MAX_POINTS:,}" in error_of(lab.post(f"/api/playground/{sid}/points", content=too_many), 413)
+    assert f"at most {playground.MAX_POINTS:,}" in error_of(lab.post(f"/api/playground/{sid}/points", content=too_many, headers=CSV), 413)
     too_big = b"1,2,a\n" * (playground.CSV_LIMIT // 6 + 1)
     assert "larger than the limit" in error_of(lab.post(f"/api/playground/{sid}/points", content=too_big), 413)
     assert lab.get(f"/api/playground/{sid}").json()["classes"] == ["left", "right"]  # the good points are kept
@@ -428,7 +436,7 @@ def test_other_tables_of_the_summary_are_rendered_whatever_their_keys(study, tmp
                             "seeds": 5, "model": "accuracy ~ depth * cost * bp"}
     summary["mcnemar_family"] = {"method": "Holm", "tests": 12}
     (copy / "summary.json").write_text(json.dumps(summary))
-    with TestClient(create_app([copy])) as c:
+    with local(create_app([copy])) as c:
         rendered = {t["title"]: t for t in c.get("/api/studies/0").json()["tables"]}
     assert rendered["factorial"]["rows"] == [["seeds", "5"], ["model", "accuracy ~ depth * cost * bp"]]
     effects = rendered["factorial › effects"]
@@ -512,3 +520,289 @@ def socket_port():
             s.bind(("127.0.0.1", 0))
             yield s.getsockname()[1]
     return free()
+
+
+# ---- attacks and malformed input: each a 4xx with one line, the server and the session left working ----
+
+
+def test_a_request_naming_another_host_is_refused(client):
+    """DNS rebinding: a page on evil.example.com whose name resolves to 127.0.0.1 reaches the server with its own
+    name as Host."""
+    for host in ("evil.example.com", "evil.example.com:8765", "127.0.0.1.evil.example.com"):
+        assert "answers requests to" in error_of(client.get("/api/studies", headers={"host": host}), 403)
+    evil = local(client.app)
+    evil.base_url = evil.base_url.copy_with(host="evil.example.com")
+    assert error_of(evil.post("/api/playground", json={}), 403)
+    for host in ("127.0.0.1:8765", "localhost:8765", "[::1]:8765", "LOCALHOST"):
+        assert client.get("/api/studies", headers={"host": host}).status_code == 200, host
+
+
+def test_only_the_pages_own_origin_may_change_state(client):
+    before = len(client.app.state.sessions.open)
+    cross = {"origin": "https://evil.example.com", "content-type": "text/plain"}
+    assert "another page" in error_of(client.post("/api/playground", content=b"{}", headers=cross), 403)
+    assert error_of(client.post("/api/networks/0/predict", content=drawn([zero_stroke()]),
+                                headers={**cross, "content-type": "image/png"}), 403)
+    assert error_of(client.post("/api/playground", json={}, headers={"sec-fetch-site": "cross-site"}), 403)
+    assert len(client.app.state.sessions.open) == before  # no session was made
+    # without an Origin (curl), or from the page itself: answered; a text/plain body (a form's) is not JSON
+    assert "Content-Type application/json" in error_of(
+        client.post("/api/playground", content=b"{}", headers={"content-type": "text/plain"}), 415)
+    own = {"origin": "http://127.0.0.1", "sec-fetch-site": "same-origin"}
+    assert client.post("/api/playground", json={}, headers=own).status_code == 201
+    assert "Content-Type image/" in error_of(
+        client.post("/api/networks/0/predict", content=drawn([zero_stroke()]), headers={"content-type": "text/plain"}), 415)
+
+
+@pytest.mark.parametrize("body", [b'{"hidden": [' + b"1" + b"0" * 400 + b"]}", b'{"points": -' + b"9" * 500 + b"}",
+                                  b'{"eta": ' + b"1" + b"0" * 400 + b"}"])
+def test_numbers_too_large_for_a_float_are_refused(lab, body):
+    assert "must be" in error_of(lab.post("/api/playground", content=body, headers=JSON_TYPE), 422)
+
+
+def test_a_huge_class_and_deeply_nested_json_are_refused(client, lab):
+    url = "/api/networks/0/reverse"
+    assert "between 0 and 1000" in error_of(client.post(url, content=b'{"class": 1' + b"0" * 400 + b"}",
+                                                         headers=JSON_TYPE), 422)
+    for depth in (10_000, 30_000):
+        nested = b'{"hidden": ' + b"[" * depth + b"]" * depth + b"}"
+        assert "nested too deeply" in error_of(lab.post("/api/playground", content=nested, headers=JSON_TYPE), 422)
+        assert "nested too deeply" in error_of(client.post(url, content=nested, headers=JSON_TYPE), 422)
+    shallow = b'{"hidden": ' + b"[" * 500 + b"]" * 500 + b"}"  # parsed, then refused as not a list of sizes
+    assert "hidden[0] must be an integer" in error_of(lab.post("/api/playground", content=shallow, headers=JSON_TYPE), 422)
+
+
+@pytest.mark.parametrize("far", ["1e200", "1e308", "-2e6"])
+def test_points_too_far_out_are_refused_and_the_session_keeps_working(lab, far):
+    sid = new_session(lab)["id"]
+    rows = "\n".join(f"{i % 5},{i % 3},{i % 2}" for i in range(30)) + f"\n{far},0,1\n"
+    assert "outside the playground's plane" in error_of(
+        lab.post(f"/api/playground/{sid}/points", content=rows, headers=CSV), 422)
+    assert lab.get(f"/api/playground/{sid}").status_code == 200
+    assert lab.post(f"/api/playground/{sid}/step").json()["epoch"] == 1
+
+
+def test_a_body_that_does_not_arrive_is_answered_408_and_its_connection_closed(digits_run, monkeypatch):
+    import socket
+    from mathdl.explore import checks
+    monkeypatch.setattr(checks, "BODY_SECONDS", 0.5, raising=False)
+    with Served(create_app([digits_run[0]])) as served:
+        port = int(served.url.rsplit(":", 1)[1])
+        for path in ("/api/playground", "/api/networks/0/predict"):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                s.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+                          "Content-Length: 1000\r\n\r\n{}".encode())
+                t0, answer = time.monotonic(), b""
+                while chunk := s.recv(65536):  # until the server closes the connection
+                    answer += chunk
+                assert time.monotonic() - t0 < 5
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 408"), answer
+            assert "did not arrive within 0.5 s" in json.loads(body)["error"]
+
+
+def test_images_are_decoded_within_the_pixel_limit_and_at_reduced_size(client):
+    from PIL import Image, ImageDraw
+    from mathdl.data.handwriting import read_image
+    big = Image.new("L", (5000, 5000), 255)
+    ImageDraw.Draw(big).ellipse((1500, 700, 3500, 4300), outline=0, width=320)
+    png, jpeg = io.BytesIO(), io.BytesIO()
+    big.save(png, "PNG")
+    big.save(jpeg, "JPEG", quality=90)
+    assert len(png.getvalue()) < digit.IMAGE_LIMIT and len(jpeg.getvalue()) < digit.IMAGE_LIMIT
+    assert "5000 × 5000 pixels to decode" in error_of(
+        client.post("/api/networks/0/predict", content=png.getvalue(), headers=PNG), 413)
+    read = read_image(io.BytesIO(jpeg.getvalue()), max_side=digit.SIDE, max_pixels=digit.PIXEL_LIMIT)
+    assert max(read.size) <= digit.SIDE  # decoded at 1/8 (625 pixels a side), never at 5000
+    result = client.post("/api/networks/0/predict", content=jpeg.getvalue(), headers={"content-type": "image/jpeg"})
+    assert result.status_code == 200 and result.json()["label"] in [str(d) for d in range(10)]
+
+
+def test_the_server_logs_its_own_faults_in_one_line(client, monkeypatch):
+    import logging
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("mathdl.explore").addHandler(handler)
+    monkeypatch.setattr(digit, "equations", lambda run: 1 / 0)
+    try:
+        assert "ZeroDivisionError" in error_of(client.get("/api/networks/0/equations"), 500)
+    finally:
+        logging.getLogger("mathdl.explore").removeHandler(handler)
+    [record] = [r for r in records if r.levelname == "ERROR"]
+    assert record.getMessage() == "internal error on GET /api/networks/0/equations: ZeroDivisionError: division by zero"
+    assert record.exc_info is None  # no traceback
+
+
+# ---- the code: one route table, atomic sessions, streams woken by the session --------------------------
+
+
+def test_api_index_is_the_route_table_itself(client):
+    listed = {(e["method"], e["path"]) for e in client.get("/api").json()["endpoints"]}
+    served = {(method, route.path.replace(":int", "")) for route in client.app.routes
+              if route.path.startswith("/api") for method in route.methods - {"HEAD"}}
+    assert listed == served and len(listed) == 17
+    assert all(e["what"] for e in client.get("/api").json()["endpoints"])
+
+
+def test_the_session_limit_holds_when_tabs_open_at_once(digits_run):
+    import threading
+    with local(create_app([digits_run[0]], max_sessions=3, compile_loops=False)) as c:
+        go, answers = threading.Barrier(8), []
+
+        def open_one():
+            go.wait()
+            answers.append(c.post("/api/playground", json={}).status_code)
+        threads = [threading.Thread(target=open_one) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(answers) == [201] * 3 + [429] * 5 and len(c.app.state.sessions.open) == 3
+
+
+def test_an_idle_stream_waits_for_news_instead_of_polling(digits_run, monkeypatch):
+    import httpx
+    looks = []
+    update = playground.Session.update
+    monkeypatch.setattr(playground.Session, "update", lambda self, *a: looks.append(1) or update(self, *a))
+    with Served(create_app([digits_run[0]], compile_loops=False)) as served, \
+            httpx.Client(base_url=served.url, timeout=10) as http:
+        sid = http.post("/api/playground", json={}).json()["id"]
+        with http.stream("GET", f"/api/playground/{sid}/stream") as stream:
+            lines = stream.iter_lines()
+            assert next(lines).startswith("data: ")  # the state
+            time.sleep(1.0)
+            idle = len(looks)
+            assert http.post(f"/api/playground/{sid}/step").json()["epoch"] == 1
+            rows = []
+            while not rows:  # woken by the step: its status, its row
+                line = next(lines)
+                rows = json.loads(line[6:])["rows"] if line.startswith("data: ") else []
+            assert rows[0]["epoch"] == 1
+    assert idle <= 3  # not 200 looks a second
+
+
+# ---- first use: the compiled loops, and controls that answer at once -----------------------------------
+
+
+def never_ready():
+    """A compilation that takes as long as the test wants (until ``finish``)."""
+    class NeverReady(playground.Compiler):
+        def start(self):
+            self.started = self.started or time.monotonic()
+            return self
+
+        def finish(self):
+            self.ready.set()
+            for wake in self.waiting:
+                wake()
+    return NeverReady()
+
+
+def timed(call):
+    t0 = time.perf_counter()
+    result = call()
+    return result, time.perf_counter() - t0
+
+
+def test_while_the_loops_compile_start_says_so_and_every_control_answers_at_once():
+    compiler = never_ready()
+    session = playground.Session("s", compiler)
+    _, took = timed(session.start)
+    state = session.state()
+    assert took < 0.2 and state["status"] == "compiling" and state["compiling"] is not None
+    _, took = timed(session.pause)
+    assert took < 0.2 and session.state()["status"] == "paused" and session.state()["compiling"] is not None
+    _, took = timed(session.step)
+    assert took < 0.2 and session.state()["status"] == "compiling" and session.state()["want"] == "step"
+    _, took = timed(lambda: session.configure({"hidden": [4, 4]}))
+    assert took < 0.2 and session.state()["status"] == "ready"
+    session.start()
+    _, took = timed(session.reset)
+    assert took < 0.2 and session.state()["status"] == "ready" and session.state()["epoch"] == 0
+    session.step()
+    compiler.finish()  # the loops are there: the step asked for is taken, then it pauses
+    deadline = time.monotonic() + 30
+    while session.state()["status"] != "paused" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert session.state()["epoch"] == 1 and session.state()["compiling"] is None
+    session.close()
+
+
+def test_pause_answers_at_once_during_a_slow_epoch_and_the_loop_pauses_after_it(monkeypatch):
+    real = playground.train
+
+    def slow(net, task, settings, progress, on_epoch):  # every epoch takes a second (as one that compiles)
+        return real(net, task, settings, progress=progress, on_epoch=lambda row: time.sleep(1.0) or on_epoch(row))
+    monkeypatch.setattr(playground, "train", slow)
+    session = playground.Session("s")
+    session.start()
+    time.sleep(0.3)  # inside the first epoch
+    _, took = timed(session.pause)
+    state = session.state()
+    assert took < 0.2 and state["status"] == "running" and state["want"] == "pause"  # the page says "pausing"
+    deadline = time.monotonic() + 10
+    while session.state()["status"] != "paused" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert session.state()["epoch"] == 1
+    _, took = timed(session.reset)
+    assert took < 0.2 and session.state()["epoch"] == 0
+    session.close()
+
+
+def test_a_cold_cache_first_start_shows_compiling_and_pause_answers_within_200_ms(digits_run, tmp_path):
+    """A fresh install: Numba's cache empty. The server starts compiling at once; a Start meanwhile says so, Pause
+    answers within 200 ms; once compiled, a network of another depth and the online method train at once."""
+    import httpx
+    with socket_port() as port:
+        pass
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    process = subprocess.Popen([sys.executable, "-m", "mathdl", "explore", str(digits_run[0]), "--no-browser",
+                                "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    sid = http.post("/api/playground", json={"rate": 1000}).json()["id"]
+                    break
+                except httpx.HTTPError:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.1)
+            started = http.post(f"/api/playground/{sid}/start").json()
+            assert started["status"] == "compiling" and started["compiling"] >= 0
+            paused, took = timed(lambda: http.post(f"/api/playground/{sid}/pause"))
+            assert took < 0.2 and paused.json()["status"] == "paused"
+            http.post(f"/api/playground/{sid}/start")
+            deadline = time.monotonic() + 240
+            while http.get(f"/api/playground/{sid}").json()["epoch"] < 5:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            for changes in ({"hidden": [8, 8, 8]}, {"hidden": [6], "bp": "online"}, {"hidden": []}):
+                assert http.post(f"/api/playground/{sid}/config", json=changes).json()["epoch"] == 0
+                stepped, took = timed(lambda: http.post(f"/api/playground/{sid}/step").json())
+                assert stepped["epoch"] == 1 and took < 3, (changes, took)  # compiled already: no new signature
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
+def test_the_mcnemar_tests_are_shown_once_and_tables_by_name(client, study, tmp_path):
+    view = client.get("/api/studies/0").json()
+    titles = [t["title"] for t in view["tables"]]
+    assert view["mcnemar_others"]["rows"] == [] and "mcnemar family" not in titles  # one seed: no repeat
+    assert "The best observed configuration against each other one (McNemar's test)" in titles
+    assert "a right, b wrong" in view["mcnemar"]["columns"]
+    copy = shutil.copytree(study.path, tmp_path / "study")
+    summary = json.loads((copy / "summary.json").read_text())
+    summary["mcnemar_family"] += [{**t, "seed": 1} for t in summary["mcnemar"]]  # a second seed's tests
+    (copy / "summary.json").write_text(json.dumps(summary))
+    with local(create_app([copy])) as c:
+        view = c.get("/api/studies/0").json()
+    assert [row[0] for row in view["mcnemar_others"]["rows"]] == ["1"] * 12 and len(view["mcnemar"]["rows"]) == 12

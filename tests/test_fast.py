@@ -115,6 +115,38 @@ def test_fast_sgd_equals_backprop_and_sgd(sizes, hidden, output, cost, batch, bl
     assert total == pytest.approx(expected, rel=tolerance(dtype)["rtol"])
 
 
+@pytest.mark.parametrize("batch", [1, 4])
+def test_a_network_deeper_than_the_padded_tuples_equals_backprop_and_sgd(batch):
+    """Nine layers: the kernels' per-layer tuples padded to two multiples of ``LAYERS``."""
+    from mathdl.nn.fast.kernels import LAYERS
+    sizes = [12, 7, 6, 6, 5, 5, 4, 4, 4, 3]
+    assert len(sizes) - 1 > LAYERS
+    fast = make_net(sizes, "tanh", "softmax", np.float64)
+    slow = fast.copy()
+    X, Y = make_batch(sizes, "softmax", 43, np.float64)
+    total = FastSGD(fast, get_cost("xe"), 0.3, batch, 20).run(X, Y)
+    expected = reference_steps(slow, X, Y, "xe", make_optimizer("sgd", 0.3), batch)
+    assert_same_params(fast, slow, np.float64)
+    assert total == pytest.approx(expected, rel=1e-12)
+
+
+def test_one_compiled_loop_serves_every_depth_and_output_size():
+    """Networks of 1 to 7 hidden layers, with one output or three, and blocks of one sample: one compiled
+    signature per method (and dtype), so a new depth never waits for Numba."""
+    from mathdl.nn.fast import kernels
+
+    def float64_signatures(kernel):  # (a network deeper than LAYERS, of another test, has its own)
+        return {s for s in kernel.signatures if str(s[1].dtype) == "float64" and s[4].count <= kernels.LAYERS}
+
+    for sizes in ([12, 1], [12, 9, 1], [12, 9, 7, 3], [12, 5, 5, 5, 5, 5, 5, 5, 3]):
+        for batch, N in ((1, 9), (4, 9), (4, 65)):  # 65: a last block of one sample
+            net = make_net(sizes, "tanh", "sigmoid", np.float64)
+            X, Y = make_batch(sizes, "sigmoid", N, np.float64)
+            FastSGD(net, get_cost("xe"), 0.1, batch).run(X, Y)
+    assert len(float64_signatures(kernels.online_block)) == 1
+    assert len(float64_signatures(kernels.batch_block)) == 1
+
+
 def test_online_sgd_is_fast_sgd_with_batches_of_one():
     net = make_net([12, 9, 1], "sigmoid", "sigmoid", np.float64)
     copy = net.copy()

@@ -40,3 +40,15 @@ def test_an_upward_import_breaks_the_contract(tmp_path, file, upward):
     result = lint_imports(tmp_path / "src", tmp_path)
     assert result.returncode != 0
     assert "BROKEN" in result.stdout
+
+
+def test_what_the_commands_write_by_default_is_ignored_by_git():
+    """The default output folders (mathdl study's study-ID/ and study-ID-quick/, train's and reverse's runs/) are
+    not offered for a commit."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    written = ["study-100384/report.pdf", "study-100384-quick/summary.json", "runs/reverse-100384/reverse.json"]
+    found = subprocess.run(["git", "check-ignore", "--no-index", *written], cwd=ROOT, capture_output=True, text=True)
+    assert found.stdout.split() == written, found.stdout + found.stderr
+    kept = subprocess.run(["git", "check-ignore", "--no-index", "src/mathdl/study/runner.py"], cwd=ROOT)
+    assert kept.returncode == 1  # the sources are not ignored

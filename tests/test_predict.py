@@ -201,3 +201,18 @@ def test_predict_faults_are_one_line_and_exit_2(tmp_path, standard_run, capsys):
             code = e.code
         err = capsys.readouterr().err
         assert code == 2 and message in err and err.count("\n") == 1 and "Traceback" not in err, (argv, err)
+
+
+def test_a_study_directory_names_the_runs_it_holds(study, tmp_path, capsys):
+    """--model STUDY_DIR: one line naming the study's run directories that --model takes, with an example."""
+    image = tmp_path / "d.png"
+    Image.fromarray(255 - drawn_digit()).save(image)
+    assert main(["predict", str(image), "--model", str(study.path)]) == 2
+    err = capsys.readouterr().err
+    runs = ["reverse/1layer/model", "reverse/3layers/model", "reverse/book/model",
+            *(f"runs/{name}" for name in ("1-1layer-tse-online", "2-1layer-xe-online", "3-1layer-tse-matrix",
+                                          "4-1layer-xe-matrix", "5-3layers-tse-online", "6-3layers-xe-online",
+                                          "7-3layers-tse-matrix", "8-3layers-xe-matrix"))]
+    assert f"a study directory, not a run directory; give one of its 11 runs: {', '.join(runs)} " \
+           f"(e.g. {study.path / 'reverse/1layer/model'})" in err and err.count("\n") == 1
+    assert main(["predict", str(image), "--model", str(study.path / "reverse" / "1layer" / "model")]) == 0

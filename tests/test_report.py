@@ -88,7 +88,7 @@ def test_best_observed_is_stated_with_its_ties(pages, summary):
     first = pages[0]
     assert f"Highest observed test accuracy: configuration {best['number']}, {100 * best['accuracy']['value']:.2f}%" in first
     if tied:
-        assert "not distinguishable from " + ", ".join(map(str, tied[:-1])) in first
+        assert "McNemar's test does not find it ahead of " + ", ".join(map(str, tied[:-1])) in first
     assert "Best configuration" not in " ".join(pages)
 
 
@@ -260,3 +260,104 @@ def test_missing_or_incomplete_study_directory(study, tmp_path, capsys):
     (copy / "learning_curves.png").write_bytes((study.path / "learning_curves.png").read_bytes())
     with pytest.raises(MathdlError, match="incomplete reverse part"):
         build_report(copy)
+
+
+# ---- typography, wording derived from the configurations, a PDF every reader opens --------------------
+
+
+def test_numbers_in_e_notation_are_typeset_as_powers_of_ten(pages):
+    from mathdl.report.document import Document, Math, Paragraph, Table, powers_of_ten, text, to_markdown, to_typst
+    assert powers_of_ten("error 9.7e-08 and 3.1e+05, not v1e-3 or x2.5e-4") == (
+        "error ", Math.tex(r"9.7 \times 10^{-8}"), " and ", Math.tex(r"3.1 \times 10^{5}"), ", not v1e-3 or x2.5e-4")
+    doc = Document("t", "s").add(Paragraph(text("largest error 9.7e-08.")), Table(("r",), (("8.0e-04",),), "c"))
+    assert "e-08" not in to_typst(doc) and "#box($9.7 times 10^(- 8)$);." in to_typst(doc)
+    assert r"$8.0 \times 10^{-4}$" in to_markdown(doc) and "e-04" not in to_markdown(doc)
+    assert not re.search(r"\d\.\d+e[-+]\d", " ".join(pages))  # the whole report, whoever wrote its sentences
+
+
+def test_inline_maths_relations_and_table_headers_are_not_broken():
+    """Inline maths is boxed (Typst breaks it at a relation otherwise), a relation in the text is joined to both
+    sides by no-break spaces, and a table's cells are ragged and unhyphenated (justified headers had wide gaps
+    and a hyphenated 'me-dian')."""
+    from mathdl.report.document import Document, Math, Paragraph, Table, text, to_typst
+    doc = Document("t", "s").add(Paragraph(text(Math.tex("r"), " = 0.12 and a > 101; ", Math.tex("x = 1"), "(a).")),
+                                 Table(("output a_d: median (min)",), (("0.11",),), "c"))
+    typst = to_typst(doc)
+    assert "#box($r$);\u00a0=\u00a00.12 and a\u00a0\\>\u00a0101; #box($x = 1$);(a)." in typst
+    assert "text(size: 9pt, hyphenate: false)[#set par(justify: false)" in typst
+    long = Math.tex(r"J(x) = S_d(x) - \tfrac{\lambda_2}{2}\|x - x_{\min}\|^2 - \lambda_{\mathrm{TV}}\,\mathrm{TV}(x)")
+    assert f" ${long.typst}$ " in to_typst(Document("t", "s").add(Paragraph(text("for ", long, " with"))))
+    # a long formula may break after a relation, as TeX's do: boxed, it left a line of wide gaps before it
+
+
+def test_a_colon_stays_on_the_page_of_its_list(pages):
+    from mathdl.report.document import Bullets, Document, Paragraph, text, to_typst
+    typst = to_typst(Document("t", "s").add(Paragraph(text("judged by:")), Bullets((text("one"),)),
+                                            Paragraph(text("no list follows:")), Paragraph(text("x"))))
+    assert "#block(sticky: true, width: 100%)[judged by:]" in typst and "[no list follows:]" not in typst
+    where = next(i for i, page in enumerate(pages) if "judged by the pairs of configurations" in page)
+    assert "instead of" in pages[where].split("judged by the pairs of configurations")[1]  # the first item too
+
+
+def test_the_pdf_opens_in_poppler_pypdf_and_a_browser_without_complaint(report, caplog):
+    """Typst writes /MarkInfo << /Marked true /Suspects false >>, which poppler (up to 25.11) reports as "Syntax
+    Error: Suspects object is wrong type (boolean)"; the report leaves out that default entry, in place."""
+    import logging
+    import subprocess
+    from mathdl.report import SUSPECTS, without_default_suspects
+    raw = report["pdf"].read_bytes()
+    assert SUSPECTS not in raw
+    with caplog.at_level(logging.WARNING, logger="pypdf"):
+        reader = pypdf.PdfReader(report["pdf"], strict=True)
+        assert reader.trailer["/Root"]["/MarkInfo"] == {"/Marked": True} and len(reader.pages) >= 10
+        reader.pages[-1].extract_text()
+    assert not caplog.records
+    catalog = b"1 0 obj\n<</Type/Catalog/MarkInfo<</Marked true/Suspects false>>>>\nendobj\n"
+    patched = without_default_suspects(catalog + b"xref")
+    assert len(patched) == len(catalog) + 4 and patched.index(b"xref") == len(catalog)  # every offset kept
+    assert b"/MarkInfo<</Marked true" + b" " * len(SUSPECTS) + b">>" in patched
+    assert without_default_suspects(b"%PDF no MarkInfo") == b"%PDF no MarkInfo"
+    if shutil.which("pdfinfo"):  # poppler, where it is installed
+        shown = subprocess.run(["pdfinfo", str(report["pdf"])], capture_output=True, text=True)
+        assert shown.returncode == 0 and shown.stderr == "" and "Tagged:          yes" in shown.stdout
+
+
+def test_what_else_a_pair_differs_in_is_read_from_the_configurations(report, summary):
+    """The sentences about what else the compared pairs differ in are generated from the configurations' fields:
+    the depth pairs' widths and parameter counts, and per pair the η, epochs and batch size that differ."""
+    from mathdl.report.content import also_differ, others_differing
+    rows = {r["number"]: dict(r) for r in summary["configurations"]}
+    tests = {q: [t for t in summary["mcnemar"] if t["question"] == q] for q in ("TSE vs XE", "1 vs 3 hidden layers")}
+    md = report["md"].read_text()
+    for question, pairs in tests.items():
+        assert also_differ(rows, pairs) in md
+    deep, shallow = rows[5], rows[1]
+    assert others_differing(rows, 1, 5)[:2] == [
+        f"widths ({', '.join(shallow['layers'].split('-')[1:-1])} vs {', '.join(deep['layers'].split('-')[1:-1])})",
+        "number of parameters ({:,} vs {:,})".format(
+            *(sum(b * (a + 1) for a, b in zip(sizes, sizes[1:])) for sizes in
+              ([int(n) for n in r["layers"].split("-")] for r in (shallow, deep))))]
+    same = {n: {**r, "eta": 0.1, "epochs": 15, "batch_size": 1} for n, r in rows.items()}
+    assert also_differ(same, tests["TSE vs XE"]) == "the pairs differ in nothing else"
+    same[3]["eta"] = 0.5
+    assert also_differ(same, tests["TSE vs XE"]) == "pair 3 vs 4 also differs in η (0.5 vs 0.1), pairs 1 vs 2, 5 vs 6 " \
+                                                    "and 7 vs 8 in nothing else"
+    wide = {n: {**r, "eta": 0.1, "layers": "784-64-1" if r["hidden_layers"] == 1 else "784-64-64-64-1"}
+            for n, r in same.items()}
+    assert also_differ(wide, tests["1 vs 3 hidden layers"]) == \
+        "these pairs also differ in number of parameters (50,305 vs 58,625)"  # one width: not named
+    assert not re.search(r"\bties?\b", md) and "differ in nothing else" not in md.split("## 4 Discussion")[1].split("## 5")[0]
+
+
+def test_one_rounding_rule_for_a_reverse_networks_accuracy(report, study):
+    md = report["md"].read_text()
+    for name in ("1layer", "3layers", "book"):
+        accuracy = json.loads((study.path / "reverse" / name / "reverse.json").read_text())["network"]["test_accuracy"]
+        shown = f"{100 * accuracy:.2f}%"
+        assert f"| {shown} |" in md and f"It classifies {shown} of the test digits correctly" in md
+
+
+def test_captions_say_what_the_columns_hold(pages):
+    flat = " ".join(pages)
+    assert "total of none" not in flat and "that compilation on its own (no other column includes it)" in flat
+    assert "N_c" not in flat and "N / (k N_c)" not in flat  # typeset, not a literal underscore

@@ -1,6 +1,7 @@
 """Reverse: the chains are exact where the mathematics allows it (square, invertible layers, no
 rescaling), the pseudo-inverse is the minimum-norm solution, the ascent ascends, ReLU is refused,
 and the command writes its files and rejects bad input in one line."""
+import itertools
 import json
 
 import numpy as np
@@ -313,14 +314,57 @@ def test_id_figure_has_the_ids_digits_in_order():
     fig = reverse_images(result.records, [1, 0, 0, 3, 8, 4], title="ID 100384")
     assert len(fig.axes) == 3 * 6 + 3  # and a scale bar per method's row
     assert [ax.get_title() for ax in fig.axes[:6]] == ["1", "0", "0", "3", "8", "4"]
-    assert [fig.axes[6 * i].get_ylabel() for i in range(3)] == list(METHODS.values())
+    assert [fig.axes[6 * i].get_ylabel().replace("\n", " ") for i in range(3)] == list(METHODS.values())
     assert [ax.get_ylabel() for ax in fig.axes[18:]] == ["pixel value"] * 3
     row = [result.record("optimize", d).x for d in (1, 0, 3, 8, 4)]
     assert fig.axes[12].images[0].get_clim() == (min(x.min() for x in row), max(x.max() for x in row))
     first = result.record("backquery", 1).measures
-    assert fig.axes[0].get_xlabel() == f"net: {first['predicted']}, a={first['output']:.2f}"
+    assert fig.axes[0].get_xlabel() == f"net: {first['predicted']}\na={first['output']:.2f}"
     with pytest.raises(MathdlError, match="no image for backquery 12"):
         reverse_images(result.records, [12])
+
+
+def text_boxes(fig, dpi: float) -> list:
+    """(text, window extent) of every visible text of ``fig`` drawn at ``dpi``, as matplotlib's renderer lays
+    it out."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+    fig.set_dpi(dpi)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    return [(t, t.get_window_extent(renderer)) for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+@pytest.mark.parametrize("digits", [[1, 0, 0, 3, 8, 4], list(range(10)), [9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2], [4, 2]])
+def test_reverse_figures_text_neither_overlaps_nor_is_below_7_points_in_the_report(digits):
+    """Every text of a reverse figure has its own place (at the saved resolution and at the screen's), and at the
+    report's text width (the figure's whole width) none is below 7 points: the ID's digits, the digits 0-9, an
+    ID longer than ten digits (two blocks of rows), and the mean images."""
+    from mathdl.plots import STYLE, style
+    from mathdl.plots.reverse import mean_images_figure, reverse_images
+    from mathdl.report.document import TEXT_WIDTH_IN
+    net, X, labels = tiny_problem()
+    result = reverse(net, X, labels, ascent=AscentSettings(steps=5))
+    figures = [style()(reverse_images)(result.records, digits, title="three hidden layers — ID 100384: what the "
+                                       "network sees for each digit", subtitle="784-128-64-32-10 sigmoid, XE, matrix "
+                                       "bp, 10 ep, η=0.5, batch 16, decay 0.3, shift ±1px, deskewed, 60000 train"),
+               mean_images_figure(result.means, input_range=(0.01, 1.0), title="one hidden layer — the mean "
+                                  "training image of each digit")]
+    for fig in figures:
+        for dpi in (STYLE["savefig.dpi"], STYLE["figure.dpi"]):
+            boxes = text_boxes(fig, dpi)
+            crossing = [(a.get_text(), b.get_text()) for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2)
+                        if box_a.overlaps(box_b)]
+            assert not crossing, (dpi, crossing[:3])
+            inside = fig.bbox.padded(1)
+            assert all(inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1
+                       for _, box in boxes), [t.get_text() for t, box in boxes if not fig.bbox.padded(1).contains(
+                           box.x1, box.y1)]
+        smallest = min(t.get_fontsize() for t, _ in boxes) * TEXT_WIDTH_IN / fig.get_figwidth()
+        assert smallest >= 7, smallest
+    title = figures[0].get_suptitle().splitlines()
+    assert " ".join(title).count(":") == 1 and len(title[-1]) > 0.6 * len(title[-2])  # no word alone on a line
 
 
 def test_reverse_figures_have_an_intensity_scale_and_say_why_a_digit_repeats():

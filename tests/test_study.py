@@ -203,8 +203,12 @@ def test_interrupted_study_keeps_finished_runs_and_resumes(tiny_data, tmp_path):
     assert process.returncode == 130, stderr
     assert "interrupted:" in stderr and "continue with: mathdl study --resume" in stderr and "Traceback" not in stderr
     kept = (out / "runs" / "1-1layer-tse-online" / "model.npz").stat().st_mtime_ns
-    done = subprocess.run(argv + ["--resume"], env=env, capture_output=True, text=True, timeout=300)
+    # resumed with its progress shown: not a terminal here, so plain lines, no bars cut to a width
+    done = subprocess.run([a for a in argv if a != "--quiet"] + ["--resume"], env=env, capture_output=True,
+                          text=True, timeout=300)
     assert done.returncode == 0, done.stderr
+    assert "done: 2-1layer-xe-online: test accuracy" in done.stderr
+    assert not any(glyph in done.stderr for glyph in "━…"), done.stderr
     assert (out / "runs" / "1-1layer-tse-online" / "model.npz").stat().st_mtime_ns == kept
     assert len(json.loads((out / "summary.json").read_text())["configurations"]) == 8
 
@@ -268,3 +272,63 @@ def test_study_json_records_the_blas_kernels(study):
     environment = json.loads((study.path / "study.json").read_text())["environment"]
     assert environment["blas"] and all("internal_api" in b and "version" in b for b in environment["blas"])
     assert environment["cpu"]
+
+
+def test_progress_without_a_terminal_is_a_plain_line_at_a_steady_pace(tmp_path, capsys):
+    """Not a terminal (a log file, CI, nohup): no bars, a status line every ``every`` seconds — runs done, the
+    share of the work, each training run's epoch, elapsed and ETA — and a line as each run finishes."""
+    from mathdl.study.progress import StudyProgress
+    runs = [("a", "1-1layer-tse-online", 100, tmp_path), ("b", "2-1layer-xe-online", 300, tmp_path)]
+    with StudyProgress(runs, plain=True, every=0.05) as display:
+        display.advance("a", 50, {"epoch": "2/4", "cost": "0.1"})
+        display.advance("b", 50, {"epoch": "1/6"})
+        time.sleep(0.4)
+        display.finished("a", "test accuracy 90.00%")
+        time.sleep(0.2)
+    lines = capsys.readouterr().err.splitlines()
+    status = [line for line in lines if line.startswith("study: ")]
+    assert len(status) >= 4, lines  # at a steady pace, not only when something happens
+    assert status[0].startswith("study: 0/2 runs done, 25% of the work; training: 1-1layer-tse-online epoch 2/4, "
+                                "2-1layer-xe-online epoch 1/6; elapsed 0:00, eta 0:0")
+    assert "1/2 done: 1-1layer-tse-online: test accuracy 90.00%" in lines
+    assert status[-1].startswith("study: 1/2 runs done, 38% of the work; training: 2-1layer-xe-online epoch 1/6;")
+    assert not any(glyph in "".join(lines) for glyph in "━…")
+
+
+def _strings(value):
+    """Every string inside a JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def test_a_moved_study_is_reported_and_explored(study, tmp_path, capsys):
+    """summary.json (and each reverse.json) names every file relative to the study directory, so a study copied
+    to another folder or machine is still reported and explored there, naming nothing of where it was."""
+    from starlette.testclient import TestClient
+
+    from mathdl.cli import main
+    from mathdl.explore.app import create_app
+    summary = json.loads((study.path / "summary.json").read_text())
+    written = [summary] + [json.loads(path.read_text()) for path in study.path.glob("reverse/*/reverse.json")]
+    absolute = [s for data in written for s in _strings(data) if os.path.isabs(s) or str(study.path) in s]
+    assert not absolute
+    assert {name: part["network"]["model"] for name, part in summary["reverse"].items()} == \
+        {name: f"reverse/{name}/model" for name in ("1layer", "3layers", "book")}
+    first = shutil.copytree(study.path, tmp_path / "here" / "study")
+    moved = shutil.move(first, tmp_path / "elsewhere")  # the study directory as another machine has it
+    assert not first.exists()
+    assert main(["report", str(moved)]) == 0
+    markdown = (moved / "report.md").read_text()
+    assert str(tmp_path) not in markdown and "incomplete" not in capsys.readouterr().err
+    with TestClient(create_app([moved])) as client:
+        networks = client.get("/api/networks").json()["networks"]
+        view = client.get("/api/studies/0").json()
+    assert sum("/reverse/" in n["name"] for n in networks) == 3 and sum("/runs/" in n["name"] for n in networks) == 8
+    assert all(part["figure"] for part in view["reverse"]) and all(curve["rows"] for curve in view["curves"])
+    assert str(tmp_path) not in json.dumps(view)

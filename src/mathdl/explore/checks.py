@@ -1,12 +1,15 @@
-"""Every request checked at the door: bodies read within a size limit, JSON parsed, parameters checked
-against a declared table (type, range, choices), each fault an ``ApiError`` with an HTTP status and one
-line for the page to show: 422 for what is malformed or out of range, 413 for what is too large, 404 for
-an id that names nothing.
+"""Every request checked at the door: bodies of the declared Content-Type read within a size limit and a
+time limit, JSON parsed, parameters checked against a declared table (type, range, choices), each fault an
+``ApiError`` with an HTTP status and one line for the page to show: 422 for what is malformed or out of
+range, 413 for what is too large, 415 for a body of another type, 408 for one that does not arrive, 404
+for an id that names nothing.
 """
 from __future__ import annotations
 
 import json
 import math
+
+import anyio
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,18 +29,34 @@ def unprocessable(error: MathdlError) -> ApiError:
     return ApiError(422, str(error))
 
 
-async def read_body(request, limit: int, what: str, *, empty: bool = False) -> bytes:
+BODY_SECONDS = 10.0  # a request's body must arrive within this time
+
+
+def media_type(request) -> str:
+    """The request's Content-Type without its parameters, in lower case ("" when there is none)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def read_body(request, limit: int, what: str, *, empty: bool = False, types: tuple[str, ...] = ()) -> bytes:
     """The request body, refused with 413 as soon as it passes ``limit`` bytes (by its declared length, or
-    while it arrives), and with 422 when it is empty (unless ``empty``)."""
+    while it arrives), with 408 when it has not arrived within ``BODY_SECONDS``, with 415 when it is not empty
+    and its Content-Type does not start with one of ``types`` (when given), and with 422 when it is empty
+    (unless ``empty``)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise ApiError(413, f"{what} of {int(declared):,} bytes is larger than the limit of {limit:,} bytes")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, f"{what} is larger than the limit of {limit:,} bytes")
-        chunks.append(chunk)
+    with anyio.move_on_after(BODY_SECONDS) as late:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise ApiError(413, f"{what} is larger than the limit of {limit:,} bytes")
+            chunks.append(chunk)
+    if late.cancelled_caught:
+        raise ApiError(408, f"the {what} did not arrive within {BODY_SECONDS:g} s")
+    if size and types and not media_type(request).startswith(types):
+        allowed = " or ".join(t + "…" if t.endswith("/") else t for t in types)
+        raise ApiError(415, f"the {what} must be sent with Content-Type {allowed}, got {media_type(request) or 'none'}")
     if not size and not empty:
         raise ApiError(422, f"empty request: send the {what} as the body")
     return b"".join(chunks)
@@ -47,8 +66,8 @@ JSON_LIMIT = 64 * 1024  # parameters only: no request needs more
 
 
 async def read_json(request, *, required: bool = False) -> dict:
-    """The body as a JSON object; an empty body is {} unless ``required``."""
-    body = await read_body(request, JSON_LIMIT, "JSON body", empty=not required)
+    """The body as a JSON object (Content-Type application/json); an empty body is {} unless ``required``."""
+    body = await read_body(request, JSON_LIMIT, "JSON body", empty=not required, types=("application/json",))
     if not body.strip():
         if required:
             raise ApiError(422, "empty request: send the parameters as a JSON object")
@@ -57,6 +76,8 @@ async def read_json(request, *, required: bool = False) -> dict:
         value = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError) as e:
         raise ApiError(422, f"malformed JSON: {e}") from None
+    except RecursionError:
+        raise ApiError(422, "malformed JSON: nested too deeply") from None
     if not isinstance(value, dict):
         raise ApiError(422, f"the body must be a JSON object of parameters, got {type(value).__name__}")
     return value
@@ -105,10 +126,10 @@ class Param:
 
     def _number(self, name: str, value, *, integer: bool):
         ok = isinstance(value, int) if integer else isinstance(value, (int, float))
-        if isinstance(value, bool) or not ok or (not integer and not math.isfinite(value)):
+        if isinstance(value, bool) or not ok or (isinstance(value, float) and not math.isfinite(value)):
             raise ApiError(422, f"{name} must be {'an integer' if integer else 'a number'}, got {_shown(value)}")
-        if not self.low <= value <= self.high:
-            raise ApiError(422, f"{name} must be between {self.low:g} and {self.high:g}, got {value:g}")
+        if not self.low <= value <= self.high:  # exact for integers of any size
+            raise ApiError(422, f"{name} must be between {self.low:g} and {self.high:g}, got {_shown(value)}")
         return int(value) if integer else float(value)
 
 
@@ -121,5 +142,10 @@ def checked(params: dict, table: dict[str, Param]) -> dict:
 
 
 def _shown(value) -> str:
-    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    """A value as an error message quotes it: at most 40 characters."""
+    try:
+        text = repr(value) if isinstance(value, str) else f"{value:g}" if isinstance(value, float) else \
+            json.dumps(value)
+    except (ValueError, RecursionError):  # an integer of thousands of digits, a list nested thousands deep
+        text = f"a {type(value).__name__} too large to show"
     return text if len(text) <= 40 else text[:37] + "…"

@@ -13,7 +13,8 @@ from pathlib import Path
 from ..base.errors import MathdlError
 from ..data.mnist import cache_dir, load_mnist
 from ..runs.experiment import Config, run
-from .catalog import NetworkEntry, is_run
+from ..runs.directory import is_run
+from .catalog import NetworkEntry
 
 CONFIG = Config(task="digits", hidden=(100,), activation="sigmoid", output_activation="sigmoid", cost="xe",
                 method="matrix", epochs=3, scale="book", targets="book")

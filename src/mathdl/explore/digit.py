@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import threading
 
 import numpy as np
 
 from ..base.errors import MathdlError
-from ..data.handwriting import mnist_digit, read_image
+from ..data.handwriting import ImageTooLarge, mnist_digit, read_image
 from ..data.mnist import load_mnist
 from ..data.tasks import classify
 from ..nn.shapes import UNICODE, Architecture, backward_steps, forward_steps, note, parameter_rows, summary
@@ -32,7 +33,8 @@ from .checks import ApiError, unprocessable
 from .frame import encoded
 
 IMAGE_LIMIT = 4 * 2**20  # bytes of an uploaded image
-PIXEL_LIMIT = 25_000_000  # pixels of an uploaded image (a 5000 × 5000 photograph)
+PIXEL_LIMIT = 16_000_000  # pixels decoded of an uploaded image (4000 × 4000; a JPEG counts at its reduced scale)
+SIDE = 1024  # an image is reduced to at most this many pixels a side before the digit is made of it
 TOP_UNITS = 8
 
 
@@ -67,17 +69,17 @@ def reverse_methods(run: Run, classes: list[str]) -> dict:
 
 
 def digit_of(body: bytes) -> np.ndarray:
-    """The 28×28 MNIST-like digit (uint8) of an uploaded image file's bytes (any format Pillow reads)."""
-    from PIL import Image, UnidentifiedImageError
+    """The 28×28 MNIST-like digit (uint8) of an uploaded image file's bytes (any format Pillow reads), decoded
+    at most ``PIXEL_LIMIT`` pixels (refused from the header before decoding: 413) and reduced to ``SIDE``
+    pixels a side first (a JPEG decoded at the reduced scale it allows)."""
     try:
-        with Image.open(io.BytesIO(body)) as probe:  # the header only: the size before decoding
-            width, height = probe.size
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        image = read_image(io.BytesIO(body), "the image", max_side=SIDE, max_pixels=PIXEL_LIMIT)
+    except ImageTooLarge as e:
+        raise ApiError(413, str(e)) from None
+    except MathdlError:
         raise ApiError(422, "the upload is not an image Pillow can read (PNG, JPEG, GIF, BMP, TIFF, …)") from None
-    if width * height > PIXEL_LIMIT:
-        raise ApiError(413, f"the image has {width} × {height} pixels, more than the limit of {PIXEL_LIMIT:,}")
     try:
-        return mnist_digit(read_image(io.BytesIO(body), "the image"))
+        return mnist_digit(image)
     except MathdlError as e:
         raise unprocessable(e) from None
 
@@ -144,9 +146,27 @@ def reverse_images(entry: NetworkEntry, k: int, methods: list[str], data=None) -
             for r in records]
 
 
+def prepare_means(entry: NetworkEntry, data=None) -> None:
+    """Start computing the mean images of a ten-output network in a thread, unless they are there or under way:
+    the first reverse images then need not wait for them."""
+    with entry.means_lock:
+        if "means" in entry.cache or entry.cache.get("preparing"):
+            return
+        entry.cache["preparing"] = True
+
+    def compute():
+        try:
+            run = entry.run()
+            if run.net.sizes[-1] > 1:
+                _means(entry, run, data)
+        except ApiError:
+            pass  # the reverse request will say why
+    threading.Thread(target=compute, name="explore-means", daemon=True).start()
+
+
 def _means(entry: NetworkEntry, run: Run, data) -> tuple[np.ndarray, tuple[float, float]]:
     """The mean training image of every class and the input range, from the run's own task on MNIST (once)."""
-    with entry.lock:
+    with entry.means_lock:
         if "means" not in entry.cache:
             try:
                 config = Config.from_dict(run.config["config"])

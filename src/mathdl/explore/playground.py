@@ -5,15 +5,24 @@ Started, it runs ``training.loop.train`` in a thread of its own; the loop calls 
 and there the session records the epoch's row (costs and accuracies), publishes a frame (``frame.frame``:
 the boundary, the neurons' maps, a perceptron's line) at most ``MAX_FPS`` times a second, keeps to the
 session's pace (``rate`` epochs a second), and waits while paused. Reset, a change of parameters or closing
-the session stops the loop at its next epoch. ``Sessions`` frees a session nobody has asked about (no
-request, no open stream) for ``timeout`` seconds.
+the session leaves the loop behind: it ends at its next epoch, and a new network is there at once. Whoever
+listens (a stream) is woken when something new is published. ``Sessions`` frees a session nobody has asked
+about (no request, no open stream) for ``timeout`` seconds.
+
+The compiled training loops (``nn.fast``) are compiled on first use, once per backpropagation method; the
+server has them compiled in the background as it starts (``Compiler``). A Start meanwhile shows the status
+``compiling`` and waits for them without holding anything: Pause, Step, Reset and a change of parameters
+answer at once (within ``PROMPT`` seconds) at any time.
 """
 from __future__ import annotations
 
+import math
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
 
 from ..base.errors import DivergenceError, MathdlError
 from ..data.dots import DEFAULT_NOISE, DOTS, make_dots
@@ -29,6 +38,8 @@ MAX_POINTS = 2000  # generated or uploaded: more makes an epoch slower than a fr
 MAX_EPOCHS = 10_000  # a session's training stops there
 MAX_FPS = 30  # frames published a second, at most
 CSV_LIMIT = 256 * 1024  # bytes of an uploaded CSV (MAX_POINTS rows of three numbers fit many times over)
+COORDINATE_LIMIT = 1e6  # |x|, |y| of an uploaded point: the plane's grid and scaling stay far from overflow
+PROMPT = 0.15  # seconds a control waits for the loop before it answers (Pause: until the epoch ends)
 
 PARAMS = {
     "dataset": Param("choice", choices=(*DOTS, "csv")),
@@ -51,12 +62,9 @@ DEFAULTS = {"dataset": "xor", "noise": None, "points": 400, "test_fraction": 0.3
 ROW_KEYS = ("epoch", "cost", "train_cost", "train_accuracy", "test_cost", "test_accuracy")
 
 
-class _Stopped(Exception):
-    """Raised in the training loop's callback to end a session's training."""
-
-
 def uploaded_points(body: bytes) -> tuple:
-    """(X (2, N), labels, class names) of an uploaded CSV, with at most ``MAX_POINTS`` points."""
+    """(X (2, N), labels, class names) of an uploaded CSV, with at most ``MAX_POINTS`` points, each within
+    ``COORDINATE_LIMIT`` of the origin."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -67,25 +75,88 @@ def uploaded_points(body: bytes) -> tuple:
         raise unprocessable(e) from None
     if X.shape[1] > MAX_POINTS:
         raise ApiError(413, f"the CSV has {X.shape[1]:,} points; the playground takes at most {MAX_POINTS:,}")
+    far = np.flatnonzero(np.abs(X).max(axis=0) > COORDINATE_LIMIT)
+    if far.size:
+        x, y = X[:, far[0]]
+        raise ApiError(422, f"the CSV's point {far[0] + 1} ({x:g}, {y:g}) lies outside the playground's plane: "
+                            f"coordinates must be within ±{COORDINATE_LIMIT:,.0f}")
     return X, labels, classes
 
 
-@dataclass
+class Compiler:
+    """The compiled training loops made ready once, in a thread: one epoch of a small network by each
+    backpropagation method (every depth shares the loops of its method). ``ready`` is set when done (also
+    when it failed: training then compiles as it goes)."""
+
+    def __init__(self):
+        self.ready = threading.Event()
+        self.started: float | None = None
+        self.error = ""  # why the compilation failed (the sessions then compile as they train)
+        self.lock = threading.Lock()
+        self.waiting: list[Callable[[], None]] = []  # called once ready
+
+    def start(self) -> "Compiler":
+        with self.lock:
+            if self.started is None:
+                self.started = time.monotonic()
+                threading.Thread(target=self._compile, name="explore-compile", daemon=True).start()
+        return self
+
+    def _compile(self) -> None:
+        try:
+            X, labels = make_dots("xor", 40, None, seed=0)
+            for method in ("matrix", "online"):
+                fit = dots_fit(X, labels, name="xor", classes=["0", "1"], hidden=(2,), activation="tanh", epochs=1,
+                               eta=0.1, batch_size=4, optimizer="sgd", cost="xe", method=method, seed=0)
+                train(fit.net, fit.task, fit.settings, progress=False)
+        except Exception as e:  # noqa: BLE001 - the sessions then compile as they train
+            self.error = f"{type(e).__name__}: {e}"
+        with self.lock:
+            self.ready.set()
+            waiting, self.waiting = self.waiting, []
+        for wake in waiting:
+            wake()
+
+    def when_ready(self, wake: Callable[[], None]) -> bool:
+        """Call ``wake`` once the loops are ready; False if they are ready now (nothing is called)."""
+        with self.lock:
+            if self.ready.is_set():
+                return False
+            self.waiting.append(wake)
+            return True
+
+    def elapsed(self) -> float:
+        return 0.0 if self.started is None else time.monotonic() - self.started
+
+
+class _Stopped(Exception):
+    """Raised in the training loop's callback to end a training thread left behind."""
+
+
+ENDED = ("finished", "diverged", "failed")  # statuses a reset leaves
+
+
 class Session:
-    """One tab's playground: parameters, points, network and its training thread."""
+    """One tab's playground: parameters, points, network and its training thread.
 
-    id: str
-    params: dict = field(default_factory=lambda: dict(DEFAULTS))
-    csv: tuple | None = None
-    last_seen: float = field(default_factory=time.monotonic)
+    ``status`` is what the session is doing (ready — untrained, no thread; compiling — waiting
+    for the compiled loops; running; paused — the loop waits in its pause; finished, diverged, failed;
+    closed); ``want`` is what the loop is asked to do next: run, step (one epoch, then pause) or pause. A
+    training thread trains the ``fit`` it started with, and ends at its next epoch once that is no longer
+    the session's (after a reset or a change of parameters) or the session is closed."""
 
-    def __post_init__(self):
+    def __init__(self, id: str, compiler: Compiler | None = None):
+        self.id = id
+        self.compiler = compiler
+        self.params, self.csv = dict(DEFAULTS), None
+        self.last_seen = time.monotonic()
         self.cond = threading.Condition()
+        self.listeners: set[Callable[[], None]] = set()  # woken whenever something new is published
         self.thread: threading.Thread | None = None
-        self.mode = "pause"  # what the loop does after its epoch: run, pause, step, stop
-        self.parked = False  # the loop waits in its pause
+        self.status, self.want, self.message = "ready", "pause", ""
         self.version = 0  # counts configurations: a stream resends the points when it changes
-        self.closed = False
+        self.epoch, self.rows, self.frame, self.frame_no = 0, [], {}, 0
+        self.pace = self.framed = 0.0  # when the next epoch is due; when the last frame was published
         self._build()
 
     # ---- configuration -------------------------------------------------------------------------
@@ -103,7 +174,6 @@ class Session:
             params["dataset"] = "csv"
         if params["dataset"] == "csv" and (csv or self.csv) is None:
             raise ApiError(422, "dataset csv needs an uploaded CSV of x, y, label rows first")
-        self._stop()
         previous = (self.params, self.csv)
         self.params, self.csv = params, csv or self.csv
         try:
@@ -114,6 +184,7 @@ class Session:
             raise unprocessable(e) from None
 
     def _build(self) -> None:
+        """A new untrained network on the parameters' points; a training thread still running is left behind."""
         p = self.params
         if p["dataset"] == "csv":
             X, labels, classes = self.csv
@@ -125,79 +196,89 @@ class Session:
                        optimizer=p["optimizer"], cost=p["cost"], method=p["bp"],
                        test_fraction=p["test_fraction"], seed=p["seed"])
         grid = Grid.over(X)
+        picture = frame(fit, grid)
         with self.cond:
-            self.fit, self.grid, self.rows = fit, grid, []
-            self.status, self.message, self.epoch = "ready", "", 0
+            self.fit, self.grid, self.rows, self.thread = fit, grid, [], None
+            self.status, self.want, self.message, self.epoch = "ready", "pause", "", 0
             self.version += 1
-            self._publish(frame(fit, grid))
+            self._publish(picture)
 
-    # ---- control ---------------------------------------------------------------------------------
+    # ---- control: each answers within PROMPT seconds ----------------------------------------------
 
     def start(self) -> None:
         self._go("run")
 
-    def pause(self, timeout: float = 10.0) -> None:
-        """Pause after the epoch in progress; returns once the loop waits (so the state answered is final)."""
+    def pause(self) -> None:
+        """Pause after the epoch in progress: the answer is paused once the loop waits (within ``PROMPT``
+        seconds), else the status is still running, with ``want`` pause (the page says "pausing")."""
         with self.cond:
-            if self.mode in ("run", "step"):
-                self.mode = "pause"
-                self.cond.notify_all()
-            self._wait_parked(timeout)
+            if self.status in ("running", "compiling"):
+                self.want = "pause"
+                if self.status == "compiling":  # nothing trains yet: it pauses before its first epoch
+                    self._set_status("paused")
+                self.cond.wait_for(lambda: self.status != "running", PROMPT)
 
-    def step(self, timeout: float = 10.0) -> None:
-        """Train one epoch and pause; returns when it is done (or the training ended)."""
+    def step(self) -> None:
+        """Train one epoch and pause: the answer has it when it took less than ``PROMPT`` seconds."""
         with self.cond:
             epoch = self.epoch
         self._go("step")
         with self.cond:
-            self.cond.wait_for(lambda: self.epoch > epoch or not self._training(), timeout)
-            self._wait_parked(timeout)
-
-    def _training(self) -> bool:
-        return self.thread is not None and self.thread.is_alive() and self.status == "running"
-
-    def _wait_parked(self, timeout: float) -> None:
-        """Wait (holding the lock) until the loop is parked in its pause, or is not training."""
-        self.cond.wait_for(lambda: self.parked or self.mode not in ("pause", "step") or not self._training(), timeout)
+            self.cond.wait_for(lambda: self.epoch > epoch and self.status != "running"
+                               or self.status not in ("running", "compiling"), PROMPT)
 
     def reset(self) -> None:
         """The same parameters, a new untrained network."""
-        self._stop()
         self._build()
 
     def close(self) -> None:
-        self.closed = True
-        self._stop()
-
-    def _go(self, mode: str) -> None:
         with self.cond:
-            if self.status in ("finished", "diverged", "failed"):
+            self._set_status("closed")
+
+    def _go(self, want: str) -> None:
+        with self.cond:
+            if self.status in ENDED or self.status == "closed":
                 raise ApiError(409, f"training has {self.status}" + (f" ({self.message})" if self.message else "")
                                + "; reset to train a new network")
-            self.mode = mode
-            self.status = "running"
+            self.want = want
             if self.thread is None:
-                self.thread = threading.Thread(target=self._train, name=f"playground-{self.id[:6]}", daemon=True)
+                ready = self.compiler is None or not self.compiler.start().when_ready(self._wake)
+                self._set_status("running" if ready else "compiling")
+                self.thread = threading.Thread(target=self._train, args=(self.fit,), daemon=True,
+                                               name=f"playground-{self.id[:6]}")
                 self.thread.start()
+            elif self.status == "paused":
+                self._set_status("compiling" if self._compiling() else "running")
+
+    def _compiling(self) -> bool:
+        """Does the training thread wait for the compiled loops? (the caller holds the lock)"""
+        return self.thread is not None and self.compiler is not None and not self.compiler.ready.is_set()
+
+    def _wake(self) -> None:
+        with self.cond:
             self.cond.notify_all()
 
-    def _stop(self) -> None:
-        with self.cond:
-            thread, self.mode = self.thread, "stop"
-            self.cond.notify_all()
-        if thread is not None:
-            thread.join(timeout=10)
-        with self.cond:
-            self.thread, self.mode = None, "pause"
+    def _set_status(self, status: str) -> None:
+        """(the caller holds the lock)"""
+        if status != self.status:
+            self.status = status
+            self._changed()
 
     # ---- the training thread ---------------------------------------------------------------------
 
-    def _train(self) -> None:
-        fit = self.fit
-        self._next = time.monotonic()
-        self._framed = 0.0
+    def _current(self, fit) -> bool:
+        """Is ``fit`` still the session's, and the session open? (the caller holds the lock)"""
+        return fit is self.fit and self.status != "closed"
+
+    def _train(self, fit) -> None:
+        with self.cond:  # the compiled loops first (unless they are ready), then any pause asked for meanwhile
+            self.cond.wait_for(lambda: self.compiler is None or self.compiler.ready.is_set()
+                               or not self._current(fit))
+            if not self._current(fit) or not self._hold(fit):
+                return
+            self.pace = time.monotonic()
         try:
-            train(fit.net, fit.task, fit.settings, progress=False, on_epoch=self._after_epoch)
+            train(fit.net, fit.task, fit.settings, progress=False, on_epoch=lambda row: self._after_epoch(fit, row))
             outcome, message = "finished", f"all {MAX_EPOCHS:,} epochs done"
         except _Stopped:
             return
@@ -207,46 +288,76 @@ class Session:
             outcome, message = "failed", f"{type(e).__name__}: {e}"
         picture = frame(fit, self.grid)
         with self.cond:
-            if fit is self.fit and self.mode != "stop":
-                self.status, self.message = outcome, message
+            if self._current(fit):
+                self.message = message
+                self._set_status(outcome)
                 self._publish(picture)
 
-    def _after_epoch(self, row: dict) -> None:
+    def _hold(self, fit) -> bool:
+        """Wait while paused (the caller holds the lock): status paused until asked to run or step; False if
+        ``fit`` was left behind meanwhile. Otherwise the status is running."""
+        if self.want == "pause":
+            self._set_status("paused")
+            self.cond.wait_for(lambda: self.want != "pause" or not self._current(fit))
+            self.pace = time.monotonic()
+        if not self._current(fit):
+            return False
+        self._set_status("running")
+        return True
+
+    def _after_epoch(self, fit, row: dict) -> None:
         """The training loop's callback after every epoch: record, publish, keep the pace, pause, stop."""
-        kept = {key: round(float(row[key]), 6) if key != "epoch" else int(row[key]) for key in ROW_KEYS if key in row}
+        kept = {key: _finite(row[key]) if key != "epoch" else int(row[key]) for key in ROW_KEYS if key in row}
         now = time.monotonic()
-        picture = frame(self.fit, self.grid) if self.mode != "run" or now - self._framed >= 1 / MAX_FPS else None
+        picture = frame(fit, self.grid) if self.want != "run" or now - self.framed >= 1 / MAX_FPS else None
         with self.cond:
-            if self.mode == "stop":
+            if not self._current(fit):
                 raise _Stopped
             self.rows.append(kept)
             self.epoch = kept["epoch"]
-            if self.mode == "step":
-                self.mode = "pause"
+            if self.want == "step":
+                self.want = "pause"
             if picture is not None:
-                self._framed = now
+                self.framed = now
                 self._publish(picture)
-            self._next += 1 / self.params["rate"]
-            while self.mode == "run" and time.monotonic() < self._next:
-                self.cond.wait(self._next - time.monotonic())
-            self._next = max(self._next, time.monotonic() - 1 / self.params["rate"])  # no burst after a slow epoch
-            if self.mode == "pause":
-                self.parked, self.status = True, "paused"
-                self._publish(frame(self.fit, self.grid) if picture is None else picture)
-                while self.mode == "pause":
-                    self.cond.wait()
-                self.parked = False
-                self._next = time.monotonic()
-            if self.mode == "stop":
+            else:
+                self._changed()
+            self.pace += 1 / self.params["rate"]
+            while self.want == "run" and self._current(fit) and time.monotonic() < self.pace:
+                self.cond.wait(self.pace - time.monotonic())
+            self.pace = max(self.pace, time.monotonic() - 1 / self.params["rate"])  # no burst after a slow epoch
+            if self.want == "pause" and picture is None and self._current(fit):
+                self._publish(frame(fit, self.grid))
+            if not self._hold(fit):
                 raise _Stopped
 
     def _publish(self, picture: dict) -> None:
         """The frame a stream sends next (the caller holds the lock)."""
         self.frame = {"epoch": self.epoch, "status": self.status, "message": self.message, **picture}
-        self.frame_no = getattr(self, "frame_no", 0) + 1
+        self.frame_no += 1
+        self._changed()
+
+    def _changed(self) -> None:
+        """Wake the waiting controls and the listening streams (the caller holds the lock)."""
         self.cond.notify_all()
+        for wake in list(self.listeners):
+            wake()
+
+    def listen(self, wake: Callable[[], None]) -> None:
+        with self.cond:
+            self.listeners.add(wake)
+
+    def unlisten(self, wake: Callable[[], None]) -> None:
+        with self.cond:
+            self.listeners.discard(wake)
 
     # ---- what the page is sent -------------------------------------------------------------------
+
+    def _status(self) -> dict:
+        """The status, what the loop was asked to do, and how long the compilation has taken so far."""
+        compiling = self.status in ("compiling", "paused") and self._compiling()
+        return {"status": self.status, "want": self.want, "message": self.message,
+                "compiling": round(self.compiler.elapsed(), 1) if compiling else None}
 
     def state(self) -> dict:
         """Everything the page shows: parameters, points, network, the rows so far and the latest frame."""
@@ -258,44 +369,51 @@ class Session:
                     "classes": fit.classes, "extent": self.grid.extent, "points": points(fit),
                     "network": {"sizes": fit.net.sizes, "activations": fit.net.activations, "label": fit.label,
                                 "parameters": fit.net.n_params},
-                    "status": self.status, "message": self.message, "epoch": self.epoch, "rows": list(self.rows),
-                    "frame": self.frame}
+                    **self._status(), "epoch": self.epoch, "rows": list(self.rows), "frame": self.frame}
 
-    def update(self, version: int, rows_sent: int, frame_sent: int) -> tuple[dict | None, int, int, int]:
-        """What a stream has not sent yet: (message or None, version, rows sent, frame number sent). After a
-        new configuration the message is {"state": the whole ``state``}."""
+    def update(self, version: int, rows_sent: int, frame_sent: int, status_sent: dict | None = None) \
+            -> tuple[dict | None, int, int, int, dict]:
+        """What a stream has not sent yet: (message or None, version, rows sent, frame number sent, status
+        sent). After a new configuration the message is {"state": the whole ``state``}."""
         with self.cond:
+            status = self._status()
             if version != self.version:
-                return {"state": self.state()}, self.version, len(self.rows), self.frame_no
-            if len(self.rows) == rows_sent and self.frame_no == frame_sent:
-                return None, version, rows_sent, frame_sent
-            message = {"epoch": self.epoch, "status": self.status, "message": self.message,
-                       "rows": self.rows[rows_sent:], "frame": self.frame if self.frame_no != frame_sent else None}
-            return message, version, len(self.rows), self.frame_no
+                return {"state": self.state()}, self.version, len(self.rows), self.frame_no, status
+            if len(self.rows) == rows_sent and self.frame_no == frame_sent and status == status_sent:
+                return None, version, rows_sent, frame_sent, status
+            message = {"epoch": self.epoch, **status, "rows": self.rows[rows_sent:],
+                       "frame": self.frame if self.frame_no != frame_sent else None}
+            return message, version, len(self.rows), self.frame_no, status
+
+
+def _finite(value) -> float | None:
+    """A row's number rounded to 6 digits, None when it is not finite (JSON has no NaN)."""
+    value = float(value)
+    return round(value, 6) if math.isfinite(value) else None
 
 
 class Sessions:
     """The open sessions by id; at most ``limit``, each freed after ``timeout`` seconds unasked."""
 
-    def __init__(self, *, timeout: float = 120.0, limit: int = 32):
-        self.timeout, self.limit = timeout, limit
+    def __init__(self, *, timeout: float = 120.0, limit: int = 32, compiler: Compiler | None = None):
+        self.timeout, self.limit, self.compiler = timeout, limit, compiler
         self.open: dict[str, Session] = {}
         self.lock = threading.Lock()
+        self.stopping = False  # the server is shutting down: the streams end
 
     def create(self, params: dict) -> Session:
+        """A new session with ``params``, refused (429) when ``limit`` are open."""
         self.reap()
+        session = Session(secrets.token_urlsafe(12), self.compiler)
+        session.configure(params)
         with self.lock:
-            if len(self.open) >= self.limit:
-                raise ApiError(429, f"{self.limit} playground sessions are open; close a tab or wait "
-                                    f"{self.timeout:g} s for an abandoned one to be freed")
-        session = Session(secrets.token_urlsafe(12))
-        try:
-            session.configure(params)
-        except ApiError:
+            full = len(self.open) >= self.limit
+            if not full:
+                self.open[session.id] = session
+        if full:
             session.close()
-            raise
-        with self.lock:
-            self.open[session.id] = session
+            raise ApiError(429, f"{self.limit} playground sessions are open; close a tab or wait "
+                                f"{self.timeout:g} s for an abandoned one to be freed")
         return session
 
     def get(self, id: str) -> Session:
@@ -322,7 +440,15 @@ class Sessions:
             self.close(id)
         return idle
 
+    def stop_streams(self) -> None:
+        """The server shuts down: every open stream ends now, not after the graceful timeout."""
+        self.stopping = True
+        with self.lock:
+            sessions = list(self.open.values())
+        for session in sessions:
+            with session.cond:
+                session._changed()
+
     def close_all(self) -> None:
         for id in list(self.open):
             self.close(id)
-

@@ -1,9 +1,12 @@
 """The JSON API, one thin handler per endpoint: check the request, call the computation (in a worker thread
-when it takes more than a moment), answer JSON. ``ENDPOINTS`` lists them (``GET /api`` returns it).
+when it takes more than a moment), answer JSON. ``ROUTES``, at the end, is the one table of them: the
+application is built from it and ``GET /api`` lists it.
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import time
 
 import anyio
@@ -14,11 +17,12 @@ from ..reverse import METHODS
 from . import digit
 from .checks import ApiError, Param, checked, read_body, read_json
 from .default_net import ID as DEFAULT_ID
-from .playground import CSV_LIMIT, PARAMS, uploaded_points
+from .playground import CSV_LIMIT, MAX_FPS, PARAMS, uploaded_points
 from .study import study_view
 
 HEARTBEAT = 5.0  # seconds between a stream's keep-alive comments (they also keep its session alive)
-POLL = 1 / 200  # seconds between a stream's looks for a new frame (well under a frame's 1 / MAX_FPS)
+IMAGE_TYPES = ("image/", "application/octet-stream")  # what a predict request's Content-Type may be
+DECODING = 2  # images decoded at once, at most (``app.state.decoding``): the server's memory stays bounded
 
 
 def dumps(content) -> str:
@@ -31,34 +35,11 @@ class JSON(JSONResponse):
         return dumps(content).encode("utf-8")
 
 
-ENDPOINTS = [
-    ("GET", "/api/networks", "the networks to choose from (and the explorer's own, trained on first use)"),
-    ("GET", "/api/networks/{id}", "one network: layers, classes, test accuracy, reverse methods it allows"),
-    ("POST", "/api/networks/default/train", "train the explorer's own ten-digit network; poll GET …/default"),
-    ("POST", "/api/networks/{id}/predict", f"body: an image file (≤ {digit.IMAGE_LIMIT // 2**20} MiB); the digit "
-     "the network sees, every layer's activations, the outputs, the units that pushed the decision"),
-    ("POST", "/api/networks/{id}/reverse", 'body: {"class": k, "methods": ["backquery", "pinv", "optimize"]}; '
-     "each method's image of class k and the network's reading of it"),
-    ("GET", "/api/networks/{id}/equations", "the forward and backward equations with every matrix's shape"),
-    ("POST", "/api/playground", "body: parameters (all optional); a new playground session"),
-    ("GET", "/api/playground/{sid}", "the session: parameters, points, network, rows, latest frame"),
-    ("POST", "/api/playground/{sid}/config", "body: parameters to change; a new untrained network"),
-    ("POST", "/api/playground/{sid}/points", f"body: a CSV of x, y, label rows (≤ {CSV_LIMIT // 1024} KiB)"),
-    ("POST", "/api/playground/{sid}/start", "train (at the session's rate, epochs a second)"),
-    ("POST", "/api/playground/{sid}/pause", "pause training"),
-    ("POST", "/api/playground/{sid}/step", "train one epoch, then pause"),
-    ("POST", "/api/playground/{sid}/reset", "a new untrained network on the same points"),
-    ("GET", "/api/playground/{sid}/stream", "server-sent events: the rows and frames as training goes"),
-    ("DELETE", "/api/playground/{sid}", "close the session (POST …/close does the same)"),
-    ("GET", "/api/studies", "the studies"),
-    ("GET", "/api/studies/{id}", "a study's matrices, rates, tests, curves, tables and files"),
-    ("GET", "/api/studies/{id}/files/{index}/{name}", "a file of the study's listing"),
-]
 REVERSE = {"class": Param("int", 0, 1000), "methods": Param("names", choices=tuple(METHODS), length=(1, 3))}
 
 
 async def api_index(request):
-    return JSON({"endpoints": [{"method": m, "path": p, "what": w} for m, p, w in ENDPOINTS],
+    return JSON({"endpoints": [{"method": m, "path": re.sub(r":\w+}", "}", p), "what": w} for m, p, _, w in ROUTES],
                  "playground_parameters": {name: _param_doc(p) for name, p in PARAMS.items()}})
 
 
@@ -121,11 +102,12 @@ async def train_default(request):
 
 async def predict(request):
     entry = _entry(request, request.path_params["id"])
-    body = await read_body(request, digit.IMAGE_LIMIT, "image")
-
-    def work():
-        return digit.inspect(entry.run(), digit.digit_of(body))
-    return JSON(await anyio.to_thread.run_sync(work))
+    body = await read_body(request, digit.IMAGE_LIMIT, "image", types=IMAGE_TYPES)
+    async with request.app.state.decoding:
+        image = await anyio.to_thread.run_sync(digit.digit_of, body)
+    result = await anyio.to_thread.run_sync(lambda: digit.inspect(entry.run(), image))
+    digit.prepare_means(entry, request.app.state.data)  # in the background: the reverse images will need them
+    return JSON(result)
 
 
 async def reverse(request):
@@ -170,12 +152,12 @@ async def playground_config(request):
 
 async def playground_points(request):
     session = _session(request)
-    points = uploaded_points(await read_body(request, CSV_LIMIT, "CSV"))
+    points = uploaded_points(await read_body(request, CSV_LIMIT, "CSV", types=("text/csv",)))
     await anyio.to_thread.run_sync(lambda: session.configure({}, csv=points))
     return JSON(session.state())
 
 
-ACTIONS = {"start": "start", "pause": "pause", "step": "step", "reset": "reset"}
+ACTIONS = ("start", "pause", "step", "reset")
 
 
 async def playground_action(request):
@@ -187,7 +169,7 @@ async def playground_action(request):
     session = _session(request)
     if await read_json(request):
         raise ApiError(422, f"{action} takes no parameters; change them with POST …/config")
-    await anyio.to_thread.run_sync(getattr(session, ACTIONS[action]))
+    await anyio.to_thread.run_sync(getattr(session, action))
     return JSON(session.state())
 
 
@@ -197,24 +179,35 @@ async def playground_close(request):
 
 
 async def playground_stream(request):
-    session = _session(request)
-    stopping = request.app.state.stopping
+    """Server-sent events: woken by the session whenever it publishes (a row, a frame, a status), at most
+    ``2 MAX_FPS`` messages a second (rows wait for the next), a keep-alive comment after ``HEARTBEAT``
+    seconds of quiet."""
+    session, sessions = _session(request), request.app.state.sessions
+    loop, news = asyncio.get_running_loop(), asyncio.Event()
+
+    def wake():  # from any thread
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(news.set)
 
     async def events():
-        version, rows, frame = -1, 0, 0
-        beat = time.monotonic()
-        while not session.closed and not stopping.is_set():
-            message, version, rows, frame = session.update(version, rows, frame)
-            now = time.monotonic()
-            session.last_seen = now
-            if message is not None:
-                yield f"data: {dumps(message)}\n\n"
-                beat = now
-            elif now - beat >= HEARTBEAT:
-                yield ": keep-alive\n\n"
-                beat = now
-            await anyio.sleep(POLL)
-        yield "event: closed\ndata: {}\n\n"
+        session.listen(wake)
+        try:
+            version, rows, frame, status = -1, 0, 0, None
+            while session.status != "closed" and not sessions.stopping:
+                news.clear()
+                message, version, rows, frame, status = session.update(version, rows, frame, status)
+                session.last_seen = time.monotonic()
+                if message is not None:
+                    yield f"data: {dumps(message)}\n\n"
+                    await anyio.sleep(1 / (2 * MAX_FPS))
+                    continue
+                with anyio.move_on_after(HEARTBEAT) as quiet:
+                    await news.wait()
+                if quiet.cancelled_caught:
+                    yield ": keep-alive\n\n"
+            yield "event: closed\ndata: {}\n\n"
+        finally:
+            session.unlisten(wake)
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -236,3 +229,33 @@ async def study_file(request):
     entry = request.app.state.catalog.study(request.path_params["id"])
     path = entry.file(request.path_params["index"], request.path_params["name"])
     return FileResponse(path)
+
+
+# ---- the one route table: (method, path, handler, what it does) ---------------------------------------
+
+ROUTES = [
+    ("GET", "/api", api_index, "this list, and the playground's parameters"),
+    ("GET", "/api/networks", networks, "the networks to choose from (and the explorer's own, trained on first use)"),
+    ("POST", "/api/networks/default/train", train_default, "train the explorer's own ten-digit network; poll GET "
+     "…/default"),
+    ("GET", "/api/networks/{id}", network, "one network: layers, classes, test accuracy, reverse methods it allows"),
+    ("POST", "/api/networks/{id}/predict", predict, f"body: an image file (≤ {digit.IMAGE_LIMIT // 2**20} MiB, "
+     f"≤ {digit.PIXEL_LIMIT / 1e6:g} million pixels decoded; Content-Type image/…); the digit the network sees, "
+     "every layer's activations, the outputs, the units that pushed the decision"),
+    ("POST", "/api/networks/{id}/reverse", reverse, 'body: {"class": k, "methods": ["backquery", "pinv", '
+     '"optimize"]}; each method\'s image of class k and the network\'s reading of it'),
+    ("GET", "/api/networks/{id}/equations", equations, "the forward and backward equations with every matrix's shape"),
+    ("POST", "/api/playground", playground_create, "body: parameters (all optional); a new playground session"),
+    ("GET", "/api/playground/{sid}", playground_state, "the session: parameters, points, network, rows, latest frame"),
+    ("DELETE", "/api/playground/{sid}", playground_close, "close the session (POST …/close does the same)"),
+    ("POST", "/api/playground/{sid}/config", playground_config, "body: parameters to change; a new untrained network"),
+    ("POST", "/api/playground/{sid}/points", playground_points, f"body: a CSV of x, y, label rows "
+     f"(≤ {CSV_LIMIT // 1024} KiB; Content-Type text/csv)"),
+    ("GET", "/api/playground/{sid}/stream", playground_stream, "server-sent events: the rows, frames and status as "
+     "training goes"),
+    ("POST", "/api/playground/{sid}/{action}", playground_action, "action start (train at the session's rate, "
+     "epochs a second), pause, step (one epoch, then pause), reset (a new untrained network) or close"),
+    ("GET", "/api/studies", studies, "the studies"),
+    ("GET", "/api/studies/{id}", study, "a study's matrices, rates, tests, curves, tables and files"),
+    ("GET", "/api/studies/{id}/files/{index:int}/{name}", study_file, "a file of the study's listing"),
+]

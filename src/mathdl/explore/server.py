@@ -25,6 +25,19 @@ def loopback(host: str) -> bool:
         return False
 
 
+def served_names(host: str) -> set[str]:
+    """The names a request may give as its Host for a server on ``host``: the host itself, and for every
+    interface (0.0.0.0, ::) this machine's name and addresses."""
+    if host not in ("0.0.0.0", "::", ""):
+        return {host.strip("[]").lower()}
+    name = socket.gethostname()
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(name, None)}
+    except OSError:
+        addresses = set()
+    return {name.lower(), socket.getfqdn().lower(), *addresses}
+
+
 def url_of(host: str, port: int) -> str:
     """The page's address; a server on every interface (0.0.0.0, ::) is shown at this machine's."""
     shown = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
@@ -51,11 +64,12 @@ def serve(app, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT, browser: bo
         say(f"warning: listening on {host}, reachable from other machines on the network; the explorer has no "
             "login. Use the default --host 127.0.0.1 unless you mean it.")
     check_port(host, port)
+    app.state.hosts |= served_names(host)
     url = url_of(host, port)
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig, frame):
-            app.state.stopping.set()  # the open streams end now, not after the graceful timeout
+            app.state.sessions.stop_streams()  # the open streams end now, not after the graceful timeout
             super().handle_exit(sig, frame)
 
     server = Server(uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3,
@@ -97,7 +111,7 @@ class Background:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.app.state.stopping.set()
+        self.app.state.sessions.stop_streams()
         self.server.should_exit = True
         self.thread.join(timeout=15)
         self.socket.close()

@@ -17,6 +17,11 @@ from .checks import ApiError
 
 SHOWN = {"student_id", "positive_digits", "class_balance", "configurations", "mcnemar", "best", "size_curve",
          "gradcheck", "reverse", "options", "intervals", "mcnemar_test", "wall_seconds"}
+TITLES = {  # summary.json's keys and columns as the page names them; other keys with their _ as spaces
+    "versus_best": "The best observed configuration against each other one (McNemar's test)",
+    "seeds": "Seeds", "a_right_b_wrong": "a right, b wrong", "a_wrong_b_right": "a wrong, b right",
+    "p_exact": "p exact", "p_mid": "p mid", "p_exact_holm": "p exact, Holm", "p_mid_holm": "p mid, Holm",
+    "accuracy_a": "accuracy of a", "accuracy_b": "accuracy of b"}
 CURVE_KEYS = ("epoch", "cost", "train_accuracy", "test_accuracy", "test_cost")
 MAX_DEPTH = 2
 
@@ -35,6 +40,9 @@ def study_view(entry: StudyEntry) -> dict:
     link = lambda path: {"index": index[path], "name": path.name, "folder": str(path.parent.relative_to(root)),  # noqa: E731
                          "url": f"/api/studies/{entry.id}/files/{index[path]}/{path.name}"}
     balance = (configurations[0].get("class_balance") or {}).get("test", {}) if configurations else {}
+    first = summary.get("mcnemar") or []  # the first seed's tests; the family: every seed's, Holm-adjusted together
+    family = summary.get("mcnemar_family") if _records(summary.get("mcnemar_family")) else []
+    shown = SHOWN | ({"mcnemar_family"} if family else set())
     reverse = []
     for name, part in (summary.get("reverse") or {}).items():
         figure = _inside(root, root / str(part.get("dir", "")) / "reverse-id.png")
@@ -50,10 +58,11 @@ def study_view(entry: StudyEntry) -> dict:
         "configurations": configurations,
         "curves": [{"number": row.get("number"), "label": row.get("label"), "rows": _curve(root, row)}
                    for row in configurations],
-        "mcnemar": _table("McNemar's tests", summary.get("mcnemar") or []),
+        "mcnemar": _table("McNemar's tests", first),
+        "mcnemar_others": _table("McNemar's tests of the other seeds", [t for t in family if t not in first]),
         "size_curve": summary.get("size_curve") or [],
         "reverse": reverse,
-        "tables": [t for key, value in summary.items() if key not in SHOWN for t in tables(_title(key), value)],
+        "tables": [t for key, value in summary.items() if key not in shown for t in tables(_title(key), value)],
         "report": next((link(f) for f in files if f.parent == root and f.name == "report.pdf"), None),
         "files": [link(f) for f in files],
     }
@@ -132,4 +141,4 @@ def cell(value) -> str:
 
 
 def _title(key: str) -> str:
-    return str(key).replace("_", " ")
+    return TITLES.get(key, str(key).replace("_", " "))

@@ -36,10 +36,27 @@ def build_report(study_dir, *, title: str | None = None, author: str | None = No
         pdf = typst.compile(source.encode("utf-8"), root=str(out.resolve()))
     except typst.TypstError as e:
         raise MathdlError(f"typesetting the report failed: {str(e).splitlines()[0]}") from None
-    write_bytes(out / "report.pdf", pdf)
+    write_bytes(out / "report.pdf", without_default_suspects(pdf))
     write_text(out / "report.md", to_markdown(doc))
     remember_title_page(study, title, author)
     return {"pdf": out / "report.pdf", "md": out / "report.md", "typst": out / "report.typ"}
+
+
+SUSPECTS = b"/Suspects false"
+
+
+def without_default_suspects(pdf: bytes) -> bytes:
+    """The PDF with its catalog's ``/MarkInfo << /Marked true /Suspects false >>`` written without the
+    ``/Suspects false`` entry, blanked out with spaces so that every byte offset (the cross-reference table)
+    stays where it was. False is the entry's default (PDF 1.7, 14.7.1), so the document says the same; but
+    poppler up to 25.11 reads a present /Suspects that is false as an entry of the wrong type and prints
+    "Syntax Error: Suspects object is wrong type (boolean)" for every file Typst writes as a tagged PDF."""
+    start = pdf.find(b"/MarkInfo")
+    end = pdf.find(b">>", start)
+    at = pdf.find(SUSPECTS, start, end)
+    if start < 0 or at < 0:
+        return pdf
+    return pdf[:at] + b" " * len(SUSPECTS) + pdf[at + len(SUSPECTS):]
 
 
 def title_page(study: dict, title: str | None, author: str | None) -> tuple[str, str]:

@@ -116,15 +116,50 @@ def hidden_of(row: dict) -> str:
     return ", ".join(row["layers"].split("-")[1:-1])
 
 
+def parameters(row: dict) -> int:
+    """The weights and biases of a row's network, Σ_l n_l (n_(l−1) + 1), from its layers '784-300-1'."""
+    sizes = [int(n) for n in row["layers"].split("-")]
+    return sum(n * (m + 1) for m, n in zip(sizes, sizes[1:]))
+
+
+RECIPE = ("η", "epochs", "batch size")  # the training settings, as opposed to the network's shape
+
+
 def others_differing(rows: dict, a: int, b: int) -> list[str]:
-    """The settings besides the compared choice in which configurations a and b differ, e.g.
-    ['η (0.2 vs 0.05)', 'epochs (15 vs 40)']."""
+    """Every setting besides the compared choice (cost, method or depth) in which configurations a and b
+    differ, read from their fields: the hidden layers' widths and the number of parameters (which a change
+    of depth brings along), η, epochs and batch size, e.g. ['η (0.2 vs 0.05)', 'epochs (15 vs 40)']."""
     ra, rb = rows[a], rows[b]
     out = []
-    for key, name in (("eta", "η"), ("epochs", "epochs"), ("batch_size", "batch size")):
+    widths = [sorted(set(hidden_of(r).split(", "))) for r in (ra, rb)]
+    if widths[0] != widths[1]:
+        out.append(f"widths ({hidden_of(ra)} vs {hidden_of(rb)})")
+    if parameters(ra) != parameters(rb):
+        out.append(f"number of parameters ({count(parameters(ra))} vs {count(parameters(rb))})")
+    for key, name in zip(("eta", "epochs", "batch_size"), RECIPE):
         if ra[key] != rb[key]:
             out.append(f"{name} ({ra[key]:g} vs {rb[key]:g})")
     return out
+
+
+def also_differ(rows: dict, tests: list[dict]) -> str:
+    """What else the pairs of ``tests`` differ in, in words, from ``others_differing``: 'the pairs differ in
+    nothing else', 'these pairs also differ in η (0.2 vs 0.05)', or pair by pair where they differ: 'pairs 1 vs 2
+    and 5 vs 6 also differ in η, pairs 3 vs 4 and 7 vs 8 in η and epochs' (the values where a group shares them)."""
+    groups: dict[tuple, list[tuple]] = {}
+    for t in tests:
+        found = others_differing(rows, t["a"], t["b"])
+        groups.setdefault(tuple(d.split(" (")[0] for d in found), []).append((f"{t['a']} vs {t['b']}", tuple(found)))
+    parts = []
+    for i, (names, pairs) in enumerate(sorted(groups.items(), key=lambda group: not group[0])):  # those alike last
+        shared = {found for _, found in pairs}
+        what = join(list(shared.pop() if len(shared) == 1 else names))
+        if len(groups) == 1:
+            return f"these pairs also differ in {what}" if names else "the pairs differ in nothing else"
+        which = f"pair{'s' * (len(pairs) > 1)} {join([pair for pair, _ in pairs])}"
+        verb = ("also differ" + "s" * (len(pairs) == 1) + " in ") if i == 0 else "in "
+        parts.append(f"{which} {verb}{what}" if names else f"{which} in nothing else")
+    return ", ".join(parts)
 
 
 def effects(s: dict) -> list[dict]:
@@ -203,8 +238,8 @@ def _best_line(s: dict) -> tuple:
     ties = ties_with_best(s)
     line = f"Highest observed test accuracy: configuration {best['number']}, {pct(best['accuracy']['value'])}"
     if ties:
-        line += (f"; not distinguishable from {join([str(t['row']['number']) for t in ties])} "
-                 f"(McNemar mid-p ≥ 0.05 against each)")
+        line += (f"; McNemar's test does not find it ahead of {join([str(t['row']['number']) for t in ties])} "
+                 f"(mid-p ≥ 0.05 against each)")
     return text(line)
 
 
@@ -271,16 +306,25 @@ def _why_settings(study: dict) -> tuple:
     words = [Strong("Why these settings. ")]
     if given:
         words.append(f"This study set {join(given)} for every configuration; the others are mathdl's defaults. ")
-    words.append(
+    words += [
         "The defaults follow from the equations: the online method steps after every sample and the matrix "
         "method once per batch with the mean gradient, so the matrix method takes a larger η; TSE's output "
-        "delta carries σ'(z) = a(1 − a) ≤ ¼, so TSE takes a larger η than XE, whose delta is a − y. The epochs were "
+        "delta carries ", M.tex(r"\sigma'(z) = a(1-a) \le \tfrac14"), ", so TSE takes a larger η than XE, whose delta "
+        "is ", M.tex("a - y"), ". The epochs were "
         "chosen on a validation split (50,000 training and 10,000 validation images), not on the test set: "
         "matrix XE's validation accuracy still rose from epoch 20 to epoch 40 (98.87% to 99.01% and 98.77% to "
         "98.95% for two seeds) while matrix TSE's barely moved (98.82% to 98.90%), so matrix XE trains 40 epochs, "
-        "matrix TSE 20 and the online method 15. So the pairs the study compares differ in η, and some in epochs "
-        "and batch size, besides the choice named: the comparisons are of the recipes, each tuned for its method "
-        "and cost, not of one choice alone.")
+        "matrix TSE 20 and the online method 15. "]
+    rows = {r["number"]: r for r in study["summary"]["configurations"]}
+    differing = [d.split(" (")[0] for t in study["summary"]["mcnemar"] for d in others_differing(rows, t["a"], t["b"])]
+    recipe = [name for name in RECIPE if name in differing]
+    if recipe:
+        words += ["So the pairs the study compares also differ in ", join(recipe), ", besides the choice named (",
+                  Ref("tab-mcnemar"), " lists each pair's differences): the comparisons are of the recipes, each "
+                  "tuned for its method and cost, not of one choice alone."]
+    else:
+        words.append(f"So the pairs the study compares share {join(list(RECIPE))}: each compares the choice named "
+                     "(and, for depth, the widths and number of parameters that come with it).")
     return text(*words)
 
 
@@ -347,19 +391,20 @@ def _networks(doc: Document, study: dict) -> None:
                  r"\delta^{(L)}_{\mathrm{TSE}} = (a^{(L)}-y)\odot a^{(L)}\odot(1-a^{(L)}),\quad "
                  r"\delta^{(L)}_{\mathrm{XE}} = a^{(L)} - y", "eq-deltas"),
         Paragraph(text(
-            "When the output saturates on the wrong side (a near 0 for y = 1), the TSE delta is small because "
-            "a(1 − a) is, and learning stalls; the XE delta stays large. mathdl computes XE from z, as "
-            "softplus terms, so an output of exactly 0 or 1 never produces ln 0.")),
+            "When the output saturates on the wrong side (", M.tex("a"), " near 0 for ", M.tex("y = 1"), "), the TSE "
+            "delta is small because ", M.tex("a(1-a)"), " is, and learning stalls; the XE delta stays large. mathdl "
+            "computes XE from ", M.tex("z"), ", as softplus terms, so an output of exactly 0 or 1 never produces ",
+            M.tex(r"\ln 0"), ".")),
         Heading("Backpropagation", 2),
         Paragraph(text("The deltas of the hidden layers follow by the chain rule, from the output back to the "
                        "first layer, and give every gradient:")),
-        Equation("delta^((l)) = ((W^((l+1)))^T delta^((l+1))) dot.o a^((l)) dot.o (1 - a^((l))), "
+        Equation("delta^((l)) = ((W^((l+1)))^top delta^((l+1))) dot.o a^((l)) dot.o (1 - a^((l))), "
                  "quad l = L-1, ..., 1",
-                 r"\delta^{(l)} = \left((W^{(l+1)})^{T}\delta^{(l+1)}\right)\odot a^{(l)}\odot(1-a^{(l)}),"
+                 r"\delta^{(l)} = \left((W^{(l+1)})^{\top}\delta^{(l+1)}\right)\odot a^{(l)}\odot(1-a^{(l)}),"
                  r"\quad l = L-1,\dots,1", "eq-backprop"),
-        Equation("(partial C_x) / (partial W^((l))) = delta^((l)) (a^((l-1)))^T, quad "
+        Equation("(partial C_x) / (partial W^((l))) = delta^((l)) (a^((l-1)))^top, quad "
                  "(partial C_x) / (partial b^((l))) = delta^((l))",
-                 r"\frac{\partial C_x}{\partial W^{(l)}} = \delta^{(l)}(a^{(l-1)})^{T},\quad "
+                 r"\frac{\partial C_x}{\partial W^{(l)}} = \delta^{(l)}(a^{(l-1)})^{\top},\quad "
                  r"\frac{\partial C_x}{\partial b^{(l)}} = \delta^{(l)}", "eq-gradients"),
         Paragraph(text("for one sample; for a batch of N samples, whose cost C is the mean of theirs, each gradient "
                        "is the mean of the samples' gradients, ",
@@ -369,35 +414,36 @@ def _networks(doc: Document, study: dict) -> None:
         Paragraph(text(
             f"For the five-layer network and a mini-batch of N = B = {batch} samples as columns (N = 1 for the "
             "online method), ", Ref("tab-backward"), " writes the backward pass out, step by step, with the shape of "
-            "every delta and gradient, as mathdl explain prints it; XE's output delta is the first line's a − y.")),
+            "every delta and gradient, as mathdl explain prints it; XE's output delta is the first line's ",
+            M.tex("a - y"), ".")),
         _backward_table(Architecture(tuple(sizes), ("sigmoid",) * 4, "tse"), batch),
         Heading("The two backpropagation methods", 2),
         Bullets((
             text(Strong("Online"), " (bp 1): one sample at a time, in a new random order every epoch; the deltas "
                  "are vectors and the weights and biases change after every sample: ",
-                 M("W^((l)) <- W^((l)) - eta delta^((l)) (a^((l-1)))^T",
-                   r"W^{(l)} \leftarrow W^{(l)} - \eta\,\delta^{(l)}(a^{(l-1)})^{T}"), ", ",
+                 M("W^((l)) <- W^((l)) - eta delta^((l)) (a^((l-1)))^top",
+                   r"W^{(l)} \leftarrow W^{(l)} - \eta\,\delta^{(l)}(a^{(l-1)})^{\top}"), ", ",
                  M("b^((l)) <- b^((l)) - eta delta^((l))", r"b^{(l)} \leftarrow b^{(l)} - \eta\,\delta^{(l)}"), "."),
             text(Strong("Matrix"), f" (bp 2): a mini-batch of B = {batch} samples as the columns of ",
                  M("X in RR^(n times B)", r"X\in\mathbb{R}^{n\times B}"), "; ",
-                 M("Z^((l)) = W^((l)) A^((l-1)) + b^((l)) bold(1)^T", r"Z^{(l)} = W^{(l)}A^{(l-1)} + b^{(l)}\mathbf 1^{T}"),
+                 M("Z^((l)) = W^((l)) A^((l-1)) + b^((l)) bold(1)^top", r"Z^{(l)} = W^{(l)}A^{(l-1)} + b^{(l)}\mathbf 1^{\top}"),
                  ", the deltas are matrices ", M("Delta^((l))", r"\Delta^{(l)}"),
                  " with one column per sample, and one update per batch with the mean gradient: ",
-                 M("W^((l)) <- W^((l)) - eta / B thin Delta^((l)) (A^((l-1)))^T",
-                   r"W^{(l)} \leftarrow W^{(l)} - \tfrac{\eta}{B}\,\Delta^{(l)}(A^{(l-1)})^{T}"), ", ",
+                 M("W^((l)) <- W^((l)) - eta / B thin Delta^((l)) (A^((l-1)))^top",
+                   r"W^{(l)} \leftarrow W^{(l)} - \tfrac{\eta}{B}\,\Delta^{(l)}(A^{(l-1)})^{\top}"), ", ",
                  M("b^((l)) <- b^((l)) - eta / B thin Delta^((l)) bold(1)", r"b^{(l)} \leftarrow b^{(l)} - "
                                                                             r"\tfrac{\eta}{B}\,\Delta^{(l)}\mathbf 1"),
                  "."),
         )),
         Paragraph(text(
             "Both compute the same gradient: column k of ", M("Delta^((l))", r"\Delta^{(l)}"), " is the delta of "
-            "sample k, so ", M("Delta^((l)) (A^((l-1)))^T = sum_k delta_k^((l)) (a_k^((l-1)))^T",
-                               r"\Delta^{(l)}(A^{(l-1)})^T = \sum_k \delta^{(l)}_k (a^{(l-1)}_k)^T"),
+            "sample k, so ", M("Delta^((l)) (A^((l-1)))^top = sum_k delta_k^((l)) (a_k^((l-1)))^top",
+                               r"\Delta^{(l)}(A^{(l-1)})^\top = \sum_k \delta^{(l)}_k (a^{(l-1)}_k)^\top"),
             ". The methods differ only in how often the weights move: B times per batch online, once per batch "
             "with the matrix method, which replaces B small matrix-vector products by one matrix product. "
             "mathdl's tests check that the batch gradient equals the mean of the per-sample gradients, that the "
             "matrix method with B = 1 reproduces the online method, and that both agree with central differences ",
-            M.tex(r"(C(\theta+\epsilon) - C(\theta-\epsilon))/2\epsilon"), _gradcheck_sentence(study), ".")),
+            M.tex(r"(C(\theta+\epsilon) - C(\theta-\epsilon))/2\epsilon"), *_gradcheck_sentence(study), ".")),
         Heading("Initialisation and training schedule", 2),
         Paragraph(_initialisation(cfg, sizes, shallow_sizes)),
         Heading("Every matrix and vector, with its shape", 2),
@@ -474,12 +520,13 @@ def _shape_table(sizes: list[int], batch: int, caption: str, label: str) -> Tabl
                  align="lllrl", size="8.5pt", label=label)
 
 
-def _gradcheck_sentence(study: dict) -> str:
+def _gradcheck_sentence(study: dict) -> tuple:
     g = study["summary"].get("gradcheck")
     if not g:
-        return ""
-    return (f" (on this very architecture, the largest relative error ‖g − ĝ‖/(‖g‖ + ‖ĝ‖) is "
-            f"{g['online']:.1e} for the online and {g['matrix']:.1e} for the matrix method)")
+        return ()
+    return text(" (on this very architecture, the largest relative error ",
+                M.tex(r"\|g - \hat g\| / (\|g\| + \|\hat g\|)"), f" is {g['online']:.1e} for the online and "
+                f"{g['matrix']:.1e} for the matrix method)")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -624,7 +671,7 @@ def _dips(study: dict) -> tuple:
     order = epoch_order_share(study, epoch)
     if order is not None:
         share, last, overall = order
-        words.append(f" Here the last {count(last)} images of epoch {epoch}'s order are {pct(share, 1)} positive "
+        words.append(f" Here the last {count(last)} images of epoch {epoch}’s order are {pct(share, 1)} positive "
                      f"({pct(overall, 1)} of all training images are): the last updates pull the networks towards "
                      "\"positive\" for a moment.")
     return text(*words)
@@ -689,8 +736,9 @@ def _times_table(study: dict) -> Table:
                   f"{t['per_sample_us']:.1f}") for t in training_times(study))
     wall = study["summary"].get("wall_seconds")
     return Table(("#", "configuration", "epochs", "training", "compilation", "per epoch", "µs per image"), rows,
-                 "Training time of each configuration, without and with the compiled loops' first-use compilation "
-                 "(which is included in the total of none)." + (f" The whole study took {wall:.0f} s." if wall else ""),
+                 "Training time of each configuration without the compiled loops' first-use compilation, that "
+                 "compilation on its own (no other column includes it), and the training time per epoch and per "
+                 "training image." + (f" The whole study took {wall:.0f} s." if wall else ""),
                  align="rlrrrrr", label="tab-times")
 
 
@@ -711,12 +759,11 @@ def _discussion(doc: Document, study: dict) -> None:
         change = (f"{'raised' if e['mean'] > 0 else 'lowered'} the test accuracy by {100 * abs(e['mean']):.2f} "
                   "percentage points on average" if round(100 * abs(e["mean"]), 2) > 0
                   else "left the test accuracy unchanged on average")
-        also = sorted({d.split(" (")[0] for t in e["tests"] for d in others_differing(by_number, t["a"], t["b"])})
         items.append(text(
             Strong(phrase[0].upper() + phrase[1:]), f" {change} (from {100 * e['min']:+.2f} to {100 * e['max']:+.2f} "
             f"over the {e['n']} pairs); McNemar's mid-p test finds the pair's difference significant at 5% in "
-            f"{e['significant']} of {e['n']} pairs, {e['surviving']} after Holm's correction"
-            + (f"; these pairs also differ in {join(also)}" if also else "; the pairs differ in nothing else") + "."))
+            f"{e['significant']} of {e['n']} pairs, {e['surviving']} after Holm's correction; "
+            f"{also_differ(by_number, e['tests'])}."))
     gaps = [(r, r["sensitivity"]["value"] - r["specificity"]["value"]) for r in rows
             if r["sensitivity"]["value"] is not None and r["specificity"]["value"] is not None]
     widest = max(gaps, key=lambda g: abs(g[1]))
@@ -730,22 +777,24 @@ def _discussion(doc: Document, study: dict) -> None:
         overfit.append((r["number"], last["train_accuracy"] - last["test_accuracy"]))
     biggest_gap = max(overfit, key=lambda o: o[1])
     curve = s.get("size_curve", [])
-    best_words = (f"The highest observed test accuracy is configuration {best['number']}'s "
+    best_words = (f"The highest observed test accuracy is configuration {best['number']}’s "
                   f"({hidden_of(best)}, {best['cost'].upper()}, {best['bp']}), {ci(best['accuracy'], unit='%')}")
     if ties:
         tied = [f"{t['row']['number']} ({pct(t['row']['accuracy']['value'])}, mid-p {p_value(t['p_mid'])})"
                 for t in ties]
-        best_words += (f"; McNemar's test cannot tell it from {join(tied)}, so these networks tie and there is no "
-                       "single best configuration")
+        best_words += (f"; McNemar's test does not find it ahead of {join(tied)} at the 5% level, so these data "
+                       "do not single out one best configuration (a test that finds no difference does not show "
+                       "that the networks are equally accurate)")
     doc.add(
         Heading("Discussion"),
         Paragraph(text(
             f"{best_words}. The weakest is configuration {worst['number']} ({hidden_of(worst)}, "
             f"{worst['cost'].upper()}, {worst['bp']}) with {ci(worst['accuracy'], unit='%')}: a spread of "
             f"{100 * (best['accuracy']['value'] - worst['accuracy']['value']):.2f} percentage points, or "
-            f"{abs((best['fn'] + best['fp']) - (worst['fn'] + worst['fp']))} test images. These are findings about "
-            f"these eight trained networks ({_seed_words(study)}); how the choices compare, judged by the pairs "
-            "of configurations ", Ref("tab-mcnemar"), " tests:")),
+            f"{abs((best['fn'] + best['fp']) - (worst['fn'] + worst['fp']))} test images.")),
+        Paragraph(text(  # short, so that it goes with its list to the next page without leaving this one empty
+            f"These are findings about these eight trained networks ({_seed_words(study)}); how the choices "
+            "compare, judged by the pairs of configurations ", Ref("tab-mcnemar"), " tests:")),
         Bullets(tuple(items)),
         Paragraph(text(
             f"Sensitivity exceeds specificity in {more_sensitive} of the {len(gaps)} configurations; the widest gap "
@@ -756,8 +805,9 @@ def _discussion(doc: Document, study: dict) -> None:
             "one class than on the other whatever the balance. What balance does is keep accuracy honest: an ID "
             "with two distinct digits makes about 20% of the images positive, and a network that always answers "
             "\"not an ID digit\" is then 80% accurate with a sensitivity of 0. That is why every matrix reports "
-            "sensitivity and specificity beside the accuracy, and why mathdl offers a cost weighted by N / (k N_c) "
-            "per class (--class-weight balanced), which trades specificity for sensitivity.")),
+            "sensitivity and specificity beside the accuracy, and why mathdl offers a cost weighted by ",
+            M.tex(r"N / (k N_c)"), " per class (--class-weight balanced, with ", M.tex("k"), " classes of ",
+            M.tex("N_c"), " images each), which trades specificity for sensitivity.")),
         Paragraph(text(
             f"The gap between training accuracy (measured after each epoch on every k-th training image, at most "
             f"{count(MONITOR)}) and test accuracy after the last epoch is largest for configuration "

@@ -4,6 +4,11 @@ Text is a list of pieces: plain strings, ``Math`` (inline) with its Typst and La
 ``Code`` and ``Break`` (a line break in a table cell). Blocks are headings, paragraphs, numbered display
 equations, tables, figures, lists and notices. Figures and tables float in the PDF (to the top of the page
 they are on or of the next, never split), so that the text flows on instead of leaving pages half empty.
+
+Typographic rules applied to every text, whoever wrote it: a number in e-notation (9.7e-08) is typeset as
+a power of ten (9.7 × 10⁻⁸); short inline maths is never broken across lines, nor is a relation in the text
+from what it relates (r = 0.12, a > 101); a paragraph that ends with a colon stays on the page of the list it
+introduces; a table's cells are set ragged, without hyphenation.
 """
 from __future__ import annotations
 
@@ -12,6 +17,9 @@ import re
 from dataclasses import dataclass, field
 
 from .latex import typst_math
+
+PAGE_WIDTH_CM, MARGIN_X_CM, MARGIN_Y_CM = 21.0, 2.0, 2.2  # A4 and the report's margins
+TEXT_WIDTH_IN = (PAGE_WIDTH_CM - 2 * MARGIN_X_CM) / 2.54  # a figure of width 100% is shown this wide (6.69 in)
 
 
 @dataclass(frozen=True)
@@ -144,6 +152,36 @@ def text(*pieces) -> tuple:
     return tuple(pieces)
 
 
+E_NOTATION = re.compile(r"(?<![\w.])([0-9]+(?:\.[0-9]+)?)e([-+]?[0-9]+)(?!\w|\.[0-9])")
+RELATION = re.compile(r" ([=<>≤≥≈]) ")
+
+
+def powers_of_ten(text: str) -> tuple:
+    """``text`` as pieces, each number in e-notation replaced by its power of ten: '9.7e-08' → 9.7 × 10⁻⁸."""
+    pieces, at = [], 0
+    for found in E_NOTATION.finditer(text):
+        mantissa, exponent = found.group(1), int(found.group(2))
+        pieces += [text[at:found.start()], Math.tex(rf"{mantissa} \times 10^{{{exponent}}}")]
+        at = found.end()
+    return tuple(p for p in (*pieces, text[at:]) if p)
+
+
+STRUCTURE = re.compile(r"\\(?:[tdc]?frac|left|right|mathbf|mathrm|operatorname|text|hat|bar|tilde)\b|\\[,;:! ]|[{}\s^_]")
+SHORT = 24  # characters: about a quarter of a line
+
+
+def unbreakable(math: Math) -> bool:
+    """Whether inline maths is kept on one line: when it is short (its symbols, a LaTeX command counting as
+    one, at most ``SHORT``), since moving it whole to the next line leaves no wide gaps in the line before;
+    a longer formula may break after a relation or an operator, as TeX's inline formulas do."""
+    return len(re.sub(r"\\[A-Za-z]+", "x", STRUCTURE.sub("", math.latex))) <= SHORT
+
+
+def _pieces(pieces) -> list:
+    """The pieces with every plain string's e-notation numbers as maths (``powers_of_ten``)."""
+    return [q for p in pieces for q in (powers_of_ten(p) if isinstance(p, str) else (p,))]
+
+
 # ---------------------------------------------------------------------------------------------------
 # Typst
 
@@ -158,8 +196,10 @@ def typst_escape(s: str) -> str:
 
 def _typst_pieces(pieces) -> str:
     out = []
-    for piece in pieces:
-        if isinstance(piece, Math):
+    for piece in _pieces(pieces):
+        if isinstance(piece, Math) and unbreakable(piece):  # boxed, and the ";" ends the code, so that what
+            out.append(f"#box(${piece.typst}$);")  # follows is text: "(", ";", "."
+        elif isinstance(piece, Math):
             out.append(f"${piece.typst}$")
         elif isinstance(piece, Strong):
             out.append(f"#strong[{typst_escape(piece.text)}]")
@@ -169,22 +209,18 @@ def _typst_pieces(pieces) -> str:
             out.append(" \\\n")
         elif isinstance(piece, Ref):
             out.append(f"@{piece.label}")
-        else:
-            out.append(typst_escape(str(piece)))
+        else:  # a relation stays with what it relates: no break on either side of it
+            out.append(typst_escape(RELATION.sub("\u00a0\\1\u00a0", str(piece))))
     return "".join(out)
 
 
 def _typst_text(text) -> str:
     """A caption or title: plain text, or a tuple of pieces."""
-    return _typst_pieces(text) if isinstance(text, tuple) else typst_escape(str(text))
+    return _typst_pieces(text if isinstance(text, tuple) else (str(text),))
 
 
 def _typst_cell(cell) -> str:
-    if isinstance(cell, tuple):
-        return f"[{_typst_pieces(cell)}]"
-    if isinstance(cell, Math):
-        return f"[${cell.typst}$]"
-    return f"[{typst_escape(str(cell))}]"
+    return f"[{_typst_pieces(cell if isinstance(cell, tuple) else (cell,))}]"
 
 
 def typst_string(s: str) -> str:
@@ -196,7 +232,7 @@ def to_typst(doc: Document) -> str:
     lines = [
         "#set document(title: " + typst_string(doc.title)
         + (", author: " + typst_string(doc.author) if doc.author else "") + ")",
-        '#set page(paper: "a4", margin: (x: 2cm, y: 2.2cm), numbering: "1")',
+        f'#set page(paper: "a4", margin: (x: {MARGIN_X_CM:g}cm, y: {MARGIN_Y_CM:g}cm), numbering: "1")',
         '#set text(size: 10.5pt)',
         '#set par(justify: true)',
         '#set heading(numbering: "1.1")',
@@ -225,8 +261,11 @@ def to_typst(doc: Document) -> str:
     for line in doc.lines:
         lines.append(f"  #align(center, text(size: 11pt)[{_typst_pieces(line)}])")
     lines += ["]", "", "#outline(depth: 2)", "#v(1em)", ""]
-    for block in doc.blocks:
-        lines.append(_typst_block(block))
+    for block, following in zip(doc.blocks, [*doc.blocks[1:], None]):
+        typst = _typst_block(block)
+        if isinstance(block, Paragraph) and isinstance(following, Bullets) and typst.rstrip().endswith(":"):
+            typst = f"#block(sticky: true, width: 100%)[{typst}]"  # the colon on the page of its list
+        lines.append(typst)
         lines.append("")
     return "\n".join(lines)
 
@@ -263,7 +302,8 @@ def _typst_block(block) -> str:
         cells += [", ".join(_typst_cell(c) for c in row) for row in block.rows]
         label = f" <{block.label}>" if block.label else ""
         body = ",\n    ".join(cells)
-        return (f"#figure(\n  text(size: {block.size})[#table(columns: {len(block.header)}, align: ({align},), "
+        return (f"#figure(\n  text(size: {block.size}, hyphenate: false)[#set par(justify: false)\n"
+                f"  #table(columns: {len(block.header)}, align: ({align},), "
                 f"stroke: 0.4pt + luma(180), inset: {block.inset},\n    {body})],\n"
                 f"  caption: [{_typst_text(block.caption)}], kind: table, placement: {block.placement}){label}")
     raise TypeError(f"unknown block {block!r}")
@@ -295,7 +335,7 @@ class _Markdown:
 
     def pieces(self, pieces) -> str:
         out = []
-        for piece in pieces:
+        for piece in _pieces(pieces):
             if isinstance(piece, Ref):
                 out.append(self.labels.get(piece.label, piece.label))
             elif isinstance(piece, Math):
@@ -311,14 +351,10 @@ class _Markdown:
         return "".join(out)
 
     def text(self, text) -> str:
-        return self.pieces(text) if isinstance(text, tuple) else str(text)
+        return self.pieces(text if isinstance(text, tuple) else (str(text),))
 
     def cell(self, cell) -> str:
-        if isinstance(cell, tuple):
-            return self.pieces(cell).replace("|", "\\|")
-        if isinstance(cell, Math):
-            return f"${cell.latex}$".replace("|", "\\|")
-        return str(cell).replace("|", "\\|")
+        return self.pieces(cell if isinstance(cell, tuple) else (cell,)).replace("|", "\\|")
 
 
 def to_markdown(doc: Document) -> str:

@@ -110,7 +110,7 @@ def _comparison_table(reverse: dict) -> Table:
         rows.append(("the book's (control)" if name == CONTROL else depth(network["sizes"]),
                      "-".join(map(str, network["sizes"])) + ": " + (entry.get("training") or {}).get(
                          "recipe", network.get("label", "")),
-                     pct(network.get("test_accuracy"), 1) if network.get("test_accuracy") is not None else "—",
+                     pct(network.get("test_accuracy")) if network.get("test_accuracy") is not None else "—",
                      f"{bq['correct']}/{bq['images']}" if bq else "—",
                      f"{bq['corr_mean']:.2f}" if bq and bq["corr_mean"] is not None else "—",
                      pct(hidden, 1) if hidden is not None else "—", pct(output, 1) if output is not None else "—"))

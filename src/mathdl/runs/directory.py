@@ -58,6 +58,27 @@ def write_run(out, *, config: dict, metrics: dict, history: list[dict], net: Net
     return out
 
 
+MODEL_FILES = ("config.json", "model.npz")  # what makes a directory a run directory (finished or not)
+SEARCH_DEPTH = 3  # run directories are looked for this many levels below a given directory
+SKIPPED = {"sizes"}  # a study's size-curve runs: the same network as configuration 4 on fewer images
+
+
+def is_run(path: Path) -> bool:
+    return all((path / name).is_file() for name in MODEL_FILES)
+
+
+def runs_under(root: Path) -> list[Path]:
+    """The run directories below ``root`` (up to ``SEARCH_DEPTH`` levels, not in ``SKIPPED``), sorted: a study
+    directory's eight configurations and its reverse part's networks."""
+    found, level = [], [root]
+    for _ in range(SEARCH_DEPTH):
+        level = sorted(d for parent in level for d in parent.iterdir()
+                       if d.is_dir() and not d.is_symlink() and d.name not in SKIPPED and not d.name.startswith("."))
+        found += [d for d in level if is_run(d)]
+        level = [d for d in level if not is_run(d)]
+    return sorted(found)
+
+
 def load_run(path) -> Run:
     """A run directory written by ``mathdl train --out`` (or by the study)."""
     path = Path(path)
@@ -68,6 +89,12 @@ def load_run(path) -> Run:
                           "it stopped); continue it with --resume and the options it was started with")
     missing = [name for name in ("config.json", "metrics.json", "history.csv", "model.npz")
                if not (path / name).is_file()]
+    if len(missing) == 4 and (inside := runs_under(path)):  # a study directory, or a folder of runs
+        kind = "a study directory" if (path / "summary.json").is_file() else "a folder of run directories"
+        names = [str(run.relative_to(path)) for run in inside]
+        example = next((n for n in names if n.startswith("reverse/")), names[0])
+        raise MathdlError(f"{path}: {kind}, not a run directory; give one of its {len(names)} runs: "
+                          f"{', '.join(names)} (e.g. {path / example})")
     if missing:
         raise MathdlError(f"{path}: incomplete run directory, missing {', '.join(missing)}")
     try:

@@ -98,14 +98,27 @@ mathdl.sharp = function (canvas) {
 
 mathdl.percent = (v, digits = 1) => (v == null ? "—" : (100 * v).toFixed(digits) + "%");
 
-// ---- a line chart: series [{name, colour, points: [[x, y], …], dash}] on axes with ticks ----
-mathdl.chart = function (canvas, series, { yMin, yMax, xLabel = "epoch", yFormat = (v) => v.toFixed(2), legend = true } = {}) {
+// ---- a line chart: series [{name, colour, points: [[x, y], …], dash}] on axes with ticks; the legend wraps into
+// as many lines as the width needs; ``markers`` draws each measured point ----
+mathdl.chart = function (canvas, series, { yMin, yMax, xLabel = "epoch", yFormat = (v) => v.toFixed(2), legend = true,
+  markers = false } = {}) {
   const { context: c, width, height } = mathdl.sharp(canvas);
   c.clearRect(0, 0, width, height);
-  const all = series.flatMap((s) => s.points);
-  const pad = { left: 52, right: 12, top: legend ? 26 : 10, bottom: 34 };
-  const plotW = width - pad.left - pad.right, plotH = height - pad.top - pad.bottom;
   c.font = "12px system-ui, 'DejaVu Sans', sans-serif";
+  const all = series.flatMap((s) => s.points);
+  const pad = { left: 52, right: 12, top: 10, bottom: 34 };
+  const entries = [];  // the legend's [series, x, line]
+  if (legend) {
+    let x = pad.left, line = 0;
+    for (const s of series) {
+      const w = 23 + c.measureText(s.name).width + 14;
+      if (x + w > width && x > pad.left) { x = pad.left; line += 1; }
+      entries.push([s, x, line]);
+      x += w;
+    }
+    pad.top = 26 + 16 * line;
+  }
+  const plotW = width - pad.left - pad.right, plotH = height - pad.top - pad.bottom;
   c.fillStyle = "#5b6472";
   if (!all.length) {
     c.fillText("no epochs yet", pad.left + 8, pad.top + plotH / 2);
@@ -127,7 +140,10 @@ mathdl.chart = function (canvas, series, { yMin, yMax, xLabel = "epoch", yFormat
     c.fillText(yFormat(y), pad.left - 6, Y(y));
   }
   c.textAlign = "center"; c.textBaseline = "top";
-  for (const x of niceTicks(x0, x1, 5)) c.fillText(String(x), X(x), pad.top + plotH + 6);
+  for (const x of niceTicks(x0, x1, Math.max(2, Math.min(5, Math.floor(plotW / 70))))) {
+    const label = x.toLocaleString("en"), half = c.measureText(label).width / 2;
+    c.fillText(label, Math.min(Math.max(X(x), half + 1), width - half - 1), pad.top + plotH + 6);  // kept inside
+  }
   c.fillText(xLabel, pad.left + plotW / 2, pad.top + plotH + 19);
   for (const s of series) {
     if (!s.points.length) continue;
@@ -136,18 +152,23 @@ mathdl.chart = function (canvas, series, { yMin, yMax, xLabel = "epoch", yFormat
     s.points.forEach(([x, y], i) => (i ? c.lineTo(X(x), Y(y)) : c.moveTo(X(x), Y(y))));
     if (s.points.length === 1) { c.arc(X(s.points[0][0]), Y(s.points[0][1]), 2, 0, 7); }
     c.stroke();
-  }
-  c.setLineDash([]);
-  if (legend) {
-    let x = pad.left; c.textAlign = "left"; c.textBaseline = "middle";
-    for (const s of series) {
-      c.strokeStyle = s.colour; c.lineWidth = 2.5; c.setLineDash(s.dash || []);
-      c.beginPath(); c.moveTo(x, 11); c.lineTo(x + 18, 11); c.stroke(); c.setLineDash([]);
-      c.fillStyle = "#1c2230"; c.fillText(s.name, x + 23, 11);
-      x += 30 + c.measureText(s.name).width + 14;
+    if (markers) {
+      c.setLineDash([]); c.fillStyle = s.colour;
+      for (const [x, y] of s.points) { c.beginPath(); c.arc(X(x), Y(y), 3.5, 0, 2 * Math.PI); c.fill(); }
     }
   }
+  c.setLineDash([]);
+  c.textAlign = "left"; c.textBaseline = "middle";
+  for (const [s, x, line] of entries) {
+    const y = 11 + 16 * line;
+    c.strokeStyle = s.colour; c.lineWidth = 2.5; c.setLineDash(s.dash || []);
+    c.beginPath(); c.moveTo(x, y); c.lineTo(x + 18, y); c.stroke(); c.setLineDash([]);
+    c.fillStyle = "#1c2230"; c.fillText(s.name, x + 23, y);
+  }
 };
+
+// a cost to three significant digits: small costs (TSE's, late in training) are not shown as 0.000
+mathdl.cost = (v) => (v == null ? "—" : v === 0 ? "0" : Math.abs(v) >= 0.01 ? v.toFixed(3) : v.toPrecision(3));
 
 function niceTicks(lo, hi, count, cover = false) {
   const step0 = (hi - lo) / count, power = Math.pow(10, Math.floor(Math.log10(step0)));

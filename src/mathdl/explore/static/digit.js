@@ -90,7 +90,25 @@ mathdl.digit = (function () {
     if (again) predict();
   }
 
+  // a drawing much smaller than the pad is scaled up to 20 × 20 pixels like MNIST's digits: a dot becomes a blob
+  const SMALL = 56; // pixels of the 280-pixel pad: a fifth of its side
+  function hint() {
+    const points = strokes.flat();
+    let text = "";
+    if (points.length && !uploaded) {
+      const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
+      const size = Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)) + LINE;
+      if (size < SMALL) {
+        text = "The drawing is very small: the network sees it scaled up to fill 20 × 20 of its 28 × 28 pixels, as " +
+          "MNIST's digits were, so a dot becomes a blob. Draw the digit about as tall as the pad.";
+      }
+    }
+    $("pad-hint").textContent = text;
+    $("pad-hint").hidden = !text;
+  }
+
   function showEmpty() {
+    hint();
     const seen = $("seen").getContext("2d");
     seen.fillStyle = "#000"; seen.fillRect(0, 0, 28, 28);
     $("prediction").innerHTML = '<span class="muted">draw to see</span>';
@@ -100,12 +118,13 @@ mathdl.digit = (function () {
   }
 
   function show(r) {
+    hint();
     mathdl.imageCanvas($("seen"), r.seen.map((v) => v / 255), 28, 28, (t) => {
       const v = Math.round(t * 255); return [v, v, v];
     });
     const best = r.bars.indexOf(Math.max(...r.bars));
     $("prediction").replaceChildren(
-      mathdl.el("span", { class: "class", text: r.label }),
+      mathdl.el("span", { class: r.label.length > 3 ? "class long" : "class", text: r.label }),
       mathdl.el("span", { class: "muted", text: r.outputs.length === 1
         ? `a⁽ᴸ⁾ = ${r.outputs[0].toFixed(3)} (one output)` : `a⁽ᴸ⁾ = ${r.outputs[r.predicted].toFixed(3)}` }));
     $("bars").replaceChildren(...r.classes.flatMap((name, i) => {
@@ -135,7 +154,7 @@ mathdl.digit = (function () {
     const n = layer.a.length, cols = n <= 32 ? n : n <= 200 ? 25 : 50, rows = Math.ceil(n / cols);
     const cell = n <= 200 ? 20 : 11;
     const ratio = window.devicePixelRatio || 1;
-    canvas.style.width = `${cols * cell}px`; canvas.style.height = `${rows * cell}px`;
+    canvas.style.width = `${cols * cell}px`; // the height follows (CSS), so a narrow screen shrinks the strip
     canvas.width = cols * cell * ratio; canvas.height = rows * cell * ratio;
     const c = canvas.getContext("2d");
     c.setTransform(ratio, 0, 0, ratio, 0, 0);
@@ -173,7 +192,8 @@ mathdl.digit = (function () {
   async function reverse(k, methods) {
     lastClass = k;
     for (const [i, b] of [...$("reverse-classes").children].entries()) b.setAttribute("aria-pressed", String(i === k));
-    $("reverse-images").replaceChildren(mathdl.el("p", { class: "muted", text: "computing…" }));
+    $("reverse-images").replaceChildren(mathdl.el("p", { class: "muted",
+      text: "computing… (the first time, the mean training images as well: a few seconds)" }));
     try {
       const r = await mathdl.api(`/api/networks/${network.id}/reverse`, { method: "POST", json: { class: k, methods } });
       if (lastClass !== k) return;

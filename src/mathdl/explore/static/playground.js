@@ -13,7 +13,10 @@ mathdl.playground = (function () {
     rate: [[1, "1 epoch/s"], [5, "5 epochs/s"], [20, "20 epochs/s"], [60, "60 epochs/s"], [200, "200 epochs/s"],
       [1000, "as fast as it goes"]],
   };
-  let sid = null, state = null, rows = [], frame = null, status = "ready", stream = null, dirty = false;
+  let sid = null, state = null, rows = [], frame = null, stream = null, dirty = false;
+  // the session's status ("ready", "compiling", "running", "paused", …), what the loop was asked to do next, and
+  // when the compilation of the training loops began (by this page's clock), while it goes on
+  let status = "ready", want = "pause", compilingSince = null, ticking = null;
   let neuronCanvases = [];
 
   // ---- the session and its stream ----
@@ -32,7 +35,7 @@ mathdl.playground = (function () {
       if (message.state) return apply(message.state);
       rows.push(...message.rows);
       if (message.frame) frame = message.frame;
-      status = message.status;
+      setStatus(message);
       if (message.message && (status === "diverged" || status === "failed")) mathdl.showMessage(message.message);
       redraw();
     };
@@ -56,9 +59,21 @@ mathdl.playground = (function () {
   }
   const config = (changes) => send("config", changes);
 
+  function setStatus(st) {
+    status = st.status; want = st.want;
+    compilingSince = st.compiling == null ? null : performance.now() - 1000 * st.compiling;
+    clearInterval(ticking);
+    if (compilingSince != null) ticking = setInterval(redraw, 1000);  // the seconds count up
+  }
+
   function apply(st) {
-    state = st; rows = st.rows.slice(); frame = st.frame; status = st.status;
+    state = st; rows = st.rows.slice(); frame = st.frame;
+    setStatus(st);
     controls(st.params);
+    if (st.params.dataset === "csv") {  // the slider stands for the uploaded points
+      const n = st.points.train.length + st.points.test.length;
+      $("points").value = n; $("points-out").textContent = String(n);
+    }
     buildNeurons();
     legend();
     const p = st.params, n = st.network;
@@ -141,7 +156,8 @@ mathdl.playground = (function () {
       apply(await mathdl.api(`/api/playground/${sid}/points`, { method: "POST", body: file, type: "text/csv" }));
     } catch (e) { /* shown */ }
   });
-  $("pg-run").addEventListener("click", () => send(status === "running" ? "pause" : "start"));
+  $("pg-run").addEventListener("click", () => send(busy() ? "pause" : "start"));
+  const busy = () => (status === "running" || status === "compiling") && want !== "pause";
   $("pg-step").addEventListener("click", () => send("step"));
   $("pg-reset").addEventListener("click", () => send("reset"));
 
@@ -158,18 +174,36 @@ mathdl.playground = (function () {
     $("pg-epoch").textContent = String(last ? last.epoch : 0);
     $("pg-test").textContent = last ? mathdl.percent(last.test_accuracy) : "—";
     $("pg-train").textContent = last ? mathdl.percent(last.train_accuracy) : "—";
-    $("pg-loss").textContent = last ? last.test_cost.toFixed(3) : "—";
-    const run = $("pg-run");
-    run.textContent = status === "running" ? "❚❚ Pause" : "▶ Start";
+    $("pg-loss").textContent = last ? mathdl.cost(last.test_cost) : "—";
+    const run = $("pg-run"), pausing = status === "running" && want === "pause";
+    run.textContent = pausing ? "Pausing…" : busy() ? "❚❚ Pause" : "▶ Start";
     run.dataset.status = status;
     const over = status === "finished" || status === "diverged" || status === "failed";
-    run.disabled = over; $("pg-step").disabled = over;
+    run.disabled = over || pausing; $("pg-step").disabled = over;
+    notice(pausing);
     plane();
     curves();
     neuronMaps();
     const line = frame && frame.line;
     $("pg-line").textContent = line ? `boundary: ${line.equation}   (class ${line.positive} where > 0)` :
       state.network.sizes.length === 2 ? "a perceptron with several classes draws one line per pair of classes" : "";
+  }
+
+  // what the page waits for, said in words: the first use's compilation, a pause at the end of a long epoch
+  function notice(pausing) {
+    const box = $("pg-notice");
+    let text = "";
+    if (compilingSince != null) {
+      const seconds = Math.round((performance.now() - compilingSince) / 1000);
+      text = status === "paused"
+        ? `Paused while the training loops compile — first use only, ${seconds} s so far.`
+        : `Compiling the training loops — first use only, ${seconds} s so far (about half a minute on a fresh ` +
+          "install); training starts as soon as they are ready.";
+    } else if (pausing) {
+      text = "Pausing at the end of this epoch…";
+    }
+    box.textContent = text;
+    box.hidden = !text;
   }
 
   function plane() {

@@ -31,6 +31,8 @@ mathdl.study = (function () {
     matrices(v);
     rates(v);
     $("mcnemar").replaceChildren(mathdl.table(v.mcnemar));
+    $("mcnemar-others-card").hidden = !v.mcnemar_others.rows.length;
+    $("mcnemar-others").replaceChildren(mathdl.table(v.mcnemar_others));
     $("mcnemar-note").textContent = v.mcnemar_test || "";
     $("extra-tables").replaceChildren(...v.tables.map((t) => mathdl.el("div", { class: "card" },
       mathdl.el("h2", { text: t.title }), mathdl.el("div", { class: "table-wrap" }, mathdl.table(t)))));
@@ -44,9 +46,9 @@ mathdl.study = (function () {
     const [negative, positive] = v.classes.length === 2 ? v.classes : ["negative", "positive"];
     $("matrices").replaceChildren(...v.configurations.map((c) => {
       const total = c.tp + c.fn + c.fp + c.tn, pc = (n) => `${((100 * n) / total).toFixed(1)}%`;
-      const rate = (hit, miss, name) => {
+      const rate = (hit, miss, name, shown) => {
         const n = hit + miss, value = n ? hit / n : null;
-        return mathdl.el("div", { class: "rate", title: name },
+        return mathdl.el("div", { class: "rate", title: name }, mathdl.el("span", { class: "name", text: shown }),
           mathdl.el("span", { class: "g", text: value == null ? "—" : `${(100 * value).toFixed(1)}%` }),
           mathdl.el("span", { class: "r", text: value == null ? "—" : `${(100 * (1 - value)).toFixed(1)}%` }));
       };
@@ -56,11 +58,11 @@ mathdl.study = (function () {
         mathdl.el("div", {}), mathdl.el("div", { class: "head", text: `→ ${short(positive)}` }),
         mathdl.el("div", { class: "head", text: `→ ${short(negative)}` }), mathdl.el("div", { class: "head", text: "rate" }),
         mathdl.el("div", { class: "side", text: side(positive), title: positive }), cellOf(c.tp, "hit", "TP"), cellOf(c.fn, "miss", "FN"),
-        rate(c.tp, c.fn, "sensitivity"),
+        rate(c.tp, c.fn, "sensitivity", "sens."),
         mathdl.el("div", { class: "side", text: side(negative), title: negative }), cellOf(c.fp, "miss", "FP"), cellOf(c.tn, "hit", "TN"),
-        rate(c.tn, c.fp, "specificity"),
-        mathdl.el("div", {}), rate(c.tp, c.fp, "precision"), rate(c.tn, c.fn, "negative predictive value"),
-        mathdl.el("div", { class: "all", title: "accuracy" },
+        rate(c.tn, c.fp, "specificity", "spec."),
+        mathdl.el("div", {}), rate(c.tp, c.fp, "precision", "prec."), rate(c.tn, c.fn, "negative predictive value", "NPV"),
+        mathdl.el("div", { class: "all", title: "accuracy" }, mathdl.el("span", { class: "name", text: "acc." }),
           mathdl.el("span", { class: "g", text: mathdl.percent(c.accuracy.value) }),
           mathdl.el("span", { class: "r", text: mathdl.percent(1 - c.accuracy.value) })));
       return mathdl.el("div", { class: "card matrix", "data-number": String(c.number) },
@@ -118,7 +120,7 @@ mathdl.study = (function () {
     mathdl.chart($("curve-cost"), series("cost"), { yFormat: (x) => x.toFixed(3) });
     const size = v.size_curve.map((r) => [r.train_size, r.accuracy]);
     mathdl.chart($("curve-size"), [{ name: "test accuracy", colour: "#1f5f99", points: size }],
-      { xLabel: "training images", yFormat: (x) => `${(100 * x).toFixed(1)}%`, legend: false });
+      { xLabel: "training images", yFormat: (x) => `${(100 * x).toFixed(1)}%`, legend: false, markers: true });
   }
 
   window.addEventListener("resize", redraw);

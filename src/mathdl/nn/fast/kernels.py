@@ -19,6 +19,12 @@ exponential (``_sigmoids``), without branches, so that the compiler runs four at
 The activation and cost codes are the positions of the entries in the one registry of each
 (``ACTIVATIONS``, ``COSTS``); tests/test_fast.py checks that every entry has its branch here, and that
 the results equal the reference path's.
+
+Numba compiles a function anew for every new combination of argument types, and a tuple's length is part of
+its type. So that every network of up to ``LAYERS`` layers calls the same compiled loop (one per method and
+dtype, compiled once, then loaded from the cache), the per-layer tuples are padded with empty arrays to a
+multiple of ``LAYERS`` entries, the number of layers L is an argument, and the block's matrices are passed
+with a row per sample (C-ordered whatever their sizes: a Numba array type records its memory order too).
 """
 from __future__ import annotations
 
@@ -35,6 +41,7 @@ COST_CODES = {name: code for code, name in enumerate(COSTS)}
 SIGMOID, TANH, RELU, LEAKY, SWISH, LINEAR, SOFTMAX = (ACTIVATION_CODES[name] for name in (
     "sigmoid", "tanh", "relu", "leaky_relu", "swish", "linear", "softmax"))
 TSE, MSE, XE = (COST_CODES[name] for name in ("tse", "mse", "xe"))
+LAYERS = 8  # the per-layer tuples have a multiple of this many entries (see the module docstring)
 
 
 @njit(cache=True, inline="always")
@@ -159,21 +166,21 @@ def _transpose_times(WT, d, out):
 
 
 @njit(cache=True)
-def online_block(P, G, D, WT, b, Y, eta, Z, A, codes, cost, scratch, z, a, delta):
-    """The block's k samples: P (n_1, k) = W⁽¹⁾X + b⁽¹⁾ and G (k, k) = XᵀX (+ 1) under the block's
-    starting parameters; WT[l − 2] = (W⁽ˡ⁾)ᵀ and b[l − 2] for l ≥ 2 (b empty without biases), updated
-    in place; Y (n_L, k) targets; eta (k,) each sample's η. Writes d_j into D (n_1, k) and z⁽ᴸ⁾, a⁽ᴸ⁾
-    before each sample's update into Z and A. codes[l − 1] is f_l; scratch as for ``_sigmoids`` (the widest
-    layer); z, a, delta are per-layer buffers."""
-    L = len(z)
-    n1, k = P.shape
+def online_block(L, PT, G, DT, WT, b, YT, eta, ZT, AT, codes, cost, scratch, z, a, delta):
+    """The block's k samples, rows being samples: PT (k, n_1) = (W⁽¹⁾X + b⁽¹⁾)ᵀ and G (k, k) = XᵀX (+ 1)
+    under the block's starting parameters; WT[l − 2] = (W⁽ˡ⁾)ᵀ and b[l − 2] for l = 2 … L (b empty without
+    biases), updated in place; YT (k, n_L) targets; eta (k,) each sample's η. Writes d_j into DT (k, n_1)
+    and z⁽ᴸ⁾, a⁽ᴸ⁾ before each sample's update into ZT, AT. codes[l − 1] is f_l; scratch as for
+    ``_sigmoids`` (the widest layer); z, a, delta are per-layer buffers. The tuples may be longer than L
+    (padding: see the module docstring)."""
+    n1, k = PT.shape[1], PT.shape[0]
     for j in range(k):
         z1 = z[0]
-        z1[:] = P[:, j]
+        z1[:] = PT[j]
         for i in range(j):
             g = G[i, j]
             for r in range(n1):
-                z1[r] -= D[r, i] * g
+                z1[r] -= DT[i, r] * g
         _forward(codes[0], z1, a[0], scratch)
         for l in range(1, L):  # z⁽ˡ⁺¹⁾ = W⁽ˡ⁺¹⁾ a⁽ˡ⁾ + b⁽ˡ⁺¹⁾, W⁽ˡ⁺¹⁾ held transposed
             W, zl, below = WT[l - 1], z[l], a[l - 1]
@@ -186,9 +193,9 @@ def online_block(P, G, D, WT, b, Y, eta, Z, A, codes, cost, scratch, z, a, delta
                 for r in range(W.shape[1]):
                     zl[r] += W[c, r] * x
             _forward(codes[l], zl, a[l], scratch)
-        Z[:, j], A[:, j] = z[L - 1], a[L - 1]
+        ZT[j], AT[j] = z[L - 1], a[L - 1]
         d = delta[L - 1]
-        _output_delta(cost, codes[L - 1], z[L - 1], a[L - 1], Y[:, j], d)
+        _output_delta(cost, codes[L - 1], z[L - 1], a[L - 1], YT[j], d)
         step = eta[j]
         for l in range(L - 1, 0, -1):  # δ⁽ˡ⁾ from δ⁽ˡ⁺¹⁾ with W⁽ˡ⁺¹⁾ as it was, then W⁽ˡ⁺¹⁾'s update
             W, below, d_below = WT[l - 1], a[l - 1], delta[l - 1]
@@ -203,16 +210,15 @@ def online_block(P, G, D, WT, b, Y, eta, Z, A, codes, cost, scratch, z, a, delta
                 bl[r] -= step * d[r]
             d = d_below
         for r in range(n1):
-            D[r, j] = step * d[r]
+            DT[j, r] = step * d[r]
 
 
 @njit(cache=True)
-def batch_block(PT, G, DT, WT, b, YT, w, eta, ZT, AT, codes, cost, B, scratch, z, a, g):
-    """The block's k samples in batches of B, rows being samples: PT (k, n_1) = (W⁽¹⁾X + b⁽¹⁾)ᵀ and G (k, k)
-    as for ``online_block`` (PT is overwritten by z⁽¹⁾); WT, b, codes, cost as there; YT (k, n_L) targets,
-    w (k,) sample weights; writes d_j = η δ⁽¹⁾_j into DT (k, n_1) and z⁽ᴸ⁾, a⁽ᴸ⁾ before each batch's update
-    into ZT, AT; scratch as there; z, a, g are per-layer (B, n_l) buffers (g: δ; z⁽¹⁾ is PT's rows)."""
-    L = len(z)
+def batch_block(L, PT, G, DT, WT, b, YT, w, eta, ZT, AT, codes, cost, B, scratch, z, a, g):
+    """The block's k samples in batches of B: PT (k, n_1) and G (k, k) as for ``online_block`` (PT is
+    overwritten by z⁽¹⁾); L, WT, b, codes, cost, YT as there; w (k,) sample weights; writes d_j = η δ⁽¹⁾_j
+    into DT (k, n_1) and z⁽ᴸ⁾, a⁽ᴸ⁾ before each batch's update into ZT, AT; scratch as there; z, a, g are
+    per-layer (B, n_l) buffers (g: δ; z⁽¹⁾ is PT's rows)."""
     k = PT.shape[0]
     for first in range(0, k, B):
         last = min(first + B, k)
@@ -292,29 +298,32 @@ def put_back(W, WV, V, K, v, d):
 class BlockKernel:
     """The compiled loop of a block bound to a network: ``online_block`` for batches of one, else
     ``batch_block``; the layers' (W⁽ˡ⁾)ᵀ and b⁽ˡ⁾ (l ≥ 2) as views, so the kernel updates the network's own
-    arrays, and the per-layer buffers."""
+    arrays, and the per-layer buffers, every tuple padded to a multiple of ``LAYERS`` entries."""
 
     def __init__(self, net, cost_name: str, batch: int):
         dtype = np.dtype(net.dtype)
-        # Tuples (Numba compiles its typed lists anew in every process: a second). A network of one layer
-        # gets one unused (W⁽²⁾)ᵀ and b⁽²⁾, so that the tuples have a type.
-        layers = range(2, net.L + 1) if net.L > 1 else []
-        self.WT = tuple(net.W[l].T for l in layers) or (np.empty((0, 0), dtype),)  # C-ordered views of W⁽ˡ⁾
-        self.b = tuple(net.b[l][:, 0] if net.b[l] is not None else np.empty(0, dtype) for l in layers) or (
-            np.empty(0, dtype),)
+        # Tuples (Numba compiles its typed lists anew in every process: a second), of one length for every
+        # depth up to LAYERS, the unused entries empty arrays of the same type.
+        padded = -(-net.L // LAYERS) * LAYERS
+        pad = lambda items, empty: tuple(items) + tuple(empty() for _ in range(padded - len(items)))  # noqa: E731
+        layers = range(2, net.L + 1)
+        self.WT = pad([net.W[l].T for l in layers], lambda: np.empty((0, 0), dtype))  # C-ordered views of W⁽ˡ⁾
+        self.b = pad([net.b[l][:, 0] if net.b[l] is not None else np.empty(0, dtype) for l in layers],
+                     lambda: np.empty(0, dtype))
         # z, a, δ of every layer: a vector online, else (batch, n_l)
-        self.buffers = [tuple(np.empty(n if batch == 1 else (batch, n), dtype) for n in net.sizes[1:])
-                        for _ in range(3)]
+        self.buffers = [pad([np.empty(n if batch == 1 else (batch, n), dtype) for n in net.sizes[1:]],
+                            lambda: np.empty(0 if batch == 1 else (0, 0), dtype)) for _ in range(3)]
         self.codes = np.array([ACTIVATION_CODES[f.name] for f in net.f[1:]], np.int64)
         self.scratch = np.empty(3 * max(net.sizes[1:]), np.float64)  # for ``_sigmoids``
-        self.cost, self.batch, self.dtype = COST_CODES[cost_name], batch, dtype.type
+        self.L, self.cost, self.batch, self.dtype = net.L, COST_CODES[cost_name], batch, dtype.type
 
     def __call__(self, P, G, D, Y, eta: float, w, Z, A) -> None:
         """The block's samples from P = W⁽¹⁾X + b⁽¹⁾ (n_1, k) and G; D, Z, A (n_1 or n_L, k) column-major
         outputs; Y (n_L, k) targets; w (k,) sample weights."""
+        YT, w = np.ascontiguousarray(Y.T), w.astype(self.dtype, copy=False)
         if self.batch == 1:
-            online_block(P, G, D, self.WT, self.b, np.asfortranarray(Y), (eta * w).astype(self.dtype), Z, A,
-                         self.codes, self.cost, self.scratch, *self.buffers)
+            online_block(self.L, P.T, G, D.T, self.WT, self.b, YT, eta * w, Z.T, A.T, self.codes, self.cost,
+                         self.scratch, *self.buffers)
         else:
-            batch_block(P.T, G, D.T, self.WT, self.b, np.ascontiguousarray(Y.T), w, self.dtype(eta), Z.T, A.T,
-                        self.codes, self.cost, self.batch, self.scratch, *self.buffers)
+            batch_block(self.L, P.T, G, D.T, self.WT, self.b, YT, w, self.dtype(eta), Z.T, A.T, self.codes,
+                        self.cost, self.batch, self.scratch, *self.buffers)
