@@ -420,6 +420,20 @@ def test_the_study_view_is_the_summary_with_its_curves_and_files(client, study):
     assert client.get(target["url"]).content == (study.path / "summary.csv").read_bytes()
 
 
+def test_the_study_view_plays_the_presentation_with_its_subtitles(client, presented, digits_run):
+    assert client.get("/api/studies/0").json()["presentation"] is None  # a study without one
+    presentation, paths = presented
+    with local(create_app([presentation.dir], data=digits_run[1])) as c:
+        shown = c.get("/api/studies/0").json()["presentation"]
+        assert [shown[k]["name"] for k in ("video", "subtitles", "script")] == \
+            ["presentation.mp4", "presentation.vtt", "presentation.md"]
+        track = c.get(shown["subtitles"]["url"])
+        assert track.headers["content-type"].startswith("text/vtt") and track.text == paths["vtt"].read_text()
+        part = c.get(shown["video"]["url"], headers={"Range": "bytes=1000-1999"})  # how a video seeks
+        assert part.status_code == 206 and part.headers["content-type"] == "video/mp4"
+        assert part.content == paths["video"].read_bytes()[1000:2000]
+
+
 def test_study_files_are_reached_by_index_only(client):
     listing = client.get("/api/studies/0").json()["files"]
     assert error_of(client.get(f"/api/studies/0/files/0/{listing[1]['name']}"), 404)  # index and name disagree

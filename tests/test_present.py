@@ -1,4 +1,4 @@
-"""mathdl present: the narrated video of a study, decoded and checked against what it was made from.
+"""mathdl present: the narrated video of a study, decoded and checked against what it was presented from.
 
 The video of the tiny study is decoded with PyAV and checked stream by stream: the picture in the middle of
 each slide's interval is that slide (and not its neighbours), every slide's sound holds speech as long as
@@ -19,6 +19,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import PRESENTED
+
 from mathdl.base.errors import MathdlError
 from mathdl.cli import main
 from mathdl.present import prepare
@@ -29,16 +31,7 @@ from mathdl.present.voice import SAMPLE_RATE
 
 av = pytest.importorskip("av")
 
-DATE = "7 December 2026"
-
-
-@pytest.fixture(scope="module")
-def made(study, tmp_path_factory):
-    """The tiny study's presentation (a preview: the study is reduced), made in a copy of the study."""
-    copy = shutil.copytree(study.path, tmp_path_factory.mktemp("present") / "study")
-    presentation = prepare(copy, author="Ada Lovelace", date=DATE, progress=False)
-    paths = presentation.write(progress=False)
-    return presentation, paths
+DATE = PRESENTED["date"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -140,8 +133,8 @@ def check_sync(path, timeline: Timeline) -> list[str]:
     return faults
 
 
-def test_the_video_has_its_three_streams_of_one_length(made):
-    presentation, paths = made
+def test_the_video_has_its_three_streams_of_one_length(presented):
+    presentation, paths = presented
     length = presentation.timeline.duration
     with av.open(str(paths["video"])) as c:
         kinds = {s.type: s for s in c.streams}
@@ -168,15 +161,15 @@ def atoms(path) -> list[str]:
     return out
 
 
-def test_each_slide_is_shown_in_its_interval(made):
-    presentation, paths = made
+def test_each_slide_is_shown_in_its_interval(presented):
+    presentation, paths = presented
     assert check_slides(paths["video"], list(presentation.images), presentation.timeline) == []
     for i, image in enumerate(presentation.images, 1):  # the slides written are the slides shown
         assert np.array_equal(np.asarray(Image.open(paths["slides"] / f"{i:02d}.png").convert("RGB")), image)
 
 
-def test_every_slide_speaks_as_long_as_its_script(made):
-    presentation, paths = made
+def test_every_slide_speaks_as_long_as_its_script(presented):
+    presentation, paths = presented
     audio = decoded_audio(paths["video"])
     t = presentation.timeline
     seconds = [voiced_seconds(audio, s, e) for s, e in zip(t.starts, t.ends)]
@@ -188,13 +181,13 @@ def test_every_slide_speaks_as_long_as_its_script(made):
     assert spearmanr(words, seconds).statistic > 0.8, list(zip(words, seconds))
 
 
-def test_the_sound_is_in_sync_with_the_narration(made):
-    presentation, paths = made
+def test_the_sound_is_in_sync_with_the_narration(presented):
+    presentation, paths = presented
     assert check_sync(paths["video"], presentation.timeline) == []
 
 
-def test_the_subtitles_agree_with_the_script(made):
-    presentation, paths = made
+def test_the_subtitles_agree_with_the_script(presented):
+    presentation, paths = presented
     cues = presentation.timeline.cues
     track = read_cues(paths["video"])
     assert [c[2] for c in track] == [c.text for c in cues]
@@ -223,8 +216,8 @@ def test_the_subtitles_agree_with_the_script(made):
                                                                                  for s, e, b in found]
 
 
-def test_the_title_slide_says_it_is_a_preview(made):
-    presentation, _ = made
+def test_the_title_slide_says_it_is_a_preview(presented):
+    presentation, _ = presented
     title = presentation.deck[0]
     assert "Preview" in title.body and "Ada Lovelace" in title.body and DATE in title.body
     assert any("preview" in s for s in title.sentences)
@@ -377,8 +370,8 @@ def unexplained(text: str, values: list[float]) -> list[str]:
     return missing
 
 
-def test_every_number_of_the_script_is_the_studys(made, study):
-    presentation, paths = made
+def test_every_number_of_the_script_is_the_studys(presented, study):
+    presentation, paths = presented
     values = summary_values(presentation.dir)
     for slide in presentation.deck:
         assert unexplained(slide.narration, values) == [], (slide.key, slide.narration)
@@ -394,13 +387,13 @@ def test_every_number_of_the_script_is_the_studys(made, study):
     assert unexplained("configuration 4 reaches 99.97%", values) == ["99.97"]  # the check can fail
 
 
-def test_the_full_deck_renders_one_page_a_slide(made):
+def test_the_full_deck_renders_one_page_a_slide(presented):
     """Every slide of the full version typesets to exactly one 1920×1080 page (none overflows)."""
     from mathdl.present.figures import draw
     from mathdl.present.script import slides
     from mathdl.present.slides import document, render
     from mathdl.report.content import load_study
-    presentation, _ = made
+    presentation, _ = presented
     loaded = load_study(presentation.dir)
     work = presentation.dir / ".figures"
     work.mkdir(exist_ok=True)
@@ -421,8 +414,8 @@ def test_the_full_deck_renders_one_page_a_slide(made):
 # The checks can fail: a video broken on purpose
 
 
-def test_the_checks_fail_on_swapped_slides_and_delayed_sound(made, tmp_path):
-    presentation, _ = made
+def test_the_checks_fail_on_swapped_slides_and_delayed_sound(presented, tmp_path):
+    presentation, _ = presented
     t = presentation.timeline
     k = 3  # the first three slides are enough
     n = sum(t.frames[:k]) * (SAMPLE_RATE // FPS)
@@ -457,8 +450,8 @@ def write_wav(path: Path, seconds: float, rate: int, *, channels: int = 1, width
         w.writeframes(np.repeat(pcm[:, None], channels, axis=1).tobytes())
 
 
-def test_recordings_set_each_slides_length(made, tmp_path):
-    presentation, _ = made
+def test_recordings_set_each_slides_length(presented, tmp_path):
+    presentation, _ = presented
     k = len(presentation.deck)
     lengths = [2.0 + 0.7 * i for i in range(k)]
     rates = [44100, 48000, 16000, 22050, 8000, 32000, 24000, 96000]
@@ -485,9 +478,9 @@ def test_recordings_set_each_slides_length(made, tmp_path):
     ("extra", "has no slide"),
     ("nofolder", "no such directory of recordings"),
 ])
-def test_bad_recordings_are_one_line_errors_before_any_slow_work(fault, message, made, tmp_path, capsys,
+def test_bad_recordings_are_one_line_errors_before_any_slow_work(fault, message, presented, tmp_path, capsys,
                                                                monkeypatch):
-    presentation, paths = made
+    presentation, paths = presented
     k = len(presentation.deck)
     voices = tmp_path / "voices"
     voices.mkdir()
@@ -532,8 +525,8 @@ def test_bad_study_directories_are_one_line_errors(study, tmp_path, capsys):
         assert not (folder / "presentation.mp4").exists()
 
 
-def test_an_interrupted_presentation_leaves_the_earlier_one(made, monkeypatch):
-    presentation, paths = made
+def test_an_interrupted_presentation_leaves_the_earlier_one(presented, monkeypatch):
+    presentation, paths = presented
     before = {p: p.read_bytes() for p in [paths["video"], paths["srt"], paths["vtt"], paths["script"],
                                           *sorted(paths["slides"].glob("*.png"))]}
 
@@ -548,8 +541,8 @@ def test_an_interrupted_presentation_leaves_the_earlier_one(made, monkeypatch):
     assert sorted(p.name for p in presentation.dir.glob(".presentation*")) == []
 
 
-def test_presenting_retrains_nothing(made, monkeypatch):
-    presentation, _ = made
+def test_presenting_retrains_nothing(presented, monkeypatch):
+    presentation, _ = presented
     models = {p: p.stat().st_mtime_ns for p in presentation.dir.glob("**/model.npz")}
     monkeypatch.setattr("mathdl.training.loop.train", lambda *a, **k: pytest.fail("trained"))
     again = prepare(presentation.dir, author="Ada Lovelace", date=DATE, progress=False)

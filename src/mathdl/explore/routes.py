@@ -225,10 +225,14 @@ async def study(request):
     return JSON(await anyio.to_thread.run_sync(study_view, entry))
 
 
+MEDIA_TYPES = {".vtt": "text/vtt", ".mp4": "video/mp4"}  # a <track> needs text/vtt: not in every system's table
+
+
 async def study_file(request):
+    """A file of the study, with byte ranges (a video seeks by them)."""
     entry = request.app.state.catalog.study(request.path_params["id"])
     path = entry.file(request.path_params["index"], request.path_params["name"])
-    return FileResponse(path)
+    return FileResponse(path, media_type=MEDIA_TYPES.get(path.suffix))
 
 
 # ---- the one route table: (method, path, handler, what it does) ---------------------------------------
