@@ -20,7 +20,7 @@ from . import (
     student_id,
 )
 
-DEFAULT_METHODS = "backquery,pinv,optimize"
+DEFAULT_METHODS = "backquery,pinv,optimize,prior"
 
 
 def method_list(text: str) -> list[str]:
@@ -101,6 +101,7 @@ def run(args) -> int:
         accuracy_text = "unknown" if accuracy is None else f"{100 * accuracy:.2f}%"
         err.print(f"test accuracy of the network: {accuracy_text}; finding the images ({', '.join(args.methods)})")
     found = reverse(net, task.train.X, task.train.labels, methods=args.methods, ascent=ascent, seed=args.seed,
+                    test=(task.test.X, task.test.labels),
                     network={"label": label, "model": str(model_dir), "test_accuracy": accuracy,
                              "scale": config.scale, "targets": config.targets})
     paths = write_reverse(found, out_dir, student_id=args.student_id)

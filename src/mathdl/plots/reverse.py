@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from ..base.errors import MathdlError
 from ..reverse import METHODS
+from ..reverse.judge import K
 from . import RED, figure, styled
 
 INK = "Greys"  # ink dark on white, as on paper
@@ -28,7 +29,8 @@ def reverse_images(records, digits, *, input_range: tuple[float, float] | None =
     """A grid of square images (28×28 for MNIST) from reverse ``records``: rows the methods, columns
     ``digits`` in the given order (a digit may repeat, as in an ID: it is the same query, so the same
     image). Each column is titled with its digit, each row with its method; under each image, the class
-    the network assigns to it and its output a_d for the digit (red when the class is not d). Ink is dark,
+    the network assigns to it and its output a_d for the digit (red when the class is not d), and, when
+    measured, the class the independent judge reads and its share p̂ of votes for d (red when not d). Ink is dark,
     on a scale drawn beside the images: the fixed ``input_range`` for all when given, else one scale per
     row, from the row's lowest to its highest pixel (the methods' images differ in contrast)."""
     by_key = {(r.method, r.digit): r for r in records}
@@ -55,6 +57,10 @@ def reverse_images(records, digits, *, input_range: tuple[float, float] | None =
             m = record.measures
             ax.set_xlabel(f"net: {m['predicted']}, a={m['output']:.2f}", fontsize=10, labelpad=2,
                           color="black" if m["correct"] else RED)
+            if "judge_class" in m:  # the independent judge's reading, on a line of its own below
+                ax.annotate(f"judge: {m['judge_class']}, p={m['judge_probability']:.1f}", xy=(0.5, 0),
+                            xycoords="axes fraction", xytext=(0, -16), textcoords="offset points", ha="center",
+                            va="top", fontsize=10, color="black" if m["judge_correct"] else RED)
         axes[i, 0].set_ylabel(METHODS[method], fontsize=11)
         if input_range is None:
             _scale_bar(fig, image, axes[i, :], low, high)
@@ -65,7 +71,10 @@ def reverse_images(records, digits, *, input_range: tuple[float, float] | None =
     repeated = len(set(digits)) < len(digits)
     scale = "every image on the scale at the right" if input_range is not None \
         else "each row on its own scale at the right"
-    fig.supxlabel("under each image: the class the network assigns and its output for the digit; " + scale
+    judged = all("judge_class" in r.measures for r in records)
+    fig.supxlabel("under each image: the class the network assigns and its output for the digit"
+                  + (f"; the class the judge ({K} nearest training images) reads and its share of votes for the digit"
+                     if judged else "") + "; " + scale
                   + ("; a repeated digit is the same query, so the same image" if repeated else ""),
                   fontsize=10, wrap=True)
     return fig

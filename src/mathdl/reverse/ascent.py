@@ -2,7 +2,8 @@
 
     J(x) = S_d(x) − (λ₂/2) ‖x − lo‖² − λ_TV TV_ε(x),      x ← clip(x + η ∇J(x), lo, hi),
 
-with η halved whenever a step would lower J (backtracking), so J rises at every step. The score
+with η halved whenever a step would lower J (backtracking), so J rises at every step; the digits are
+found at once, one column each (``ascend``). The score
 S_d(x) = −C_x(x; e_d) is minus the cost of x against the one-hot target e_d (cross-entropy for sigmoid or
 softmax outputs, so S_d is the log-likelihood of digit d), and ∇S_d = −∂C_x/∂x = −(W⁽¹⁾)ᵀ δ⁽¹⁾ from
 backprop carried down to the input. No inverse is needed, so ReLU and swish networks work too.
@@ -91,46 +92,94 @@ def score_cost(net: Network) -> str:
     return "xe" if net.f[net.L].name in ("sigmoid", "softmax") else "tse"
 
 
-def optimize_input(net: Network, digit: int, *, settings: AscentSettings = AscentSettings(),
-                   input_range: tuple[float, float] = (0.0, 1.0), rng: np.random.Generator) -> Inversion:
-    """x maximising J(x) (see the module docstring) from a seeded start near the background lo.
+def ascend(evaluate, V: Array, *, eta: float, steps: int, project=None, growth: float = 1.0
+           ) -> tuple[Array, list[dict]]:
+    """Gradient ascent with backtracking on every column of V (n, q) at once, each column its own problem and
+    its own step size η_j: a step v_j ← project(v_j + η_j ∇J_j) is taken only if it does not lower J_j;
+    otherwise η_j is halved and the step tried again. After a step taken, η_j is multiplied by ``growth``
+    (1: η only ever shrinks). A column stops when η_j has been halved ``MAX_HALVINGS`` times within one step
+    (no ascent direction left at that scale), or after ``steps`` steps.
 
-    The L2 term pulls pixels towards the background, the TV term towards flat regions. A step that
-    would lower J is not taken: η is halved until the step raises J (backtracking), so J rises at
-    every step; the ascent stops early when η has been halved ``MAX_HALVINGS`` times (no ascent
-    direction left at that scale). Returns x with the history of J, S_d, a_d and η, the start included.
+    ``evaluate(V_cols, cols)`` returns J (k,), S (k,) and ∇J (n, k) for the columns ``cols`` of the problem.
+    Returns the final V and, per column, the history of J, S and η (the start included).
+    """
+    V = np.array(V, dtype=np.float64)
+    q = V.shape[1]
+    J, score, grad = evaluate(V, np.arange(q))
+    step = np.full(q, float(eta))
+    active = np.ones(q, dtype=bool)
+    history = [{"objective": [J[j]], "score": [score[j]], "eta": [step[j]]} for j in range(q)]
+    for _ in range(steps):
+        trying, halvings = np.flatnonzero(active), 0
+        while len(trying):
+            candidate = V[:, trying] + step[trying] * grad[:, trying]
+            if project is not None:
+                candidate = project(candidate)
+            J_new, score_new, grad_new = evaluate(candidate, trying)
+            up = J_new >= J[trying]
+            taken = trying[up]
+            V[:, taken], J[taken], score[taken], grad[:, taken] = candidate[:, up], J_new[up], score_new[up], grad_new[:, up]
+            for j in taken:
+                for key, value in (("objective", J[j]), ("score", score[j]), ("eta", step[j])):
+                    history[j][key].append(float(value))
+            step[taken] *= growth
+            trying = trying[~up]
+            step[trying] /= 2
+            halvings += 1
+            if halvings > MAX_HALVINGS:
+                active[trying] = False
+                break
+        if not active.any():
+            break
+    return V, [{key: np.array(values) for key, values in h.items()} for h in history]
+
+
+def optimize_inputs(net: Network, digits, *, settings: AscentSettings = AscentSettings(),
+                    input_range: tuple[float, float] = (0.0, 1.0), rngs) -> list[Inversion]:
+    """x maximising J(x) (see the module docstring) for each digit, all digits at once (one column each), the
+    start of digit ``digits[j]`` drawn from the generator ``rngs[j]``.
+
+    The L2 term pulls pixels towards the background, the TV term towards flat regions; a step that would lower
+    J is not taken and η is halved (``ascend``), so J rises at every step. Returns one ``Inversion`` per digit
+    with the history of J, S_d and η per step (the start included) and the output a_d at the start and the end.
     """
     lo, hi = input_range
     n_0, m = net.sizes[0], net.sizes[-1]
-    if not 0 <= digit < m:
-        raise MathdlError(f"digit {digit} is not an output of a network with {m} outputs")
-    e_d = np.zeros((m, 1))
-    e_d[digit] = 1.0
+    digits = [int(d) for d in digits]
+    for digit in digits:
+        if not 0 <= digit < m:
+            raise MathdlError(f"digit {digit} is not an output of a network with {m} outputs")
+    q = len(digits)
+    E = np.zeros((m, q))
+    E[digits, np.arange(q)] = 1.0
     cost = score_cost(net)
     shape = image_shape(n_0) if settings.tv else None
 
-    def evaluate(x: Array) -> tuple[float, float, Array]:
-        """J(x), S_d(x) and ∇J(x)."""
-        C_x, dC_dx = input_gradient(net, x, e_d, cost)
-        tv, d_tv = total_variation(x, shape, settings.tv_eps * (hi - lo)) if settings.tv else (0.0, 0.0)
-        score = -float(C_x[0])
-        J = score - 0.5 * settings.l2 * float(((x - lo) ** 2).sum()) - settings.tv * tv
-        return J, score, -dC_dx - settings.l2 * (x - lo) - settings.tv * d_tv
+    def evaluate(X: Array, cols: Array) -> tuple[Array, Array, Array]:
+        """J, S_d and ∇J of the columns ``cols``."""
+        C_x, dC_dx = input_gradient(net, X, E[:, cols], cost)
+        score = -np.asarray(C_x, dtype=np.float64).reshape(-1)
+        J = score - 0.5 * settings.l2 * ((X - lo) ** 2).sum(axis=0)
+        grad = -dC_dx - settings.l2 * (X - lo)
+        if settings.tv:
+            for k in range(X.shape[1]):
+                tv, d_tv = total_variation(X[:, k], shape, settings.tv_eps * (hi - lo))
+                J[k] -= settings.tv * tv
+                grad[:, k] -= settings.tv * d_tv
+        return J, score, grad
 
-    x = lo + (hi - lo) * rng.uniform(0, settings.start, (n_0, 1))
-    J, score, grad = evaluate(x)
-    eta = settings.eta
-    history = {"objective": [J], "score": [score], "output": [float(net(x)[digit, 0])], "eta": [eta]}
-    for _ in range(settings.steps):
-        for _ in range(MAX_HALVINGS + 1):
-            x_new = np.clip(x + eta * grad, lo, hi)
-            J_new, score_new, grad_new = evaluate(x_new)
-            if J_new >= J:
-                break
-            eta /= 2
-        else:
-            break  # no step of size ≥ η₀·2⁻ᴷ raises J: converged at this scale
-        x, J, score, grad = x_new, J_new, score_new, grad_new
-        for key, value in (("objective", J), ("score", score), ("output", float(net(x)[digit, 0])), ("eta", eta)):
-            history[key].append(value)
-    return Inversion("optimize", x[:, 0], e_d[:, 0], history={k: np.array(v) for k, v in history.items()})
+    start = np.column_stack([lo + (hi - lo) * g.uniform(0, settings.start, n_0) for g in rngs])
+    X, history = ascend(evaluate, start, eta=settings.eta, steps=settings.steps,
+                        project=lambda V: np.clip(V, lo, hi))
+    first, last = net(start), net(X)
+    found = []
+    for j, d in enumerate(digits):
+        history[j]["output"] = np.array([first[d, j], last[d, j]])
+        found.append(Inversion("optimize", X[:, j], E[:, j], history=history[j]))
+    return found
+
+
+def optimize_input(net: Network, digit: int, *, settings: AscentSettings = AscentSettings(),
+                   input_range: tuple[float, float] = (0.0, 1.0), rng: np.random.Generator) -> Inversion:
+    """``optimize_inputs`` for one digit, its start drawn from ``rng``."""
+    return optimize_inputs(net, [digit], settings=settings, input_range=input_range, rngs=[rng])[0]

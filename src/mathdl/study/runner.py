@@ -161,12 +161,13 @@ def reverse_part(out: Path, options: StudyOptions, data=None, *, progress: bool 
 
 def run_backwards(folder: Path, config: Config, task, *, seed: int, student_id: str) -> None:
     """Run the ten-output network in folder/model backwards on ``task`` (backquery, pseudo-inverse,
-    optimisation) and write folder/: reverse.json, reverse.md and the figures."""
+    optimisation, the Gaussian prior; the judge assessed on the task's test images) and write folder/:
+    reverse.json, reverse.md and the figures."""
     from ..reverse import reverse
     from ..runs.reverse import write_reverse
 
     run = load_run(folder / "model")
-    found = reverse(run.net, task.train.X, task.train.labels, seed=seed,
+    found = reverse(run.net, task.train.X, task.train.labels, seed=seed, test=(task.test.X, task.test.labels),
                     network={"label": run.config["label"], "model": str(folder / "model"),
                              "test_accuracy": run.metrics["test"]["accuracy"], "scale": config.scale,
                              "targets": config.targets})
