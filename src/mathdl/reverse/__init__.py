@@ -129,13 +129,14 @@ def references(X, labels: Array, m: int, *, test=None, prior: bool = True, seed:
 def reverse_digits(net: Network, digits, methods, *, means: Array, input_range: tuple[float, float] = (0.0, 1.0),
                    ascent: AscentSettings = AscentSettings(), seed: int = 0, rescaling: bool = True,
                    prior: GaussianPrior | None = None, prior_settings: PriorSettings = PriorSettings(),
-                   judge: Judge | None = None) -> tuple[list[Record], dict]:
+                   judge: Judge | None = None) -> list[Record]:
     """Each method's image of each digit (a repeated digit once), measured against the mean images
-    ``means`` (n_0, m) and, when given, read by the ``judge``; with the settings the prior method used.
+    ``means`` (n_0, m) and, when given, read by the ``judge``.
 
     The chains query y_d with the book's levels (0.99 at d, 0.01 elsewhere); the ascent for digit d
     starts from child d of the generator ``rng(seed, "reverse")``, so each image is reproducible alone;
-    the prior method finds every digit's image (its λ is one for all of them, ``map_images``) from μ.
+    the prior method finds every digit's image (its λ is one for all of them, ``map_images``) from μ, and
+    its inversions' histories hold λ (``weight``) and the λs tried (``tried``).
     """
     methods = method_names(methods)
     m = net.sizes[-1]
@@ -147,7 +148,7 @@ def reverse_digits(net: Network, digits, methods, *, means: Array, input_range: 
             require_inverses(net, method)
     if "prior" in methods and prior is None:
         raise MathdlError("the prior method needs the Gaussian prior of the training images (references())")
-    records, used = [], {}
+    records = []
     for method in methods:
         if method == "optimize":
             children = rng(seed, "reverse").spawn(max(digits) + 1)
@@ -156,8 +157,8 @@ def reverse_digits(net: Network, digits, methods, *, means: Array, input_range: 
         elif method == "prior":
             every, weight, tried = map_images(net, prior, prior_settings)
             found = [every[d] for d in digits]
-            used = {"weight": weight, "tried": tried, "epsilon": prior.epsilon, "steps": prior_settings.steps,
-                    "eta": prior_settings.eta, "halvings": prior_settings.halvings}
+            for inv in found:
+                inv.history.update(weight=np.array([weight]), tried=np.array(tried))
         else:
             query = backquery if method == "backquery" else pinv_query
             found = [query(net, target(d, m, output=net.f[net.L].name), rescaling=rescaling, input_range=input_range)
@@ -166,7 +167,7 @@ def reverse_digits(net: Network, digits, methods, *, means: Array, input_range: 
         records += [Record(method, d, inv, measure(net, inv, d, means, mu=mu)) for d, inv in zip(digits, found)]
     if judge is not None:
         judged([r.measures for r in records], [r.x for r in records], judge)
-    return records, used
+    return records
 
 
 @dataclass
@@ -235,14 +236,17 @@ def reverse(net: Network, X, labels: Array, *, methods=tuple(METHODS), ascent: A
     methods = method_names(methods)
     m = net.sizes[-1]
     refs = refs or references(X, labels, m, test=test, prior="prior" in methods, seed=seed)
-    records, used = reverse_digits(net, range(m), methods, means=refs.means, input_range=refs.input_range,
-                                   ascent=ascent, seed=seed, rescaling=rescaling, prior=refs.prior,
-                                   prior_settings=prior_settings, judge=refs.judge)
+    records = reverse_digits(net, range(m), methods, means=refs.means, input_range=refs.input_range,
+                             ascent=ascent, seed=seed, rescaling=rescaling, prior=refs.prior,
+                             prior_settings=prior_settings, judge=refs.judge)
     settings = {"methods": methods, "target_levels": list(TARGET_LEVELS), "margin": MARGIN, "rescaling": rescaling,
                 "input_range": list(refs.input_range), "ascent": asdict(ascent), "seed": seed,
                 "read_as_digits": dict(READ_AS_DIGITS)}
-    if used:
-        settings["prior"] = used
+    if "prior" in methods:
+        h = next(r.inversion.history for r in records if r.method == "prior")
+        settings["prior"] = {"weight": float(h["weight"][0]), "tried": [float(w) for w in h["tried"]],
+                             "epsilon": refs.prior.epsilon, "steps": prior_settings.steps, "eta": prior_settings.eta,
+                             "halvings": prior_settings.halvings}
     network = {"sizes": net.sizes, "activations": net.activations, "bias": net.bias, **(network or {})}
     return Reverse(records, network_facts(net, X, refs.moments), settings, network, refs.means,
                    judge_facts(refs))

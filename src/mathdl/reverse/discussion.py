@@ -97,21 +97,27 @@ def judged(data: dict) -> bool:
     return bool(data.get("judge")) and all("judge_correct" in s for s in data["summary"].values())
 
 
-def judge_text(data: dict) -> str:
-    """Markdown: what the judge is, how well it reads, what r alone shows, and the near-copy distance."""
+JUDGE_DESCRIPTION = (
+    "The network that made an image is no fair judge of it: an image can be made to please one network without "
+    "looking like anything. So every image is read too by a classifier of another kind that shares nothing with "
+    "the network and never sees it: the {k} training images nearest to it (Euclidean distance, among all "
+    r"{N:,}) vote, and its $\hat p$ for the digit is the share of votes for it.")
+
+
+def judge_text(data: dict, *, description: bool = True) -> str:
+    """Markdown: what the judge is (when ``description``), how well it reads, what r alone shows, and the
+    near-copy distance."""
     judge, settings = data["judge"], data["settings"]
-    para = ("**An independent judge.** The network that made an image is no fair judge of it: an image can be "
-            "made to please one network without looking like anything. So every image is read too by a "
-            f"classifier of another kind that shares nothing with the network and never sees it: the {judge['k']} "
-            f"training images nearest to it (Euclidean distance, among all {judge['training_images']:,}) vote, "
-            r"and its $\hat p$ for the digit is the share of votes for it.")
+    para = "**An independent judge.** " + (JUDGE_DESCRIPTION.format(k=judge["k"], N=judge["training_images"])
+                                           if description else f"The judge ({judge['k']} nearest training images)")
     if judge.get("accuracy") is not None:
         low, high = judge["accuracy_ci95"]
-        para += (f" On {judge['test_images']:,} test images ({judge['test_images'] // len(judge['copy_distance'])} "
-                 f"of each digit) it reads {_pct(judge['accuracy'])} right (95% interval {_pct(low)} to "
-                 f"{_pct(high)})")
+        para += ((" On" if description else " reads, on") + f" {judge['test_images']:,} test images "
+                 f"({judge['test_images'] // len(judge['copy_distance'])} of each digit)"
+                 + (" it reads " if description else ", ") + f"{_pct(judge['accuracy'])} right (95% interval "
+                 f"{_pct(low)} to {_pct(high)})")
     para += f"; it reads {judge['means_read_right']} of the ten mean images as their own digit."
-    if judge.get("overall_mean_corr_mean") is not None:
+    if judge.get("overall_mean_corr_mean") is not None and description:
         para += (" A high $r$ with the mean image does not show a digit on its own: the mean of all the training "
                  "images, which shows none, correlates with the ten mean images at $r$ = "
                  f"{_n(judge['overall_mean_corr_mean'])} on average. The correlation of the deviations, "
@@ -120,11 +126,12 @@ def judge_text(data: dict) -> str:
     if judge.get("copy_distance"):
         copies = [c for c in judge["copy_distance"] if c is not None]
         q = judge["quantile"]
-        para += (" A picture is no success either if it copies one training image: it counts as a near-copy "
-                 f"when it is closer to a training image of its digit than {100 * (1 - q):g}% of new handwritten "
-                 f"digits are (the {q:g} quantile of the test images' distances to their nearest training image of "
-                 f"their digit: {_n(min(copies))} to {_n(max(copies))} over the digits, for pixels from "
-                 f"{_n(settings['input_range'][0])} to {_n(settings['input_range'][1])}).")
+        para += ((" A picture is no success either if it copies one training image: it counts as a near-copy "
+                  f"when it is closer to a training image of its digit than {100 * (1 - q):g}% of new handwritten "
+                  f"digits are (the {q:g} quantile of the test images' distances to their nearest training image of "
+                  "their digit: " if description else " The near-copy distances are ")
+                 + f"{_n(min(copies))} to {_n(max(copies))} over the digits, for pixels from "
+                 f"{_n(settings['input_range'][0])} to {_n(settings['input_range'][1])}" + (")." if description else "."))
     return para + "\n"
 
 

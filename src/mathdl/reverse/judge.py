@@ -108,8 +108,9 @@ def vote(neighbour_labels: Array, distances: Array, m: int) -> tuple[Array, Arra
     """The class of each row of ``neighbour_labels`` (q, k) by majority, a tie going to the tied class with the
     nearest neighbour (``distances`` ascending along the row), and the vote shares p̂ (q, m)."""
     q, k = neighbour_labels.shape
-    shares = np.zeros((q, m))
-    np.add.at(shares, (np.repeat(np.arange(q), k), neighbour_labels.ravel()), 1.0 / k)
+    votes = np.zeros((q, m))
+    np.add.at(votes, (np.repeat(np.arange(q), k), neighbour_labels.ravel()), 1.0)
+    shares = votes / k
     reading = np.empty(q, dtype=np.int64)
     for row in range(q):
         tied = np.flatnonzero(shares[row] == shares[row].max())

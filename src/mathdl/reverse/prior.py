@@ -16,10 +16,13 @@ in it. By the chain rule, with ∇_x S_d = −(W⁽¹⁾)ᵀ δ⁽¹⁾ from bac
     ∇_u J = D_ε^½ Uᵀ ∇_x S_d(x) − λ u,   ∇_x log N(x; μ, Σ_ε) = −Σ_ε⁻¹ (x − μ) = −U D_ε^{−½} u.
 
 λ = 1 is Bayes' rule: p(x | d) ∝ p(d | x) p(x), so x* is then the mode of the image density given the
-digit, the prior taken for p(x). The ascent starts from u = 0 (x = μ, the mean of all training images),
-takes steps u ← u + η ∇_u J with η halved whenever a step would lower J (so J rises at every step), all
-digits at once, one column each. The pixels are clipped to their range [lo, hi] at the end; the
-measurements are of the clipped image.
+digit, the Gaussian taken for p(x). The network's log-likelihood is no calibrated probability, and from λ = 1
+the ascent can stop where the network does not read the image as its digit; so λ is halved while the
+network itself does not assign every image its own digit (``map_images``: one λ for all the digits of a
+network; nothing outside the network decides it). The ascent starts from u = 0 (x = μ, the mean of all
+training images) and takes steps u ← u + η ∇_u J, η grown by ``GROWTH`` after a step that raised J and
+halved when one would lower it (``ascent.ascend``: J rises at every step), all digits at once, one column
+each. The pixels are clipped to their range [lo, hi] at the end; the measurements are of the clipped image.
 """
 from __future__ import annotations
 
@@ -112,6 +115,14 @@ class GaussianPrior:
         return -self.U @ ((self.U.T @ (x - self.mu[:, None])) / self.d[:, None])
 
 
+def objective(net: Network, prior: GaussianPrior, u: Array, E: Array, weight: float) -> tuple[Array, Array, Array]:
+    """For whitened coordinates u (n_0, q) and one-hot targets E (m, q): J = S_d − (λ/2)‖u‖² (the prior's
+    constant left out), S_d = −C_x and ∇_u J = D_ε^½ Uᵀ ∇_x S_d − λ u, ∇_x S_d = −∂C_x/∂x by backprop."""
+    C_x, dC_dx = input_gradient(net, prior.to_image(u), E, score_cost(net))
+    score = -np.asarray(C_x, dtype=np.float64).reshape(-1)
+    return score - 0.5 * weight * (u * u).sum(axis=0), score, prior.scale[:, None] * (prior.U.T @ -dC_dx) - weight * u
+
+
 def prior_inversion(net: Network, digits, prior: GaussianPrior, *, weight: float = 1.0, steps: int = STEPS,
                     eta: float = ETA, clip: bool = True) -> list[Inversion]:
     """The MAP image of each digit for the prior weight λ = ``weight`` (see the module docstring), all digits at
@@ -127,13 +138,9 @@ def prior_inversion(net: Network, digits, prior: GaussianPrior, *, weight: float
     q = len(digits)
     E = np.zeros((m, q))
     E[digits, np.arange(q)] = 1.0
-    cost, scale = score_cost(net), prior.scale[:, None]
 
     def evaluate(u: Array, cols: Array) -> tuple[Array, Array, Array]:
-        """J, S_d and ∇_u J = D_ε^½ Uᵀ ∇_x S_d − λ u of the columns ``cols``."""
-        C_x, dC_dx = input_gradient(net, prior.to_image(u), E[:, cols], cost)
-        score = -np.asarray(C_x, dtype=np.float64).reshape(-1)
-        return score - 0.5 * weight * (u * u).sum(axis=0), score, scale * (prior.U.T @ -dC_dx) - weight * u
+        return objective(net, prior, u, E[:, cols], weight)
 
     u, history = ascend(evaluate, np.zeros((n_0, q)), eta=eta, steps=steps, growth=GROWTH)
     x = prior.to_image(u)
