@@ -66,8 +66,8 @@ def summarise(out, options: StudyOptions, seconds: float | None = None) -> Study
     reverse = {}
     for _, name, _ in options.reverse_configs():
         data = json.loads((out / "reverse" / name / "reverse.json").read_text())
-        reverse[name] = {"network": data["network"], "summary": data["summary"],
-                         "dir": str(Path("reverse") / name)}
+        reverse[name] = {"network": data["network"], "summary": data["summary"], "judge": data.get("judge", {}),
+                         "prior": data["settings"].get("prior"), "dir": str(Path("reverse") / name)}
     checks = architecture_gradcheck([784, *options.hidden3, 1], options.seed)
     best = max(rows, key=lambda r: r["accuracy"]["value"])
     versus_best = []  # is the best observed really ahead of each other configuration?
