@@ -12,11 +12,13 @@ x is (n_0,), pixels in the network's input scale, kept in [lo, hi] (lo is the ba
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from ..base.errors import MathdlError
 from ..nn.backprop import input_gradient
+from ..nn.costs import get_cost
 from ..nn.network import Network
 from .chain import Inversion
 
@@ -61,21 +63,22 @@ def image_shape(n: int) -> tuple[int, int]:
     return s, s
 
 
-def total_variation(x: Array, shape: tuple[int, int], eps: float) -> tuple[float, Array]:
+def total_variation(x: Array, shape: tuple[int, int], eps: float) -> tuple[float | Array, Array]:
     """The smoothed anisotropic total variation of x seen as an image of ``shape``, and its gradient:
 
         TV_ε(x) = Σ (√(Δ_h² + ε²) − ε) + Σ (√(Δ_v² + ε²) − ε),
 
     Δ_h, Δ_v the differences of horizontally and vertically adjacent pixels: 0 for a flat image,
-    → Σ|Δ| as ε → 0, and differentiable. The gradient has the shape of x.
+    → Σ|Δ| as ε → 0, and differentiable. x (n,) gives a number; x (n, q) one TV per column, (q,). The
+    gradient has the shape of x.
     """
-    image = x.reshape(shape)
-    grad = np.zeros(shape)
-    value = 0.0
+    image = x.reshape(*shape, -1)  # (s, s, q): column j of x is image[:, :, j]
+    grad = np.zeros(image.shape)
+    value = np.zeros(image.shape[2])
     for axis in (1, 0):
         d = np.diff(image, axis=axis)
         root = np.sqrt(d * d + eps * eps)
-        value += float((root - eps).sum())
+        value += (root - eps).sum(axis=(0, 1))
         g = d / root  # d/dΔ √(Δ² + ε²); Δ = x[next] − x[this]
         if axis == 1:
             grad[:, 1:] += g
@@ -83,7 +86,14 @@ def total_variation(x: Array, shape: tuple[int, int], eps: float) -> tuple[float
         else:
             grad[1:, :] += g
             grad[:-1, :] -= g
-    return value, grad.reshape(x.shape)
+    return (float(value[0]) if x.ndim == 1 else value), grad.reshape(x.shape)
+
+
+def score(net: Network, X: Array, E: Array, cost: str) -> Array:
+    """S_d = −C_x(x; e_d) for each column of X (n_0, q) against the targets E (m, q): a forward pass only."""
+    z, a = net.forward(X)
+    cost = get_cost(cost)
+    return -np.asarray(cost.value(z[net.L], a[net.L], E, net.f[net.L]), dtype=np.float64).reshape(-1)
 
 
 def score_cost(net: Network) -> str:
@@ -92,37 +102,45 @@ def score_cost(net: Network) -> str:
     return "xe" if net.f[net.L].name in ("sigmoid", "softmax") else "tse"
 
 
-def ascend(evaluate, V: Array, *, eta: float, steps: int, project=None, growth: float = 1.0
-           ) -> tuple[Array, list[dict]]:
-    """Gradient ascent with backtracking on every column of V (n, q) at once, each column its own problem and
-    its own step size η_j: a step v_j ← project(v_j + η_j ∇J_j) is taken only if it does not lower J_j;
-    otherwise η_j is halved and the step tried again. After a step taken, η_j is multiplied by ``growth``
-    (1: η only ever shrinks). A column stops when η_j has been halved ``MAX_HALVINGS`` times within one step
-    (no ascent direction left at that scale), or after ``steps`` steps.
+class Problem(Protocol):
+    """Columns of an ascent, each its own problem: the current points and the gradient there are the problem's."""
 
-    ``evaluate(V_cols, cols)`` returns J (k,), S (k,) and ∇J (n, k) for the columns ``cols`` of the problem.
-    Returns the final V and, per column, the history of J, S and η (the start included).
+    def candidate(self, cols: Array, eta: Array) -> tuple[Array, Array, object]:
+        """The step of size η (``eta``) from the current points of the columns ``cols``: its J, S and the point."""
+
+    def move(self, cols: Array, point: object) -> None:
+        """Make ``point`` the current points of ``cols`` (and find the gradient there)."""
+
+
+def ascend(problem: Problem, J: Array, S: Array, *, eta: float, steps: int, growth: float = 1.0,
+           eta_max: float = np.inf) -> list[dict]:
+    """Gradient ascent with backtracking on every column of a ``problem`` at once, each column with its own step
+    size η_j: a step (``problem.candidate``) is taken (``problem.move``) only if it does not lower J_j; otherwise
+    η_j is halved and the step tried again, which costs a value of J only, not a gradient. After a step taken,
+    η_j is multiplied by ``growth`` (1: η only ever shrinks), up to ``eta_max``. A column stops when η_j has been halved
+    ``MAX_HALVINGS`` times within one step (no ascent direction left at that scale), or after ``steps`` steps.
+
+    ``J``, ``S`` (q,): the objective and the score at the start. Returns, per column, the history of J, S and η
+    (the start included).
     """
-    V = np.array(V, dtype=np.float64)
-    q = V.shape[1]
-    J, score, grad = evaluate(V, np.arange(q))
+    J, S = np.array(J, dtype=np.float64), np.array(S, dtype=np.float64)
+    q = J.size
     step = np.full(q, float(eta))
     active = np.ones(q, dtype=bool)
-    history = [{"objective": [J[j]], "score": [score[j]], "eta": [step[j]]} for j in range(q)]
+    history = [{"objective": [J[j]], "score": [S[j]], "eta": [step[j]]} for j in range(q)]
     for _ in range(steps):
         trying, halvings = np.flatnonzero(active), 0
         while len(trying):
-            candidate = V[:, trying] + step[trying] * grad[:, trying]
-            if project is not None:
-                candidate = project(candidate)
-            J_new, score_new, grad_new = evaluate(candidate, trying)
+            J_new, S_new, point = problem.candidate(trying, step[trying])
             up = J_new >= J[trying]
             taken = trying[up]
-            V[:, taken], J[taken], score[taken], grad[:, taken] = candidate[:, up], J_new[up], score_new[up], grad_new[:, up]
+            if len(taken):
+                problem.move(taken, _columns(point, up))
+                J[taken], S[taken] = J_new[up], S_new[up]
             for j in taken:
-                for key, value in (("objective", J[j]), ("score", score[j]), ("eta", step[j])):
+                for key, value in (("objective", J[j]), ("score", S[j]), ("eta", step[j])):
                     history[j][key].append(float(value))
-            step[taken] *= growth
+            step[taken] = np.minimum(step[taken] * growth, eta_max)
             trying = trying[~up]
             step[trying] /= 2
             halvings += 1
@@ -131,7 +149,47 @@ def ascend(evaluate, V: Array, *, eta: float, steps: int, project=None, growth: 
                 break
         if not active.any():
             break
-    return V, [{key: np.array(values) for key, values in h.items()} for h in history]
+    return [{key: np.array(values) for key, values in h.items()} for h in history]
+
+
+def _columns(point, mask: Array):
+    """The columns ``mask`` of a candidate point: an array (n, k), or a tuple of arrays (…, k)."""
+    return tuple(p[..., mask] for p in point) if isinstance(point, tuple) else point[:, mask]
+
+
+class _Projected:
+    """The ascent's problem in x: J(x) = S_d(x) − (λ₂/2)‖x − lo‖² − λ_TV TV_ε(x), steps projected onto [lo, hi]."""
+
+    def __init__(self, net: Network, E: Array, X: Array, settings: AscentSettings, input_range: tuple[float, float]):
+        self.net, self.E, self.settings, self.cost = net, E, settings, score_cost(net)
+        self.lo, self.hi = input_range
+        self.shape = image_shape(net.sizes[0]) if settings.tv else None
+        self.X, self.G = X, np.zeros_like(X)
+        self.J0, self.S0 = self.value(X, np.arange(X.shape[1]))
+        self.move(np.arange(X.shape[1]), X)
+
+    def penalty(self, X: Array) -> Array:
+        """(λ₂/2)‖x − lo‖² + λ_TV TV_ε(x) per column."""
+        p = 0.5 * self.settings.l2 * ((X - self.lo) ** 2).sum(axis=0)
+        if self.settings.tv:
+            p = p + self.settings.tv * total_variation(X, self.shape, self.settings.tv_eps * (self.hi - self.lo))[0]
+        return p
+
+    def value(self, X: Array, cols: Array) -> tuple[Array, Array]:
+        S = score(self.net, X, self.E[:, cols], self.cost)
+        return S - self.penalty(X), S
+
+    def candidate(self, cols: Array, eta: Array) -> tuple[Array, Array, Array]:
+        X = np.clip(self.X[:, cols] + eta * self.G[:, cols], self.lo, self.hi)
+        return (*self.value(X, cols), X)
+
+    def move(self, cols: Array, X: Array) -> None:
+        """x and ∇J = −∂C_x/∂x − λ₂ (x − lo) − λ_TV ∇TV_ε(x) there."""
+        _, dC_dx = input_gradient(self.net, X, self.E[:, cols], self.cost)
+        G = -dC_dx - self.settings.l2 * (X - self.lo)
+        if self.settings.tv:
+            G -= self.settings.tv * total_variation(X, self.shape, self.settings.tv_eps * (self.hi - self.lo))[1]
+        self.X[:, cols], self.G[:, cols] = X, G
 
 
 def optimize_inputs(net: Network, digits, *, settings: AscentSettings = AscentSettings(),
@@ -149,33 +207,16 @@ def optimize_inputs(net: Network, digits, *, settings: AscentSettings = AscentSe
     for digit in digits:
         if not 0 <= digit < m:
             raise MathdlError(f"digit {digit} is not an output of a network with {m} outputs")
-    q = len(digits)
-    E = np.zeros((m, q))
-    E[digits, np.arange(q)] = 1.0
-    cost = score_cost(net)
-    shape = image_shape(n_0) if settings.tv else None
-
-    def evaluate(X: Array, cols: Array) -> tuple[Array, Array, Array]:
-        """J, S_d and ∇J of the columns ``cols``."""
-        C_x, dC_dx = input_gradient(net, X, E[:, cols], cost)
-        score = -np.asarray(C_x, dtype=np.float64).reshape(-1)
-        J = score - 0.5 * settings.l2 * ((X - lo) ** 2).sum(axis=0)
-        grad = -dC_dx - settings.l2 * (X - lo)
-        if settings.tv:
-            for k in range(X.shape[1]):
-                tv, d_tv = total_variation(X[:, k], shape, settings.tv_eps * (hi - lo))
-                J[k] -= settings.tv * tv
-                grad[:, k] -= settings.tv * d_tv
-        return J, score, grad
-
+    E = np.zeros((m, len(digits)))
+    E[digits, np.arange(len(digits))] = 1.0
     start = np.column_stack([lo + (hi - lo) * g.uniform(0, settings.start, n_0) for g in rngs])
-    X, history = ascend(evaluate, start, eta=settings.eta, steps=settings.steps,
-                        project=lambda V: np.clip(V, lo, hi))
-    first, last = net(start), net(X)
+    problem = _Projected(net, E, start.copy(), settings, input_range)
+    history = ascend(problem, problem.J0, problem.S0, eta=settings.eta, steps=settings.steps)
+    first, last = net(start), net(problem.X)
     found = []
     for j, d in enumerate(digits):
         history[j]["output"] = np.array([first[d, j], last[d, j]])
-        found.append(Inversion("optimize", X[:, j], E[:, j], history=history[j]))
+        found.append(Inversion("optimize", problem.X[:, j].copy(), E[:, j], history=history[j]))
     return found
 
 
