@@ -11,7 +11,7 @@ from mathdl.nn import Network
 from mathdl.reverse import PriorSettings, moments, references, reverse
 from mathdl.reverse import prior as prior_module
 from mathdl.reverse.measure import network_facts
-from mathdl.reverse.prior import GaussianPrior, map_images, objective, prior_inversion
+from mathdl.reverse.prior import GaussianPrior, _Whitened, map_images, objective, prior_inversion
 
 
 def random_prior(n=6, epsilon=1e-3, seed=0) -> tuple[GaussianPrior, np.ndarray, np.ndarray]:
@@ -57,6 +57,25 @@ def test_whitened_objective_gradient_matches_central_differences(hidden, output)
     J, _, grad = objective(net, prior, u[:, None], E, 0.3)
     numeric = central(lambda v: objective(net, prior, v[:, None], E, 0.3)[0][0], u)
     np.testing.assert_allclose(grad[:, 0], numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_the_ascent_in_images_takes_the_steps_of_the_ascent_in_whitened_coordinates():
+    """_Whitened keeps x = μ + U D^½ u and ‖u‖²: its step of size η is u + η ∇_u J of ``objective``, mapped."""
+    prior, _, _ = random_prior()
+    net = random_net([6, 5, 3], ["sigmoid", "sigmoid"], seed=6)
+    E = np.eye(3)[:, [0, 2]]
+    problem = _Whitened(net, prior, E, 0.4)
+    u = np.random.default_rng(7).normal(size=(6, 2))
+    problem.move(np.arange(2), (prior.to_image(u), (u * u).sum(axis=0)))
+    eta = np.array([0.3, 0.05])
+    J, S, (X, u2) = problem.candidate(np.arange(2), eta)
+    _, _, grad = objective(net, prior, u, E, 0.4)
+    stepped = u + eta * grad
+    J_u, S_u, _ = objective(net, prior, stepped, E, 0.4)
+    np.testing.assert_allclose(X, prior.to_image(stepped), atol=1e-12)
+    np.testing.assert_allclose(u2, (stepped * stepped).sum(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(J, J_u, rtol=1e-12)
+    np.testing.assert_allclose(S, S_u, rtol=1e-12)
 
 
 @pytest.mark.parametrize("weight", [1.0, 0.2])

@@ -129,8 +129,9 @@ class _Whitened:
 
     A step u ← u + η ∇_u J moves x by η U D_ε^½ ∇_u J = η (Σ_ε ∇_x S_d − λ (x − μ)), and with
     a = (x − μ)ᵀ ∇_x S_d = uᵀ D_ε^½ Uᵀ ∇_x S_d and b = ∇_x S_dᵀ Σ_ε ∇_x S_d, ‖u‖² becomes
-    ‖u‖² + 2η (a − λ‖u‖²) + η² (b − 2λa + λ²‖u‖²): the same iterates as in u, with one product by Σ_ε per
-    step taken, and a step tried costing a forward pass only."""
+    ‖u‖² + 2η (a − λ‖u‖²) + η² (b − 2λa + λ²‖u‖²): the same iterates as the ascent in u on ``objective`` (its
+    readable twin, tested equal), with one product by Σ_ε per step taken, and a step tried costing a forward
+    pass only."""
 
     def __init__(self, net: Network, prior: GaussianPrior, E: Array, weight: float):
         self.net, self.prior, self.E, self.weight, self.cost = net, prior, E, weight, score_cost(net)
