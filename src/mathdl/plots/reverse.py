@@ -41,7 +41,8 @@ def reverse_images(records, digits, *, input_range: tuple[float, float] | None =
         raise MathdlError(f"no image for {', '.join(missing)}")
     width = 1.5 * len(digits) + 2.6
     lines = textwrap.wrap(subtitle, max(30, int(width * 9))) if subtitle else []
-    fig = figure(figsize=(width, 1.95 * len(methods) + 0.8 + 0.3 * len(lines)))
+    judged = all("judge_class" in r.measures for r in records)
+    fig = figure(figsize=(width, (2.25 if judged else 1.95) * len(methods) + 0.8 + 0.3 * len(lines)))
     axes = fig.subplots(len(methods), len(digits), squeeze=False)
     for i, method in enumerate(methods):
         row = [by_key[(method, d)] for d in digits]
@@ -71,7 +72,6 @@ def reverse_images(records, digits, *, input_range: tuple[float, float] | None =
     repeated = len(set(digits)) < len(digits)
     scale = "every image on the scale at the right" if input_range is not None \
         else "each row on its own scale at the right"
-    judged = all("judge_class" in r.measures for r in records)
     fig.supxlabel("under each image: the class the network assigns and its output for the digit"
                   + (f"; the class the judge ({K} nearest training images) reads and its share of votes for the digit"
                      if judged else "") + "; " + scale
