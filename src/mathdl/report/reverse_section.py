@@ -121,8 +121,8 @@ def _comparison_table(reverse: dict) -> Table:
                  tuple(rows),
                  "Backquery on each reverse network: the images of the ten digits the network classifies as "
                  "intended, their mean correlation r with the mean images, and the share of the activations on "
-                 "the training images outside [0.01, 0.99], where the rescaled query cannot reach (hidden layers "
-                 "together, and the output layer).", align="llrrrrr", size="7.5pt", label="tab-reverse-networks")
+                 "the training images (at most 10,000 of them, evenly spread) outside [0.01, 0.99], where the rescaled "
+                 "query cannot reach (hidden layers together, and the output layer).", align="llrrrrr", size="7.5pt", label="tab-reverse-networks")
 
 
 def _comparison_text(reverse: dict) -> tuple:

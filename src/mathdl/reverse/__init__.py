@@ -166,7 +166,7 @@ def reverse_digits(net: Network, digits, methods, *, means: Array, input_range: 
         mu = prior.mu if prior is not None else None
         records += [Record(method, d, inv, measure(net, inv, d, means, mu=mu)) for d, inv in zip(digits, found)]
     if judge is not None:
-        judged([r.measures for r in records], [r.x for r in records], judge)
+        judged([r.measures for r in records], judge.read(np.column_stack([r.x for r in records])), judge)
     return records
 
 
@@ -238,7 +238,9 @@ def reverse(net: Network, X, labels: Array, *, methods=tuple(METHODS), ascent: A
     refs = refs or references(X, labels, m, test=test, prior="prior" in methods, seed=seed)
     records = reverse_digits(net, range(m), methods, means=refs.means, input_range=refs.input_range,
                              ascent=ascent, seed=seed, rescaling=rescaling, prior=refs.prior,
-                             prior_settings=prior_settings, judge=refs.judge)
+                             prior_settings=prior_settings)
+    readings = refs.judge.read(np.column_stack([*(r.x for r in records), refs.means]))  # one search for all
+    judged([r.measures for r in records], readings[:len(records)], refs.judge)
     settings = {"methods": methods, "target_levels": list(TARGET_LEVELS), "margin": MARGIN, "rescaling": rescaling,
                 "input_range": list(refs.input_range), "ascent": asdict(ascent), "seed": seed,
                 "read_as_digits": dict(READ_AS_DIGITS)}
@@ -249,15 +251,14 @@ def reverse(net: Network, X, labels: Array, *, methods=tuple(METHODS), ascent: A
                              "halvings": prior_settings.halvings}
     network = {"sizes": net.sizes, "activations": net.activations, "bias": net.bias, **(network or {})}
     return Reverse(records, network_facts(net, X, refs.moments), settings, network, refs.means,
-                   judge_facts(refs))
+                   judge_facts(refs, readings[len(records):]))
 
 
-def judge_facts(refs: References) -> dict:
-    """The judge (kind, k, its assessment on test images) and its reading of the mean images: how many it reads as
-    their own digit; and r of the mean of all training images μ with each class mean, the correlation a picture
-    has with the mean images without showing any digit in particular."""
+def judge_facts(refs: References, readings: list[dict]) -> dict:
+    """The judge (kind, k, its assessment on test images) and, from its ``readings`` of the mean images, how many
+    it reads as their own digit; and r of the mean of all training images μ with each class mean, the
+    correlation a picture has with the mean images without showing any digit in particular."""
     judge, means = refs.judge, refs.means
-    readings = judge.read(means)
     mu = refs.moments.mu
     baseline = [correlation(mu, means[:, c]) for c in range(means.shape[1])]
     known = [r for r in baseline if r is not None]

@@ -54,6 +54,12 @@ def _layer_list(values: dict[int, float], fmt=_n, where=lambda l: f"for {_W(l)}"
     return ", ".join(f"{fmt(v)} {where(l)}" for l, v in sorted(values.items(), reverse=True))
 
 
+def _images(facts: dict) -> str:
+    """The training images the activations were counted on: "10,000 of the training images (evenly spread)"."""
+    n = facts.get("activation_images")
+    return "the training images" if n is None else f"{n:,} of the training images (evenly spread)"
+
+
 def _name(method: str) -> str:
     """The method's name as every table and sentence gives it ("pseudo-inverse (W⁺)")."""
     from . import METHODS
@@ -304,7 +310,7 @@ def weaknesses(data: dict) -> str:
         where = ", ".join(f"{_pct(v)} at {'the output layer' if l == len(layers) else f'layer {l}'}"
                           for l, v in sorted(saturated.items()))
         text += [f"**Saturation.** The rescaling only ever asks for activations inside the inner band of each "
-                 f"range (for sigmoid [{margin:g}, {1 - margin:g}]), yet on the training images the share of "
+                 f"range (for sigmoid [{margin:g}, {1 - margin:g}]), yet on {_images(facts)} the share of "
                  f"activations outside that band is {where}. Out there f' is tiny and the inverse is steep (for "
                  r"sigmoid, $\frac{d}{da}\operatorname{logit}(a) = \frac{1}{a(1-a)}$ > "
                  f"{slope:.0f}): a small change of a is a large change of z, so "
@@ -318,7 +324,7 @@ def weaknesses(data: dict) -> str:
                 "refused and only the optimisation runs.")
         if zero:
             share = _layer_list(zero, _pct, lambda l: f"in layer {l}")
-            para += (f" ReLU sends every z < 0 to the same 0: on the training images {share} of the ReLU "
+            para += (f" ReLU sends every z < 0 to the same 0: on {_images(facts)} {share} of the ReLU "
                      "activations are exactly 0, and nothing about their z survives.")
     else:
         para = (f"**ReLU is not invertible.** Every activation of this network ({acts}) has an inverse, so the "

@@ -13,12 +13,13 @@ import numpy as np
 
 from ..base.errors import MathdlError
 from ..nn.network import Network
+from ..training.diagnostics import evenly
 from .chain import MARGIN, Inversion
 from .judge import Judge
 from .moments import Moments
 
 Array = np.ndarray
-CHUNK = 10_000  # training images per forward pass (bounds memory)
+SATURATION = 10_000  # training images the activations are counted on: every k-th, at most this many
 
 
 def mean_images(X: Array, labels: Array, k: int = 10) -> Array:
@@ -78,12 +79,11 @@ def measure(net: Network, inversion: Inversion, digit: int, means: Array, *, mu:
     return result
 
 
-def judged(measures: list[dict], images: list[Array], judge: Judge) -> None:
-    """Add the judge's reading to the ``measures`` of each image (n_0,) of ``images``, in one search:
+def judged(measures: list[dict], readings: list[dict], judge: Judge) -> None:
+    """Add the judge's ``readings`` (``Judge.read``) of the images to their ``measures``:
     ``judge_class``, ``judge_probability`` (its p̂ for the intended digit d), ``judge_correct``;
     ``nearest_distance`` min_i ‖x − x_i‖ over the training images of d, ``nearest_training_index`` that i,
     ``copy_distance`` the judge's near-copy distance of d and ``near_copy`` (None without an assessment)."""
-    readings = judge.read(np.column_stack(images))
     for m, reading in zip(measures, readings):
         d = m["digit"]
         copy = judge.copy_distance(d)
@@ -102,8 +102,9 @@ def network_facts(net: Network, X: Array, moments: Moments, margin: float = MARG
     an input outside the row space of W⁽¹⁾ (P = V_r V_rᵀ projects onto it), which changes no z⁽¹⁾:
     for each mean image, and of the training images' energy together, Σ‖x − P x‖² / Σ‖x‖² =
     1 − tr(V_rᵀ M V_r) / tr(M) with M their second moment. ``saturated[l]``: for bounded
-    activations, the fraction of a⁽ˡ⁾ on the training images outside the band [lo + m·w, hi − m·w]
-    the rescaling uses; ``zero[l]``: for ReLU, the fraction of a⁽ˡ⁾ = 0.
+    activations, the fraction of a⁽ˡ⁾ outside the band [lo + m·w, hi − m·w] the rescaling uses; ``zero[l]``:
+    for ReLU, the fraction of a⁽ˡ⁾ = 0; both on every k-th training image, at most ``SATURATION`` of them
+    (``activation_images``: how many).
     """
     layers, V = [], None
     for l in range(1, net.L + 1):
@@ -126,17 +127,16 @@ def network_facts(net: Network, X: Array, moments: Moments, margin: float = MARG
     M = moments.second
     energy = float(np.trace(M))
     invisible_energy = 1 - float(((V @ M) * V).sum()) / energy if energy > 0 else 0.0
-    for start in range(0, X.shape[1], CHUNK):
-        chunk = np.asarray(X[:, start:start + CHUNK])
-        _, a = net.forward(chunk)
-        for l in saturated:
-            lo, hi = net.f[l].image
-            band = (lo + margin * (hi - lo), hi - margin * (hi - lo))
-            saturated[l] += int(((a[l] < band[0]) | (a[l] > band[1])).sum())
-        for l in zero:
-            zero[l] += int((a[l] == 0).sum())
-    N = X.shape[1]
-    return {"layers": layers, "margin": margin,
+    sample = np.asarray(X[:, evenly(X.shape[1], SATURATION)])
+    _, a = net.forward(sample)
+    for l in saturated:
+        lo, hi = net.f[l].image
+        band = (lo + margin * (hi - lo), hi - margin * (hi - lo))
+        saturated[l] += int(((a[l] < band[0]) | (a[l] > band[1])).sum())
+    for l in zero:
+        zero[l] += int((a[l] == 0).sum())
+    N = sample.shape[1]
+    return {"layers": layers, "margin": margin, "activation_images": N,
             "invisible": {"mean_images": [float(v) for v in invisible(moments.means)], "training_images": invisible_energy},
             "saturated": {str(l): n / (N * net.sizes[l]) for l, n in saturated.items()},
             "zero": {str(l): n / (N * net.sizes[l]) for l, n in zero.items()}}
