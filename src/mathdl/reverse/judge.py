@@ -15,8 +15,8 @@ min_i ‖x − x_i‖ over the sampled test images of c. A reverse image closer 
 of its class is closer than 95% of new digits are: a near-copy of one training image, not a picture of the
 class (``copy_distance``).
 
-Distances are searched in float32 chunks of the training images (the products Qᵀ X_chunk, memory bounded
-by ``CHUNK``) and the distances reported are recomputed exactly in float64.
+Distances are searched in float32 chunks of the training images, class by class (the products Qᵀ X_chunk,
+memory bounded by ``CHUNK``), and the distances reported are recomputed exactly in float64.
 """
 from __future__ import annotations
 
@@ -34,17 +34,22 @@ QUANTILE = 0.05  # a reverse image is a near-copy when closer to a training imag
 CHUNK = 8192  # training images per distance product
 
 
-def _chunks(X):
-    """The training images X (n_0, N) chunk by chunk as float32 (n_0, c) arrays, with (α, β) such that a column
-    t of a chunk is the input α t + β: ``Pixels`` give their 0-255 bytes (no scaling pass over the whole set),
-    arrays their values (α, β = 1, 0)."""
+def _chunks(X, labels: Array, m: int):
+    """The training images X (n_0, N) class by class, in chunks of at most ``CHUNK``: (class, indices, float32
+    (n_0, c) columns), with (α, β) such that a column t of a chunk is the input α t + β: ``Pixels`` give their
+    0-255 bytes (no scaling pass over the whole set), arrays their values (α, β = 1, 0)."""
     images = getattr(X, "images", None)
-    if images is not None and hasattr(X, "affine"):
-        alpha, beta = X.affine()
-        return ((start, images[start:start + CHUNK].T.astype(np.float32)) for start in range(0, len(images), CHUNK)
-                ), alpha, beta
-    X = np.asarray(X)
-    return ((start, X[:, start:start + CHUNK].astype(np.float32)) for start in range(0, X.shape[1], CHUNK)), 1.0, 0.0
+    pixels = images is not None and hasattr(X, "affine")
+    alpha, beta = X.affine() if pixels else (1.0, 0.0)
+    X = X if pixels else np.asarray(X)
+
+    def chunks():
+        for c in range(m):
+            members = np.flatnonzero(labels == c)
+            for start in range(0, len(members), CHUNK):
+                idx = members[start:start + CHUNK]
+                yield c, idx, (images[idx].T if pixels else X[:, idx]).astype(np.float32)
+    return chunks(), alpha, beta
 
 
 @dataclass
@@ -71,31 +76,41 @@ def search(X, labels: Array, Q: Array, k: int = K, m: int | None = None) -> Sear
     m = int(labels.max()) + 1 if m is None else m
     k = min(k, N)
     q = Q.shape[1]
-    chunks, alpha, beta = _chunks(X)
+    chunks, alpha, beta = _chunks(X, labels, m)
     Q32 = ((Q - beta) / alpha).astype(np.float32)  # in the units of the chunks: distances there are ‖·‖ / α
     q_norm = (Q32 * Q32).sum(axis=0)[:, None]
+    rows = np.arange(q)
     best_d, best_i = np.full((q, 0), np.inf, np.float32), np.zeros((q, 0), np.int64)
     class_d, class_i = np.full((q, m), np.inf, np.float32), np.zeros((q, m), np.int64)
-    for start, T in chunks:
-        D = q_norm - 2 * (Q32.T @ T) + (T * T).sum(axis=0)[None, :]  # (q, chunk) squared distances
-        idx = np.arange(start, start + T.shape[1])
-        d = np.concatenate([best_d, D], axis=1)
-        i = np.concatenate([best_i, np.broadcast_to(idx, D.shape)], axis=1)
-        keep = np.argpartition(d, k - 1, axis=1)[:, :k] if d.shape[1] > k else np.argsort(d, axis=1)
-        best_d, best_i = np.take_along_axis(d, keep, 1), np.take_along_axis(i, keep, 1)
-        chunk_labels = labels[start:start + T.shape[1]]
-        for c in np.unique(chunk_labels):
-            cols = np.flatnonzero(chunk_labels == c)
-            j = D[:, cols].argmin(axis=1)
-            dc = D[np.arange(q), cols[j]]
-            better = dc < class_d[:, c]
-            class_d[better, c], class_i[better, c] = dc[better], idx[cols[j]][better]
+    for c, idx, T in chunks:  # class by class: the nearest of the class is the chunk's nearest
+        D = Q32.T @ T
+        D *= -2
+        D += q_norm
+        D += (T * T).sum(axis=0)[None, :]  # (q, chunk) squared distances ‖q‖² − 2 qᵀt + ‖t‖²
+        j = D.argmin(axis=1)
+        better = D[rows, j] < class_d[:, c]
+        class_d[better, c], class_i[better, c] = D[rows, j][better], idx[j][better]
+        if best_d.shape[1] < k:  # the first chunks: every row takes part
+            best_d, best_i = _merge(best_d, best_i, D, idx, k)
+        else:  # only the rows with a training image nearer than their k-th nearest so far
+            need = np.flatnonzero((D < best_d.max(axis=1)[:, None]).any(axis=1))
+            if len(need):
+                best_d[need], best_i[need] = _merge(best_d[need], best_i[need], D[need], idx, k)
     exact = lambda index: np.sqrt(((Q[:, :, None] - _take(X, index)) ** 2).sum(axis=0))  # noqa: E731
     distances = exact(best_i)
     order = np.argsort(distances, axis=1, kind="stable")
     best_i, distances = np.take_along_axis(best_i, order, 1), np.take_along_axis(distances, order, 1)
     class_exact = np.where(np.isfinite(class_d), exact(class_i), np.inf)
     return Search(best_i, distances, class_exact, class_i)
+
+
+def _merge(best_d: Array, best_i: Array, D: Array, idx: Array, k: int) -> tuple[Array, Array]:
+    """The k smallest of each row of the distances so far ``best_d`` (indices ``best_i``) and a chunk's D
+    (columns ``idx``), unordered."""
+    d = np.concatenate([best_d, D], axis=1)
+    i = np.concatenate([best_i, np.broadcast_to(idx, D.shape)], axis=1)
+    keep = np.argpartition(d, k - 1, axis=1)[:, :k] if d.shape[1] > k else np.argsort(d, axis=1)
+    return np.take_along_axis(d, keep, 1), np.take_along_axis(i, keep, 1)
 
 
 def _take(X, index: Array) -> Array:
