@@ -162,13 +162,19 @@ def test_reverse_images_carry_the_networks_own_reading(client, digits_run):
     response = client.post("/api/networks/0/reverse", json={"class": 3, "methods": ["backquery", "optimize"]})
     mean, *images = response.json()["images"]
     assert mean["method"] == "mean" and [i["method"] for i in images] == ["backquery", "optimize"]
-    lo, hi = client.app.state.catalog.network("0").cache["means"][1]
+    refs = client.app.state.catalog.network("0").cache["references"]
+    lo, hi = refs.input_range
     for image in [mean, *images]:
         x = np.array(image["pixels"]) * (hi - lo) + lo
         a = run.net(x[:, None])[:, 0]
         assert len(image["pixels"]) == 784 and image["output"] == pytest.approx(a[3], abs=0.02)
         assert image["correct"] == (image["predicted"] == 3) and image["predicted_label"] == str(image["predicted"])
-    assert len(client.post("/api/networks/0/reverse", json={"class": 0}).json()["images"]) == 4  # the mean, all methods
+        judge = refs.judge.read(x[:, None])[0]  # the independent judge's reading, beside the network's
+        assert image["judge_class"] == judge["reading"] and image["judge_label"] == str(judge["reading"])
+        assert image["judge_probability"] == pytest.approx(judge["shares"][3], abs=1e-3)
+        assert image["judge_correct"] == (judge["reading"] == 3)
+    every = client.post("/api/networks/0/reverse", json={"class": 0}).json()["images"]
+    assert [i["method"] for i in every] == ["mean", "backquery", "pinv", "optimize", "prior"]  # the mean, all methods
 
 
 def test_bad_reverse_requests_are_refused(client):

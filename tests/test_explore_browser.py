@@ -144,7 +144,8 @@ def test_drawing_a_digit_shows_the_prediction_and_every_layer(page, site, digits
         assert page.inner_text("#prediction .class") == "0"
     page.locator("#reverse-classes button").first.click()
     page.wait_for_selector("#reverse-images figure")
-    assert page.locator("#reverse-images figure").count() == 4  # the mean training image and the three methods
+    assert page.locator("#reverse-images figure").count() == 5  # the mean training image and the four methods
+    assert page.locator("#reverse-images figcaption .judge").count() == 5  # the judge's reading under each
     screenshot(page, "digit")
 
     page.click("#pad-undo")

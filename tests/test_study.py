@@ -105,7 +105,7 @@ def test_reverse_part_is_run_by_the_workers(study):
     for name in ("1layer", "3layers", "book"):
         folder = study.path / "reverse" / name
         found = json.loads((folder / "reverse.json").read_text())
-        assert set(found["summary"]) == {"backquery", "pinv", "optimize"}
+        assert set(found["summary"]) == {"backquery", "pinv", "optimize", "prior"} and found["judge"]["test_images"]
         assert all((folder / file).is_file() for file in found["files"].values())
         assert (folder / "model" / "model.npz").stat().st_mtime_ns <= (folder / "reverse.json").stat().st_mtime_ns
         assert (folder / "reverse.json").stat().st_mtime_ns <= summary

@@ -204,16 +204,21 @@ def effects_table(analysis: dict) -> Table:
 
 
 def reverse_table(result, student_id: str) -> Table:
-    """Per method and digit: the network's class for the image, its output a_d, r with the digit's mean
-    image, the best-correlated mean image and, for the chains, max|a(x) − y| and each layer's range
-    before rescaling (from the top layer down)."""
+    """Per method and digit: the network's class for the image, its output a_d, the judge's class and its share
+    p̂ of votes for d, the distance to the nearest training image of d, r with the digit's mean image, the
+    best-correlated mean image and, for the chains, max|a(x) − y| and each layer's range before rescaling (from
+    the top layer down)."""
     id_digits = {int(c) for c in student_id}
+    judged = all("judge_class" in r.measures for r in result.records)
     table = Table(title=f"reverse images (bold: digits of ID {student_id})", title_justify="left",
                   box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, caption_justify="left",
-                  caption="class: the network's; a_d: its output for digit d; r: correlation with the mean training "
-                          "image of d; near: the best-correlated mean image; max|a-y|: forward pass against the "
-                          "queried output")
-    for column in ("method", "d", "class", "a_d", "r", "near", "max|a-y|"):
+                  caption="class: the network's; a_d: its output for digit d; "
+                          + ("judge: the class the judge (k nearest training images) reads, p: its share of votes for "
+                             "d; dist: to the nearest training image of d (*: a near-copy); " if judged else "")
+                          + "r: correlation with the mean training image of d; near: the best-correlated mean image; "
+                          "max|a-y|: forward pass against the queried output")
+    columns = ("method", "d", "class", "a_d", *(("judge", "p", "dist") if judged else ()), "r", "near", "max|a-y|")
+    for column in columns:
         table.add_column(column, justify="left" if column == "method" else "right", no_wrap=True)
     table.add_column("range before rescaling")  # the one column that wraps, for deep networks
     for method in result.methods:
@@ -221,9 +226,12 @@ def reverse_table(result, student_id: str) -> Table:
             m = record.measures
             ranges = ", ".join(f"{_short(s['range_before'][0])}…{_short(s['range_before'][1])}"
                                for s in m.get("layers", []))
+            judge = (Text(str(m["judge_class"]), style="" if m["judge_correct"] else "red"),
+                     f"{m['judge_probability']:.1f}", f"{m['nearest_distance']:.2f}" + ("*" if m["near_copy"] else ""))
             table.add_row(method if i == 0 else "", Text(str(record.digit), style="bold" if record.digit in id_digits
                                                          else ""),
                           Text(str(m["predicted"]), style="" if m["correct"] else "red"), f"{m['output']:.3f}",
+                          *(judge if judged else ()),
                           "-" if m["corr_mean"] is None else f"{m['corr_mean']:.2f}", str(m["nearest_mean"]),
                           f"{m['max_error']:.3f}" if "max_error" in m else "-", ranges or "-")
         table.add_section()
@@ -236,12 +244,28 @@ def _short(v: float) -> str:
 
 
 def reverse_summary(result) -> str:
-    """One line per method: images classified as intended, median a_d, mean r."""
+    """One line per method: images the network and the judge read as intended, median a_d, mean r; then the
+    judge's own test accuracy, the λ of the prior and which methods the judge reads as the digits."""
     lines = []
     for method, s in result.summary().items():
         r = "-" if s["corr_mean"] is None else f"{s['corr_mean']:.2f}"
-        lines.append(f"{method}: {s['correct']}/{s['images']} classified as intended, a_d median "
-                     f"{s['output_median']:.3f} (min {s['output_min']:.3f}), mean r with the mean image {r}")
+        line = (f"{method}: {s['correct']}/{s['images']} classified as intended, a_d median "
+                f"{s['output_median']:.3f} (min {s['output_min']:.3f}), mean r with the mean image {r}")
+        if "judge_correct" in s:
+            line += (f"; judge: {s['judge_correct']}/{s['images']} read as intended (mean p {s['judge_probability_mean']:.2f}),"
+                     f" nearest training image {s['nearest_distance_min']:.2f} away")
+        lines.append(line)
+    judge, prior = result.judge, result.settings.get("prior")
+    if judge.get("accuracy") is not None:
+        lines.append(f"the judge ({judge['k']} nearest of {judge['training_images']:,} training images) reads "
+                     f"{100 * judge['accuracy']:.1f}% of {judge['test_images']} test images right")
+    if prior:
+        lines.append(f"prior: λ = {prior['weight']:g} (tried {', '.join(f'{w:g}' for w in prior['tried'])})")
+    if judge:
+        good = [m for m, s in result.summary().items() if s.get("read_as_digits")]
+        bar = result.settings["read_as_digits"]
+        lines.append(f"read as the digits by the judge (at least {100 * bar['judge_share']:g}% of the images, mean r at "
+                     f"least {bar['corr_mean']:g}, no near-copy): " + (", ".join(good) if good else "no method"))
     return "\n".join(lines)
 
 

@@ -87,5 +87,11 @@ class Pixels:
     def max(self):
         return self._one(self.images.max())
 
+    def affine(self) -> tuple[float, float]:
+        """(α, β) with x = α p + β for the pixel value p: every scale is an increasing affine map (up to the
+        rounding of its operations)."""
+        low, high = self._one(0), self._one(255)
+        return float((high - low) / 255), float(low)
+
     def _one(self, pixel):
         return self.scaled(np.full((1, 1), pixel))[0, 0]

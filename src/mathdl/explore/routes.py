@@ -106,7 +106,7 @@ async def predict(request):
     async with request.app.state.decoding:
         image = await anyio.to_thread.run_sync(digit.digit_of, body)
     result = await anyio.to_thread.run_sync(lambda: digit.inspect(entry.run(), image))
-    digit.prepare_means(entry, request.app.state.data)  # in the background: the reverse images will need them
+    digit.prepare_references(entry, request.app.state.data)  # in the background: the reverse images need them
     return JSON(result)
 
 

@@ -178,13 +178,14 @@ def reverse_part(out: Path, options: StudyOptions, data=None, *, progress: bool 
 
 def run_backwards(folder: Path, config: Config, task, *, seed: int, student_id: str) -> None:
     """Run the ten-output network in folder/model backwards on ``task`` (backquery, pseudo-inverse,
-    optimisation) and write folder/: reverse.json, reverse.md and the figures. The model's path is recorded
-    relative to the study directory (folder is STUDY/reverse/NAME), so that a moved study still names it."""
+    optimisation, the Gaussian prior; the judge assessed on the task's test images) and write folder/:
+    reverse.json, reverse.md and the figures. The model's path is recorded relative to the study directory
+    (folder is STUDY/reverse/NAME), so that a moved study still names it."""
     from ..reverse import reverse
     from ..runs.reverse import write_reverse
 
     run = load_run(folder / "model")
-    found = reverse(run.net, task.train.X, task.train.labels, seed=seed,
+    found = reverse(run.net, task.train.X, task.train.labels, seed=seed, test=(task.test.X, task.test.labels),
                     network={"label": run.config["label"], "model": str(Path("reverse") / folder.name / "model"),
                              "test_accuracy": run.metrics["test"]["accuracy"], "scale": config.scale,
                              "targets": config.targets})
