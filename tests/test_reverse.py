@@ -323,7 +323,7 @@ def test_id_figure_has_the_ids_digits_in_order():
     assert fig.axes[0].get_xlabel() == f"net: {first['predicted']}\na={first['output']:.2f}"
     judge = [t.get_text() for t in fig.texts][0]  # the judge's reading, two lines of their own under the image
     assert judge == f"judge: {first['judge_class']}\np̂={first['judge_probability']:.2f}"
-    assert "the class the judge (10 nearest training images) reads" in fig._supxlabel.get_text()
+    assert "the class the judge (10 nearest training images) reads" in fig._supxlabel.get_text().replace("\n", " ")
     with pytest.raises(MathdlError, match="no image for backquery 12"):
         reverse_images(result.records, [12])
 
@@ -380,7 +380,7 @@ def test_reverse_figures_have_an_intensity_scale_and_say_why_a_digit_repeats():
                          subtitle="a long label " * 12)
     assert len(fig.axes) == len(METHODS) * 4 + 1 and fig.axes[-1].get_ylabel() == "pixel value"  # the scale bar
     assert all(ax.images[0].get_clim() == scale for ax in fig.axes[:-1])  # one scale for every image
-    assert "a repeated digit is the same query, so the same image" in fig._supxlabel.get_text()
+    assert "a repeated digit is the same query, so the same image" in fig._supxlabel.get_text().replace("\n", " ")
     assert all(len(line) <= 80 for line in fig._suptitle.get_text().splitlines())  # a long subtitle wraps
     np.testing.assert_array_equal(fig.axes[1].images[0].get_array(), fig.axes[2].images[0].get_array())
 

@@ -43,11 +43,11 @@ def rates_chart(rows: list[dict], *, size=(16, 7.5)) -> Figure:
 
 
 @SLIDE
-def digit_rows(rows: list[tuple[str, np.ndarray, list[str]]], *, columns: list[str] | None = None,
-               bad: list[list[bool]] | None = None, size=(16, 7.5), scale: str = "row") -> Figure:
-    """Rows of square images: each row is (title, images (k, side²), captions); ``columns`` titles the
-    columns; ``bad`` marks captions drawn in red. Ink is dark on white, each row on its own range
-    (``scale="row"``) or each image on its own (``"image"``)."""
+def digit_rows(rows: list[tuple[str, np.ndarray, list]], *, columns: list[str] | None = None,
+               size=(16, 7.5), scale: str = "row") -> Figure:
+    """Rows of square images: each row is (title, images (k, side²), captions), a caption being a text or
+    lines of (text, red) under its image; ``columns`` titles the columns. Ink is dark on white, each row on
+    its own range (``scale="row"``) or each image on its own (``"image"``)."""
     k = max(len(images) for _, images, _ in rows)
     fig = figure(figsize=size, dpi=DPI)
     axes = fig.subplots(len(rows), k, squeeze=False)
@@ -68,8 +68,11 @@ def digit_rows(rows: list[tuple[str, np.ndarray, list[str]]], *, columns: list[s
                       interpolation="nearest")
             if columns and i == 0:
                 ax.set_title(columns[j], fontsize=30, fontweight="bold", pad=6)
-            if captions:
-                ax.set_xlabel(captions[j], fontsize=18, labelpad=4,
-                              color=RED if bad and bad[i][j] else "black")
+            lines = [(captions[j], False)] if isinstance(captions[j], str) else captions[j]
+            ax.set_xlabel("\n".join(text for text, _ in lines), fontsize=18, labelpad=4, color="none")  # the room
+            for n, (text, red) in enumerate(lines):  # each line in its own colour, over the room kept for it
+                ax.annotate(text, xy=(0.5, 0), xycoords="axes fraction", xytext=(0, -4 - 18 * 1.2 * n),
+                            textcoords="offset points", ha="center", va="top", fontsize=18,
+                            color=RED if red else "black", annotation_clip=False)
         axes[i, 0].set_ylabel(title, fontsize=20, rotation=0, ha="right", va="center", labelpad=12)
     return fig

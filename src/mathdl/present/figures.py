@@ -24,9 +24,11 @@ def draw(study: dict, folder: Path, root: Path, *, plan_only: bool = False) -> d
     if examples.is_file():
         makers["examples"] = lambda: _examples(examples)
     nets = {n: e for n, e in (study.get("reverse") or {}).items() if n != CONTROL}
-    if nets:
-        makers["backquery"] = lambda: _reverse(study["dir"], nets, ["backquery"])
-        makers["inversions"] = lambda: _reverse(study["dir"], nets, [m for m in METHODS if m != "backquery"])
+    measured = [m for m in METHODS if nets and all(m in e["data"]["summary"] for e in nets.values())]
+    for name, methods in (("backquery", ["backquery"]), ("prior", ["prior"]),
+                          ("inversions", [m for m in METHODS if m not in ("backquery", "prior")])):
+        if methods := [m for m in methods if m in measured]:  # a study made before a method existed has none
+            makers[name] = lambda methods=methods: _reverse(study["dir"], nets, methods)
     made = {}
     for name, make in makers.items():
         path = folder / f"{name}.png"
@@ -46,8 +48,9 @@ def _examples(path: Path):
 
 def _reverse(study_dir: Path, nets: dict, methods: list[str]):
     """One row per network and method: the ID's digits in ID order, each captioned with the class the
-    network assigns to it and its output for the digit (red when the class is not the digit)."""
-    rows, bad = [], []
+    network assigns to it and its output for the digit, and the class the independent judge reads (each
+    line red when it is not the digit)."""
+    rows = []
     digits = None
     for name, entry in nets.items():
         data = entry["data"]
@@ -57,9 +60,15 @@ def _reverse(study_dir: Path, nets: dict, methods: list[str]):
                 if method not in images:
                     continue
                 by_digit = {i["digit"]: i for i in data["images"] if i["method"] == method}
-                rows.append((f"{depth(data['network']['sizes'])}\n{METHODS[method]}",
-                             images[method][:, digits].T,
-                             [f"net: {by_digit[d]['predicted']} ({by_digit[d]['output']:.2f})" for d in digits]))
-                bad.append([by_digit[d]["predicted"] != d for d in digits])
-    height = min(8.2, 2.7 * len(rows) + 0.6)
-    return digit_rows(rows, columns=[str(d) for d in digits], bad=bad, size=(16, height))
+                rows.append((f"{depth(data['network']['sizes'])}\n{METHODS[method]}", images[method][:, digits].T,
+                             [_readings(by_digit[d], d) for d in digits]))
+    height = min(8.2, 2.9 * len(rows) + 0.6)
+    return digit_rows(rows, columns=[str(d) for d in digits], size=(16, height))
+
+
+def _readings(image: dict, d: int) -> list[tuple[str, bool]]:
+    """What the network reads in an image of digit d (class and output), and what the judge reads."""
+    lines = [(f"net: {image['predicted']} ({image['output']:.2f})", image["predicted"] != d)]
+    if "judge_class" in image:
+        lines.append((f"judge: {image['judge_class']}", image["judge_class"] != d))
+    return lines

@@ -352,6 +352,18 @@ def _study_networks(study: dict) -> dict:
     return {n: e for n, e in (study.get("reverse") or {}).items() if n != CONTROL}
 
 
+def _judged(nets: dict, method: str) -> str:
+    """'4 and 5 of the 10': how many digits the independent judge reads as intended, network by network."""
+    return join([str(e["data"]["summary"][method]["judge_correct"]) for e in nets.values()]) + " of the 10"
+
+
+def _judge(nets: dict) -> str:
+    """The judge, said once: what it is and how often it reads a test image right."""
+    judge = next(iter(nets.values()))["data"]["judge"]
+    return (f"an independent judge, the vote of the {judge['k']} nearest training images, right on "
+            f"{pct(judge['accuracy'])} of test digits")
+
+
 def _backquery(study: dict, figures: dict) -> Slide | None:
     nets = _study_networks(study)
     if "backquery" not in figures or not nets:
@@ -359,11 +371,16 @@ def _backquery(study: dict, figures: dict) -> Slide | None:
     ids = study["summary"]["student_id"]
     said = ["Backquery runs a ten-digit network backwards: each digit's target goes through the inverse sigmoid "
             "and the transposed weights down to the pixels."]
-    said.append("The network itself reads " + join(
-        [f"{e['data']['summary']['backquery']['correct']} of the 10 digits as intended with "
-         f"{depth(e['data']['network']['sizes'])}" for e in nets.values()]) + ".")
+    said.append(f"The networks, with {join([depth(e['data']['network']['sizes']) for e in nets.values()])}, read "
+                + join([str(e["data"]["summary"]["backquery"]["correct"]) for e in nets.values()])
+                + " of the 10 digits as intended"
+                + (f"; {_judge(nets)}, reads {_judged(nets, 'backquery')}." if _has_judge(nets) else "."))
     return Slide("backquery", f"Backquery: the digits of ID {ids}, pictured by the networks",
                  f"#fig(\"{figures['backquery']}\")", tuple(said))
+
+
+def _has_judge(nets: dict) -> bool:
+    return all("judge" in e["data"] for e in nets.values())
 
 
 def _inversions(study: dict, figures: dict) -> Slide | None:
@@ -371,17 +388,33 @@ def _inversions(study: dict, figures: dict) -> Slide | None:
     if "inversions" not in figures or not nets:
         return None
     from ..reverse import METHODS
-    said = ["Two better-founded inversions: the pseudo-inverse instead of the transpose, and gradient ascent on "
-            "the input for the digit's score, kept smooth by a penalty."]
+    said = ["The pseudo-inverse replaces the transpose; gradient ascent on the input raises the digit's score."]
     read = []
-    for method in (m for m in METHODS if m != "backquery"):
+    for method in (m for m in METHODS if m not in ("backquery", "prior")):
         counts = [f"{e['data']['summary'][method]['correct']}" for e in nets.values() if method in e["data"]["summary"]]
         if counts:
-            read.append(f"{join(counts)} of 10 {METHODS[method].split(' (')[0]} images")
-    said.append(f"The networks, with {join([depth(e['data']['network']['sizes']) for e in nets.values()])}, "
-                f"read {join(read)} as intended.")
-    return Slide("inversions", "Better inversions, and what the network reads in each",
-                 f"#fig(\"{figures['inversions']}\")", tuple(said[:3]))
+            read.append(f"{join(counts)} {METHODS[method].split(' (')[0]} images")
+    said.append(f"The networks read {join(read)} as intended"
+                + (f", but the judge reads only {join([str(e['data']['summary']['optimize']['judge_correct']) for e in nets.values()])} "
+                   "optimised ones as the digit." if _has_judge(nets) else "."))
+    return Slide("inversions", "Better inversions: what the network and the judge read",
+                 f"#fig(\"{figures['inversions']}\")", tuple(said))
+
+
+def _prior(study: dict, figures: dict) -> Slide | None:
+    nets = _study_networks(study)
+    if "prior" not in figures or not nets or not _has_judge(nets):
+        return None
+    objective = tex(r"\max_x\; \log p(d \mid x) + \lambda \log \mathcal{N}(x;\, \mu, \Sigma)")
+    weights = join([f"{e['data']['settings']['prior']['weight']:g}" for e in nets.values()])
+    r = join([f"{e['data']['summary']['prior']['corr_mean']:.2f}" for e in nets.values()])
+    said = ["With a Gaussian prior fitted to all training images, the ascent maximises the digit's log-probability "
+            "plus lambda times the image's log-density.",
+            f"The judge reads {_judged(nets, 'prior')} images as the intended digit, with correlations of {r} to the "
+            "digit's mean image, and none is a copy of a training image."]
+    body = (f"#align(center, text(size: 34pt)[{objective} #h(1em) λ = {weights}; μ, Σ: all training images])\n"
+            f"#fig(\"{figures['prior']}\")")
+    return Slide("prior", "Inversion with a prior over images", body, tuple(said))
 
 
 def _weak(study: dict, figures: dict) -> Slide | None:
@@ -399,10 +432,9 @@ def _weak(study: dict, figures: dict) -> Slide | None:
              f"*{Wt} is the adjoint, not the inverse:* it stretches the singular directions by {d2}",
              f"*{Wp} divides by {d}:* it magnifies the weakest directions by up to {sigma:.1f}×",
              "*the rescaling into (0.01, 0.99) is a heuristic*, and saturated sigmoids lose what they clip"]
-    said = [f"Backquery's mathematics is weak: the first weight matrix is {rows} by {cols}, so it has no inverse, "
-            f"and images in its {first['null_dim']}-dimensional null space are invisible to the network.",
-            f"The transpose is only the adjoint, and the pseudo-inverse magnifies the weakest directions by up to "
-            f"{sigma:.1f} times."]
+    said = [f"Backquery's mathematics is weak: the {rows} by {cols} first weight matrix has no inverse, its "
+            f"{first['null_dim']}-dimensional null space is invisible to the network, and the pseudo-inverse "
+            f"magnifies the weakest directions up to {sigma:.1f} times."]
     return Slide("weak", "Where backquery's mathematics is weak",
                  "#set text(size: 44pt)\n" + "\n".join(f"- {i}" for i in items), tuple(said))
 
@@ -420,7 +452,7 @@ def _conclusions(study: dict, figures: dict) -> Slide:
         _, phrase = QUESTIONS[e["question"]]
         change = (f"{'raised' if e['mean'] > 0 else 'lowered'} the accuracy by {100 * abs(e['mean']):.2f} points on "
                   "average" if round(100 * abs(e["mean"]), 2) > 0 else "left the accuracy unchanged on average")
-        items.append(f"{phrase[0].upper() + phrase[1:]} {change}; {e['surviving']} of {e['n']} pairs differ after "
+        items.append(f"{phrase[0].upper() + phrase[1:]} {change}; {_of(e['surviving'], e['n'])} pairs differ after "
                      "Holm's correction.")
     n = seeds(study)
     said = [first, items[1],
@@ -459,14 +491,13 @@ def _references(study: dict, figures: dict) -> Slide:
     keys = ("rashid", "lecun", "mcnemar", "holm", "wilson", "fagerland")
     body = "#set text(size: 28pt)\n" + "\n".join(f"+ {text(REFERENCES[k])}" for k in keys)
     return Slide("references", "References", body,
-                 ("The network and backquery follow Rashid's Make Your Own Neural Network, the data is LeCun's "
-                  "MNIST, and the tests are McNemar's, corrected by Holm's method.",
-                  "Everything in this presentation was generated by mathdl from the study directory."))
+                 ("Everything in this presentation was generated by mathdl from the study directory; the sources "
+                  "are on the slide.",))
 
 
-PREVIEW = {"task", "eight-matrices", "comparison", "curves", "backquery", "conclusions"}  # the short version's
+PREVIEW = {"task", "eight-matrices", "comparison", "curves", "backquery", "prior", "conclusions"}  # the short version's
 SLIDES = (_task, _architectures, _equations, _backprop, _recipe, _one_matrix, _eight_matrices, _rates, _comparison,
-          _effects, _curves, _backquery, _inversions, _weak, _conclusions, _limitations, _references)
+          _effects, _curves, _backquery, _inversions, _prior, _weak, _conclusions, _limitations, _references)
 
 
 def markdown(slides: list[Slide], starts: list[float], ends: list[float], *, title: str) -> str:
