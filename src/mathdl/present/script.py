@@ -241,12 +241,13 @@ def _eight_matrices(study: dict, figures: dict) -> Slide:
     cells = []
     for r in rows:
         cells.append(
-            "block(width: 100%)[#set text(size: 30pt)\n"
-            "#table(columns: (1fr, 1fr), align: center, inset: 10pt, stroke: white + 3pt,"
+            "block(width: 100%)[#set text(size: 32pt)\n"
+            "#table(columns: (1fr, 1fr), align: center, inset: (x: 8pt, y: 16pt), stroke: white + 3pt,"
             f" fill: (x, y) => if x == y {{ rgb(\"#c8e6c9\") }} else {{ rgb(\"#f8d0d0\") }},"
             f" [TP *{count(r['tp'])}*], [FN *{count(r['fn'])}*], [FP *{count(r['fp'])}*], [TN *{count(r['tn'])}*])\n"
-            f"#align(center)[*{r['number']}* · {text(_name(r))} · *{pct(r['accuracy']['value'])}*]]")
-    body = f"#grid(columns: 4, column-gutter: 40pt, row-gutter: 36pt, {', '.join(cells)})"
+            f"#align(center, text(size: 28pt)[*{r['number']}* · {text(_name(r))} #linebreak() "
+            f"*{pct(r['accuracy']['value'])}*])]")
+    body = f"#v(1fr)\n#grid(columns: 4, column-gutter: 40pt, row-gutter: 56pt, {', '.join(cells)})\n#v(1fr)"
     ranked = sorted(rows, key=lambda r: r["accuracy"]["value"])
     n_test = _balance(study, "test")[1]
     return Slide("eight-matrices", "All eight confusion matrices (test set)", body,
