@@ -92,21 +92,28 @@ def test_network_and_task_must_fit(moons):
 
 
 def test_balanced_class_weights_raise_sensitivity_on_an_imbalanced_task():
-    """With 10% positives, weighting the cost by N / (k N_c) trades specificity for sensitivity."""
+    """With 10% positives, Settings(class_weight="balanced") weighs the cost by N / (k N_c): the same weights as
+    giving ``class_weights`` to ``train`` (bit for bit), other weights than none, and more sensitivity for less
+    specificity."""
     rng = np.random.default_rng(0)
     X = rng.normal(0, 1, (2, 1000))
     labels = (X[0] + 0.8 * rng.normal(0, 1, 1000) > 1.8).astype(int)
     task = dots_task(X, labels, seed=0)
     from mathdl.data import class_weights
-    sens = {}
-    for weighting in (None, "balanced"):
-        net = random_net([2, 1], ["sigmoid"], seed=3)
-        w = class_weights(task.train.labels, 2) if weighting else None
-        train(net, task, Settings(cost="xe", method="matrix", epochs=30, eta=0.5, batch_size=20), weights=w,
-              progress=False)
+    nets, sens = {}, {}
+    for weighting in (None, "balanced", "given"):
+        net = nets[weighting] = random_net([2, 1], ["sigmoid"], seed=3)
+        settings = Settings(cost="xe", method="matrix", epochs=30, eta=0.5, batch_size=20,
+                            class_weight="balanced" if weighting == "balanced" else None)
+        w = class_weights(task.train.labels, 2) if weighting == "given" else None
+        train(net, task, settings, weights=w, progress=False)
         predicted = evaluate(net, task.test, task, "xe").predicted
         sens[weighting] = (predicted[task.test.labels == 1] == 1).mean()
+    assert all(np.array_equal(a, b) for a, b in zip(nets["balanced"].params(), nets["given"].params()))
+    assert not np.allclose(nets["balanced"].W[1], nets[None].W[1])
     assert sens["balanced"] > sens[None] + 0.1
+    with pytest.raises(MathdlError, match="not both"):
+        train(random_net([2, 1], ["sigmoid"]), task, Settings(class_weight="balanced"), weights=w, progress=False)
 
 
 def test_short_training_on_real_mnist(mnist, tmp_path):

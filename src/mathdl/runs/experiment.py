@@ -22,7 +22,7 @@ from ..base.errors import MathdlError, choice
 from ..base.files import check_directory, remove_temporaries, write_csv
 from ..base.seeding import rng
 from ..data.mnist import MNIST
-from ..data.tasks import SCALES, TARGETS, TASKS, Task, class_weights, make_task, parse_id, parse_pair
+from ..data.tasks import SCALES, TARGETS, TASKS, Task, make_task, parse_id, parse_pair
 from ..evaluation.metrics import binary_report, confusion_matrix, multiclass_report
 from ..nn.activations import get_activation, layer_activations
 from ..nn.backprop import method_name
@@ -283,9 +283,6 @@ def run(config: Config, mnist: MNIST, *, out=None, progress: bool = True, task: 
     same configuration and data are required); without a checkpoint it starts from the beginning."""
     task = task or build_task(config, mnist)
     settings = config.settings()
-    weights = class_weights(task.train.labels, len(task.classes)) if config.class_weight else None
-    if weights is not None:
-        weights = weights.astype(DTYPES[config.dtype])
     net, checkpoint, keep = None, None, None
     if out is not None:
         out = make_run_dir(out)
@@ -302,7 +299,7 @@ def run(config: Config, mnist: MNIST, *, out=None, progress: bool = True, task: 
                 raise MathdlError(f"cannot write the run directory {out}: {e.strerror or e}") from None
     from ..nn.fast.compiling import compile_time
     with compile_time() as compiling:  # the compiled loops' first use in this process, inside the training time
-        history = train(net, task, settings, weights=weights, progress=progress, resume=checkpoint,
+        history = train(net, task, settings, progress=progress, resume=checkpoint,
                         on_checkpoint=keep, curves=config.curves)
     test = evaluate(net, task.test, task, settings.cost)
     metrics = {**metrics_of(task, test, history), "compile_seconds": compiling.seconds}

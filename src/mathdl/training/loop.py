@@ -33,7 +33,7 @@ from ..base.errors import DivergenceError, MathdlError, choice
 from ..base.interrupt import Interrupted, held_signals
 from ..base.seeding import rng
 from ..data.augment import Shifted, take
-from ..data.tasks import Split, Task
+from ..data.tasks import Split, Task, class_weights
 from ..nn.backprop import method_name
 from ..nn.costs import Cost, get_cost
 from ..nn.fast import ENGINES
@@ -105,7 +105,8 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
           on_checkpoint=None, curves: bool = True) -> History:
     """Train ``net`` in place on ``task.train``; returns the per-epoch history.
 
-    ``weights`` (N_train,) weight each sample's cost (e.g. balanced class weights); ``on_epoch(row)``
+    ``weights`` (N_train,) weight each sample's cost; without them, ``settings.class_weight`` "balanced" weighs
+    each sample by w_x = N / (k N_c) (``data.tasks.class_weights``), so every class weighs the same; ``on_epoch(row)``
     is called after every epoch; ``progress`` is True (a bar), False, or a callable receiving
     (samples done, fields) instead of a bar; ``optimizer`` (from ``make_optimizer``) continues an
     earlier call's optimiser state (momentum, Adam's moments) instead of starting a fresh one.
@@ -121,6 +122,10 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
                           f"{task.n_inputs} inputs and {task.n_outputs} outputs")
     if settings.augment and task.background is None:
         raise MathdlError("augment (shifted images) needs an image task")
+    if settings.class_weight == "balanced":
+        if weights is not None:
+            raise MathdlError("give sample weights or class_weight='balanced', not both")
+        weights = class_weights(task.train.labels, len(task.classes)).astype(net.dtype)
     shuffle, shifts = rng(settings.seed, "shuffle"), rng(settings.seed, "augment")
     N = task.train.N
     data = {"X": task.train.X, "Y": task.train.Y}  # X is replaced by shifted images every epoch
