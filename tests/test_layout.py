@@ -1,5 +1,6 @@
 """The layering is a checked contract: import-linter's contracts in pyproject.toml (layers from base at the
-bottom to the applications on top; the readable network never imports its fast paths)."""
+bottom to the applications on top; the readable network — every module of mathdl.nn and its __init__ —
+never imports its fast paths, nn.fast). Each contract is broken on purpose once below."""
 import os
 import shutil
 import subprocess
@@ -30,6 +31,10 @@ def test_every_import_points_down():
 @pytest.mark.parametrize("file,upward", [
     ("data/dots.py", "from ..training.loop import Settings"),   # data would depend on training
     ("nn/backprop.py", "from .fast import matrix"),                # the readable network on its fast path
+    ("nn/updates.py", "from .fast import matrix"),                 # the readable training step on it
+    ("nn/updates.py", "from .fast.steps import fused_step"),       # … on a module of it
+    ("nn/__init__.py", "from .fast import matrix"),                # the network's package on it
+    ("nn/__init__.py", "from .fast.sgd import FastSGD"),
     ("reverse/chain.py", "from ..plots import save"),              # a computation on its pictures
 ])
 def test_an_upward_import_breaks_the_contract(tmp_path, file, upward):
