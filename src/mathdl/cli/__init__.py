@@ -206,14 +206,18 @@ def config_from(args):
     return Config(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Config) if hasattr(args, f.name)})
 
 
-def load_data(args):
+def load_data(args, then=None):
+    """MNIST from ``args.data``, with its lines (source, checksum) unless quiet; with ``then``, (mnist, then(mnist)),
+    the lines printed only after ``then`` succeeded (so that an error it raises is the only line)."""
     from ..base.console import err
     from ..data.mnist import load_mnist
     t0 = time.perf_counter()
     mnist = load_mnist(args.data, progress=not args.quiet)
+    seconds = time.perf_counter() - t0
+    made = None if then is None else then(mnist)
     if not args.quiet:
-        err.print(f"data: {mnist.source} ({time.perf_counter() - t0:.2f} s)\n      {mnist.status}")
-    return mnist
+        err.print(f"data: {mnist.source} ({seconds:.2f} s)\n      {mnist.status}")
+    return mnist if then is None else (mnist, made)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..base.errors import MathdlError
 from ..base.files import read_csv_rows
+from ..data.mnist import TEST_IMAGES, TRAIN_IMAGES
 from ..evaluation.metrics import holm
 from ..nn.init import init_std
 from ..nn.shapes import LATEX, Architecture, backward_steps, shapes
@@ -41,7 +42,6 @@ from .references import cite, reference_blocks
 
 M = Math
 NEEDED = ("study.json", "summary.json", "confusion_matrices.png", "learning_curves.png", "accuracy_vs_size.png")
-MNIST_SIZES = (60000, 10000)  # training and test images of the whole MNIST
 DEFAULT_TITLE = "Mathematics of Deep Learning"
 ARCHITECTURE_FIGURE = "architecture.png"
 QUESTIONS = {"TSE vs XE": ("cost", "XE instead of TSE"), "online vs matrix": ("method", "matrix instead of online"),
@@ -91,9 +91,9 @@ def preview(study: dict) -> str | None:
     opts = s["options"]
     n_train, n_test = (sum(s["class_balance"][split].values()) for split in ("train", "test"))
     reasons = []
-    if n_train < MNIST_SIZES[0] or n_test < MNIST_SIZES[1]:
-        reasons.append(f"{count(n_train)} of the {count(MNIST_SIZES[0])} training and {count(n_test)} of the "
-                       f"{count(MNIST_SIZES[1])} test images")
+    if n_train < TRAIN_IMAGES or n_test < TEST_IMAGES:
+        reasons.append(f"{count(n_train)} of the {count(TRAIN_IMAGES)} training and {count(n_test)} of the "
+                       f"{count(TEST_IMAGES)} test images")
     if opts.get("quick") or opts.get("epochs") is not None:
         epochs = sorted({r["epochs"] for r in s["configurations"]})
         reasons.append(f"{join([str(e) for e in epochs], 'or')} epoch{'s' * (epochs != [1])} per network")

@@ -21,14 +21,14 @@ import numpy as np
 from ..base.errors import MathdlError, choice
 from ..base.files import check_directory, remove_temporaries, write_csv
 from ..base.seeding import rng
-from ..data.mnist import MNIST
+from ..data.mnist import MNIST, PIXELS, TEST_IMAGES, TRAIN_IMAGES
 from ..data.tasks import SCALES, TARGETS, TASKS, Task, make_task, parse_id, parse_pair
 from ..evaluation.metrics import binary_report, confusion_matrix, multiclass_report
 from ..nn.activations import get_activation, layer_activations
 from ..nn.backprop import method_name
 from ..nn.costs import get_cost
 from ..nn.init import INITS
-from ..nn.network import DTYPES, Network
+from ..nn.network import DTYPES, Network, check_memory
 from ..nn.optimizers import OPTIMIZERS, Adam, Momentum
 from ..training.checkpoint import CHECKPOINT, Checkpoint, load_checkpoint, read_checkpoint, save_checkpoint
 from ..training.evaluate import Evaluation, evaluate
@@ -120,6 +120,29 @@ class Config:
         self.activations()
         get_cost(self.cost).check_output(get_activation(self.output_activation))
         self.settings()
+        self.check_sizes()
+
+    def check_sizes(self) -> None:
+        """What can be checked before the data is loaded, each a one-line error: the subsets within the whole
+        MNIST's (``make_task`` checks them again against the data found), fewer validation than training images,
+        a mini-batch no larger than the training set, and a network that fits in this machine's memory."""
+        for option, size, most in (("--train-size", self.train_size, TRAIN_IMAGES),
+                                   ("--test-size", self.test_size, TEST_IMAGES)):
+            if size is not None and not 1 <= size <= most:
+                raise MathdlError(f"{option} must be between 1 and {most}, got {size}")
+        n_train = self.train_size or TRAIN_IMAGES
+        if self.val_size is not None and self.val_size >= n_train:
+            raise MathdlError(f"--val-size must be smaller than the {n_train} training images")
+        self.check_batch(n_train - (self.val_size or 0))
+        outputs = 10 if self.task == "digits" else 2 if self.output_activation == "softmax" else 1
+        check_memory([PIXELS, *self.hidden, outputs], DTYPES[self.dtype])
+
+    def check_batch(self, n_train: int) -> None:
+        """A mini-batch of the matrix method holds at most the ``n_train`` training images."""
+        batch = self.settings().batch_size
+        if self.method == "matrix" and batch > n_train:
+            raise MathdlError(f"--batch-size {batch} is larger than the {n_train} training images; choose at most "
+                              f"{n_train}")
 
     def activations(self) -> list[str]:
         """[f_1, …, f_L]: the hidden activation(s) (one for all, or one per layer) and the output's."""
@@ -189,11 +212,14 @@ def task_options(config: Config) -> tuple:
 
 
 def build_task(config: Config, mnist: MNIST) -> Task:
+    """The task of ``config`` made from ``mnist``; its sizes checked against the data found."""
     outputs = 2 if config.output_activation == "softmax" and config.task != "digits" else None
-    return make_task(mnist, config.task, student_id=config.student_id, pair=config.pair, scale=config.scale,
+    task = make_task(mnist, config.task, student_id=config.student_id, pair=config.pair, scale=config.scale,
                      targets=config.targets, outputs=outputs, train_size=config.train_size, deskew=config.deskew,
                      test_size=config.test_size, val_size=config.val_size, seed=config.seed,
                      dtype=DTYPES[config.dtype])
+    config.check_batch(task.train.N)
+    return task
 
 
 def build_network(config: Config, task: Task) -> Network:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..base.errors import MathdlError
+from ..data.mnist import TRAIN_IMAGES
 from ..runs.experiment import Config, config_differences, finished_config
 from ..training.checkpoint import CHECKPOINT
 
@@ -140,7 +141,7 @@ class StudyOptions:
         """The configuration trained on growing subsets (number 4: one layer, XE, matrix), and the sizes."""
         config = self.configs()[3][2]
         sizes = self.sizes if self.sizes is not None else (QUICK_SIZES if self.quick else FULL_SIZES)
-        full = config.train_size or 60000
+        full = config.train_size or TRAIN_IMAGES
         return config, tuple(n for n in sizes if n < full)
 
     def to_dict(self) -> dict:
