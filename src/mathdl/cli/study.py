@@ -110,11 +110,9 @@ def _cpus() -> int:
 
 
 def run(args) -> int:
-    from ..base.console import out
-    from ..report import build_report
-    from ..study.classes import class_studies, class_table, read_ids
-    from ..study.protocol import StudyOptions, checkpointed, finished
-    from ..study.runner import run_studies
+    from ..study.classes import class_studies, read_ids
+    from ..study.protocol import StudyOptions
+    from ..study.runner import claimed
     options = StudyOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(StudyOptions)})
     suffix = "-quick" if args.quick else ""
     if args.ids:
@@ -127,6 +125,16 @@ def run(args) -> int:
     if args.executor == "previous-pool":  # the benchmark's baseline: the study's previous scheduler
         from ..bench.previous_executor import PoolExecutor
         executor = PoolExecutor(args.jobs)
+    with claimed(studies, args.resume):  # each directory held until its report is written
+        return _run(args, studies, executor)
+
+
+def _run(args, studies, executor) -> int:
+    from ..base.console import out
+    from ..report import build_report
+    from ..study.classes import class_table
+    from ..study.protocol import checkpointed, finished
+    from ..study.runner import run_studies
     try:
         done = run_studies(studies, data=args.data, jobs=args.jobs, resume=args.resume, progress=not args.quiet,
                            command=command_line(), scheduler=args.scheduler, executor=executor)
@@ -145,6 +153,7 @@ def run(args) -> int:
         out.print(f"report: {report['pdf']} and {report['md']}")
         out.print(f"study directory: {study.path}  ({study.seconds:.0f} s)")
     if args.ids:
+        folder = args.out or "."
         class_table(done, folder)
         out.print(f"class table: {Path(folder) / 'class.csv'} and {Path(folder) / 'class.md'}")
     return 0

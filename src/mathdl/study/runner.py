@@ -4,10 +4,13 @@ the reverse part's networks run backwards by the worker that trained them), then
 run is on disk at once, and one in training keeps a checkpoint after every epoch and where it is
 interrupted, so an interrupted study keeps both and ``resume`` goes on from there.
 
-Everything is checked before anything is written: the study directories, the data and the cluster.
+Everything is checked before anything is written: the study directories, the data and the cluster. A study
+holds its directory for its whole life (``claimed``: an OS lock the kernel releases when the process ends), so
+a second study there is refused before it writes anything.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from ..base.errors import MathdlError
 from ..base.files import check_directory, write_json
+from ..base.lock import LOCK_FILE, holding
 from ..runs.directory import load_run
 from ..runs.experiment import Config, environment
 from .executor import DaskExecutor, Run
@@ -60,8 +64,23 @@ def check_target(options: StudyOptions, out: Path, resume: bool) -> None:
         if {k: v for k, v in saved.items() if k != "seeds"} != options.resumable():
             raise MathdlError(f"{out} holds a study with other options; resume it with the same options "
                               f"(see {out / STATE_FILE}) or choose another --out")
-    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
+    elif out.exists() and (not out.is_dir() or any(p.name != LOCK_FILE for p in out.iterdir())):
         raise MathdlError(f"{out} exists and is not a study directory; choose another --out")
+
+
+@contextlib.contextmanager
+def claimed(studies: list[tuple[StudyOptions, Path]], resume: bool):
+    """Hold every study directory of ``studies`` for the block: each checked (``check_target``), then locked
+    (``base.lock.holding``: created if missing, refused at once while another study holds it) and checked again
+    under the lock, where no other study can begin in it any more. Re-entrant: the command holds the directories
+    while the study runs and while its report is written."""
+    for options, out in studies:
+        check_target(options, Path(out), resume)  # nothing is written for a study refused here
+    with contextlib.ExitStack() as stack:
+        for options, out in studies:
+            stack.enter_context(holding(out))
+            check_target(options, Path(out), resume)
+        yield
 
 
 def plan(options: StudyOptions, out: Path, n_train: int, n_test: int, prefix: str = "") -> list[Run]:
@@ -94,14 +113,19 @@ def run_study(options: StudyOptions, out, *, data=None, jobs: int | None = None,
 def run_studies(studies: list[tuple[StudyOptions, Path]], *, data=None, jobs: int | None = None,
                 resume: bool = False, progress: bool = True, command: str | None = None,
                 scheduler: str | None = None, executor=None) -> list[Study]:
-    """``run_study`` for each (options, directory), all their runs on one executor at once."""
+    """``run_study`` for each (options, directory), all their runs on one executor at once, each directory held
+    by this process throughout (``claimed``)."""
+    studies = [(options, Path(out).absolute()) for options, out in studies]  # the workers' working directory may differ
+    with claimed(studies, resume):
+        return _run_studies(studies, data=data, jobs=jobs, progress=progress, command=command, scheduler=scheduler,
+                            executor=executor)
+
+
+def _run_studies(studies, *, data, jobs, progress, command, scheduler, executor) -> list[Study]:
     from ..base.console import err
     from ..data.mnist import load_mnist
     from .progress import StudyProgress
 
-    studies = [(options, Path(out).absolute()) for options, out in studies]  # the workers' working directory may differ
-    for options, out in studies:
-        check_target(options, out, resume)
     start = time.perf_counter()
     executor = executor if executor is not None else DaskExecutor(scheduler, jobs)
     with executor:  # a scheduler that does not answer is an error here, before anything is written
