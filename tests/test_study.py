@@ -258,13 +258,13 @@ def test_resume_continues_a_configuration_from_its_checkpoint(study, tiny_data, 
 def test_the_reverse_part_has_a_control_trained_the_books_way():
     """The book's network (Rashid): one hidden layer of 200, no biases, TSE, online, a constant η = 0.1,
     the book's scaling and targets, no deskewing or shifts; the study's two networks beside it."""
-    numbered = {name: (number, c) for number, name, c in StudyOptions().reverse_configs()}
-    assert list(numbered) == ["1layer", "3layers", "book"]
-    number, book = numbered["book"]
-    assert number == 202 and book.hidden == (200,) and book.bias is False and book.cost == "tse"
+    named = dict(StudyOptions().reverse_configs())
+    assert list(named) == ["1layer", "3layers", "book"]
+    book = named["book"]
+    assert book.hidden == (200,) and book.bias is False and book.cost == "tse"
     assert book.method == "online" and book.settings().eta == 0.1 and book.decay == 0 and book.augment == 0
     assert (book.scale, book.targets, book.deskew, book.init) == ("book", "book", False, "normal")
-    quick = dict((name, c) for _, name, c in StudyOptions(quick=True).reverse_configs())["book"]
+    quick = dict(StudyOptions(quick=True).reverse_configs())["book"]
     assert quick.train_size == 3000 and quick.settings().epochs == 4
 
 

@@ -105,6 +105,19 @@ def open_npz(path):
                 raise ValueError(f"corrupt compressed member ({e})") from None
 
 
+def npz_header(npz, entry: str, kind: str, version: int, path, what: str) -> dict:
+    """The JSON entry ``entry`` of an open .npz, the header of mathdl's own files: a dict whose "format" is
+    ``kind`` (else a ValueError: not such a file) and whose "version" is ``version`` (else a one-line
+    ``MathdlError`` naming both versions; ``what`` names the file's kind in it: "model format")."""
+    header = json.loads(str(npz[entry]))
+    if not isinstance(header, dict) or header.get("format") != kind:
+        raise ValueError(f"no {kind} entry")
+    if header.get("version") != version:
+        raise MathdlError(f"{path}: {what} version {header.get('version')} is not supported (this mathdl reads "
+                          f"version {version})")
+    return header
+
+
 DEFLATE_RATIO = 1032  # the most deflate expands: 258 bytes (the longest match) from 2 bits
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from . import (
+    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     _from_api,
     add_engine_option,
@@ -133,20 +134,17 @@ def _run(args, studies, executor) -> int:
     from ..base.console import out
     from ..report import build_report
     from ..study.classes import class_table
-    from ..study.protocol import checkpointed, finished
+    from ..study.executor import StudyStopped
     from ..study.runner import run_studies
     try:
         done = run_studies(studies, data=args.data, jobs=args.jobs, resume=args.resume, progress=not args.quiet,
                            command=command_line(), scheduler=args.scheduler, executor=executor)
     except KeyboardInterrupt:
-        runs = [flag for o, path in studies for flag in finished(o, path)]
-        started = sum(flag for o, path in studies for flag in checkpointed(o, path))
-        again = " ".join(["mathdl study --resume", *([f"--ids {args.ids}"] if args.ids else []),
-                          *([f"--out {args.out or studies[0][1]}"] if args.out or not args.ids else [])])
-        print(f"mathdl study: interrupted: {sum(runs)} of {len(runs)} runs of the eight configurations are finished "
-              f"and kept" + (f", {started} unfinished with a checkpoint" if started else "")
-              + f"; continue with: {again} (and the same options)", file=sys.stderr)
+        print(f"mathdl study: interrupted: {_kept(args, studies)}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except StudyStopped as e:  # the work is safe: one line, what is kept, how to go on
+        print(f"mathdl study: stopped: {e}; {_kept(args, studies)}", file=sys.stderr)
+        return EXIT_INTERNAL
     for study in done:
         show(study, out)
         report = build_report(study.path, title=args.title, author=args.author)
@@ -157,6 +155,19 @@ def _run(args, studies, executor) -> int:
         class_table(done, folder)
         out.print(f"class table: {Path(folder) / 'class.csv'} and {Path(folder) / 'class.md'}")
     return 0
+
+
+def _kept(args, studies) -> str:
+    """'5 of 8 runs of the eight configurations are finished and kept, 2 unfinished with a checkpoint; continue
+    with: mathdl study --resume --out DIR (and the same options)'."""
+    from ..study.protocol import checkpointed, finished
+    runs = [flag for o, path in studies for flag in finished(o, path)]
+    started = sum(flag for o, path in studies for flag in checkpointed(o, path))
+    again = " ".join(["mathdl study --resume", *([f"--ids {args.ids}"] if args.ids else []),
+                      *([f"--out {args.out or studies[0][1]}"] if args.out or not args.ids else [])])
+    return (f"{sum(runs)} of {len(runs)} runs of the eight configurations are finished and kept"
+            + (f", {started} unfinished with a checkpoint" if started else "")
+            + f"; continue with: {again} (and the same options)")
 
 
 def show(study, out) -> None:

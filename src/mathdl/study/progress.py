@@ -1,9 +1,20 @@
 """The study's progress display: one bar over all its runs (in samples × epochs), a bar for each run
-while it trains, and a line as each finishes."""
+while it trains, a line as each finishes, and lines about the cluster (a worker lost or joining). The
+executor calls it from two threads (its own and the Dask client's event loop), so each call holds a lock."""
 from __future__ import annotations
 
 import json
+import threading
+from functools import wraps
 from pathlib import Path
+
+
+def _locked(method):
+    @wraps(method)
+    def call(self, *args, **kwargs):
+        with self.lock:
+            return method(self, *args, **kwargs)
+    return call
 
 
 class StudyProgress:
@@ -33,6 +44,7 @@ class StudyProgress:
         self.overall = self.display.add_task(f"study: {len(runs)} runs", total=sum(self.totals.values()), info="")
         self.bars: dict[str, int] = {}
         self.seen: dict[str, float] = {}
+        self.lock = threading.Lock()
 
     def __enter__(self):
         self.display.__enter__()
@@ -41,6 +53,7 @@ class StudyProgress:
     def __exit__(self, *exc):
         return self.display.__exit__(*exc)
 
+    @_locked
     def advance(self, key: str, done: int, fields: dict) -> None:
         """The run ``key`` has trained ``done`` samples in all (a run retried from its checkpoint after a lost
         worker counts from there again, so the display goes back by what was lost)."""
@@ -53,6 +66,7 @@ class StudyProgress:
         self.display.update(self.bars[key], completed=done, info=info)
         self.display.update(self.overall, advance=step)
 
+    @_locked
     def finished(self, key: str, outcome: str | None = None) -> None:
         self.done += 1
         if key in self.bars:
@@ -63,9 +77,11 @@ class StudyProgress:
             self.display.console.print(f"{self.done}/{len(self.names)} done: {self.names[key]}: "
                                        + (outcome or _outcome(self.dirs[key])))
 
+    @_locked
     def say(self, line: str) -> None:
+        """A line above the bars, unwrapped (the terminal wraps it)."""
         if self.enabled:
-            self.display.console.print(line)
+            self.display.console.print(line, soft_wrap=True, highlight=False)
 
 
 def _outcome(run_dir: Path) -> str:

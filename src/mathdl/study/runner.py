@@ -23,7 +23,7 @@ from ..base.lock import LOCK_FILE, holding
 from ..runs.directory import load_run
 from ..runs.experiment import Config, environment
 from .executor import DaskExecutor, Run
-from .protocol import REVERSE_NAMES, STATE_FILE, Study, StudyOptions, _complete
+from .protocol import REVERSE_NAMES, STATE_FILE, Study, StudyOptions, is_complete
 from .summary import summarise
 
 
@@ -48,7 +48,7 @@ def estimated_work(config: Config, n_train: int, n_test: int) -> float:
 
 def study_configs(options: StudyOptions) -> list[Config]:
     """Every configuration a study trains but the size curve's (the same as configuration 4's but smaller)."""
-    return [config for *_, config in options.replicates()] + [config for *_, config in options.reverse_configs()]
+    return [config for *_, config in options.replicates()] + [config for _, config in options.reverse_configs()]
 
 
 def check_target(options: StudyOptions, out: Path, resume: bool) -> None:
@@ -93,7 +93,7 @@ def plan(options: StudyOptions, out: Path, n_train: int, n_test: int, prefix: st
                  out / "sizes" / f"{n}", None) for n in sizes]
     planned += [(f"{prefix}reverse-{name}", config, out / "reverse" / name / "model",
                  {"seed": options.seed, "student_id": options.student_id})
-                for _, name, config in options.reverse_configs()]
+                for name, config in options.reverse_configs()]
     return [Run(key=str(run_dir), name=name, config=config, run_dir=run_dir, study_dir=out,
                 total=config.settings().epochs * (config.train_size or n_train),
                 work=estimated_work(config, n_train, n_test), backwards=backwards)
@@ -147,7 +147,7 @@ def _run_studies(studies, *, data, jobs, progress, command, scheduler, executor)
         several = len(studies)
         runs = [run for options, out in studies
                 for run in plan(options, out, n_train, n_test, f"{options.student_id}: " if several > 1 else "")]
-        todo = [run for run in runs if not _complete(run.run_dir, run.config)]
+        todo = [run for run in runs if not is_complete(run.run_dir, run.config)]
         if todo:
             if progress:
                 ids = ", ".join(f"{o.student_id} in {out}/" for o, out in studies[:3]) + (" …" if several > 3 else "")
@@ -172,7 +172,7 @@ def reverse_part(out: Path, options: StudyOptions, data=None, *, progress: bool 
     from ..runs.experiment import build_task
 
     mnist = None
-    for _, name, config in options.reverse_configs():
+    for name, config in options.reverse_configs():
         folder = out / "reverse" / name
         model = folder / "model" / "model.npz"
         if (folder / "reverse.json").is_file() and (folder / "reverse.json").stat().st_mtime >= model.stat().st_mtime:
