@@ -53,6 +53,17 @@ def check_directory(path) -> Path:
     return path
 
 
+def make_directory(path, what: str = "directory") -> Path:
+    """The directory ``path``, created with its parents if need be; a one-line ``MathdlError`` if it cannot be
+    (``what`` names it: "run directory")."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise MathdlError(f"cannot create {what} {path}: {e.strerror or e}") from None
+    return path
+
+
 # atomic_path's temporary names: ".NAME." + mkstemp's 8 random characters + ".tmp"
 TEMPORARY_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from ..base.errors import MathdlError
-from ..base.files import check_directory, write_json
+from ..base.files import check_directory, make_directory, write_json
 from ..base.lock import LOCK_FILE, holding
 from ..runs.directory import load_run
 from ..runs.experiment import Config, environment
@@ -135,10 +135,7 @@ def _run_studies(studies, *, data, jobs, progress, command, scheduler, executor)
         for _, out in studies:
             executor.check_shared(out.parent.resolve())
         for options, out in studies:
-            try:
-                (out / "runs").mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                raise MathdlError(f"cannot create {out}: {e.strerror or e}") from None
+            make_directory(out / "runs", "study directory")
             write_json(out / STATE_FILE, {"options": options.to_dict(), "command": command,
                                           "environment": environment()})
         if any(config.deskew for options, _ in studies for config in study_configs(options)):
