@@ -164,3 +164,21 @@ def test_a_run_without_curves_trains_the_same_network(tmp_path):
     assert saved[0]["train_accuracy"] == "" and saved[-1]["train_accuracy"] == last["train_accuracy"]
     assert saved[-1]["test_accuracy"] == last["test_accuracy"] and saved[-1]["test_cost"] == last["test_cost"]
     assert (tmp_path / "False" / "learning_curves.png").is_file()
+
+
+@pytest.mark.parametrize("method,cost,optimizer", [("online", "tse", "sgd"), ("online", "xe", "momentum"),
+                                                   ("matrix", "xe", "sgd"), ("matrix", "mse", "adam")])
+def test_one_table_of_defaults_for_settings_configs_and_the_estimator(method, cost, optimizer):
+    """Epochs, η and batch size not given are the method's, cost's and optimiser's, from one table
+    (``training.defaults``), whether training is set up by ``Settings``, a ``Config`` or the estimator."""
+    from mathdl.runs.experiment import Config
+    from mathdl.sklearn import MathdlClassifier
+    from mathdl.training.defaults import defaults
+
+    expected = defaults(method, cost, optimizer)
+    settings = Settings(method=method, cost=cost, optimizer=optimizer)
+    assert (settings.epochs, settings.eta, settings.batch_size) == tuple(expected[k] for k in ("epochs", "eta",
+                                                                                                "batch_size"))
+    assert Config(method=method, cost=cost, optimizer=optimizer, decay=0.0, augment=0).settings() == settings
+    assert MathdlClassifier(method=method, cost=cost, optimizer=optimizer)._settings() == settings
+    assert Settings(method=method, cost=cost, optimizer=optimizer, epochs=2).epochs == 2

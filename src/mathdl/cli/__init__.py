@@ -167,7 +167,7 @@ def add_engine_option(g):
 
 def add_training_options(p):
     from ..nn.optimizers import OPTIMIZERS
-    from ..runs.experiment import ADAM_ETA, DEFAULTS
+    from ..training.defaults import ADAM_ETA, DEFAULTS
     shared = _defaults()
     on, mx = DEFAULTS[("online", "tse")], DEFAULTS[("matrix", "tse")]
     on_xe, mx_xe = DEFAULTS[("online", "xe")], DEFAULTS[("matrix", "xe")]

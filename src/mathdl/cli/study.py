@@ -30,7 +30,8 @@ def sizes(text: str) -> tuple[int, ...]:
 def register(sub) -> None:
     from ..data.tasks import SCALES
     from ..nn.network import DTYPES
-    from ..runs.experiment import DEFAULTS, Config
+    from ..runs.experiment import Config
+    from ..training.defaults import DEFAULTS
     from ..study.protocol import QUICK
     shared = Config()
     defaults = "; ".join(f"{m} {c.upper()}: {d['epochs']} epochs, eta {d['eta']:g}"

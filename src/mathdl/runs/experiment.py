@@ -29,48 +29,15 @@ from ..nn.backprop import method_name
 from ..nn.costs import get_cost
 from ..nn.init import INITS
 from ..nn.network import DTYPES, Network, check_memory
-from ..nn.optimizers import OPTIMIZERS, Adam, Momentum
 from ..training.checkpoint import CHECKPOINT, Checkpoint, load_checkpoint, read_checkpoint, save_checkpoint
 from ..training.evaluate import Evaluation, evaluate
 from ..training.loop import History, Settings, train
 from .directory import make_run_dir, write_run
 
-# Defaults per backpropagation method and cost, chosen so that every configuration of the study
-# trains properly (see the README). Online SGD steps after every sample; matrix SGD after each
-# mini-batch with the mean gradient, so it takes a larger η. TSE's output delta carries
-# σ'(z) = a(1 − a) ≤ ¼, so TSE takes a larger η than XE, whose delta is a − y. MSE uses TSE's row.
-DEFAULTS = {
-    ("online", "tse"): {"epochs": 15, "eta": 0.2, "batch_size": 1},
-    ("online", "xe"): {"epochs": 15, "eta": 0.05, "batch_size": 1},
-    ("matrix", "tse"): {"epochs": 20, "eta": 2.0, "batch_size": 16},
-    ("matrix", "xe"): {"epochs": 40, "eta": 0.5, "batch_size": 16},
-}
-
-
-ADAM_ETA = 1e-3  # Kingma & Ba's suggested η, also PyTorch's and scikit-learn's default
-
-
-def defaults(method: str, cost: str, optimizer: str = "sgd") -> dict:
-    """Epochs, η and batch size used when not given, for a bp method, cost and optimiser.
-
-    ``DEFAULTS``' η is plain SGD's, θ ← θ − η g. Momentum, v ← μ v − η g, moves θ by η g / (1 − μ) a step
-    under a steady gradient, so it takes η (1 − μ): the same step. Adam's step, η m̂ / (√v̂ + ε), is
-    about η per parameter whatever the gradient's scale, so an η scaled to the gradient does not carry
-    over (η = 2 with Adam saturates every sigmoid in a few steps): it takes ``ADAM_ETA``. η (1 − μ) is
-    rounded to 12 digits, so that 2 (1 − 0.9) is 0.2 and not 0.19999999999999996."""
-    row = dict(DEFAULTS[(method, "tse" if cost == "mse" else cost)])
-    optimizer = choice("optimizer", optimizer, OPTIMIZERS)
-    if optimizer is Momentum:
-        row["eta"] = round(row["eta"] * (1 - Momentum(row["eta"]).mu), 12)
-    elif optimizer is Adam:
-        row["eta"] = ADAM_ETA
-    return row
-
-
 @dataclass
 class Config:
     """Everything that defines one training run; ``None`` for epochs/eta/batch_size means the
-    default for the bp method and cost (``DEFAULTS``)."""
+    default for the bp method and cost (``training.defaults``)."""
 
     task: str = "id"
     student_id: str = "100384"
@@ -149,12 +116,10 @@ class Config:
         return layer_activations(self.activation, len(self.hidden), self.output_activation)
 
     def settings(self) -> Settings:
-        default = defaults(self.method, self.cost, self.optimizer)
-        pick = lambda value, key: default[key] if value is None else value  # noqa: E731
-        return Settings(cost=self.cost, method=self.method, epochs=pick(self.epochs, "epochs"),
-                        eta=pick(self.eta, "eta"), batch_size=pick(self.batch_size, "batch_size"),
-                        optimizer=self.optimizer, seed=self.seed, class_weight=self.class_weight,
-                        decay=self.decay, augment=self.augment, engine=self.engine)
+        """The training settings (epochs, η and batch size not given: the method's, ``training.defaults``)."""
+        return Settings(cost=self.cost, method=self.method, epochs=self.epochs, eta=self.eta,
+                        batch_size=self.batch_size, optimizer=self.optimizer, seed=self.seed,
+                        class_weight=self.class_weight, decay=self.decay, augment=self.augment, engine=self.engine)
 
     def label(self, sizes: list[int] | None = None, n_train: int | None = None) -> str:
         """The hyper-parameters in one line, for titles: layers, activations, cost, bp, epochs, η, data."""

@@ -41,6 +41,7 @@ from ..nn.fast import updates as route
 from ..nn.network import Network
 from ..nn.optimizers import make_optimizer
 from .checkpoint import Checkpoint
+from .defaults import defaults
 from .diagnostics import GradientMonitor, evenly, saturation
 from .evaluate import evaluate
 
@@ -52,13 +53,14 @@ MONITOR = 10_000  # training images the per-epoch check evaluates: every k-th, a
 @dataclass
 class Settings:
     """How to train: cost, bp method, epochs, learning rate η, batch size, optimiser, seed, and the engine
-    that computes it (the fast paths, or the readable reference; the same numbers up to round-off)."""
+    that computes it (the fast paths, or the readable reference; the same numbers up to round-off). Epochs, η
+    and the batch size not given (None) are the method's, cost's and optimiser's (``training.defaults``)."""
 
     cost: str = "tse"
     method: str = "online"
-    epochs: int = 3
-    eta: float = 0.1
-    batch_size: int = 32
+    epochs: int | None = None
+    eta: float | None = None
+    batch_size: int | None = None
     optimizer: str = "sgd"
     seed: int = 0
     class_weight: str | None = None  # None or "balanced"
@@ -73,13 +75,16 @@ class Settings:
     def __post_init__(self):
         self.cost = get_cost(self.cost).name
         self.method = method_name(self.method)
+        given = defaults(self.method, self.cost, self.optimizer)
+        for key in ("epochs", "eta", "batch_size"):
+            if getattr(self, key) is None:
+                setattr(self, key, given[key])
         if not (isinstance(self.epochs, int) and self.epochs > 0):
             raise MathdlError(f"epochs must be a positive integer, got {self.epochs}")
         if not (math.isfinite(self.eta) and self.eta > 0):
             raise MathdlError(f"learning rate must be a positive number, got {self.eta}")
         if not (isinstance(self.batch_size, int) and self.batch_size > 0):
             raise MathdlError(f"batch size must be a positive integer, got {self.batch_size}")
-        make_optimizer(self.optimizer, self.eta)
         if not (math.isfinite(self.decay) and self.decay >= 0):
             raise MathdlError(f"learning-rate decay must be >= 0, got {self.decay}")
         if not (isinstance(self.augment, int) and 0 <= self.augment <= 4):
