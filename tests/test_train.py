@@ -182,3 +182,26 @@ def test_one_table_of_defaults_for_settings_configs_and_the_estimator(method, co
     assert Config(method=method, cost=cost, optimizer=optimizer, decay=0.0, augment=0).settings() == settings
     assert MathdlClassifier(method=method, cost=cost, optimizer=optimizer)._settings() == settings
     assert Settings(method=method, cost=cost, optimizer=optimizer, epochs=2).epochs == 2
+
+
+def test_the_history_records_the_share_of_positives_that_ends_each_epoch():
+    """For a binary task every epoch's row holds the share of positives among the last ``TAIL`` images of the order
+    the loop drew (the report explains a dip all runs share with it, without the data): the same as drawing the
+    orders again from the seed."""
+    from mathdl.base.seeding import rng
+    from mathdl.report.content import epoch_order_share
+    from mathdl.training.loop import TAIL
+
+    generator = np.random.default_rng(5)
+    X = generator.normal(0, 1, (2, 2500))
+    task = dots_task(X, (X[0] > 0.3).astype(int), seed=0)
+    history = train(random_net([2, 3, 1], ["tanh", "sigmoid"]), task, Settings(method="matrix", epochs=3, seed=4),
+                    progress=False)
+    shuffle, labels = rng(4, "shuffle"), task.train.labels
+    expected = [float(np.mean(labels[shuffle.permutation(task.train.N)[-TAIL:]])) for _ in range(3)]
+    assert [row["tail_positives"] for row in history.rows] == expected
+    assert len(set(expected)) == 3  # the orders differ, and so do their ends
+    study = {"runs": {1: {"history": history.rows}},
+             "summary": {"class_balance": {"train": {"negative": int((labels == 0).sum()),
+                                                     "positive": int((labels == 1).sum())}}}}
+    assert epoch_order_share(study, 2) == (expected[1], TAIL, float(np.mean(labels)))

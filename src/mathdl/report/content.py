@@ -20,7 +20,7 @@ from ..data.mnist import TEST_IMAGES, TRAIN_IMAGES
 from ..evaluation.metrics import holm
 from ..nn.init import init_std
 from ..nn.shapes import LATEX, Architecture, backward_steps, shapes
-from ..training.loop import MONITOR
+from ..training.loop import MONITOR, TAIL
 from .document import (
     Break,
     Bullets,
@@ -605,7 +605,7 @@ def shared_dips(study: dict, least: int | None = None) -> list[int]:
 
 def _dips(study: dict) -> tuple:
     """The explanation of a dip that every configuration shares, with the share of positives among the last
-    images of that epoch's order when MNIST is at hand to recompute it."""
+    images of that epoch's order (recorded by the training loop in each run's history)."""
     s = study["summary"]
     dips = shared_dips(study)
     if not dips:
@@ -630,34 +630,16 @@ def _dips(study: dict) -> tuple:
     return text(*words)
 
 
-def epoch_order_share(study: dict, epoch: int, last: int = 1000) -> tuple[float, int, float] | None:
-    """(share of positives among the last ``last`` images of epoch ``epoch``'s order, ``last``, the share
-    overall), recomputed as the training loop draws the order (``rng(seed, "shuffle").permutation(N)`` once
-    per epoch) from the training labels, when the MNIST the study used is at hand; else None."""
-    import numpy as np
-
-    from ..base.seeding import rng
-    from ..data.mnist import load_mnist
-    from ..data.tasks import make_task
-    from ..runs.experiment import Config
-
-    run = study["runs"][1]["config"]
-    try:
-        mnist = load_mnist(download_ok=False, progress=False)
-        if mnist.fingerprint != run["data"]["fingerprint"]:
-            return None
-        config = Config.from_dict(run["config"])
-        task = make_task(mnist, config.task, student_id=config.student_id, pair=config.pair,
-                         train_size=config.train_size, test_size=config.test_size, val_size=config.val_size,
-                         seed=config.seed)
-    except (MathdlError, OSError, KeyError, ValueError, TypeError):
+def epoch_order_share(study: dict, epoch: int) -> tuple[float, int, float] | None:
+    """(share of positives among the last ``TAIL`` images of epoch ``epoch``'s order, how many those are, the share
+    among all training images), as the training loop recorded it in the history (``tail_positives``: the eight
+    share the order); None for a study whose history predates it."""
+    value = study["runs"][1]["history"][epoch - 1].get("tail_positives")
+    if value in (None, ""):
         return None
-    labels = task.train.labels
-    shuffle = rng(config.seed, "shuffle")
-    for _ in range(epoch):
-        order = shuffle.permutation(len(labels))
-    last = min(last, len(labels))
-    return float(np.mean(labels[order[-last:]])), last, float(np.mean(labels))
+    balance = study["summary"]["class_balance"]["train"]
+    negatives, positives = balance.values()
+    return float(value), min(TAIL, negatives + positives), positives / (negatives + positives)
 
 
 def _times_text(study: dict) -> tuple:

@@ -46,6 +46,7 @@ from .diagnostics import GradientMonitor, evenly, saturation
 from .evaluate import evaluate
 
 MONITOR = 10_000  # training images the per-epoch check evaluates: every k-th, at most this many
+TAIL = 1000  # the last images of an epoch's order, whose share of positives the history records (binary tasks)
 
 
 
@@ -96,7 +97,8 @@ class Settings:
 
 @dataclass
 class History:
-    """One row per epoch (cost and accuracy on each split, gradient norm, seconds), the wall time, and
+    """One row per epoch (cost and accuracy on each split, gradient norm, seconds; for a binary task the share
+    of positives among the last ``TAIL`` images of the epoch's order, ``tail_positives``), the wall time, and
     the numerical diagnostics: ``warnings`` (one line each, with a suggestion) and ``diagnostics``."""
 
     rows: list[dict] = field(default_factory=list)
@@ -184,6 +186,8 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
                     f"training diverged in epoch {epoch} (the cost became non-finite: {e}); "
                     f"try a smaller learning rate than {settings.eta:g}") from None
             row = {"epoch": epoch, "eta": stepper.eta, "cost": total_cost / N}
+            if len(task.classes) == 2:  # what the last updates of the epoch saw: explains a dip all runs share
+                row["tail_positives"] = tail_share(task.train.labels, order)
             if curves or epoch == settings.epochs:
                 row.update(_scores(net, task, cost))
             warning = monitor.after_epoch(epoch)
@@ -218,6 +222,12 @@ def _resume(resume: Checkpoint, fresh: Checkpoint, shuffle, shifts, stepper, mon
     stepper.restore(resume.optimizer)
     monitor.norms, monitor.reported = list(resume.grad_norms), resume.grad_reported
     return resume
+
+
+def tail_share(labels: np.ndarray, order: np.ndarray, tail: int = TAIL) -> float:
+    """The share of positives (label 1) among the last ``tail`` images of an epoch's ``order`` (all of them when
+    there are fewer)."""
+    return float(np.mean(labels[order[-tail:]] == 1))
 
 
 def _optimizer_state(stepper) -> dict:
