@@ -173,7 +173,7 @@ def _kept(args, studies) -> str:
 
 def show(study, out) -> None:
     """The study's tables in the terminal: rates, class balance, McNemar; with seeds, the seeds and effects."""
-    from ..evaluation.factorial import conclusions
+    from ..report.factorial_section import conclusions
     from .tables import effects_table, mcnemar_table, seeds_table, study_tables
 
     summary = study.summary

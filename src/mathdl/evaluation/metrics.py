@@ -16,6 +16,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..base.numbers import interval
+
 LEVEL = 0.95  # every interval's confidence level
 Z95 = 1.959963984540054  # Φ⁻¹(0.975) = Φ⁻¹((1 + LEVEL) / 2)
 BOOTSTRAP = 10_000
@@ -40,7 +42,7 @@ class Rate:
     def __str__(self) -> str:
         if self.value is None:
             return "undefined (0/0)"
-        return f"{100 * self.value:.2f}% [{100 * self.low:.2f}, {100 * self.high:.2f}]"
+        return interval(self.value, (self.low, self.high), unit="%")
 
 
 def wilson(k: int, n: int, z: float = Z95) -> Rate:

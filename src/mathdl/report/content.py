@@ -37,7 +37,8 @@ from .document import (
     Table,
     text,
 )
-from .format import ci, count, join, p_value, pct, seconds, shown_command
+from ..base.numbers import ci, count, p_value, pct, points, seconds
+from .format import join, shown_command
 from .references import cite, reference_blocks
 
 M = Math
@@ -565,11 +566,8 @@ def _rates_table(s: dict) -> Table:
     rows = []
     for r in s["configurations"]:
         def cell(rate, digits=2, scale=100):
-            if rate["value"] is None:
-                return "undefined"
-            low, high = rate["ci95"]
-            return text(f"{scale * rate['value']:.{digits}f}", Break(),
-                        f"[{scale * low:.{digits}f}, {scale * high:.{digits}f}]")
+            value, _, bounds = ci(rate, digits, scale=scale).partition(" ")  # the interval below the value
+            return text(value, Break(), bounds) if bounds else value
         rows.append((str(r["number"]), str(r["tp"]), str(r["fn"]), str(r["fp"]), str(r["tn"]), cell(r["accuracy"]),
                      cell(r["sensitivity"]), cell(r["specificity"]), cell(r["precision"]), cell(r["npv"]),
                      cell(r["f1"]), cell(r["mcc"], 3, 1)))
@@ -589,7 +587,7 @@ def _mcnemar_table(s: dict) -> Table:
     return Table(("named choice", "A vs B", "accuracy A %", "accuracy B %", "b", "c", "p exact", "mid-p",
                   "mid-p, Holm", "also differ"), rows,
                  "McNemar's test for every pair of configurations that differ in the named choice (and in the "
-                 "settings of the last column); p-values to three decimals, Holm-adjusted over the twelve tests in "
+                 "settings of the last column); p-values to two significant digits, Holm-adjusted over the twelve tests in "
                  "the ninth column.", align="lcrrrrrrrl", size="7.5pt", label="tab-mcnemar")
 
 
@@ -695,7 +693,7 @@ def _discussion(doc: Document, study: dict) -> None:
                   else "left the test accuracy unchanged on average")
         also = sorted({d.split(" (")[0] for t in e["tests"] for d in others_differing(by_number, t["a"], t["b"])})
         items.append(text(
-            Strong(phrase[0].upper() + phrase[1:]), f" {change} (from {100 * e['min']:+.2f} to {100 * e['max']:+.2f} "
+            Strong(phrase[0].upper() + phrase[1:]), f" {change} (from {points(e['min'])} to {points(e['max'])} "
             f"over the {e['n']} pairs); McNemar's mid-p test finds the pair's difference significant at 5% in "
             f"{e['significant']} of {e['n']} pairs, {e['surviving']} after Holm's correction"
             + (f"; these pairs also differ in {join(also)}" if also else "; the pairs differ in nothing else") + "."))
@@ -732,7 +730,7 @@ def _discussion(doc: Document, study: dict) -> None:
         Paragraph(text(
             f"Sensitivity exceeds specificity in {more_sensitive} of the {len(gaps)} configurations; the widest gap "
             f"is in configuration {widest[0]['number']}, {pct(widest[0]['sensitivity']['value'])} against "
-            f"{pct(widest[0]['specificity']['value'])} ({100 * widest[1]:+.2f} points). Balanced classes "
+            f"{pct(widest[0]['specificity']['value'])} ({points(widest[1])} points). Balanced classes "
             f"({pct(share, 1)} of the training images here are positive) do not make the two rates equal: they "
             "measure the errors on different images, the positives and the negatives, and a network can err more on "
             "one class than on the other whatever the balance. What balance does is keep accuracy honest: an ID "
