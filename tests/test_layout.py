@@ -45,3 +45,27 @@ def test_an_upward_import_breaks_the_contract(tmp_path, file, upward):
     result = lint_imports(tmp_path / "src", tmp_path)
     assert result.returncode != 0
     assert "BROKEN" in result.stdout
+
+
+def where_things_are() -> dict[str, str]:
+    """The README's table "Where things are": folder (as written, e.g. '`nn/fast/`') → what is there."""
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index("## Where things are"):].split("\n## ")[0]
+    rows = [line.split(" | ") for line in table.splitlines() if line.startswith("| ") and " | `" in line]
+    return {row[1]: row[2] for row in rows}
+
+
+def test_the_readme_names_every_package_where_it_is():
+    """Every package of mathdl has its row in the README's "Where things are", and what a row says a module
+    holds is there (Holm's correction was said to be in ``factorial`` while ``metrics`` has it)."""
+    import importlib
+
+    table = where_things_are()
+    folders = " ".join(table)
+    packages = sorted(p.parent.relative_to(SRC / "mathdl").as_posix() for p in (SRC / "mathdl").glob("**/__init__.py")
+                      if p.parent != SRC / "mathdl")
+    assert [p for p in packages if f"`{p}/`" not in folders] == []
+    evaluation = dict(part.split("`: ", 1) for part in table["`evaluation/`"].strip(" |").lstrip("`").split("; `"))
+    for module, holds in evaluation.items():
+        if "Holm" in holds:
+            assert hasattr(importlib.import_module(f"mathdl.evaluation.{module}"), "holm"), module
