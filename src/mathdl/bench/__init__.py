@@ -36,7 +36,7 @@ from .timing import train_flops
 CASES = ("matrix", "online", "t98", "scaling", "load", "study")
 PEERS = ("pytorch", "scikit-learn", "book loop")
 QUICK_SIZES = {"train_size": 2000, "test_size": 500}
-LIMITS = {"matrix": 0.8, "online": 0.33, "t98": 0.7, "weights": 1e-10, "study": 300.0, "study_quick": 45.0,
+LIMITS = {"matrix": 0.5, "online": 0.33, "t98": 0.7, "weights": 1e-10, "study": 300.0, "study_quick": 45.0,
           "memory": 1.5 * 2**30, "load": 0.3, "executor": 1.05}
 
 
