@@ -1,7 +1,8 @@
 """The ``mathdl`` command: parse, validate, call the Python API, print.
 
-Every fault in the user's input ends in one line on stderr and exit code 2; an internal error ends
-in one line and exit code 1, with ``--debug`` showing the traceback.
+Every fault in the user's input ends in one line on stderr and exit code 2, before anything is done; work
+that started and could not finish ends in one line and exit code 1 (an internal error, with ``--debug``
+showing the traceback; a study stopped by its cluster, saying what is kept and how to continue); Ctrl-C in 130.
 """
 from __future__ import annotations
 
