@@ -23,7 +23,8 @@ import math
 
 import numpy as np
 
-LEVEL = 0.95
+from .metrics import LEVEL  # one confidence level for every interval
+
 FACTORS = {  # name: (low level, high level), coded −1 and +1
     "cost": ("tse", "xe"),
     "method": ("online", "matrix"),
