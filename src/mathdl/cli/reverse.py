@@ -78,13 +78,12 @@ def run(args) -> int:
     out_dir = check_directory(args.out or f"runs/reverse-{args.student_id}")  # before anything is loaded or said
     if args.model:
         net, config, label, model_dir, accuracy = _load_model(args.model)
-        task = build_task(config, load_data(args))
+        _, task = load_data(args, then=lambda mnist: build_task(config, mnist))
         if net.sizes[0] != task.n_inputs:
             raise MathdlError(f"{args.model}: the network has {net.sizes[0]} inputs, the images {task.n_inputs}")
     else:
         config = config_from(args)
-        mnist = load_data(args)
-        task = build_task(config, mnist)
+        mnist, task = load_data(args, then=lambda mnist: build_task(config, mnist))
         net = build_network(config, task)
         for method in args.methods:
             if method != "optimize":

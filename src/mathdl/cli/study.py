@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from . import (
+    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     _from_api,
     add_engine_option,
@@ -29,7 +30,8 @@ def sizes(text: str) -> tuple[int, ...]:
 def register(sub) -> None:
     from ..data.tasks import SCALES
     from ..nn.network import DTYPES
-    from ..runs.experiment import DEFAULTS, Config
+    from ..runs.experiment import Config
+    from ..training.defaults import DEFAULTS
     from ..study.protocol import QUICK
     shared = Config()
     defaults = "; ".join(f"{m} {c.upper()}: {d['epochs']} epochs, eta {d['eta']:g}"
@@ -113,12 +115,9 @@ def _cpus() -> int:
 
 
 def run(args) -> int:
-    from ..base.console import out
-    from ..present import build_presentation
-    from ..report import build_report
-    from ..study.classes import class_studies, class_table, read_ids
-    from ..study.protocol import StudyOptions, checkpointed, finished
-    from ..study.runner import run_studies
+    from ..study.classes import class_studies, read_ids
+    from ..study.protocol import StudyOptions
+    from ..study.runner import claimed
     options = StudyOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(StudyOptions)})
     suffix = "-quick" if args.quick else ""
     if args.ids:
@@ -131,18 +130,26 @@ def run(args) -> int:
     if args.executor == "previous-pool":  # the benchmark's baseline: the study's previous scheduler
         from ..bench.previous_executor import PoolExecutor
         executor = PoolExecutor(args.jobs)
+    with claimed(studies, args.resume):  # each directory held until its report is written
+        return _run(args, studies, executor)
+
+
+def _run(args, studies, executor) -> int:
+    from ..base.console import out
+    from ..present import build_presentation
+    from ..report import build_report
+    from ..study.classes import class_table
+    from ..study.executor import StudyStopped
+    from ..study.runner import run_studies
     try:
         done = run_studies(studies, data=args.data, jobs=args.jobs, resume=args.resume, progress=not args.quiet,
                            command=command_line(), scheduler=args.scheduler, executor=executor)
     except KeyboardInterrupt:
-        runs = [flag for o, path in studies for flag in finished(o, path)]
-        started = sum(flag for o, path in studies for flag in checkpointed(o, path))
-        again = " ".join(["mathdl study --resume", *([f"--ids {args.ids}"] if args.ids else []),
-                          *([f"--out {args.out or studies[0][1]}"] if args.out or not args.ids else [])])
-        print(f"mathdl study: interrupted: {sum(runs)} of {len(runs)} runs of the eight configurations are finished "
-              f"and kept" + (f", {started} unfinished with a checkpoint" if started else "")
-              + f"; continue with: {again} (and the same options)", file=sys.stderr)
+        print(f"mathdl study: interrupted: {_kept(args, studies)}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except StudyStopped as e:  # the work is safe: one line, what is kept, how to go on
+        print(f"mathdl study: stopped: {e}; {_kept(args, studies)}", file=sys.stderr)
+        return EXIT_INTERNAL
     for study in done:
         show(study, out)
         report = build_report(study.path, title=args.title, author=args.author)
@@ -152,14 +159,28 @@ def run(args) -> int:
             show_presentation(build_presentation(study.path, progress=not args.quiet), out)
         out.print(f"study directory: {study.path}  ({study.seconds:.0f} s)")
     if args.ids:
+        folder = args.out or "."
         class_table(done, folder)
         out.print(f"class table: {Path(folder) / 'class.csv'} and {Path(folder) / 'class.md'}")
     return 0
 
 
+def _kept(args, studies) -> str:
+    """'5 of 8 runs of the eight configurations are finished and kept, 2 unfinished with a checkpoint; continue
+    with: mathdl study --resume --out DIR (and the same options)'."""
+    from ..study.protocol import checkpointed, finished
+    runs = [flag for o, path in studies for flag in finished(o, path)]
+    started = sum(flag for o, path in studies for flag in checkpointed(o, path))
+    again = " ".join(["mathdl study --resume", *([f"--ids {args.ids}"] if args.ids else []),
+                      *([f"--out {args.out or studies[0][1]}"] if args.out or not args.ids else [])])
+    return (f"{sum(runs)} of {len(runs)} runs of the eight configurations are finished and kept"
+            + (f", {started} unfinished with a checkpoint" if started else "")
+            + f"; continue with: {again} (and the same options)")
+
+
 def show(study, out) -> None:
     """The study's tables in the terminal: rates, class balance, McNemar; with seeds, the seeds and effects."""
-    from ..evaluation.factorial import conclusions
+    from ..report.factorial_section import conclusions
     from .tables import effects_table, mcnemar_table, seeds_table, study_tables
 
     summary = study.summary

@@ -64,7 +64,7 @@ def summarise(out, options: StudyOptions, seconds: float | None = None) -> Study
     tests = [t for t in family if t["seed"] == options.seed]
     size_rows = _size_rows(out, options, rows)
     reverse = {}
-    for _, name, _ in options.reverse_configs():
+    for name, _ in options.reverse_configs():
         data = json.loads((out / "reverse" / name / "reverse.json").read_text())
         folder = Path("reverse") / name  # every path in summary.json is relative to the study directory
         reverse[name] = {"network": {**data["network"], "model": str(folder / "model")}, "summary": data["summary"],
