@@ -35,7 +35,7 @@ class JSON(JSONResponse):
         return dumps(content).encode("utf-8")
 
 
-REVERSE = {"class": Param("int", 0, 1000), "methods": Param("names", choices=tuple(METHODS), length=(1, 3))}
+REVERSE = {"class": Param("int", 0, 1000), "methods": Param("names", choices=tuple(METHODS), length=(1, len(METHODS)))}
 
 
 async def api_index(request):
