@@ -122,7 +122,7 @@ def npz_header(npz, entry: str, kind: str, version: int, path, what: str) -> dic
     ``MathdlError`` naming both versions; ``what`` names the file's kind in it: "model format")."""
     header = json.loads(str(npz[entry]))
     if not isinstance(header, dict) or header.get("format") != kind:
-        raise ValueError(f"no {kind} entry")
+        raise ValueError(f"not a {kind.replace('-', ' ')} file")  # "not a mathdl model file"
     if header.get("version") != version:
         raise MathdlError(f"{path}: {what} version {header.get('version')} is not supported (this mathdl reads "
                           f"version {version})")
