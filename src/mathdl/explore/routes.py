@@ -54,7 +54,7 @@ ENDPOINTS = [
     ("GET", "/api/studies/{id}", "a study's matrices, rates, tests, curves, tables and files"),
     ("GET", "/api/studies/{id}/files/{index}/{name}", "a file of the study's listing"),
 ]
-REVERSE = {"class": Param("int", 0, 1000), "methods": Param("names", choices=tuple(METHODS), length=(1, 3))}
+REVERSE = {"class": Param("int", 0, 1000), "methods": Param("names", choices=tuple(METHODS), length=(1, len(METHODS)))}
 
 
 async def api_index(request):
