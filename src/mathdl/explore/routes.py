@@ -37,8 +37,9 @@ ENDPOINTS = [
     ("POST", "/api/networks/default/train", "train the explorer's own ten-digit network; poll GET …/default"),
     ("POST", "/api/networks/{id}/predict", f"body: an image file (≤ {digit.IMAGE_LIMIT // 2**20} MiB); the digit "
      "the network sees, every layer's activations, the outputs, the units that pushed the decision"),
-    ("POST", "/api/networks/{id}/reverse", 'body: {"class": k, "methods": ["backquery", "pinv", "optimize"]}; '
-     "each method's image of class k and the network's reading of it"),
+    ("POST", "/api/networks/{id}/reverse", 'body: {"class": k, "methods": ["backquery", "pinv", "optimize", '
+     '"prior"]} (every method when left out); each method\'s image of class k, the network\'s reading of it and '
+     "the independent judge's"),
     ("GET", "/api/networks/{id}/equations", "the forward and backward equations with every matrix's shape"),
     ("POST", "/api/playground", "body: parameters (all optional); a new playground session"),
     ("GET", "/api/playground/{sid}", "the session: parameters, points, network, rows, latest frame"),
