@@ -24,6 +24,7 @@ from mathdl.explore import digit, playground
 from mathdl.explore.app import STATIC, create_app
 from mathdl.explore.server import loopback, url_of
 from mathdl.explore.study import cell, tables
+from mathdl.reverse import METHODS
 from mathdl.runs.directory import load_run
 from mathdl.runs.predict import predict_images
 from mathdl.workshop.boundary import linear_boundary
@@ -175,6 +176,8 @@ def test_reverse_images_carry_the_networks_own_reading(client, digits_run):
         assert image["judge_correct"] == (judge["reading"] == 3)
     every = client.post("/api/networks/0/reverse", json={"class": 0}).json()["images"]
     assert [i["method"] for i in every] == ["mean", "backquery", "pinv", "optimize", "prior"]  # the mean, all methods
+    named = client.post("/api/networks/0/reverse", json={"class": 0, "methods": list(METHODS)})  # as the page asks
+    assert named.status_code == 200 and [i["method"] for i in named.json()["images"]] == ["mean", *METHODS]
 
 
 def test_bad_reverse_requests_are_refused(client):

@@ -247,7 +247,8 @@ ROUTES = [
      f"≤ {digit.PIXEL_LIMIT / 1e6:g} million pixels decoded; Content-Type image/…); the digit the network sees, "
      "every layer's activations, the outputs, the units that pushed the decision"),
     ("POST", "/api/networks/{id}/reverse", reverse, 'body: {"class": k, "methods": ["backquery", "pinv", '
-     '"optimize"]}; each method\'s image of class k and the network\'s reading of it'),
+     '"optimize", "prior"]} (every method when left out); each method\'s image of class k, the network\'s '
+     "reading of it and the independent judge's"),
     ("GET", "/api/networks/{id}/equations", equations, "the forward and backward equations with every matrix's shape"),
     ("POST", "/api/playground", playground_create, "body: parameters (all optional); a new playground session"),
     ("GET", "/api/playground/{sid}", playground_state, "the session: parameters, points, network, rows, latest frame"),
