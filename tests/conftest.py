@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from mathdl.nn import Network
 
 REPO = Path(__file__).resolve().parents[1]
+PRESENTED = {"author": "Ada Lovelace", "date": "7 December 2026"}  # the title page of the tiny study's video
 
 
 @pytest.fixture(autouse=True)
@@ -116,3 +118,13 @@ def study(tiny_data, tmp_path_factory):
             del os.environ["MATHDL_CACHE"]
         else:
             os.environ["MATHDL_CACHE"] = previous
+
+
+@pytest.fixture(scope="session")
+def presented(study, tmp_path_factory):
+    """The tiny study's presentation (a preview: the study is reduced), made in a copy of the study:
+    the Presentation and the paths it wrote."""
+    from mathdl.present import prepare
+    copy = shutil.copytree(study.path, tmp_path_factory.mktemp("present") / "study")
+    presentation = prepare(copy, **PRESENTED, progress=False)
+    return presentation, presentation.write(progress=False)

@@ -63,12 +63,14 @@ def test_peers_can_be_left_out_and_the_full_run_needs_the_full_mnist(tiny):
 
 def test_targets_compare_each_tool_at_its_best_thread_count():
     report = run_bench.__globals__["Report"](Options(cases=("matrix",)))
-    report.rows = [Row("matrix", "mathdl", 1, [2.0]), Row("matrix", "mathdl", 2, [1.0, 1.2, 1.1]),
+    report.rows = [Row("matrix", "mathdl", 1, [2.0]), Row("matrix", "mathdl", 2, [1.0, 0.6, 0.7]),
                    Row("matrix", "pytorch", 1, [1.5]), Row("matrix", "pytorch", 2, [3.0]),
                    Row("matrix", "scikit-learn", 1, skipped="absent")]
-    assert report.ratio("matrix", "pytorch") == pytest.approx(1.1 / 1.5)
+    assert report.ratio("matrix", "pytorch") == pytest.approx(0.7 / 1.5)
     (torch_target, sklearn_target) = report.targets()
-    assert torch_target[1:] == ("0.73×", "≤ 0.8×", True) and sklearn_target[3] is None
+    assert torch_target[1:] == ("0.47×", "≤ 0.5×", True) and sklearn_target[3] is None
+    report.rows[1].seconds = [0.8]  # 0.53× PyTorch's time: above the target
+    assert report.targets()[0][1:] == ("0.53×", "≤ 0.5×", False)
 
 
 def test_the_study_on_dask_is_compared_with_the_previous_executor():
@@ -80,6 +82,16 @@ def test_the_study_on_dask_is_compared_with_the_previous_executor():
     assert targets["4. mathdl study (full): Dask executor ÷ the previous Pool executor"] == ("1.038×", True)
     assert not any("--quick: Dask" in name for name in targets)  # the quick study's ratio is not a target
     assert targets["4. study peak memory (Σ RSS of the process tree)"] == ("1.00 GiB", True)  # Dask's alone
+
+
+def test_the_presentation_has_its_time_and_memory_targets():
+    report = run_bench.__globals__["Report"](Options(cases=("study",)))
+    report.checks = {"present": {"seconds": 61.0, "peak_rss": 0.5 * 2**30},
+                     "present_quick": {"seconds": 12.0, "peak_rss": 1.1 * 2**30}}
+    targets = {name: (measured, met) for name, measured, _, met in report.targets()}
+    assert targets["5. mathdl present, s"] == ("61 s", False)
+    assert targets["5. mathdl present, quick study, s"] == ("12 s", True)
+    assert targets["5. mathdl present peak memory"] == ("1.10 GiB", False)
 
 
 def test_flops_of_one_training_step():

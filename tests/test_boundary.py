@@ -100,3 +100,20 @@ def test_snapshots_for_the_animation():
 def test_bad_arguments_are_clear_errors(call, message):
     with pytest.raises(MathdlError, match=message):
         call()
+
+
+def test_the_playground_starts_from_the_workshops_recipe():
+    """The explorer's playground and the workshop's dots share one set of defaults (``workshop.boundary.Recipe``)."""
+    import numpy as np
+
+    from mathdl.explore.playground import DEFAULTS
+    from mathdl.workshop.boundary import Recipe, dots_fit
+
+    recipe = Recipe(tuple(DEFAULTS["hidden"]))
+    assert (DEFAULTS["activation"], DEFAULTS["cost"], DEFAULTS["bp"], DEFAULTS["optimizer"], DEFAULTS["eta"],
+            DEFAULTS["batch_size"], DEFAULTS["points"], DEFAULTS["test_fraction"]) == (
+        recipe.activation, recipe.cost, recipe.method, recipe.optimizer, recipe.eta, recipe.batch_size, recipe.points,
+        recipe.test_fraction)
+    X, labels = np.random.default_rng(0).normal(size=(2, 40)), np.arange(40) % 2
+    fit = dots_fit(X, labels, recipe=recipe)
+    assert (fit.settings.cost, fit.settings.method, fit.task.test.N) == (recipe.cost, recipe.method, 12)

@@ -77,6 +77,36 @@ def test_bad_combinations_are_one_line_and_exit_2(extra, message, capsys, data_d
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 
 
+BEFORE_LOADING = [  # each checked before the data is loaded: --data names nothing, and that is not reached
+    (["--train-size", "70000"], "--train-size must be between 1 and 60000, got 70000"),
+    (["--test-size", "20000"], "--test-size must be between 1 and 10000, got 20000"),
+    (["--val-size", "60000"], "--val-size must be smaller than the 60000 training images"),
+    (["--train-size", "1000", "--val-size", "1000"], "--val-size must be smaller than the 1000 training images"),
+    (["--hidden", "100000000"], "parameters and needs about"),
+    (["--bp", "matrix", "--batch-size", "600", "--train-size", "500"],
+     "--batch-size 600 is larger than the 500 training images"),
+]
+
+
+@pytest.mark.parametrize("extra,message", BEFORE_LOADING, ids=[" ".join(a) for a, _ in BEFORE_LOADING])
+def test_sizes_are_checked_before_the_data_is_loaded(extra, message, capsys):
+    assert main(["train", "--epochs", "1", "--data", "/nonexistent/mnist", *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--train-size", "999"], "--train-size must be between 1 and 200, got 999"),
+    (["--bp", "matrix", "--batch-size", "300"], "--batch-size 300 is larger than the 200 training images"),
+])
+def test_sizes_beyond_the_data_found_are_one_line_without_the_data_lines(extra, message, capsys, data_dir):
+    """A data set smaller than MNIST (200 training images here) is checked once loaded; the lines about the data
+    come only after the task is made, so the error is the only line."""
+    assert main(["train", "--epochs", "1", "--data", str(data_dir), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "data:" not in err, err
+
+
 def test_divergence_is_reported_with_a_suggestion(capsys, data_dir):
     code = main(["train", "--quiet", "--data", str(data_dir), "--hidden", "20", "--activation", "relu",
                  "--output-activation", "linear", "--lr", "1e6", "--epochs", "2"])

@@ -3,8 +3,10 @@ against them by address equal to the local cluster's; a worker killed in the mid
 continues from its checkpoint to the undisturbed result; several seeds, the factorial analysis and a
 resume that keeps the finished seeds; a class of IDs; and the bad inputs (one line, exit 2, nothing
 written)."""
+import contextlib
 import csv
 import json
+import re
 import os
 import signal
 import socket
@@ -45,39 +47,47 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    """`dask scheduler` and two `dask worker` processes (one thread each) on 127.0.0.1. The workers' own MNIST
-    ($MATHDL_DATA) is other data, so they must take the client's copy, checked by its fingerprint."""
+@contextlib.contextmanager
+def dask_cluster(folder: Path, workers: int = 2, scheduler_env: dict | None = None):
+    """`dask scheduler` and ``workers`` `dask worker` processes (one thread each) on 127.0.0.1, started in
+    ``folder`` and stopped at the end. The workers' own MNIST ($MATHDL_DATA) is other data, so they must take the
+    client's copy, checked by its fingerprint. Yields (address, client, the scheduler's process)."""
     from distributed import Client
 
-    folder = tmp_path_factory.mktemp("cluster")
     env = {**os.environ, "MATHDL_DATA": str(write_idx(folder / "their-mnist", small(240, 80, seed=7))),
            "MATHDL_CACHE": str(folder / "cache"), "HOME": str(folder / "home")}
     (folder / "home").mkdir()
-    started, file = [], folder / "scheduler.json"
+    started, file, client = [], folder / "scheduler.json", None
     try:
         started.append(subprocess.Popen([sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
                                          "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(file)],
-                                        env=env, cwd=folder,
+                                        env={**env, **(scheduler_env or {})}, cwd=folder,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         deadline = time.time() + 60
         while not (file.is_file() and file.read_text().strip().endswith("}")) and time.time() < deadline:
             time.sleep(0.1)
         address = json.loads(file.read_text())["address"]
         assert address.startswith("tcp://127.0.0.1:")
-        for name in ("w1", "w2"):
+        for name in [f"w{i + 1}" for i in range(workers)]:
             started.append(subprocess.Popen([sys.executable, "-m", "dask", "worker", address, "--host", "127.0.0.1",
                                              "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
                                              "--memory-limit", "0", "--name", name],
                                             env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         client = Client(address, set_as_default=False)
-        client.wait_for_workers(2, timeout=60)
-        yield SimpleNamespace(address=address, client=client)
-        client.close()
+        client.wait_for_workers(workers, timeout=60)
+        yield SimpleNamespace(address=address, client=client, scheduler=started[0])
     finally:
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close(timeout=10)
         for process in reversed(started):
             _stop(process)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with dask_cluster(tmp_path_factory.mktemp("cluster")) as started:
+        yield started
 
 
 def same_weights(a, b) -> bool:
@@ -265,3 +275,116 @@ def test_the_benchmarks_previous_executor_trains_the_same_networks(study, tiny_d
                       progress=False)
     for model in sorted(p.parent.relative_to(study.path) for p in study.path.glob("**/model.npz")):
         assert same_weights(found.path / model, study.path / model), model
+
+
+EPOCHS = 10
+SLOW_STUDY = ["--epochs", str(EPOCHS), "--hidden1", "150", "--hidden3", "32,16,8", "--sizes", "0"]  # runs of seconds
+
+
+def study_process(data, out, *extra) -> subprocess.Popen:
+    """``mathdl study`` in its own process, as a user starts it (progress display on), its stderr kept."""
+    return subprocess.Popen([sys.executable, "-m", "mathdl", "study", "--data", str(data), "--out", str(out),
+                             *SLOW_STUDY, *extra], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "MATHDL_CACHE": str(Path(out).parent / "cache")})
+
+
+def worker_training(client, out: Path, not_on: set = frozenset()):
+    """(run directory, worker address, worker process id) of a run in ``out`` past its first epoch and far from its
+    last, on a worker not in ``not_on``, from the runs' progress events; None until there is one."""
+    latest = {key: address for _, (key, _, _, address) in client.get_events(PROGRESS_TOPIC)}
+    for key, address in latest.items():
+        checkpoint = Path(key) / CHECKPOINT
+        if address not in not_on and Path(key).is_relative_to(out) and checkpoint.is_file() \
+                and 1 <= read_checkpoint(checkpoint)[0].epochs_done <= EPOCHS - 4:
+            return Path(key), address, client.run(os.getpid, workers=[address])[address]
+    return None
+
+
+def wait_for(find, timeout: float = 240):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if (found := find()) is not None:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("not found in time")
+
+
+def quiet_about_dask(stderr: str) -> None:
+    """No Dask log lines, no tracebacks, no exception names in what the terminal showed."""
+    assert "Traceback" not in stderr and "distributed." not in stderr and "Error:" not in stderr, stderr
+
+
+def test_a_lost_scheduler_is_one_line_and_resume_finishes_the_study(tmp_path):
+    """The scheduler killed mid-study: exit 1 and one line saying what is kept and how to go on; ``--resume`` (here
+    on a local cluster) keeps the finished runs and continues the interrupted one from its checkpoint, to the
+    weights of a run never disturbed."""
+    data = write_idx(tmp_path / "mnist", small(3000, 100, seed=3))
+    out = tmp_path / "s"
+    with dask_cluster(tmp_path / "cluster") as cluster:
+        process = study_process(data, out, "--scheduler", cluster.address)
+        try:
+            interrupted, _, _ = wait_for(lambda: worker_training(cluster.client, out))
+            cluster.scheduler.kill()
+            cluster.scheduler.wait()
+            _, stderr = process.communicate(timeout=300)
+        finally:
+            _stop(process)
+        # the workers lost their scheduler: their runs stop at a safe point with a checkpoint, none goes on alone
+        time.sleep(3)
+        files = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/*")}
+        time.sleep(5)
+        assert {p: p.stat().st_mtime_ns for p in out.glob("runs/*/*")} == files
+        assert (interrupted / CHECKPOINT).is_file() and not (interrupted / "metrics.json").exists()
+    assert process.returncode == 1, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith(f"mathdl study: stopped: the scheduler at {cluster.address} stopped answering; "), last
+    kept = re.search(r"; (\d) of 8 runs of the eight configurations are finished and kept, (\d) unfinished with a "
+                     rf"checkpoint; continue with: mathdl study --resume --out {out} \(and the same options\)$", last)
+    assert kept, last
+    quiet_about_dask(stderr)
+    finished = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/model.npz") if not (p.parent / CHECKPOINT).exists()}
+    assert len(finished) == int(kept.group(1))
+    done = subprocess.run([sys.executable, "-m", "mathdl", "study", "--data", str(data), "--out", str(out),
+                           *SLOW_STUDY, "--resume", "--jobs", "2", "--quiet"], capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "MATHDL_CACHE": str(tmp_path / "cache")})
+    assert done.returncode == 0, done.stderr
+    assert {p: p.stat().st_mtime_ns for p in finished} == finished
+    resumed = load_run(interrupted)
+    assert resumed.config["resumed"]
+    with threadpool_limits(limits=1):  # as on the workers
+        run(Config.from_dict(resumed.config["config"]), load_mnist(str(data), progress=False),
+            out=tmp_path / "undisturbed", progress=False)
+    assert same_weights(interrupted, tmp_path / "undisturbed")
+
+
+def test_lost_workers_are_shown_and_a_run_that_kills_its_workers_stops_the_study(tmp_path):
+    """One worker, given one run at a time, and a scheduler that gives a run out again once (allowed-failures 1). The
+    worker training a run is killed: the display says so, that no worker is left, and when the nanny's new worker joins; killed again
+    with the same run, the run is not given out again and the study stops in one line (exit 1)."""
+    data = write_idx(tmp_path / "mnist", small(2000, 100, seed=3))
+    out = tmp_path / "s"
+    with dask_cluster(tmp_path / "cluster", workers=1,  # a worker given one run at a time, as the README says
+                      scheduler_env={"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1",
+                                     "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"}) as cluster:
+        process = study_process(data, out, "--scheduler", cluster.address)
+        try:
+            run_dir, first, pid = wait_for(lambda: worker_training(cluster.client, out))
+            os.kill(pid, signal.SIGKILL)
+            again, second, pid = wait_for(lambda: worker_training(cluster.client, out, not_on={first}))
+            assert again == run_dir  # the retried run comes first: it has the highest priority
+            os.kill(pid, signal.SIGKILL)
+            _, stderr = process.communicate(timeout=300)
+        finally:
+            _stop(process)
+    assert process.returncode == 1, stderr
+    name = run_dir.name
+    lines = stderr.splitlines()
+    lost = [line for line in lines if line.startswith(f"worker {first} lost; its run")]
+    assert len(lost) == 1 and name in lost[0] and "given to a worker again" in lost[0], stderr
+    assert f"no worker left in the scheduler at {cluster.address}: the study waits for one (start one with: dask " \
+           "worker SCHEDULER_ADDRESS)" in lines, stderr
+    assert f"worker {second} joined the scheduler at {cluster.address}: the study goes on" in lines, stderr
+    assert lines[-1].startswith(f"mathdl study: stopped: {name}: the workers running it died 2 times (the scheduler "
+                                "gives a run out again 1 time; out of memory?); "), lines[-1]
+    assert "continue with: mathdl study --resume --out" in lines[-1]
+    quiet_about_dask(stderr)

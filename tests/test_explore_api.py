@@ -24,6 +24,7 @@ from mathdl.explore import digit, playground
 from mathdl.explore.app import STATIC, create_app
 from mathdl.explore.server import loopback, url_of
 from mathdl.explore.study import cell, tables
+from mathdl.reverse import METHODS
 from mathdl.runs.directory import load_run
 from mathdl.runs.predict import predict_images
 from mathdl.workshop.boundary import linear_boundary
@@ -162,13 +163,21 @@ def test_reverse_images_carry_the_networks_own_reading(client, digits_run):
     response = client.post("/api/networks/0/reverse", json={"class": 3, "methods": ["backquery", "optimize"]})
     mean, *images = response.json()["images"]
     assert mean["method"] == "mean" and [i["method"] for i in images] == ["backquery", "optimize"]
-    lo, hi = client.app.state.catalog.network("0").cache["means"][1]
+    refs = client.app.state.catalog.network("0").cache["references"]
+    lo, hi = refs.input_range
     for image in [mean, *images]:
         x = np.array(image["pixels"]) * (hi - lo) + lo
         a = run.net(x[:, None])[:, 0]
         assert len(image["pixels"]) == 784 and image["output"] == pytest.approx(a[3], abs=0.02)
         assert image["correct"] == (image["predicted"] == 3) and image["predicted_label"] == str(image["predicted"])
-    assert len(client.post("/api/networks/0/reverse", json={"class": 0}).json()["images"]) == 4  # the mean, all methods
+        judge = refs.judge.read(x[:, None])[0]  # the independent judge's reading, beside the network's
+        assert image["judge_class"] == judge["reading"] and image["judge_label"] == str(judge["reading"])
+        assert image["judge_probability"] == pytest.approx(judge["shares"][3], abs=1e-3)
+        assert image["judge_correct"] == (judge["reading"] == 3)
+    every = client.post("/api/networks/0/reverse", json={"class": 0}).json()["images"]
+    assert [i["method"] for i in every] == ["mean", "backquery", "pinv", "optimize", "prior"]  # the mean, all methods
+    named = client.post("/api/networks/0/reverse", json={"class": 0, "methods": list(METHODS)})  # as the page asks
+    assert named.status_code == 200 and [i["method"] for i in named.json()["images"]] == ["mean", *METHODS]
 
 
 def test_bad_reverse_requests_are_refused(client):
@@ -418,6 +427,20 @@ def test_the_study_view_is_the_summary_with_its_curves_and_files(client, study):
     assert (".", "summary.json") in names and ("runs/1-1layer-tse-online", "model.npz") in names
     target = next(f for f in view["files"] if f["name"] == "summary.csv")
     assert client.get(target["url"]).content == (study.path / "summary.csv").read_bytes()
+
+
+def test_the_study_view_plays_the_presentation_with_its_subtitles(client, presented, digits_run):
+    assert client.get("/api/studies/0").json()["presentation"] is None  # a study without one
+    presentation, paths = presented
+    with local(create_app([presentation.dir], data=digits_run[1])) as c:
+        shown = c.get("/api/studies/0").json()["presentation"]
+        assert [shown[k]["name"] for k in ("video", "subtitles", "script")] == \
+            ["presentation.mp4", "presentation.vtt", "presentation.md"]
+        track = c.get(shown["subtitles"]["url"])
+        assert track.headers["content-type"].startswith("text/vtt") and track.text == paths["vtt"].read_text()
+        part = c.get(shown["video"]["url"], headers={"Range": "bytes=1000-1999"})  # how a video seeks
+        assert part.status_code == 206 and part.headers["content-type"] == "video/mp4"
+        assert part.content == paths["video"].read_bytes()[1000:2000]
 
 
 def test_study_files_are_reached_by_index_only(client):

@@ -64,9 +64,9 @@ def browser(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def site(digits_run, study):
+def site(digits_run, presented):
     shown = os.environ.get("MATHDL_SCREENSHOT_DIRS")
-    dirs = shown.split(os.pathsep) if shown else [digits_run[0], study.path]
+    dirs = shown.split(os.pathsep) if shown else [digits_run[0], presented[0].dir]  # the study with its video
     with Served(create_app(dirs, data=digits_run[1])) as served:
         yield served
 
@@ -144,7 +144,8 @@ def test_drawing_a_digit_shows_the_prediction_and_every_layer(page, site, digits
         assert page.inner_text("#prediction .class") == "0"
     page.locator("#reverse-classes button").first.click()
     page.wait_for_selector("#reverse-images figure")
-    assert page.locator("#reverse-images figure").count() == 4  # the mean training image and the three methods
+    assert page.locator("#reverse-images figure").count() == 5  # the mean training image and the four methods
+    assert page.locator("#reverse-images figcaption .judge").count() == 5  # the judge's reading under each
     screenshot(page, "digit")
 
     page.click("#pad-undo")
@@ -219,10 +220,29 @@ def test_the_study_view_shows_the_eight_confusion_matrices(page, site):
     assert page.locator("#rates tbody tr").count() == 8
     assert page.locator("#mcnemar tbody tr").count() == len(summary["mcnemar"])
     assert page.locator("#files a").count() > 8 * 5
+    plays_the_presentation(page, study_dir)
     fits_the_screen(page)
     assert tappable(page, ".tabs button") == 3
     page.set_viewport_size({"width": VIEWPORT["width"], "height": 1240})
     screenshot(page, "study", full_page=False)
+
+
+def plays_the_presentation(page, study_dir) -> None:
+    """The study's video is loaded (its length read from the MP4 by the browser) and plays, with the
+    subtitles of presentation.vtt showing."""
+    import av
+
+    from mathdl.present.video import read_cues
+    page.wait_for_function("document.getElementById('study-video').readyState >= 1")
+    with av.open(str(study_dir / "presentation.mp4")) as container:
+        length = container.duration / av.time_base
+    assert abs(page.evaluate("document.getElementById('study-video').duration") - length) < 0.25
+    cues = read_cues(study_dir / "presentation.mp4")
+    page.wait_for_function("(t => t && t.mode === 'showing' && t.cues && t.cues.length > 0)"
+                           "(document.getElementById('study-video').textTracks[0])")
+    assert page.evaluate("document.getElementById('study-video').textTracks[0].cues.length") == len(cues)
+    page.evaluate("v => { v.muted = true; return v.play(); }", page.locator("#study-video").element_handle())
+    page.wait_for_function("document.getElementById('study-video').currentTime > 0.5")
 
 
 # ---- a phone: 390 × 844 ----------------------------------------------------------------------------

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mathdl.evaluation.factorial import TERMS, conclusions, effect_sentence, factorial, t_interval
+from mathdl.evaluation.factorial import TERMS, factorial, t_interval
+from mathdl.report.factorial_section import conclusions, effect_sentence
 
 LEVELS = list(itertools.product(("tse", "xe"), ("online", "matrix"), (1, 3)))
 

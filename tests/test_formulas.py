@@ -81,18 +81,18 @@ def trees(formulas: list[str]) -> list[dict]:
     return out
 
 
-def document_formulas(doc) -> list[str]:
-    """The Typst form of every formula of the document: display equations and inline maths in
+def document_maths(doc) -> list:
+    """Every formula of the document (``Math`` or ``Equation``): display equations and inline maths in
     paragraphs, lists and table cells."""
     formulas = []
 
     def pieces(items):
         for item in items if isinstance(items, tuple) else (items,):
             if isinstance(item, Math):
-                formulas.append(item.typst)
+                formulas.append(item)
     for block in doc.blocks:
         if isinstance(block, Equation):
-            formulas.append(block.typst)
+            formulas.append(block)
         elif isinstance(block, Paragraph):
             pieces(block.pieces)
         elif isinstance(block, Bullets):
@@ -106,8 +106,21 @@ def document_formulas(doc) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def formulas(study):
-    return document_formulas(build(load_study(study.path)))
+def maths(study):
+    return document_maths(build(load_study(study.path)))
+
+
+@pytest.fixture(scope="module")
+def formulas(maths):
+    """The Typst form of every formula of the report."""
+    return [m.typst for m in maths]
+
+
+def test_every_formula_is_written_once_in_latex(maths):
+    """The report writes each formula once, in LaTeX (the Markdown's form); its Typst is the translation, never a
+    second hand-written copy that could say something else."""
+    twice = [m.latex for m in maths if m.typst != typst_math(m.latex)]
+    assert not twice, f"{len(twice)} formulas written twice, e.g. {twice[:3]}"
 
 
 def test_every_formula_compiles_alone_and_no_fraction_has_a_lone_operator(formulas):

@@ -1,5 +1,6 @@
 """The layering is a checked contract: import-linter's contracts in pyproject.toml (layers from base at the
-bottom to the applications on top; the readable network never imports its fast paths)."""
+bottom to the applications on top; the readable network — every module of mathdl.nn and its __init__ —
+never imports its fast paths, nn.fast). Each contract is broken on purpose once below."""
 import os
 import shutil
 import subprocess
@@ -30,6 +31,10 @@ def test_every_import_points_down():
 @pytest.mark.parametrize("file,upward", [
     ("data/dots.py", "from ..training.loop import Settings"),   # data would depend on training
     ("nn/backprop.py", "from .fast import matrix"),                # the readable network on its fast path
+    ("nn/updates.py", "from .fast import matrix"),                 # the readable training step on it
+    ("nn/updates.py", "from .fast.steps import fused_step"),       # … on a module of it
+    ("nn/__init__.py", "from .fast import matrix"),                # the network's package on it
+    ("nn/__init__.py", "from .fast.sgd import FastSGD"),
     ("reverse/chain.py", "from ..plots import save"),              # a computation on its pictures
 ])
 def test_an_upward_import_breaks_the_contract(tmp_path, file, upward):
@@ -52,3 +57,27 @@ def test_what_the_commands_write_by_default_is_ignored_by_git():
     assert found.stdout.split() == written, found.stdout + found.stderr
     kept = subprocess.run(["git", "check-ignore", "--no-index", "src/mathdl/study/runner.py"], cwd=ROOT)
     assert kept.returncode == 1  # the sources are not ignored
+
+
+def where_things_are() -> dict[str, str]:
+    """The README's table "Where things are": folder (as written, e.g. '`nn/fast/`') → what is there."""
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index("## Where things are"):].split("\n## ")[0]
+    rows = [line.split(" | ") for line in table.splitlines() if line.startswith("| ") and " | `" in line]
+    return {row[1]: row[2] for row in rows}
+
+
+def test_the_readme_names_every_package_where_it_is():
+    """Every package of mathdl has its row in the README's "Where things are", and what a row says a module
+    holds is there (Holm's correction was said to be in ``factorial`` while ``metrics`` has it)."""
+    import importlib
+
+    table = where_things_are()
+    folders = " ".join(table)
+    packages = sorted(p.parent.relative_to(SRC / "mathdl").as_posix() for p in (SRC / "mathdl").glob("**/__init__.py")
+                      if p.parent != SRC / "mathdl")
+    assert [p for p in packages if f"`{p}/`" not in folders] == []
+    evaluation = dict(part.split("`: ", 1) for part in table["`evaluation/`"].strip(" |").lstrip("`").split("; `"))
+    for module, holds in evaluation.items():
+        if "Holm" in holds:
+            assert hasattr(importlib.import_module(f"mathdl.evaluation.{module}"), "holm"), module

@@ -105,3 +105,19 @@ def test_holm_adjusts_step_down_and_keeps_the_order():
     many = list(np.random.default_rng(0).uniform(0, 1, 12))
     adjusted = holm(many)
     assert all(q >= p for p, q in zip(many, adjusted)) and max(adjusted) <= 1
+
+
+def test_the_bootstrap_interval_is_the_95_percent_one():
+    """A score whose resampled distribution is known: (TP + TN)/n of a multinomial resample is Binomial(n, p)/n
+    with p the observed accuracy, so the percentile interval is its 2.5% and 97.5% quantiles. With n = 10,000 and
+    p = 0.5 those are 4,902 and 5,098 correct (a 90% interval would be 4,918 and 5,082); 10,000 draws put the
+    empirical quantiles within a few counts of them."""
+    from scipy import stats
+
+    from mathdl.evaluation.metrics import bootstrap
+
+    n, counts = 10_000, (2_500, 2_500, 2_500, 2_500)
+    rate = bootstrap(lambda tp, fn, fp, tn: (tp + tn) / (tp + fn + fp + tn), counts)
+    low, high = stats.binom.ppf([0.025, 0.975], n, 0.5) / n
+    assert rate.value == 0.5
+    assert rate.low == pytest.approx(low, abs=5 / n) and rate.high == pytest.approx(high, abs=5 / n)

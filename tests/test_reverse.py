@@ -235,7 +235,7 @@ def test_backquery_refuses_activations_without_an_inverse(activation):
 
 def test_method_names():
     assert method_names("optimize, backquery,optimize") == ["optimize", "backquery"]
-    with pytest.raises(MathdlError, match="unknown reverse method 'inverse'; choose from backquery, pinv, optimize"):
+    with pytest.raises(MathdlError, match="unknown reverse method 'inverse'; choose from backquery, pinv, optimize, prior"):
         method_names("inverse")
 
 
@@ -257,7 +257,7 @@ def test_measurements_of_every_method_and_digit():
         out = net(r.x[:, None])[:, 0]
         assert m["predicted"] == out.argmax() and m["output"] == pytest.approx(out[r.digit])
         assert m["corr_mean"] == pytest.approx(np.corrcoef(r.x, means[:, r.digit])[0, 1])
-        if r.method != "optimize":
+        if r.method in ("backquery", "pinv"):
             assert m["max_error"] == pytest.approx(np.abs(out - target(r.digit, 10)).max())
             assert [s["l"] for s in m["layers"]] == [4, 3, 2, 1]
             assert all(s["range_before"][0] <= s["range_before"][1] for s in m["layers"])
@@ -278,7 +278,7 @@ def test_explanation_is_written_from_the_numbers():
     assert "W⁽¹⁾ is 6×16 (rank 6)" in text and "dimension 10 for W⁽¹⁾" in text
     assert "Wᵀ is the adjoint" in text and "rescaling is a heuristic" in text and "Saturation" in text
     inv = data["facts"]["invisible"]["training_images"]
-    assert f"{100 * inv:.1f}% of the energy" in text
+    assert f"energy Σ‖x‖², {100 * inv:.1f}% lies in that null space" in text
     data["summary"]["backquery"]["correct"] = 7 if s["correct"] != 7 else 6
     assert explanation(data) != text  # the numbers, not canned prose
     assert "singular values $d_i$" in text and "σᵢ" not in text  # σ is the sigmoid
@@ -312,14 +312,18 @@ def test_id_figure_has_the_ids_digits_in_order():
     net, X, labels = tiny_problem()
     result = reverse(net, X, labels, ascent=AscentSettings(steps=5))
     fig = reverse_images(result.records, [1, 0, 0, 3, 8, 4], title="ID 100384")
-    assert len(fig.axes) == 3 * 6 + 3  # and a scale bar per method's row
+    rows = len(METHODS)
+    assert len(fig.axes) == rows * 6 + rows  # and a scale bar per method's row
     assert [ax.get_title() for ax in fig.axes[:6]] == ["1", "0", "0", "3", "8", "4"]
-    assert [fig.axes[6 * i].get_ylabel().replace("\n", " ") for i in range(3)] == list(METHODS.values())
-    assert [ax.get_ylabel() for ax in fig.axes[18:]] == ["pixel value"] * 3
+    assert [fig.axes[6 * i].get_ylabel().replace("\n", " ") for i in range(rows)] == list(METHODS.values())
+    assert [ax.get_ylabel() for ax in fig.axes[6 * rows:]] == ["pixel value"] * rows
     row = [result.record("optimize", d).x for d in (1, 0, 3, 8, 4)]
     assert fig.axes[12].images[0].get_clim() == (min(x.min() for x in row), max(x.max() for x in row))
     first = result.record("backquery", 1).measures
     assert fig.axes[0].get_xlabel() == f"net: {first['predicted']}\na={first['output']:.2f}"
+    judge = [t.get_text() for t in fig.texts][0]  # the judge's reading, two lines of their own under the image
+    assert judge == f"judge: {first['judge_class']}\np̂={first['judge_probability']:.2f}"
+    assert "the class the judge (10 nearest training images) reads" in fig._supxlabel.get_text().replace("\n", " ")
     with pytest.raises(MathdlError, match="no image for backquery 12"):
         reverse_images(result.records, [12])
 
@@ -374,9 +378,9 @@ def test_reverse_figures_have_an_intensity_scale_and_say_why_a_digit_repeats():
     scale = tuple(result.settings["input_range"])
     fig = reverse_images(result.records, [1, 0, 0, 3], input_range=scale, title="ID 1003",
                          subtitle="a long label " * 12)
-    assert len(fig.axes) == 3 * 4 + 1 and fig.axes[-1].get_ylabel() == "pixel value"  # the scale bar
-    assert all(ax.images[0].get_clim() == scale for ax in fig.axes[:12])  # one scale for every image
-    assert "a repeated digit is the same query, so the same image" in fig._supxlabel.get_text()
+    assert len(fig.axes) == len(METHODS) * 4 + 1 and fig.axes[-1].get_ylabel() == "pixel value"  # the scale bar
+    assert all(ax.images[0].get_clim() == scale for ax in fig.axes[:-1])  # one scale for every image
+    assert "a repeated digit is the same query, so the same image" in fig._supxlabel.get_text().replace("\n", " ")
     assert all(len(line) <= 80 for line in fig._suptitle.get_text().splitlines())  # a long subtitle wraps
     np.testing.assert_array_equal(fig.axes[1].images[0].get_array(), fig.axes[2].images[0].get_array())
 
@@ -397,9 +401,13 @@ def test_reverse_command_end_to_end(tmp_path, data_dir, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert "backquery" in printed and "optimize" in printed and "classified as intended" in printed
+    assert "judge" in printed and "read as the digits by the judge" in printed and "prior: λ = " in printed
     data = json.loads((out / "reverse.json").read_text())
     assert data["id_digits"] == [1, 0, 0, 3, 8, 4] and data["network"]["sizes"] == [784, 6, 5, 4, 10]
-    assert len(data["images"]) == 30 and data["settings"]["ascent"]["steps"] == 20
+    assert len(data["images"]) == 40 and data["settings"]["ascent"]["steps"] == 20
+    assert data["judge"]["test_images"] > 0 and len(data["judge"]["copy_distance"]) == 10  # assessed on test images
+    assert {"judge_correct", "near_copies", "read_as_digits"} <= set(data["summary"]["prior"])
+    assert 0 < data["settings"]["prior"]["weight"] <= 1 and data["settings"]["prior"]["tried"][0] == 1
     assert data["network"]["scale"] == "book" and data["settings"]["input_range"][0] == pytest.approx(0.01)
     assert "Wᵀ is the adjoint" in (out / "reverse.md").read_text()
     assert explanation(data) == (out / "reverse.md").read_text()  # the report can rewrite it from reverse.json

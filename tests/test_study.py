@@ -105,7 +105,7 @@ def test_reverse_part_is_run_by_the_workers(study):
     for name in ("1layer", "3layers", "book"):
         folder = study.path / "reverse" / name
         found = json.loads((folder / "reverse.json").read_text())
-        assert set(found["summary"]) == {"backquery", "pinv", "optimize"}
+        assert set(found["summary"]) == {"backquery", "pinv", "optimize", "prior"} and found["judge"]["test_images"]
         assert all((folder / file).is_file() for file in found["files"].values())
         assert (folder / "model" / "model.npz").stat().st_mtime_ns <= (folder / "reverse.json").stat().st_mtime_ns
         assert (folder / "reverse.json").stat().st_mtime_ns <= summary
@@ -182,13 +182,32 @@ def test_study_options_are_checked():
         StudyOptions(student_id="12x")
 
 
+def test_two_studies_started_together_in_one_directory(tiny_data, tmp_path):
+    """Two ``mathdl study`` processes started at the same moment with the same --out and other seeds: one holds the
+    directory and finishes; the other is refused in one line, exit 2, and the study is the first one's alone."""
+    out = tmp_path / "s"
+    env = {**os.environ, "MATHDL_CACHE": str(tmp_path / "cache")}
+    argv = [sys.executable, "-m", "mathdl", "study", "--data", str(tiny_data), "--out", str(out), "--epochs", "1",
+            "--hidden1", "12", "--hidden3", "10,8,6", "--sizes", "0", "--jobs", "1", "--quiet"]
+    processes = {seed: subprocess.Popen(argv + ["--seed", str(seed)], env=env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, text=True) for seed in (0, 1)}
+    errors = {seed: process.communicate(timeout=600)[1] for seed, process in processes.items()}
+    codes = {seed: process.returncode for seed, process in processes.items()}
+    assert sorted(codes.values()) == [0, 2], errors
+    winner, loser = sorted(codes, key=codes.get)
+    refused = errors[loser].strip()
+    assert len(refused.splitlines()) == 1 and f"another mathdl study is running in {out} (process " in refused, refused
+    assert json.loads((out / "study.json").read_text())["options"]["seed"] == winner
+    assert json.loads((out / "summary.json").read_text())["options"]["seed"] == winner
+
+
 @pytest.mark.usefixtures("default_signals")  # SIGINT as in a terminal, also when the tests run in the background
 def test_interrupted_study_keeps_finished_runs_and_resumes(tiny_data, tmp_path):
     """A real SIGINT to a real study process: exit 130, finished runs kept, --resume completes the rest."""
     out = tmp_path / "s"
     env = {**os.environ, "MATHDL_CACHE": str(tmp_path / "cache")}
     argv = [sys.executable, "-m", "mathdl", "study", "--data", str(tiny_data), "--out", str(out), "--epochs", "3",
-            "--hidden1", "12", "--hidden3", "10,8,6", "--sizes", "0", "--jobs", "1", "--quiet"]
+            "--hidden1", "12", "--hidden3", "10,8,6", "--sizes", "0", "--jobs", "1", "--quiet", "--no-video"]
     # Ctrl-C's SIGINT reaches the study even when this test runs where SIGINT is ignored (a background job)
     process = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
@@ -243,13 +262,13 @@ def test_resume_continues_a_configuration_from_its_checkpoint(study, tiny_data, 
 def test_the_reverse_part_has_a_control_trained_the_books_way():
     """The book's network (Rashid): one hidden layer of 200, no biases, TSE, online, a constant η = 0.1,
     the book's scaling and targets, no deskewing or shifts; the study's two networks beside it."""
-    numbered = {name: (number, c) for number, name, c in StudyOptions().reverse_configs()}
-    assert list(numbered) == ["1layer", "3layers", "book"]
-    number, book = numbered["book"]
-    assert number == 202 and book.hidden == (200,) and book.bias is False and book.cost == "tse"
+    named = dict(StudyOptions().reverse_configs())
+    assert list(named) == ["1layer", "3layers", "book"]
+    book = named["book"]
+    assert book.hidden == (200,) and book.bias is False and book.cost == "tse"
     assert book.method == "online" and book.settings().eta == 0.1 and book.decay == 0 and book.augment == 0
     assert (book.scale, book.targets, book.deskew, book.init) == ("book", "book", False, "normal")
-    quick = dict((name, c) for _, name, c in StudyOptions(quick=True).reverse_configs())["book"]
+    quick = dict(StudyOptions(quick=True).reverse_configs())["book"]
     assert quick.train_size == 3000 and quick.settings().epochs == 4
 
 
@@ -326,7 +345,7 @@ def test_a_moved_study_is_reported_and_explored(study, tmp_path, capsys):
     assert main(["report", str(moved)]) == 0
     markdown = (moved / "report.md").read_text()
     assert str(tmp_path) not in markdown and "incomplete" not in capsys.readouterr().err
-    with TestClient(create_app([moved])) as client:
+    with TestClient(create_app([moved]), base_url="http://127.0.0.1") as client:  # the explorer's own address
         networks = client.get("/api/networks").json()["networks"]
         view = client.get("/api/studies/0").json()
     assert sum("/reverse/" in n["name"] for n in networks) == 3 and sum("/runs/" in n["name"] for n in networks) == 8

@@ -92,21 +92,28 @@ def test_network_and_task_must_fit(moons):
 
 
 def test_balanced_class_weights_raise_sensitivity_on_an_imbalanced_task():
-    """With 10% positives, weighting the cost by N / (k N_c) trades specificity for sensitivity."""
+    """With 10% positives, Settings(class_weight="balanced") weighs the cost by N / (k N_c): the same weights as
+    giving ``class_weights`` to ``train`` (bit for bit), other weights than none, and more sensitivity for less
+    specificity."""
     rng = np.random.default_rng(0)
     X = rng.normal(0, 1, (2, 1000))
     labels = (X[0] + 0.8 * rng.normal(0, 1, 1000) > 1.8).astype(int)
     task = dots_task(X, labels, seed=0)
     from mathdl.data import class_weights
-    sens = {}
-    for weighting in (None, "balanced"):
-        net = random_net([2, 1], ["sigmoid"], seed=3)
-        w = class_weights(task.train.labels, 2) if weighting else None
-        train(net, task, Settings(cost="xe", method="matrix", epochs=30, eta=0.5, batch_size=20), weights=w,
-              progress=False)
+    nets, sens = {}, {}
+    for weighting in (None, "balanced", "given"):
+        net = nets[weighting] = random_net([2, 1], ["sigmoid"], seed=3)
+        settings = Settings(cost="xe", method="matrix", epochs=30, eta=0.5, batch_size=20,
+                            class_weight="balanced" if weighting == "balanced" else None)
+        w = class_weights(task.train.labels, 2) if weighting == "given" else None
+        train(net, task, settings, weights=w, progress=False)
         predicted = evaluate(net, task.test, task, "xe").predicted
         sens[weighting] = (predicted[task.test.labels == 1] == 1).mean()
+    assert all(np.array_equal(a, b) for a, b in zip(nets["balanced"].params(), nets["given"].params()))
+    assert not np.allclose(nets["balanced"].W[1], nets[None].W[1])
     assert sens["balanced"] > sens[None] + 0.1
+    with pytest.raises(MathdlError, match="not both"):
+        train(random_net([2, 1], ["sigmoid"]), task, Settings(class_weight="balanced"), weights=w, progress=False)
 
 
 def test_short_training_on_real_mnist(mnist, tmp_path):
@@ -157,3 +164,44 @@ def test_a_run_without_curves_trains_the_same_network(tmp_path):
     assert saved[0]["train_accuracy"] == "" and saved[-1]["train_accuracy"] == last["train_accuracy"]
     assert saved[-1]["test_accuracy"] == last["test_accuracy"] and saved[-1]["test_cost"] == last["test_cost"]
     assert (tmp_path / "False" / "learning_curves.png").is_file()
+
+
+@pytest.mark.parametrize("method,cost,optimizer", [("online", "tse", "sgd"), ("online", "xe", "momentum"),
+                                                   ("matrix", "xe", "sgd"), ("matrix", "mse", "adam")])
+def test_one_table_of_defaults_for_settings_configs_and_the_estimator(method, cost, optimizer):
+    """Epochs, η and batch size not given are the method's, cost's and optimiser's, from one table
+    (``training.defaults``), whether training is set up by ``Settings``, a ``Config`` or the estimator."""
+    from mathdl.runs.experiment import Config
+    from mathdl.sklearn import MathdlClassifier
+    from mathdl.training.defaults import defaults
+
+    expected = defaults(method, cost, optimizer)
+    settings = Settings(method=method, cost=cost, optimizer=optimizer)
+    assert (settings.epochs, settings.eta, settings.batch_size) == tuple(expected[k] for k in ("epochs", "eta",
+                                                                                                "batch_size"))
+    assert Config(method=method, cost=cost, optimizer=optimizer, decay=0.0, augment=0).settings() == settings
+    assert MathdlClassifier(method=method, cost=cost, optimizer=optimizer)._settings() == settings
+    assert Settings(method=method, cost=cost, optimizer=optimizer, epochs=2).epochs == 2
+
+
+def test_the_history_records_the_share_of_positives_that_ends_each_epoch():
+    """For a binary task every epoch's row holds the share of positives among the last ``TAIL`` images of the order
+    the loop drew (the report explains a dip all runs share with it, without the data): the same as drawing the
+    orders again from the seed."""
+    from mathdl.base.seeding import rng
+    from mathdl.report.content import epoch_order_share
+    from mathdl.training.loop import TAIL
+
+    generator = np.random.default_rng(5)
+    X = generator.normal(0, 1, (2, 2500))
+    task = dots_task(X, (X[0] > 0.3).astype(int), seed=0)
+    history = train(random_net([2, 3, 1], ["tanh", "sigmoid"]), task, Settings(method="matrix", epochs=3, seed=4),
+                    progress=False)
+    shuffle, labels = rng(4, "shuffle"), task.train.labels
+    expected = [float(np.mean(labels[shuffle.permutation(task.train.N)[-TAIL:]])) for _ in range(3)]
+    assert [row["tail_positives"] for row in history.rows] == expected
+    assert len(set(expected)) == 3  # the orders differ, and so do their ends
+    study = {"runs": {1: {"history": history.rows}},
+             "summary": {"class_balance": {"train": {"negative": int((labels == 0).sum()),
+                                                     "positive": int((labels == 1).sum())}}}}
+    assert epoch_order_share(study, 2) == (expected[1], TAIL, float(np.mean(labels)))

@@ -9,19 +9,11 @@ import shutil
 import sys
 from pathlib import Path
 
-from mathdl.evaluation.factorial import conclusions, p_text
+from mathdl.base.numbers import effect, mean_ci, p_text
+from mathdl.report.factorial_section import conclusions
 from mathdl.study.protocol import QUICK
 
 BEGIN, END = "<!-- seeds:begin -->", "<!-- seeds:end -->"
-
-
-def interval(rate: dict) -> str:
-    low, high = rate["ci95"]
-    return f"{100 * rate['mean']:.2f} [{100 * low:.2f}, {100 * high:.2f}]"
-
-
-def effect(e: dict) -> str:
-    return f"{100 * e['effect']:+.2f} [{100 * e['ci95'][0]:+.2f}, {100 * e['ci95'][1]:+.2f}], {p_text(e['p'])}"
 
 
 def markdown(study: Path) -> str:
@@ -45,8 +37,8 @@ def markdown(study: Path) -> str:
         r = rows[c["number"]]
         hidden = r["layers"].split("-", 1)[1].rsplit("-", 1)[0].replace("-", ", ")
         lines.append(f"| {c['number']} | {hidden} | {c['cost'].upper()} | {c['bp']} | {r['epochs']} | {r['eta']:g} | "
-                     f"{interval(c['accuracy'])} | {100 * c['accuracy']['sd']:.2f} | {interval(c['sensitivity'])} | "
-                     f"{interval(c['specificity'])} |")
+                     f"{mean_ci(c['accuracy'])} | {100 * c['accuracy']['sd']:.2f} | {mean_ci(c['sensitivity'])} | "
+                     f"{mean_ci(c['specificity'])} |")
     accuracy = analyses["accuracy"]
     lines += ["", f"The 2×2×2 factorial analysis of the {accuracy['n']} runs (OLS with every interaction, "
               f"{accuracy['df_resid']:.0f} residual degrees of freedom): each effect in percentage points with its "
@@ -55,7 +47,8 @@ def markdown(study: Path) -> str:
               "| effect | " + " | ".join(analyses) + " |", "|:--|" + ":--|" * len(analyses)]
     for i, e in enumerate(accuracy["effects"]):
         lines.append(f"| {e['contrast'] or e['label']} | "
-                     + " | ".join(effect(analyses[r]["effects"][i]) for r in analyses) + " |")
+                     + " | ".join(f"{effect(e)}, {p_text(e['p'])}" for e in (analyses[r]["effects"][i] for r in analyses))
+                     + " |")
     raw = sum(t["p_mid"] < 0.05 for t in family)
     held = sum(t["p_mid_holm"] < 0.05 for t in family)
     lines += ["", "In words, at the 5% level (every main effect; an interaction where it is significant):", ""]

@@ -32,11 +32,9 @@ except ImportError as e:  # pragma: no cover - depends on the environment
 from .base.errors import MathdlError, choice
 from .base.seeding import rng
 from .data.tasks import TARGETS, Task, make_split
-from .nn.backprop import method_name
 from .nn.costs import get_cost
 from .nn.network import DTYPES, Network
 from .nn.optimizers import make_optimizer
-from .runs.experiment import defaults as method_defaults
 from .training.loop import Settings, train
 
 OUTPUTS = {"auto": "auto", "sigmoid": "sigmoid", "softmax": "softmax"}
@@ -68,7 +66,7 @@ class MathdlClassifier(ClassifierMixin, BaseEstimator):
         matrix: mini-batch backpropagation; online: per-sample updates.
     epochs, eta, batch_size : int, float, int or None
         Passes over the data, learning rate η and mini-batch size; None takes the default for the bp
-        method, cost and optimiser (``mathdl.runs.experiment.defaults``, e.g. matrix XE with SGD: 40
+        method, cost and optimiser (``mathdl.training.defaults``, e.g. matrix XE with SGD: 40
         epochs, η = 0.5, batches of 16; momentum takes η (1 − μ), Adam η = 10⁻³).
     optimizer : {"sgd", "momentum", "adam"}, default "sgd"
     init : {"normal", "xavier", "he"}, default "normal"
@@ -169,10 +167,8 @@ class MathdlClassifier(ClassifierMixin, BaseEstimator):
     def _settings(self, epochs: int | None = None, seed: int = 0) -> Settings:
         """The training settings, unset values filled from the bp method's defaults."""
         with parameters():
-            defaults = method_defaults(method_name(self.method), get_cost(self.cost).name, self.optimizer)
-            pick = lambda value, key: defaults[key] if value is None else value  # noqa: E731
-            return Settings(cost=self.cost, method=self.method, epochs=epochs or pick(self.epochs, "epochs"),
-                            eta=float(pick(self.eta, "eta")), batch_size=pick(self.batch_size, "batch_size"),
+            return Settings(cost=self.cost, method=self.method, epochs=epochs or self.epochs,
+                            eta=None if self.eta is None else float(self.eta), batch_size=self.batch_size,
                             optimizer=self.optimizer, seed=seed, decay=float(self.decay), engine=self.engine)
 
     def _start(self, classes: np.ndarray, n_features: int) -> None:

@@ -53,6 +53,17 @@ def check_directory(path) -> Path:
     return path
 
 
+def make_directory(path, what: str = "directory") -> Path:
+    """The directory ``path``, created with its parents if need be; a one-line ``MathdlError`` if it cannot be
+    (``what`` names it: "run directory")."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise MathdlError(f"cannot create {what} {path}: {e.strerror or e}") from None
+    return path
+
+
 # atomic_path's temporary names: ".NAME." + mkstemp's 8 random characters + ".tmp"
 TEMPORARY_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
 
@@ -103,6 +114,19 @@ def open_npz(path):
                 yield npz
             except zlib.error as e:  # a member's deflate stream is corrupt
                 raise ValueError(f"corrupt compressed member ({e})") from None
+
+
+def npz_header(npz, entry: str, kind: str, version: int, path, what: str) -> dict:
+    """The JSON entry ``entry`` of an open .npz, the header of mathdl's own files: a dict whose "format" is
+    ``kind`` (else a ValueError: not such a file) and whose "version" is ``version`` (else a one-line
+    ``MathdlError`` naming both versions; ``what`` names the file's kind in it: "model format")."""
+    header = json.loads(str(npz[entry]))
+    if not isinstance(header, dict) or header.get("format") != kind:
+        raise ValueError(f"not a {kind.replace('-', ' ')} file")  # "not a mathdl model file"
+    if header.get("version") != version:
+        raise MathdlError(f"{path}: {what} version {header.get('version')} is not supported (this mathdl reads "
+                          f"version {version})")
+    return header
 
 
 DEFLATE_RATIO = 1032  # the most deflate expands: 258 bytes (the longest match) from 2 bits

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-STREAMS = ("train_subset", "test_subset", "val_split", "init", "shuffle", "dots", "reverse", "augment")
+STREAMS = ("train_subset", "test_subset", "val_split", "init", "shuffle", "dots", "reverse", "augment", "judge")
 
 
 def rng(seed: int, stream: str) -> np.random.Generator:

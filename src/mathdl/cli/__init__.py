@@ -1,7 +1,8 @@
 """The ``mathdl`` command: parse, validate, call the Python API, print.
 
-Every fault in the user's input ends in one line on stderr and exit code 2; an internal error ends
-in one line and exit code 1, with ``--debug`` showing the traceback.
+Every fault in the user's input ends in one line on stderr and exit code 2, before anything is done; work
+that started and could not finish ends in one line and exit code 1 (an internal error, with ``--debug``
+showing the traceback; a study stopped by its cluster, saying what is kept and how to continue); Ctrl-C in 130.
 """
 from __future__ import annotations
 
@@ -167,7 +168,7 @@ def add_engine_option(g):
 
 def add_training_options(p):
     from ..nn.optimizers import OPTIMIZERS
-    from ..runs.experiment import ADAM_ETA, DEFAULTS
+    from ..training.defaults import ADAM_ETA, DEFAULTS
     shared = _defaults()
     on, mx = DEFAULTS[("online", "tse")], DEFAULTS[("matrix", "tse")]
     on_xe, mx_xe = DEFAULTS[("online", "xe")], DEFAULTS[("matrix", "xe")]
@@ -206,21 +207,25 @@ def config_from(args):
     return Config(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Config) if hasattr(args, f.name)})
 
 
-def load_data(args):
+def load_data(args, then=None):
+    """MNIST from ``args.data``, with its lines (source, checksum) unless quiet; with ``then``, (mnist, then(mnist)),
+    the lines printed only after ``then`` succeeded (so that an error it raises is the only line)."""
     from ..base.console import err
     from ..data.mnist import load_mnist
     t0 = time.perf_counter()
     mnist = load_mnist(args.data, progress=not args.quiet)
+    seconds = time.perf_counter() - t0
+    made = None if then is None else then(mnist)
     if not args.quiet:
-        err.print(f"data: {mnist.source} ({time.perf_counter() - t0:.2f} s)\n      {mnist.status}")
-    return mnist
+        err.print(f"data: {mnist.source} ({seconds:.2f} s)\n      {mnist.status}")
+    return mnist if then is None else (mnist, made)
 
 
 # ---------------------------------------------------------------------------------------------------
 
 
-COMMANDS = ["study", "train", "reverse", "report", "predict", "dots", "activations", "descend", "explain",
-            "gradcheck", "data", "bench", "explore"]  # modules of mathdl.cli, each with register(subparsers)
+COMMANDS = ["study", "train", "reverse", "report", "present", "predict", "dots", "activations", "descend",
+            "explain", "gradcheck", "data", "bench", "explore"]  # modules of mathdl.cli, each with register(subparsers)
 
 
 def build_parser() -> Parser:

@@ -20,7 +20,7 @@ from . import (
     student_id,
 )
 
-DEFAULT_METHODS = "backquery,pinv,optimize"
+DEFAULT_METHODS = "backquery,pinv,optimize,prior"
 
 
 def method_list(text: str) -> list[str]:
@@ -35,16 +35,20 @@ def register(sub) -> None:
                        description="Train a ten-output network on the digits (or load one with --model) and find, for "
                        "each digit 0-9, an image the network maps to that digit: by backquery (Rashid: inverse "
                        "activation, W transpose, rescaling, layer by layer), by the pseudo-inverse W+ in place of W "
-                       "transpose, and by gradient ascent on the input. Writes reverse.json (measurements), "
-                       "reverse.md (where backquery's mathematics is weak, from the numbers), reverse-id.png (the "
-                       "ID's digits in order), reverse-grid.png (digits 0-9) and reverse-images.npz.")
+                       "transpose, by gradient ascent on the input, and as the most probable image under a Gaussian "
+                       "prior over all the training images (prior). Every image is read by the network and by an "
+                       "independent judge that never sees it (the 10 nearest training images vote; its accuracy is "
+                       "measured on test images), and compared with the mean and the nearest training images. Writes "
+                       "reverse.json (measurements), reverse.md (the judge, the prior and where backquery's "
+                       "mathematics is weak, from the numbers), reverse-id.png (the ID's digits in order), "
+                       "reverse-grid.png (digits 0-9) and reverse-images.npz.")
     p.add_argument("--id", dest="student_id", type=_from_api(student_id), default="100384",
                    help="student ID whose digits are pictured, in order (default: %(default)s)")
     p.add_argument("--model", metavar="RUN_DIR",
                    help="run directory of a trained ten-output (digits) network; the network, data and training "
                         "options are then taken from it (default: train one, saved in OUT/model)")
     p.add_argument("--methods", type=_from_api(method_list), default=DEFAULT_METHODS,
-                   help=f"comma-separated: backquery, pinv, optimize (default: {DEFAULT_METHODS})")
+                   help=f"comma-separated: backquery, pinv, optimize, prior (default: {DEFAULT_METHODS})")
     p.add_argument("--out", metavar="DIR", help="output directory (default: runs/reverse-ID)")
     p.add_argument("--quiet", action="store_true", help="no progress or data messages")
     g = p.add_argument_group("optimisation (gradient ascent on the input)")
@@ -74,13 +78,12 @@ def run(args) -> int:
     out_dir = check_directory(args.out or f"runs/reverse-{args.student_id}")  # before anything is loaded or said
     if args.model:
         net, config, label, model_dir, accuracy = _load_model(args.model)
-        task = build_task(config, load_data(args))
+        _, task = load_data(args, then=lambda mnist: build_task(config, mnist))
         if net.sizes[0] != task.n_inputs:
             raise MathdlError(f"{args.model}: the network has {net.sizes[0]} inputs, the images {task.n_inputs}")
     else:
         config = config_from(args)
-        mnist = load_data(args)
-        task = build_task(config, mnist)
+        mnist, task = load_data(args, then=lambda mnist: build_task(config, mnist))
         net = build_network(config, task)
         for method in args.methods:
             if method != "optimize":
@@ -101,6 +104,7 @@ def run(args) -> int:
         accuracy_text = "unknown" if accuracy is None else f"{100 * accuracy:.2f}%"
         err.print(f"test accuracy of the network: {accuracy_text}; finding the images ({', '.join(args.methods)})")
     found = reverse(net, task.train.X, task.train.labels, methods=args.methods, ascent=ascent, seed=args.seed,
+                    test=(task.test.X, task.test.labels),
                     network={"label": label, "model": str(model_dir), "test_accuracy": accuracy,
                              "scale": config.scale, "targets": config.targets})
     paths = write_reverse(found, out_dir, student_id=args.student_id)

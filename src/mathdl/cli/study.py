@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from . import (
+    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     _from_api,
     add_engine_option,
@@ -29,7 +30,8 @@ def sizes(text: str) -> tuple[int, ...]:
 def register(sub) -> None:
     from ..data.tasks import SCALES
     from ..nn.network import DTYPES
-    from ..runs.experiment import DEFAULTS, Config
+    from ..runs.experiment import Config
+    from ..training.defaults import DEFAULTS
     from ..study.protocol import QUICK
     shared = Config()
     defaults = "; ".join(f"{m} {c.upper()}: {d['epochs']} epochs, eta {d['eta']:g}"
@@ -41,8 +43,9 @@ def register(sub) -> None:
         "TSE and XE x online and matrix backprop, sigmoid everywhere), write a run directory for each, and "
         "compare them: confusion matrices with sensitivity/specificity and 95% intervals, learning curves, "
         "accuracy against training-set size, and McNemar's test for every pair that differs in one named choice. "
-        "Then run two ten-digit networks backwards to picture the ID's digits, and write the report "
-        "(report.pdf, report.md). With --seeds K every configuration is trained K times and the eight are analysed "
+        "Then run two ten-digit networks backwards to picture the ID's digits, write the report "
+        "(report.pdf, report.md) and make the narrated video presentation (presentation.mp4, see mathdl "
+        "present). With --seeds K every configuration is trained K times and the eight are analysed "
         "as a 2x2x2 factorial design (cost x method x depth: effects with 95% intervals and p-values). The runs "
         "execute on Dask: a local cluster of --jobs processes, or an existing cluster (--scheduler). "
         f"Defaults: {defaults}; images deskewed{'' if shared.deskew else ' (off)'}, inputs scaled {shared.scale}, "
@@ -90,6 +93,8 @@ def register(sub) -> None:
                    help="worker processes of the local cluster (default: the number of CPU cores, at most 4; not "
                         "used with --scheduler)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--no-video", dest="video", action="store_false",
+                   help="skip the narrated video presentation (make it later with: mathdl present STUDY_DIR)")
     add_title_options(p)
     p.add_argument("--executor", choices=["dask", "previous-pool"], default="dask", help=argparse.SUPPRESS)
     p.set_defaults(run=run)
@@ -110,11 +115,9 @@ def _cpus() -> int:
 
 
 def run(args) -> int:
-    from ..base.console import out
-    from ..report import build_report
-    from ..study.classes import class_studies, class_table, read_ids
-    from ..study.protocol import StudyOptions, checkpointed, finished
-    from ..study.runner import run_studies
+    from ..study.classes import class_studies, read_ids
+    from ..study.protocol import StudyOptions
+    from ..study.runner import claimed
     options = StudyOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(StudyOptions)})
     suffix = "-quick" if args.quick else ""
     if args.ids:
@@ -127,32 +130,57 @@ def run(args) -> int:
     if args.executor == "previous-pool":  # the benchmark's baseline: the study's previous scheduler
         from ..bench.previous_executor import PoolExecutor
         executor = PoolExecutor(args.jobs)
+    with claimed(studies, args.resume):  # each directory held until its report is written
+        return _run(args, studies, executor)
+
+
+def _run(args, studies, executor) -> int:
+    from ..base.console import out
+    from ..present import build_presentation
+    from ..report import build_report
+    from ..study.classes import class_table
+    from ..study.executor import StudyStopped
+    from ..study.runner import run_studies
     try:
         done = run_studies(studies, data=args.data, jobs=args.jobs, resume=args.resume, progress=not args.quiet,
                            command=command_line(), scheduler=args.scheduler, executor=executor)
     except KeyboardInterrupt:
-        runs = [flag for o, path in studies for flag in finished(o, path)]
-        started = sum(flag for o, path in studies for flag in checkpointed(o, path))
-        again = " ".join(["mathdl study --resume", *([f"--ids {args.ids}"] if args.ids else []),
-                          *([f"--out {args.out or studies[0][1]}"] if args.out or not args.ids else [])])
-        print(f"mathdl study: interrupted: {sum(runs)} of {len(runs)} runs of the eight configurations are finished "
-              f"and kept" + (f", {started} unfinished with a checkpoint" if started else "")
-              + f"; continue with: {again} (and the same options)", file=sys.stderr)
+        print(f"mathdl study: interrupted: {_kept(args, studies)}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except StudyStopped as e:  # the work is safe: one line, what is kept, how to go on
+        print(f"mathdl study: stopped: {e}; {_kept(args, studies)}", file=sys.stderr)
+        return EXIT_INTERNAL
     for study in done:
         show(study, out)
         report = build_report(study.path, title=args.title, author=args.author)
         out.print(f"report: {report['pdf']} and {report['md']}")
+        if args.video:
+            from .present import show as show_presentation
+            show_presentation(build_presentation(study.path, progress=not args.quiet), out)
         out.print(f"study directory: {study.path}  ({study.seconds:.0f} s)")
     if args.ids:
+        folder = args.out or "."
         class_table(done, folder)
         out.print(f"class table: {Path(folder) / 'class.csv'} and {Path(folder) / 'class.md'}")
     return 0
 
 
+def _kept(args, studies) -> str:
+    """'5 of 8 runs of the eight configurations are finished and kept, 2 unfinished with a checkpoint; continue
+    with: mathdl study --resume --out DIR (and the same options)'."""
+    from ..study.protocol import checkpointed, finished
+    runs = [flag for o, path in studies for flag in finished(o, path)]
+    started = sum(flag for o, path in studies for flag in checkpointed(o, path))
+    again = " ".join(["mathdl study --resume", *([f"--ids {args.ids}"] if args.ids else []),
+                      *([f"--out {args.out or studies[0][1]}"] if args.out or not args.ids else [])])
+    return (f"{sum(runs)} of {len(runs)} runs of the eight configurations are finished and kept"
+            + (f", {started} unfinished with a checkpoint" if started else "")
+            + f"; continue with: {again} (and the same options)")
+
+
 def show(study, out) -> None:
     """The study's tables in the terminal: rates, class balance, McNemar; with seeds, the seeds and effects."""
-    from ..evaluation.factorial import conclusions
+    from ..report.factorial_section import conclusions
     from .tables import effects_table, mcnemar_table, seeds_table, study_tables
 
     summary = study.summary

@@ -8,10 +8,11 @@ from rich.table import Table
 from rich.text import Text
 
 from ..base.console import out
+from ..base.numbers import ci, interval, mean_ci, p_value, pct, points
 
 
 def _pct(count: int, total: int) -> str:
-    return f"{100 * count / total:.1f}%" if total else "-"
+    return pct(count / total, 1) if total else "-"
 
 
 def binary_table(report, classes: list[str], title: str) -> Table:
@@ -41,14 +42,14 @@ def rates_table(report) -> Table:
     for name in ("accuracy", "sensitivity", "specificity", "precision", "npv", "f1", "mcc"):
         method = "bootstrap" if name in ("f1", "mcc") else "Wilson"
         rate = getattr(report, name)
-        text = (f"{rate.value:.4f} [{rate.low:.4f}, {rate.high:.4f}]" if name == "mcc" and rate.value is not None
+        text = (interval(rate.value, (rate.low, rate.high), 4, scale=1) if name == "mcc" and rate.value is not None
                 else str(rate))  # MCC lies in [−1, 1]; the others are proportions
         table.add_row(name.upper() if name in ("npv", "f1", "mcc") else name, text, method)
     return table
 
 
 def _value(rate) -> str:
-    return "undefined" if rate.value is None else f"{100 * rate.value:.2f}%"
+    return pct(rate.value)
 
 
 def multiclass_table(cm, classes: list[str], report: dict, title: str) -> Table:
@@ -95,9 +96,8 @@ def show_result(result) -> None:
                       f"{counts[0]} negative")
     else:
         out.print(multiclass_table(cm, task.classes, m["test"], title))
-        out.print(f"accuracy {100 * m['test']['accuracy']:.2f}% [95% CI {100 * m['test']['accuracy_ci95'][0]:.2f}, "
-                  f"{100 * m['test']['accuracy_ci95'][1]:.2f}]; sens = sensitivity, prec = precision, "
-                  "spec = specificity")
+        out.print(f"accuracy {interval(m['test']['accuracy'], m['test']['accuracy_ci95'], unit='%')} (95% CI); "
+                  "sens = sensitivity, prec = precision, spec = specificity")
     out.print(f"training: {result.history.seconds:.1f} s; train accuracy {100 * m['train']['accuracy']:.2f}%")
 
 
@@ -113,13 +113,6 @@ def gradcheck_table(checks, net, title: str) -> Table:
     return table
 
 
-def _ci(rate: dict, digits: int = 2) -> str:
-    if rate["value"] is None:
-        return "undefined"
-    low, high = rate["ci95"]
-    return f"{100 * rate['value']:.{digits}f} [{100 * low:.{digits}f}, {100 * high:.{digits}f}]"
-
-
 def study_tables(rows: list[dict], title: str) -> tuple[Table, Table]:
     """The eight configurations side by side: choices, TP/FN/FP/TN and accuracy; then the rates."""
     compact = {"box": box.SIMPLE_HEAD, "padding": (0, 1), "pad_edge": False, "collapse_padding": True}
@@ -132,15 +125,15 @@ def study_tables(rows: list[dict], title: str) -> tuple[Table, Table]:
         hidden = ",".join(r["layers"].split("-")[1:-1])
         counts.add_row(str(r["number"]), hidden, r["cost"].upper(), r["bp"], str(r["tp"]), str(r["fn"]),
                        str(r["fp"]), str(r["tn"]),
-                       Text(_ci(r["accuracy"]), style="bold" if r["accuracy"]["value"] == best else ""),
+                       Text(ci(r["accuracy"]), style="bold" if r["accuracy"]["value"] == best else ""),
                        f"{r['train_seconds'] - r.get('compile_seconds', 0.0):.0f} s")
     rates = Table(caption="95% intervals: Wilson score; F1: bootstrap", caption_justify="left", **compact)
     for column in ("#", "sensitivity % [CI]", "specificity % [CI]", "precision % [CI]", "F1 %"):
         rates.add_column(column, justify="right")
     for r in rows:
         f1 = r["f1"]["value"]
-        rates.add_row(str(r["number"]), _ci(r["sensitivity"], 1), _ci(r["specificity"], 1),
-                      _ci(r["precision"], 1), "undefined" if f1 is None else f"{100 * f1:.2f}")
+        rates.add_row(str(r["number"]), ci(r["sensitivity"], 1), ci(r["specificity"], 1),
+                      ci(r["precision"], 1), interval(f1, None))
     return counts, rates
 
 
@@ -156,11 +149,11 @@ def mcnemar_table(tests: list[dict], family: int | None = None) -> Table:
                           "*: below 0.05")
     for column in ("comparison", "A-B", "A %", "B %", "b", "c", "p exact", "mid-p", "Holm"):
         table.add_column(column, justify="left" if column == "comparison" else "right")
-    star = lambda p: f"{p:.2g}" + ("*" if p < 0.05 else " ")  # noqa: E731
+    star = lambda p: p_value(p) + ("*" if p < 0.05 else " ")  # noqa: E731
     for t in tests:
         table.add_row(t["question"].replace(" hidden layers", " layers").replace(" vs ", "/"), f"{t['a']}-{t['b']}",
                       f"{100 * t['accuracy_a']:.2f}", f"{100 * t['accuracy_b']:.2f}", str(t["a_right_b_wrong"]),
-                      str(t["a_wrong_b_right"]), f"{t['p_exact']:.2g}", star(t["p_mid"]), star(t["p_mid_holm"]))
+                      str(t["a_wrong_b_right"]), p_value(t["p_exact"]), star(t["p_mid"]), star(t["p_mid_holm"]))
     return table
 
 
@@ -173,18 +166,10 @@ def seeds_table(summary: dict) -> Table:
     for column in ("#", "hidden", "cost", "bp", "accuracy %", "sd", "sensitivity %", "specificity %"):
         table.add_column(column, justify="left" if column in ("hidden", "cost", "bp") else "right")
     for c in seeds["configurations"]:
-        table.add_row(str(c["number"]), str(c["hidden_layers"]), c["cost"].upper(), c["bp"], _mean_ci(c["accuracy"]),
+        table.add_row(str(c["number"]), str(c["hidden_layers"]), c["cost"].upper(), c["bp"], mean_ci(c["accuracy"]),
                       "" if c["accuracy"]["sd"] is None else f"{100 * c['accuracy']['sd']:.2f}",
-                      _mean_ci(c["sensitivity"]), _mean_ci(c["specificity"]))
+                      mean_ci(c["sensitivity"]), mean_ci(c["specificity"]))
     return table
-
-
-def _mean_ci(rate: dict) -> str:
-    if rate["mean"] is None:
-        return "undefined"
-    if rate["ci95"] is None:
-        return f"{100 * rate['mean']:.2f}"
-    return f"{100 * rate['mean']:.2f} [{100 * rate['ci95'][0]:.2f}, {100 * rate['ci95'][1]:.2f}]"
 
 
 def effects_table(analysis: dict) -> Table:
@@ -197,23 +182,28 @@ def effects_table(analysis: dict) -> Table:
     for column in ("effect", "points", "95% interval", "p", "p<0.05"):
         table.add_column(column, justify="left" if column == "effect" else "right")
     for e in analysis["effects"]:
-        table.add_row(e["contrast"] or e["label"], f"{100 * e['effect']:+.3f}",
-                      f"[{100 * e['ci95'][0]:+.3f}, {100 * e['ci95'][1]:+.3f}]", f"{e['p']:.2g}",
+        table.add_row(e["contrast"] or e["label"], points(e["effect"], 3),
+                      f"[{points(e['ci95'][0], 3)}, {points(e['ci95'][1], 3)}]", p_value(e["p"]),
                       "yes" if e["p"] < 0.05 else "no")
     return table
 
 
 def reverse_table(result, student_id: str) -> Table:
-    """Per method and digit: the network's class for the image, its output a_d, r with the digit's mean
-    image, the best-correlated mean image and, for the chains, max|a(x) − y| and each layer's range
-    before rescaling (from the top layer down)."""
+    """Per method and digit: the network's class for the image, its output a_d, the judge's class and its share
+    p̂ of votes for d, the distance to the nearest training image of d, r with the digit's mean image, the
+    best-correlated mean image and, for the chains, max|a(x) − y| and each layer's range before rescaling (from
+    the top layer down)."""
     id_digits = {int(c) for c in student_id}
+    judged = all("judge_class" in r.measures for r in result.records)
     table = Table(title=f"reverse images (bold: digits of ID {student_id})", title_justify="left",
                   box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, caption_justify="left",
-                  caption="class: the network's; a_d: its output for digit d; r: correlation with the mean training "
-                          "image of d; near: the best-correlated mean image; max|a-y|: forward pass against the "
-                          "queried output")
-    for column in ("method", "d", "class", "a_d", "r", "near", "max|a-y|"):
+                  caption="class: the network's; a_d: its output for digit d; "
+                          + ("judge: the class the judge (k nearest training images) reads, p: its share of votes for "
+                             "d; dist: to the nearest training image of d (*: a near-copy); " if judged else "")
+                          + "r: correlation with the mean training image of d; near: the best-correlated mean image; "
+                          "max|a-y|: forward pass against the queried output")
+    columns = ("method", "d", "class", "a_d", *(("judge", "p", "dist") if judged else ()), "r", "near", "max|a-y|")
+    for column in columns:
         table.add_column(column, justify="left" if column == "method" else "right", no_wrap=True)
     table.add_column("range before rescaling")  # the one column that wraps, for deep networks
     for method in result.methods:
@@ -221,9 +211,12 @@ def reverse_table(result, student_id: str) -> Table:
             m = record.measures
             ranges = ", ".join(f"{_short(s['range_before'][0])}…{_short(s['range_before'][1])}"
                                for s in m.get("layers", []))
+            judge = (Text(str(m["judge_class"]), style="" if m["judge_correct"] else "red"),
+                     f"{m['judge_probability']:.1f}", f"{m['nearest_distance']:.2f}" + ("*" if m["near_copy"] else ""))
             table.add_row(method if i == 0 else "", Text(str(record.digit), style="bold" if record.digit in id_digits
                                                          else ""),
                           Text(str(m["predicted"]), style="" if m["correct"] else "red"), f"{m['output']:.3f}",
+                          *(judge if judged else ()),
                           "-" if m["corr_mean"] is None else f"{m['corr_mean']:.2f}", str(m["nearest_mean"]),
                           f"{m['max_error']:.3f}" if "max_error" in m else "-", ranges or "-")
         table.add_section()
@@ -236,12 +229,28 @@ def _short(v: float) -> str:
 
 
 def reverse_summary(result) -> str:
-    """One line per method: images classified as intended, median a_d, mean r."""
+    """One line per method: images the network and the judge read as intended, median a_d, mean r; then the
+    judge's own test accuracy, the λ of the prior and which methods the judge reads as the digits."""
     lines = []
     for method, s in result.summary().items():
         r = "-" if s["corr_mean"] is None else f"{s['corr_mean']:.2f}"
-        lines.append(f"{method}: {s['correct']}/{s['images']} classified as intended, a_d median "
-                     f"{s['output_median']:.3f} (min {s['output_min']:.3f}), mean r with the mean image {r}")
+        line = (f"{method}: {s['correct']}/{s['images']} classified as intended, a_d median "
+                f"{s['output_median']:.3f} (min {s['output_min']:.3f}), mean r with the mean image {r}")
+        if "judge_correct" in s:
+            line += (f"; judge: {s['judge_correct']}/{s['images']} read as intended (mean p {s['judge_probability_mean']:.2f}),"
+                     f" nearest training image {s['nearest_distance_min']:.2f} away")
+        lines.append(line)
+    judge, prior = result.judge, result.settings.get("prior")
+    if judge.get("accuracy") is not None:
+        lines.append(f"the judge ({judge['k']} nearest of {judge['training_images']:,} training images) reads "
+                     f"{100 * judge['accuracy']:.1f}% of {judge['test_images']} test images right")
+    if prior:
+        lines.append(f"prior: λ = {prior['weight']:g} (tried {', '.join(f'{w:g}' for w in prior['tried'])})")
+    if judge:
+        good = [m for m, s in result.summary().items() if s.get("read_as_digits")]
+        bar = result.settings["read_as_digits"]
+        lines.append(f"read as the digits by the judge (at least {100 * bar['judge_share']:g}% of the images, mean r at "
+                     f"least {bar['corr_mean']:g}, no near-copy): " + (", ".join(good) if good else "no method"))
     return "\n".join(lines)
 
 

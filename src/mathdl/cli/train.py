@@ -42,8 +42,7 @@ def run(args) -> int:
             err.print(status.message, soft_wrap=True)
         if status.finished:
             return 0
-    mnist = load_data(args)
-    task = build_task(config, mnist)
+    mnist, task = load_data(args, then=lambda mnist: build_task(config, mnist))
     if not args.quiet:
         net = build_network(config, task)
         err.print(f"task: {task.description}\nnetwork: {config.label(net.sizes, task.train.N)}, "

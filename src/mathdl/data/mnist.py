@@ -35,6 +35,7 @@ from ..base.files import open_npz, write_npz
 
 IMAGE_SIDE = 28
 PIXELS = IMAGE_SIDE * IMAGE_SIDE
+TRAIN_IMAGES, TEST_IMAGES = 60_000, 10_000  # the whole MNIST's training and test images
 
 # Each part of MNIST: its standard IDX file name, IDX magic number, and the MD5 of the uncompressed file.
 PARTS = {
@@ -245,7 +246,7 @@ def check(parts: dict[str, np.ndarray], names: dict[str, str], source: str) -> M
         if len(images) == 0:
             raise DataError(f"{names[f'{split}_images']}: no images")
     sums = [idx_md5(parts[part]) == md5 for part, (_, _, md5) in PARTS.items()]
-    full = len(parts["train_labels"]) == 60000 and len(parts["test_labels"]) == 10000
+    full = len(parts["train_labels"]) == TRAIN_IMAGES and len(parts["test_labels"]) == TEST_IMAGES
     checksum = "verified" if all(sums) else "differs" if full else "custom"
     return MNIST(**parts, source=source, checksum=checksum)
 

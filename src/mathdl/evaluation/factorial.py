@@ -23,7 +23,8 @@ import math
 
 import numpy as np
 
-LEVEL = 0.95
+from .metrics import LEVEL  # one confidence level for every interval
+
 FACTORS = {  # name: (low level, high level), coded −1 and +1
     "cost": ("tse", "xe"),
     "method": ("online", "matrix"),
@@ -101,38 +102,3 @@ def factorial(runs: list[dict], response: str, level: float = LEVEL) -> dict:
     return {"response": response, "effects": effects, "anova": anova, "df_resid": float(fit.df_resid),
             "sigma": float(math.sqrt(fit.scale)), "n": int(fit.nobs), "mean": float(frame["y"].mean()),
             "level": level}
-
-
-def points(value: float, digits: int = 2) -> str:
-    """A difference of rates in signed percentage points: 0.0005 → '+0.05'."""
-    return f"{100 * value:+.{digits}f}"
-
-
-def effect_sentence(effect: dict, alpha: float = 0.05, digits: int = 2) -> str:
-    """'XE − TSE: +0.05 points [−0.04, +0.14], p = 0.27, not significant' (an interaction by its label)."""
-    low, high = effect["ci95"]
-    name = effect["contrast"] or f"interaction {effect['label']}"
-    verdict = "significant" if effect["p"] < alpha else "not significant"
-    return (f"{name}: {points(effect['effect'], digits)} points [{points(low, digits)}, {points(high, digits)}], "
-            f"{p_text(effect['p'])}, {verdict}")
-
-
-def p_value(p: float) -> str:
-    """A p-value for tables: two significant digits, '< 0.001' below that."""
-    return "< 0.001" if p < 0.001 else f"{p:.2g}"
-
-
-def p_text(p: float) -> str:
-    """A p-value for prose: 'p = 0.27', 'p < 0.001'."""
-    return f"p {p_value(p)}" if p < 0.001 else f"p = {p_value(p)}"
-
-
-def conclusions(analyses: dict, alpha: float = 0.05) -> list[str]:
-    """The findings about methods, one sentence each: the three main effects on every response
-    (``analyses``: response → ``factorial`` result), then each interaction that is significant."""
-    lines = []
-    for response, analysis in analyses.items():
-        for effect in analysis["effects"]:
-            if effect["contrast"] is not None or effect["p"] < alpha:
-                lines.append(f"{response}: {effect_sentence(effect, alpha)}")
-    return lines

@@ -16,7 +16,10 @@ from fractions import Fraction
 
 import numpy as np
 
-Z95 = 1.959963984540054  # Φ⁻¹(0.975)
+from ..base.numbers import interval
+
+LEVEL = 0.95  # every interval's confidence level
+Z95 = 1.959963984540054  # Φ⁻¹(0.975) = Φ⁻¹((1 + LEVEL) / 2)
 BOOTSTRAP = 10_000
 
 
@@ -39,7 +42,7 @@ class Rate:
     def __str__(self) -> str:
         if self.value is None:
             return "undefined (0/0)"
-        return f"{100 * self.value:.2f}% [{100 * self.low:.2f}, {100 * self.high:.2f}]"
+        return interval(self.value, (self.low, self.high), unit="%")
 
 
 def wilson(k: int, n: int, z: float = Z95) -> Rate:
@@ -71,7 +74,7 @@ def mcc_score(tp, fn, fp, tn):
 
 def bootstrap(score, counts, seed: int = 0, draws: int = BOOTSTRAP) -> Rate:
     """``score`` of the counts (TP, FN, FP, TN) with a 95% percentile interval from ``draws``
-    multinomial resamples of the confusion matrix."""
+    multinomial resamples of the confusion matrix: the 2.5% and 97.5% quantiles of the resampled scores."""
     value = float(score(*counts))
     n = int(sum(counts))
     if math.isnan(value):
@@ -79,7 +82,8 @@ def bootstrap(score, counts, seed: int = 0, draws: int = BOOTSTRAP) -> Rate:
     resampled = np.random.default_rng(seed).multinomial(n, np.asarray(counts) / n, size=draws).T
     values = score(*resampled)
     values = values[~np.isnan(values)]
-    low, high = np.quantile(values, [0.025, 0.975]) if values.size else (value, value)
+    tail = (1 - LEVEL) / 2
+    low, high = np.quantile(values, [tail, 1 - tail]) if values.size else (value, value)
     return Rate(value, float(low), float(high))
 
 

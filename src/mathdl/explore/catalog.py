@@ -18,13 +18,13 @@ STUDY_FILE = "summary.json"
 @dataclass
 class NetworkEntry:
     """A run directory the explorer can show; its ``Run`` loaded on first use, and what the digit view
-    computed from it once (``cache``: the mean images for the reverse methods, computed under ``means_lock``)."""
+    computed from it once (``cache``: the reverse methods' references, computed under ``references_lock``)."""
 
     id: str
     name: str
     path: Path
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # loading the run
-    means_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # computing the mean images
+    references_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # computing them
     cache: dict = field(default_factory=dict, repr=False)
     _run: Run | None = field(default=None, repr=False)
 

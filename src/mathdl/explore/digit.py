@@ -24,7 +24,7 @@ from ..data.handwriting import ImageTooLarge, mnist_digit, read_image
 from ..data.mnist import load_mnist
 from ..data.tasks import classify
 from ..nn.shapes import UNICODE, Architecture, backward_steps, forward_steps, note, parameter_rows, summary
-from ..reverse import METHODS, mean_images, require_inverses, reverse_digits
+from ..reverse import METHODS, References, references, require_inverses, reverse_digits
 from ..runs.directory import Run
 from ..runs.experiment import Config, build_task
 from ..runs.predict import check_model, inputs_of, prepare
@@ -122,7 +122,9 @@ def pushed(net, z: list, a: list, k: int, top: int = TOP_UNITS) -> list[dict]:
 
 def reverse_images(entry: NetworkEntry, k: int, methods: list[str], data=None) -> list[dict]:
     """The mean training image of class k, then each method's image of it (``reverse.reverse_digits``), each with
-    the network's reading of it: its class, its output for k and the correlation with the mean image."""
+    the network's reading of it (its class, its output for k), the independent judge's (the class the k nearest
+    training images vote for and its share of votes for k; the distance to the nearest training image of k) and
+    the correlation with the mean image."""
     run = entry.run()
     classes = check_model(run)
     if not 0 <= k < len(classes):
@@ -131,26 +133,35 @@ def reverse_images(entry: NetworkEntry, k: int, methods: list[str], data=None) -
     if refused:
         method, why = next(iter(refused.items()))
         raise ApiError(422, f"{method}: {why}")
-    means, input_range = _means(entry, run, data)
-    records = reverse_digits(run.net, [k], methods, means=means, input_range=input_range)
-    lo, hi = input_range
-    mean = means[:, k]
+    refs = _references(entry, run, data)
+    records = reverse_digits(run.net, [k], methods, means=refs.means, input_range=refs.input_range, prior=refs.prior,
+                             judge=refs.judge)
+    lo, hi = refs.input_range
+    mean = refs.means[:, k]
     a = run.net(mean[:, None])[:, 0] if run.net.sizes[-1] > 1 else None
+    judge = refs.judge.read(mean[:, None])[0]
     reference = {"method": "mean", "title": "mean training image", "pixels": _rounded((mean - lo) / (hi - lo), 3),
                  "predicted": int(a.argmax()), "predicted_label": classes[int(a.argmax())], "output": round(float(a[k]), 4),
-                 "correct": bool(a.argmax() == k), "corr_mean": 1.0}
+                 "correct": bool(a.argmax() == k), "corr_mean": 1.0, "judge_class": judge["reading"],
+                 "judge_label": classes[judge["reading"]], "judge_probability": round(judge["shares"][k], 4),
+                 "judge_correct": judge["reading"] == k, "nearest_distance": round(judge["class_distance"][k], 4),
+                 "near_copy": False}
     return [reference] + [{"method": r.method, "title": METHODS[r.method], "pixels": _rounded((r.x - lo) / (hi - lo), 3),
              "predicted": r.measures["predicted"], "predicted_label": classes[r.measures["predicted"]],
              "output": round(r.measures["output"], 4), "correct": r.measures["correct"],
-             "corr_mean": None if r.measures["corr_mean"] is None else round(r.measures["corr_mean"], 3)}
+             "corr_mean": None if r.measures["corr_mean"] is None else round(r.measures["corr_mean"], 3),
+             "judge_class": r.measures["judge_class"], "judge_label": classes[r.measures["judge_class"]],
+             "judge_probability": round(r.measures["judge_probability"], 4),
+             "judge_correct": r.measures["judge_correct"], "nearest_distance": round(r.measures["nearest_distance"], 4),
+             "near_copy": r.measures["near_copy"]}
             for r in records]
 
 
-def prepare_means(entry: NetworkEntry, data=None) -> None:
-    """Start computing the mean images of a ten-output network in a thread, unless they are there or under way:
-    the first reverse images then need not wait for them."""
-    with entry.means_lock:
-        if "means" in entry.cache or entry.cache.get("preparing"):
+def prepare_references(entry: NetworkEntry, data=None) -> None:
+    """Start computing a ten-output network's references (``_references``) in a thread, unless they are there
+    or under way: the first reverse images then need not wait for them."""
+    with entry.references_lock:
+        if "references" in entry.cache or entry.cache.get("preparing"):
             return
         entry.cache["preparing"] = True
 
@@ -158,16 +169,17 @@ def prepare_means(entry: NetworkEntry, data=None) -> None:
         try:
             run = entry.run()
             if run.net.sizes[-1] > 1:
-                _means(entry, run, data)
+                _references(entry, run, data)
         except ApiError:
             pass  # the reverse request will say why
-    threading.Thread(target=compute, name="explore-means", daemon=True).start()
+    threading.Thread(target=compute, name="explore-references", daemon=True).start()
 
 
-def _means(entry: NetworkEntry, run: Run, data) -> tuple[np.ndarray, tuple[float, float]]:
-    """The mean training image of every class and the input range, from the run's own task on MNIST (once)."""
-    with entry.means_lock:
-        if "means" not in entry.cache:
+def _references(entry: NetworkEntry, run: Run, data) -> References:
+    """The mean training images, the Gaussian prior and the judge (assessed on the test images) of the run's own
+    task on MNIST (once per network, and cached by their content)."""
+    with entry.references_lock:
+        if "references" not in entry.cache:
             try:
                 config = Config.from_dict(run.config["config"])
             except (KeyError, TypeError, ValueError, MathdlError) as e:
@@ -176,10 +188,9 @@ def _means(entry: NetworkEntry, run: Run, data) -> tuple[np.ndarray, tuple[float
                 task = build_task(config, load_mnist(data, progress=False))
             except MathdlError as e:
                 raise ApiError(422, f"the mean images need the run's MNIST data: {e}") from None
-            X = task.train.X
-            entry.cache["means"] = (mean_images(X, task.train.labels, run.net.sizes[-1]),
-                                    (float(X.min()), float(X.max())))
-        return entry.cache["means"]
+            entry.cache["references"] = references(task.train.X, task.train.labels, run.net.sizes[-1],
+                                                   test=(task.test.X, task.test.labels), seed=config.seed)
+        return entry.cache["references"]
 
 
 def equations(run: Run) -> dict:

@@ -30,7 +30,7 @@ from ..data.points import parse_points
 from ..nn.activations import HIDDEN_ACTIVATIONS
 from ..nn.optimizers import OPTIMIZERS
 from ..training.loop import train
-from ..workshop.boundary import dots_fit
+from ..workshop.boundary import Recipe, dots_fit
 from .checks import ApiError, Param, checked, unprocessable
 from .frame import Grid, frame, points
 
@@ -56,9 +56,10 @@ PARAMS = {
     "seed": Param("int", 0, 2**31 - 1),
     "rate": Param("int", 1, 1000),
 }
-DEFAULTS = {"dataset": "xor", "noise": None, "points": 400, "test_fraction": 0.3, "hidden": [8],
-            "activation": "tanh", "cost": "xe", "bp": "matrix", "optimizer": "sgd", "eta": 0.3, "batch_size": 16,
-            "seed": 0, "rate": 20}
+FIRST = Recipe((8,))  # the first network: the workshop's defaults for dots (``workshop.boundary``)
+DEFAULTS = {"dataset": "xor", "noise": None, "points": FIRST.points, "test_fraction": FIRST.test_fraction,
+            "hidden": list(FIRST.hidden), "activation": FIRST.activation, "cost": FIRST.cost, "bp": FIRST.method,
+            "optimizer": FIRST.optimizer, "eta": FIRST.eta, "batch_size": FIRST.batch_size, "seed": 0, "rate": 20}
 ROW_KEYS = ("epoch", "cost", "train_cost", "train_accuracy", "test_cost", "test_accuracy")
 
 

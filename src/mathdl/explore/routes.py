@@ -35,7 +35,7 @@ class JSON(JSONResponse):
         return dumps(content).encode("utf-8")
 
 
-REVERSE = {"class": Param("int", 0, 1000), "methods": Param("names", choices=tuple(METHODS), length=(1, 3))}
+REVERSE = {"class": Param("int", 0, 1000), "methods": Param("names", choices=tuple(METHODS), length=(1, len(METHODS)))}
 
 
 async def api_index(request):
@@ -106,7 +106,7 @@ async def predict(request):
     async with request.app.state.decoding:
         image = await anyio.to_thread.run_sync(digit.digit_of, body)
     result = await anyio.to_thread.run_sync(lambda: digit.inspect(entry.run(), image))
-    digit.prepare_means(entry, request.app.state.data)  # in the background: the reverse images will need them
+    digit.prepare_references(entry, request.app.state.data)  # in the background: the reverse images need them
     return JSON(result)
 
 
@@ -225,10 +225,14 @@ async def study(request):
     return JSON(await anyio.to_thread.run_sync(study_view, entry))
 
 
+MEDIA_TYPES = {".vtt": "text/vtt", ".mp4": "video/mp4"}  # a <track> needs text/vtt: not in every system's table
+
+
 async def study_file(request):
+    """A file of the study, with byte ranges (a video seeks by them)."""
     entry = request.app.state.catalog.study(request.path_params["id"])
     path = entry.file(request.path_params["index"], request.path_params["name"])
-    return FileResponse(path)
+    return FileResponse(path, media_type=MEDIA_TYPES.get(path.suffix))
 
 
 # ---- the one route table: (method, path, handler, what it does) ---------------------------------------
@@ -243,7 +247,8 @@ ROUTES = [
      f"≤ {digit.PIXEL_LIMIT / 1e6:g} million pixels decoded; Content-Type image/…); the digit the network sees, "
      "every layer's activations, the outputs, the units that pushed the decision"),
     ("POST", "/api/networks/{id}/reverse", reverse, 'body: {"class": k, "methods": ["backquery", "pinv", '
-     '"optimize"]}; each method\'s image of class k and the network\'s reading of it'),
+     '"optimize", "prior"]} (every method when left out); each method\'s image of class k, the network\'s '
+     "reading of it and the independent judge's"),
     ("GET", "/api/networks/{id}/equations", equations, "the forward and backward equations with every matrix's shape"),
     ("POST", "/api/playground", playground_create, "body: parameters (all optional); a new playground session"),
     ("GET", "/api/playground/{sid}", playground_state, "the session: parameters, points, network, rows, latest frame"),

@@ -1,6 +1,7 @@
 """The study view: a study directory's results from its files alone (summary.json, each run's history.csv),
 in the shape the page draws — the eight confusion matrices with their labels and rates, the McNemar tests,
-the learning curves, the size curve, the reverse part's summary, the files — and every other table that
+the learning curves, the size curve, the reverse part's summary, the presentation (video, subtitles and script)
+and the files — and every other table that
 summary.json holds (e.g. a factorial analysis), rendered generically: a list of records is a table, a
 mapping of mappings of numbers a table with a row per key, the numbers and words of any other mapping a
 two-column table and its other entries tables of their own.
@@ -37,6 +38,7 @@ def study_view(entry: StudyEntry) -> dict:
         raise ApiError(422, f"{entry.name}: summary.json lists no configurations")
     files = entry.list_files()
     index = {path: i for i, path in enumerate(files)}
+    top = {f.name: f for f in files if f.parent == root}
     link = lambda path: {"index": index[path], "name": path.name, "folder": str(path.parent.relative_to(root)),  # noqa: E731
                          "url": f"/api/studies/{entry.id}/files/{index[path]}/{path.name}"}
     balance = (configurations[0].get("class_balance") or {}).get("test", {}) if configurations else {}
@@ -63,7 +65,11 @@ def study_view(entry: StudyEntry) -> dict:
         "size_curve": summary.get("size_curve") or [],
         "reverse": reverse,
         "tables": [t for key, value in summary.items() if key not in shown for t in tables(_title(key), value)],
-        "report": next((link(f) for f in files if f.parent == root and f.name == "report.pdf"), None),
+        "report": link(top["report.pdf"]) if "report.pdf" in top else None,
+        "presentation": {"video": link(top["presentation.mp4"]),  # with its subtitles and script when present
+                         **{kind: link(top[name]) for kind, name in (("subtitles", "presentation.vtt"),
+                                                                     ("script", "presentation.md")) if name in top}}
+        if "presentation.mp4" in top else None,
         "files": [link(f) for f in files],
     }
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..base.errors import MathdlError
-from ..base.files import open_npz, write_npz
+from ..base.files import npz_header, open_npz, write_npz
 from .activations import get_activation
 from .network import Network
 
@@ -42,12 +42,7 @@ def load_model(path) -> Network:
     path = Path(path)
     try:
         with open_npz(path) as npz:
-            meta = json.loads(str(npz["meta"]))
-            if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
-                raise MathdlError(f"{path}: not a mathdl model file")
-            if meta.get("version") != MODEL_VERSION:
-                raise MathdlError(f"{path}: model format version {meta.get('version')} is not supported "
-                                  f"(this mathdl reads version {MODEL_VERSION})")
+            meta = npz_header(npz, "meta", MODEL_FORMAT, MODEL_VERSION, path, "model format")
             sizes, activations = meta["sizes"], meta["activations"]
             if not (isinstance(sizes, list) and len(sizes) >= 2 and all(isinstance(n, int) and n > 0 for n in sizes)
                     and isinstance(activations, list) and len(activations) == len(sizes) - 1):

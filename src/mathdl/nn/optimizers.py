@@ -2,11 +2,13 @@
 
     SGD:       θ ← θ − η g
     momentum:  v ← μ v − η g,  θ ← θ + v
-    Adam:      m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  θ ← θ − η m̂ / (√v̂ + ε)   (Kingma & Ba 2015)
+    Adam:      t ← t + 1,  m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,
+               m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ),  θ ← θ − η m̂ / (√v̂ + ε)       (Kingma & Ba 2015)
 
-Momentum and Adam compute each step in place, into two scratch arrays per parameter of their own
-(``work``), so that the fast path of the matrix method (``mathdl.nn.fast.matrix``) calls this very
-``step`` on its preallocated gradients; the scratch arrays are not memory (not in ``state()``).
+Each ``step`` is its formula as written, one NumPy expression per line (new arrays for v, m and the
+corrections). The fast path of the matrix method computes the same steps in one compiled pass over each
+parameter (``mathdl.nn.fast.steps``), on this optimiser's own memory; tests/test_optimizers.py checks both
+against these formulas written out and against ``torch.optim``.
 
 ``state()`` is what an optimiser remembers between steps (momentum's v; Adam's m, v and step count t),
 as {name: list of arrays, or a number}; ``restore(state)`` continues from it, so training resumed from
@@ -17,11 +19,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..base.errors import choice
-
-
-def _scratch(params: list) -> list:
-    """Two scratch arrays shaped like each parameter."""
-    return [(np.empty_like(p), np.empty_like(p)) for p in params]
 
 
 class SGD:
@@ -42,22 +39,19 @@ class SGD:
 
 class Momentum:
     def __init__(self, eta: float, mu: float = 0.9):
-        self.eta, self.mu, self.v, self.work = eta, mu, None, None
+        self.eta, self.mu, self.v = eta, mu, None
 
     def start(self, params: list) -> None:
         """v = 0 before the first step."""
         if self.v is None:
             self.v = [np.zeros_like(p) for p in params]
-        if self.work is None:
-            self.work = _scratch(params)
 
     def step(self, params: list, grads: list) -> None:
         """v ← μ v − η g,  θ ← θ + v."""
         self.start(params)
-        for theta, g, v, (w, _) in zip(params, grads, self.v, self.work):
-            v *= self.mu
-            v -= np.multiply(g, self.eta, out=w)
-            theta += v
+        for i, (theta, g) in enumerate(zip(params, grads)):
+            self.v[i] = self.mu * self.v[i] - self.eta * g
+            theta += self.v[i]
 
     def state(self) -> dict:
         return {} if self.v is None else {"v": self.v}
@@ -69,7 +63,7 @@ class Momentum:
 class Adam:
     def __init__(self, eta: float, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8):
         self.eta, self.beta1, self.beta2, self.epsilon = eta, beta1, beta2, epsilon
-        self.m = self.v = self.work = None
+        self.m = self.v = None
         self.t = 0
 
     def start(self, params: list) -> None:
@@ -77,32 +71,18 @@ class Adam:
         if self.m is None:
             self.m = [np.zeros_like(p) for p in params]
             self.v = [np.zeros_like(p) for p in params]
-        if self.work is None:
-            self.work = _scratch(params)
-
-    def advance(self) -> tuple[float, float]:
-        """t ← t + 1; the step η √(1 − β₂ᵗ) / (1 − β₁ᵗ) that applies m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ) to
-        the raw moments, and ε rescaled the same way (ε added to √v̂ is ε √(1 − β₂ᵗ) added to √v)."""
-        self.t += 1
-        step = float(self.eta * np.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t))
-        return step, float(self.epsilon * np.sqrt(1 - self.beta2 ** self.t))
 
     def step(self, params: list, grads: list) -> None:
-        """m ← β₁m + (1 − β₁)g,  v ← β₂v + (1 − β₂)g²,  θ ← θ − η m̂ / (√v̂ + ε)."""
+        """t ← t + 1, m ← β₁m + (1 − β₁)g,  v ← β₂v + (1 − β₂)g²,  θ ← θ − η m̂ / (√v̂ + ε) with the bias
+        corrections m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ)."""
         self.start(params)
-        step, eps_hat = self.advance()
-        for theta, g, m, v, (w, u) in zip(params, grads, self.m, self.v, self.work):
-            m *= self.beta1
-            m += np.multiply(g, 1 - self.beta1, out=w)
-            v *= self.beta2
-            np.multiply(g, 1 - self.beta2, out=w)
-            w *= g
-            v += w
-            np.multiply(m, step, out=w)                   # η m̂ = step · m
-            np.sqrt(v, out=u)
-            u += eps_hat                                  # √v̂ + ε, scaled as m̂ is
-            w /= u
-            theta -= w
+        self.t += 1
+        for i, (theta, g) in enumerate(zip(params, grads)):
+            self.m[i] = self.beta1 * self.m[i] + (1 - self.beta1) * g
+            self.v[i] = self.beta2 * self.v[i] + (1 - self.beta2) * g**2
+            m_hat = self.m[i] / (1 - self.beta1**self.t)
+            v_hat = self.v[i] / (1 - self.beta2**self.t)
+            theta -= self.eta * m_hat / (np.sqrt(v_hat) + self.epsilon)
 
     def state(self) -> dict:
         return {"t": self.t} if self.m is None else {"t": self.t, "m": self.m, "v": self.v}

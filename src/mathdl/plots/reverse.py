@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from ..base.errors import MathdlError
 from ..reverse import METHODS
+from ..reverse.judge import K
 from . import RED, figure, styled
 
 INK = "Greys"  # ink dark on white, as on paper
@@ -50,7 +51,8 @@ def reverse_images(records, digits, *, input_range: tuple[float, float] | None =
     ``digits`` in the given order (a digit may repeat, as in an ID: it is the same query, so the same
     image); more than ``COLUMNS`` digits wrap into further blocks of rows. Each column is titled with its
     digit, each row with its method; under each image, the class the network assigns to it and its output
-    a_d for the digit (red when the class is not d). Ink is dark, on a scale drawn beside the images: the
+    a_d for the digit (red when the class is not d) and, when measured, the class the independent judge reads
+    and its share p̂ of votes for d (red when not d). Ink is dark, on a scale drawn beside the images: the
     fixed ``input_range`` for all when given, else one scale per method, from its lowest to its highest pixel
     (the methods' images differ in contrast).
 
@@ -65,7 +67,9 @@ def reverse_images(records, digits, *, input_range: tuple[float, float] | None =
         raise MathdlError(f"no image for {', '.join(missing)}")
     blocks, columns = _blocks(len(digits))
     side, gap, left, right = 0.75, 0.08, 0.55, 0.95  # inches: image, between images, method labels, scale bars
-    above, below, between = 0.28, 0.4, 0.08  # a digit's title, the two lines under an image, between two rows
+    judged = all("judge_class" in r.measures for r in records)
+    above, below, between = 0.28, 0.76 if judged else 0.4, 0.08  # a digit's title, the lines under an image (two,
+    # the network's; two more, the judge's), between two rows
     grid_width = left + columns * side + (columns - 1) * gap + right
     width = max(grid_width, 5.0)  # room for the title over a short ID's few images, which stand in the middle
     left += (width - grid_width) / 2
@@ -73,7 +77,9 @@ def reverse_images(records, digits, *, input_range: tuple[float, float] | None =
     repeated = len(set(digits)) < len(digits)
     scale = "every image on the scale at the right" if input_range is not None \
         else "each row on its own scale at the right"
-    note = _wrap("under each image: the class the network assigns and its output for the digit; " + scale
+    note = _wrap("under each image: the class the network assigns and its output for the digit; "
+                 + (f"below, the class the judge ({K} nearest training images) reads and its share of votes for the "
+                    "digit; " if judged else "") + scale
                  + ("; a repeated digit is the same query, so the same image" if repeated else ""), width - 0.3, FONT)
     top = 0.1 + 0.24 * len(heading)
     rows = [(block, method) for block in range(blocks) for method in methods]
@@ -97,6 +103,10 @@ def reverse_images(records, digits, *, input_range: tuple[float, float] | None =
             m = record.measures
             ax.set_xlabel(f"net: {m['predicted']}\na={m['output']:.2f}", fontsize=FONT, labelpad=2, linespacing=1.1,
                           color="black" if m["correct"] else RED)
+            if judged:  # in a colour of its own, so as a text of its own under the network's two lines
+                fig.text((left + j * (side + gap) + side / 2) / width, (y - 0.38) / height,
+                         f"judge: {m['judge_class']}\np̂={m['judge_probability']:.2f}", ha="center", va="top",
+                         fontsize=FONT, linespacing=1.1, color="black" if m["judge_correct"] else RED)
             if j == 0:
                 ax.set_ylabel(METHODS[method].replace(" (", "\n("), fontsize=FONT, labelpad=4)
     bar_x = left + columns * side + (columns - 1) * gap + 0.12

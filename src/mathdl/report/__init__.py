@@ -23,15 +23,13 @@ def build_report(study_dir, *, title: str | None = None, author: str | None = No
     the title page with ``date`` (default: today)."""
     import typst
 
+    from ..plots import save
+
     study = load_study(Path(study_dir))
     out = study["dir"]
-    remembered = study["state"].get("report", {})
-    title = title if title is not None else remembered.get("title", DEFAULT_TITLE)
-    author = author if author is not None else remembered.get("author", "")
-    if not title.strip():
-        raise MathdlError("the report's title must not be empty")
-    _architecture_figure(study, out / ARCHITECTURE_FIGURE)
-    doc = build(study, title=title.strip(), author=author.strip(), date=date)
+    title, author = title_page(study, title, author)
+    save(architecture_figure(study), out / ARCHITECTURE_FIGURE)
+    doc = build(study, title=title, author=author, date=date)
     source = to_typst(doc)
     write_text(out / "report.typ", source)
     try:
@@ -40,9 +38,7 @@ def build_report(study_dir, *, title: str | None = None, author: str | None = No
         raise MathdlError(f"typesetting the report failed: {str(e).splitlines()[0]}") from None
     write_bytes(out / "report.pdf", without_default_suspects(pdf))
     write_text(out / "report.md", to_markdown(doc))
-    if remembered != {"title": title, "author": author}:
-        state = json.loads((out / "study.json").read_text())
-        write_json(out / "study.json", {**state, "report": {"title": title, "author": author}})
+    remember_title_page(study, title, author)
     return {"pdf": out / "report.pdf", "md": out / "report.md", "typst": out / "report.typ"}
 
 
@@ -63,9 +59,26 @@ def without_default_suspects(pdf: bytes) -> bytes:
     return pdf[:at] + b" " * len(SUSPECTS) + pdf[at + len(SUSPECTS):]
 
 
-def _architecture_figure(study: dict, path: Path) -> None:
-    """The two architectures of the study, as ``mathdl.plots.network`` draws them."""
-    from ..plots import save
+def title_page(study: dict, title: str | None, author: str | None) -> tuple[str, str]:
+    """The title and author of the title page (the report's and the presentation's): those given, else the
+    last ones remembered in study.json, else the module's title and no author."""
+    remembered = study["state"].get("report", {})
+    title = (title if title is not None else remembered.get("title", DEFAULT_TITLE)).strip()
+    author = (author if author is not None else remembered.get("author", "")).strip()
+    if not title:
+        raise MathdlError("the title must not be empty")
+    return title, author
+
+
+def remember_title_page(study: dict, title: str, author: str) -> None:
+    """Keep the title page's title and author in study.json (``"report"``) for the next report or video."""
+    if study["state"].get("report", {}) != {"title": title, "author": author}:
+        state = json.loads((study["dir"] / "study.json").read_text())
+        write_json(study["dir"] / "study.json", {**state, "report": {"title": title, "author": author}})
+
+
+def architecture_figure(study: dict):
+    """The figure of the study's two architectures, as ``mathdl.plots.network`` draws them."""
     from ..plots.network import architecture
 
     networks = {}
@@ -78,4 +91,4 @@ def _architecture_figure(study: dict, path: Path) -> None:
         hidden = len(sizes) - 2
         name = f"{'one' if hidden == 1 else 'three' if hidden == 3 else hidden} hidden layer{'s' * (hidden != 1)}"
         drawn.append((f"{name} (configurations {', '.join(map(str, numbers))})", list(sizes), ["sigmoid"] * (hidden + 1)))
-    save(architecture(drawn), path)
+    return architecture(drawn)

@@ -16,10 +16,11 @@ from pathlib import Path
 
 from ..base.errors import MathdlError
 from ..base.files import read_csv_rows
+from ..data.mnist import TEST_IMAGES, TRAIN_IMAGES
 from ..evaluation.metrics import holm
 from ..nn.init import init_std
 from ..nn.shapes import LATEX, Architecture, backward_steps, shapes
-from ..training.loop import MONITOR
+from ..training.loop import MONITOR, TAIL
 from .document import (
     Break,
     Bullets,
@@ -36,12 +37,12 @@ from .document import (
     Table,
     text,
 )
-from .format import ci, count, join, p_value, pct, seconds, shown_command
+from ..base.numbers import ci, count, p_value, pct, points, seconds
+from .format import join, shown_command
 from .references import cite, reference_blocks
 
 M = Math
 NEEDED = ("study.json", "summary.json", "confusion_matrices.png", "learning_curves.png", "accuracy_vs_size.png")
-MNIST_SIZES = (60000, 10000)  # training and test images of the whole MNIST
 DEFAULT_TITLE = "Mathematics of Deep Learning"
 ARCHITECTURE_FIGURE = "architecture.png"
 QUESTIONS = {"TSE vs XE": ("cost", "XE instead of TSE"), "online vs matrix": ("method", "matrix instead of online"),
@@ -91,9 +92,9 @@ def preview(study: dict) -> str | None:
     opts = s["options"]
     n_train, n_test = (sum(s["class_balance"][split].values()) for split in ("train", "test"))
     reasons = []
-    if n_train < MNIST_SIZES[0] or n_test < MNIST_SIZES[1]:
-        reasons.append(f"{count(n_train)} of the {count(MNIST_SIZES[0])} training and {count(n_test)} of the "
-                       f"{count(MNIST_SIZES[1])} test images")
+    if n_train < TRAIN_IMAGES or n_test < TEST_IMAGES:
+        reasons.append(f"{count(n_train)} of the {count(TRAIN_IMAGES)} training and {count(n_test)} of the "
+                       f"{count(TEST_IMAGES)} test images")
     if opts.get("quick") or opts.get("epochs") is not None:
         epochs = sorted({r["epochs"] for r in s["configurations"]})
         reasons.append(f"{join([str(e) for e in epochs], 'or')} epoch{'s' * (epochs != [1])} per network")
@@ -347,7 +348,7 @@ def _networks(doc: Document, study: dict) -> None:
         Heading("The networks"),
         Paragraph(text(
             "A network is a chain of layers l = 0, 1, …, L. Layer 0 holds the input ",
-            M("x in RR^n", r"x\in\mathbb{R}^n"), f", the n = {n} pixel values p of an image ({deskew}{scale}). "
+            M.tex(r"x\in\mathbb{R}^n"), f", the n = {n} pixel values p of an image ({deskew}{scale}). "
             "Every other layer multiplies the previous layer's activations by a weight matrix, adds a bias and "
             "applies the sigmoid σ. Vectors are columns; a batch of B samples is a matrix with B columns. ",
             Ref("fig-architecture"), " shows both architectures.")),
@@ -359,36 +360,26 @@ def _networks(doc: Document, study: dict) -> None:
             f"The deeper network has five layers: the input (n = {n}), three hidden layers with h₁ = {h1}, "
             f"h₂ = {h2} and h₃ = {h3} neurons, and the output layer with m = {m} neuron, so L = 4. "
             "Forward propagation computes, for l = 1, …, 4,")),
-        Equation("z^((l)) = W^((l)) a^((l-1)) + b^((l)), quad a^((l)) = sigma(z^((l))), quad a^((0)) = x",
-                 r"z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)},\quad a^{(l)} = \sigma(z^{(l)}),\quad a^{(0)} = x",
-                 "eq-forward"),
+        Equation.tex(r"z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)},\quad a^{(l)} = \sigma(z^{(l)}),\quad a^{(0)} = x", "eq-forward"),
         Paragraph(text("written out layer by layer:")),
-        Equation("a^((1)) = sigma(W^((1)) x + b^((1))), quad a^((2)) = sigma(W^((2)) a^((1)) + b^((2))), \\ "
-                 "a^((3)) = sigma(W^((3)) a^((2)) + b^((3))), quad hat(y) = a^((4)) = sigma(W^((4)) a^((3)) + b^((4)))",
-                 r"\begin{gathered} a^{(1)} = \sigma(W^{(1)}x + b^{(1)}),\quad a^{(2)} = \sigma(W^{(2)}a^{(1)} + b^{(2)}),"
+        Equation.tex(r"\begin{gathered} a^{(1)} = \sigma(W^{(1)}x + b^{(1)}),\quad a^{(2)} = \sigma(W^{(2)}a^{(1)} + b^{(2)}),"
                  r"\\ a^{(3)} = \sigma(W^{(3)}a^{(2)} + b^{(3)}),\quad \hat y = a^{(4)} = \sigma(W^{(4)}a^{(3)} + b^{(4)})"
                  r"\end{gathered}"),
         Paragraph(text("with the sigmoid and its derivative")),
-        Equation("sigma(z) = 1 / (1 + e^(-z)), quad sigma'(z) = sigma(z) (1 - sigma(z)) = a (1 - a)",
-                 r"\sigma(z) = \frac{1}{1+e^{-z}},\quad \sigma'(z) = \sigma(z)(1-\sigma(z)) = a(1-a)", "eq-sigmoid"),
+        Equation.tex(r"\sigma(z) = \frac{1}{1+e^{-z}},\quad \sigma'(z) = \sigma(z)(1-\sigma(z)) = a(1-a)", "eq-sigmoid"),
         Paragraph(text(
-            "The output ", M("hat(y) in (0, 1)", r"\hat y\in(0,1)"), " is read as \"ID digit\" when ",
-            M("hat(y) >= 0.5", r"\hat y \ge 0.5"), f". The one-hidden-layer networks are the same with L = 2 and "
+            "The output ", M.tex(r"\hat y\in(0,1)"), " is read as \"ID digit\" when ",
+            M.tex(r"\hat y \ge 0.5"), f". The one-hidden-layer networks are the same with L = 2 and "
             f"h₁ = {shallow_sizes[1]}.")),
         Heading("Costs and output deltas", 2),
         Paragraph(text("The cost (the assignment's performance index) of one sample with target y ∈ {0, 1} is "
                        "either the total squared error (TSE) or the cross-entropy (XE):")),
-        Equation("C_" + '"TSE"' + " = 1/2 sum_j (y_j - a_j^((L)))^2, quad C_" + '"XE"' + " = -sum_j [y_j ln a_j^((L)) + "
-                 "(1 - y_j) ln(1 - a_j^((L)))]",
-                 r"C_{\mathrm{TSE}} = \tfrac12\sum_j (y_j - a^{(L)}_j)^2,\quad C_{\mathrm{XE}} = -\sum_j "
+        Equation.tex(r"C_{\mathrm{TSE}} = \tfrac12\sum_j (y_j - a^{(L)}_j)^2,\quad C_{\mathrm{XE}} = -\sum_j "
                  r"\left[y_j\ln a^{(L)}_j + (1-y_j)\ln(1-a^{(L)}_j)\right]", "eq-costs"),
         Paragraph(text("Backpropagation starts from the output delta of each sample x, ",
-                       M("delta^((L)) = (partial C_x) / (partial z^((L)))",
-                         r"\delta^{(L)} = \frac{\partial C_x}{\partial z^{(L)}}"),
+                       M.tex(r"\delta^{(L)} = \frac{\partial C_x}{\partial z^{(L)}}"),
                        ", one column per sample. For TSE the sigmoid's derivative stays in it; for XE it cancels:")),
-        Equation("delta^((L))_" + '"TSE"' + " = (a^((L)) - y) dot.o a^((L)) dot.o (1 - a^((L))), quad "
-                 "delta^((L))_" + '"XE"' + " = a^((L)) - y",
-                 r"\delta^{(L)}_{\mathrm{TSE}} = (a^{(L)}-y)\odot a^{(L)}\odot(1-a^{(L)}),\quad "
+        Equation.tex(r"\delta^{(L)}_{\mathrm{TSE}} = (a^{(L)}-y)\odot a^{(L)}\odot(1-a^{(L)}),\quad "
                  r"\delta^{(L)}_{\mathrm{XE}} = a^{(L)} - y", "eq-deltas"),
         Paragraph(text(
             "When the output saturates on the wrong side (", M.tex("a"), " near 0 for ", M.tex("y = 1"), "), the TSE "
@@ -398,18 +389,13 @@ def _networks(doc: Document, study: dict) -> None:
         Heading("Backpropagation", 2),
         Paragraph(text("The deltas of the hidden layers follow by the chain rule, from the output back to the "
                        "first layer, and give every gradient:")),
-        Equation("delta^((l)) = ((W^((l+1)))^top delta^((l+1))) dot.o a^((l)) dot.o (1 - a^((l))), "
-                 "quad l = L-1, ..., 1",
-                 r"\delta^{(l)} = \left((W^{(l+1)})^{\top}\delta^{(l+1)}\right)\odot a^{(l)}\odot(1-a^{(l)}),"
+        Equation.tex(r"\delta^{(l)} = \left((W^{(l+1)})^{\top}\delta^{(l+1)}\right)\odot a^{(l)}\odot(1-a^{(l)}),"
                  r"\quad l = L-1,\dots,1", "eq-backprop"),
-        Equation("(partial C_x) / (partial W^((l))) = delta^((l)) (a^((l-1)))^top, quad "
-                 "(partial C_x) / (partial b^((l))) = delta^((l))",
-                 r"\frac{\partial C_x}{\partial W^{(l)}} = \delta^{(l)}(a^{(l-1)})^{\top},\quad "
+        Equation.tex(r"\frac{\partial C_x}{\partial W^{(l)}} = \delta^{(l)}(a^{(l-1)})^{\top},\quad "
                  r"\frac{\partial C_x}{\partial b^{(l)}} = \delta^{(l)}", "eq-gradients"),
         Paragraph(text("for one sample; for a batch of N samples, whose cost C is the mean of theirs, each gradient "
                        "is the mean of the samples' gradients, ",
-                       M("(partial C) / (partial W^((l))) = 1/N sum_x (partial C_x) / (partial W^((l)))",
-                         r"\frac{\partial C}{\partial W^{(l)}} = \frac1N\sum_x \frac{\partial C_x}{\partial W^{(l)}}"),
+                       M.tex(r"\frac{\partial C}{\partial W^{(l)}} = \frac1N\sum_x \frac{\partial C_x}{\partial W^{(l)}}"),
                        ", as in the table below.")),
         Paragraph(text(
             f"For the five-layer network and a mini-batch of N = B = {batch} samples as columns (N = 1 for the "
@@ -421,24 +407,21 @@ def _networks(doc: Document, study: dict) -> None:
         Bullets((
             text(Strong("Online"), " (bp 1): one sample at a time, in a new random order every epoch; the deltas "
                  "are vectors and the weights and biases change after every sample: ",
-                 M("W^((l)) <- W^((l)) - eta delta^((l)) (a^((l-1)))^top",
-                   r"W^{(l)} \leftarrow W^{(l)} - \eta\,\delta^{(l)}(a^{(l-1)})^{\top}"), ", ",
-                 M("b^((l)) <- b^((l)) - eta delta^((l))", r"b^{(l)} \leftarrow b^{(l)} - \eta\,\delta^{(l)}"), "."),
+                 M.tex(r"W^{(l)} \leftarrow W^{(l)} - \eta\,\delta^{(l)}(a^{(l-1)})^{\top}"), ", ",
+                 M.tex(r"b^{(l)} \leftarrow b^{(l)} - \eta\,\delta^{(l)}"), "."),
             text(Strong("Matrix"), f" (bp 2): a mini-batch of B = {batch} samples as the columns of ",
-                 M("X in RR^(n times B)", r"X\in\mathbb{R}^{n\times B}"), "; ",
-                 M("Z^((l)) = W^((l)) A^((l-1)) + b^((l)) bold(1)^top", r"Z^{(l)} = W^{(l)}A^{(l-1)} + b^{(l)}\mathbf 1^{\top}"),
-                 ", the deltas are matrices ", M("Delta^((l))", r"\Delta^{(l)}"),
+                 M.tex(r"X\in\mathbb{R}^{n\times B}"), "; ",
+                 M.tex(r"Z^{(l)} = W^{(l)}A^{(l-1)} + b^{(l)}\mathbf 1^{\top}"),
+                 ", the deltas are matrices ", M.tex(r"\Delta^{(l)}"),
                  " with one column per sample, and one update per batch with the mean gradient: ",
-                 M("W^((l)) <- W^((l)) - eta / B thin Delta^((l)) (A^((l-1)))^top",
-                   r"W^{(l)} \leftarrow W^{(l)} - \tfrac{\eta}{B}\,\Delta^{(l)}(A^{(l-1)})^{\top}"), ", ",
-                 M("b^((l)) <- b^((l)) - eta / B thin Delta^((l)) bold(1)", r"b^{(l)} \leftarrow b^{(l)} - "
+                 M.tex(r"W^{(l)} \leftarrow W^{(l)} - \tfrac{\eta}{B}\,\Delta^{(l)}(A^{(l-1)})^{\top}"), ", ",
+                 M.tex(r"b^{(l)} \leftarrow b^{(l)} - "
                                                                             r"\tfrac{\eta}{B}\,\Delta^{(l)}\mathbf 1"),
                  "."),
         )),
         Paragraph(text(
-            "Both compute the same gradient: column k of ", M("Delta^((l))", r"\Delta^{(l)}"), " is the delta of "
-            "sample k, so ", M("Delta^((l)) (A^((l-1)))^top = sum_k delta_k^((l)) (a_k^((l-1)))^top",
-                               r"\Delta^{(l)}(A^{(l-1)})^\top = \sum_k \delta^{(l)}_k (a^{(l-1)}_k)^\top"),
+            "Both compute the same gradient: column k of ", M.tex(r"\Delta^{(l)}"), " is the delta of "
+            "sample k, so ", M.tex(r"\Delta^{(l)}(A^{(l-1)})^\top = \sum_k \delta^{(l)}_k (a^{(l-1)}_k)^\top"),
             ". The methods differ only in how often the weights move: B times per batch online, once per batch "
             "with the matrix method, which replaces B small matrix-vector products by one matrix product. "
             "mathdl's tests check that the batch gradient equals the mean of the per-sample gradients, that the "
@@ -483,9 +466,8 @@ def _backward_table(arch: Architecture, batch: int) -> Table:
     """The backward pass of ``arch`` with every shape, from ``mathdl.nn.shapes`` (mathdl explain's table)."""
     rows = []
     for i, step in enumerate(backward_steps(arch, batch, LATEX)):
-        inline = M.tex(step.equation.strip("$"))
         detail = text("the output delta, ", Ref("eq-deltas")) if i == 0 else step.detail
-        rows.append((M(f"display({inline.typst})", inline.latex), step.shape, detail))
+        rows.append((M.tex(r"\displaystyle " + step.equation.strip("$")), step.shape, detail))
     return Table(("step", "shape", "computed from"), tuple(rows),
                  f"The five-layer network's backward pass for TSE with a batch of N = {batch} columns: every delta "
                  "δ⁽ˡ⁾ and gradient with its shape (rows × columns).", align="lrl", size="8.5pt", label="tab-backward",
@@ -499,22 +481,22 @@ def _shape_table(sizes: list[int], batch: int, caption: str, label: str) -> Tabl
     names = ["n"] + ([f"h{chr(0x2080 + l)}" for l in range(1, L)] if L > 2 else ["h"] if L == 2 else []) + ["m"]
     real = shapes(Architecture(tuple(sizes), ("sigmoid",) * L), batch)
     one = shapes(Architecture(tuple(sizes), ("sigmoid",) * L), 1)
-    rows = [(M("x = a^((0))", "x = a^{(0)}"), "n × 1", "{} × {}".format(*one["a"][0]), "", "input (one sample)"),
-            (M("X = A^((0))", "X = A^{(0)}"), "n × B", "{} × {}".format(*real["a"][0]), "", "input (a batch)")]
+    rows = [(M.tex("x = a^{(0)}"), "n × 1", "{} × {}".format(*one["a"][0]), "", "input (one sample)"),
+            (M.tex("X = A^{(0)}"), "n × B", "{} × {}".format(*real["a"][0]), "", "input (a batch)")]
     total = 0
     for l in range(1, L + 1):
         o, i = names[l], names[l - 1]
         w, b = sizes[l] * sizes[l - 1], sizes[l]
         total += w + b
         rows += [
-            (M(f"W^(({l}))", f"W^{{({l})}}"), f"{o} × {i}", "{} × {}".format(*real["W"][l]), count(w), "weights"),
-            (M(f"b^(({l}))", f"b^{{({l})}}"), f"{o} × 1", "{} × {}".format(*real["b"][l]), count(b), "biases"),
-            (M(f"z^(({l})), a^(({l})), delta^(({l}))", f"z^{{({l})}}, a^{{({l})}}, \\delta^{{({l})}}"), f"{o} × 1",
+            (M.tex(f"W^{{({l})}}"), f"{o} × {i}", "{} × {}".format(*real["W"][l]), count(w), "weights"),
+            (M.tex(f"b^{{({l})}}"), f"{o} × 1", "{} × {}".format(*real["b"][l]), count(b), "biases"),
+            (M.tex(f"z^{{({l})}}, a^{{({l})}}, \\delta^{{({l})}}"), f"{o} × 1",
              "{} × {}".format(*one["z"][l]), "", "one sample (online)"),
-            (M(f"Z^(({l})), A^(({l})), Delta^(({l}))", f"Z^{{({l})}}, A^{{({l})}}, \\Delta^{{({l})}}"), f"{o} × B",
+            (M.tex(f"Z^{{({l})}}, A^{{({l})}}, \\Delta^{{({l})}}"), f"{o} × B",
              "{} × {}".format(*real["z"][l]), "", "a batch (matrix)"),
         ]
-    rows.append(("all parameters", "", "", count(total), M("sum_l n_l (n_(l-1) + 1)", r"\sum_l n_l(n_{l-1}+1)")))
+    rows.append(("all parameters", "", "", count(total), M.tex(r"\sum_l n_l(n_{l-1}+1)")))
     values = ", ".join(f"{name}={v}" for name, v in zip(names, sizes))
     return Table(("symbol", "shape", f"{values}, B={batch}", "parameters", "what"), tuple(rows), caption,
                  align="lllrl", size="8.5pt", label=label)
@@ -612,11 +594,8 @@ def _rates_table(s: dict) -> Table:
     rows = []
     for r in s["configurations"]:
         def cell(rate, digits=2, scale=100):
-            if rate["value"] is None:
-                return "undefined"
-            low, high = rate["ci95"]
-            return text(f"{scale * rate['value']:.{digits}f}", Break(),
-                        f"[{scale * low:.{digits}f}, {scale * high:.{digits}f}]")
+            value, _, bounds = ci(rate, digits, scale=scale).partition(" ")  # the interval below the value
+            return text(value, Break(), bounds) if bounds else value
         rows.append((str(r["number"]), str(r["tp"]), str(r["fn"]), str(r["fp"]), str(r["tn"]), cell(r["accuracy"]),
                      cell(r["sensitivity"]), cell(r["specificity"]), cell(r["precision"]), cell(r["npv"]),
                      cell(r["f1"]), cell(r["mcc"], 3, 1)))
@@ -636,7 +615,7 @@ def _mcnemar_table(s: dict) -> Table:
     return Table(("named choice", "A vs B", "accuracy A %", "accuracy B %", "b", "c", "p exact", "mid-p",
                   "mid-p, Holm", "also differ"), rows,
                  "McNemar's test for every pair of configurations that differ in the named choice (and in the "
-                 "settings of the last column); p-values to three decimals, Holm-adjusted over the twelve tests in "
+                 "settings of the last column); p-values to two significant digits, Holm-adjusted over the twelve tests in "
                  "the ninth column.", align="lcrrrrrrrl", size="7.5pt", label="tab-mcnemar")
 
 
@@ -652,7 +631,7 @@ def shared_dips(study: dict, least: int | None = None) -> list[int]:
 
 def _dips(study: dict) -> tuple:
     """The explanation of a dip that every configuration shares, with the share of positives among the last
-    images of that epoch's order when MNIST is at hand to recompute it."""
+    images of that epoch's order (recorded by the training loop in each run's history)."""
     s = study["summary"]
     dips = shared_dips(study)
     if not dips:
@@ -677,34 +656,16 @@ def _dips(study: dict) -> tuple:
     return text(*words)
 
 
-def epoch_order_share(study: dict, epoch: int, last: int = 1000) -> tuple[float, int, float] | None:
-    """(share of positives among the last ``last`` images of epoch ``epoch``'s order, ``last``, the share
-    overall), recomputed as the training loop draws the order (``rng(seed, "shuffle").permutation(N)`` once
-    per epoch) from the training labels, when the MNIST the study used is at hand; else None."""
-    import numpy as np
-
-    from ..base.seeding import rng
-    from ..data.mnist import load_mnist
-    from ..data.tasks import make_task
-    from ..runs.experiment import Config
-
-    run = study["runs"][1]["config"]
-    try:
-        mnist = load_mnist(download_ok=False, progress=False)
-        if mnist.fingerprint != run["data"]["fingerprint"]:
-            return None
-        config = Config.from_dict(run["config"])
-        task = make_task(mnist, config.task, student_id=config.student_id, pair=config.pair,
-                         train_size=config.train_size, test_size=config.test_size, val_size=config.val_size,
-                         seed=config.seed)
-    except (MathdlError, OSError, KeyError, ValueError, TypeError):
+def epoch_order_share(study: dict, epoch: int) -> tuple[float, int, float] | None:
+    """(share of positives among the last ``TAIL`` images of epoch ``epoch``'s order, how many those are, the share
+    among all training images), as the training loop recorded it in the history (``tail_positives``: the eight
+    share the order); None for a study whose history predates it."""
+    value = study["runs"][1]["history"][epoch - 1].get("tail_positives")
+    if value in (None, ""):
         return None
-    labels = task.train.labels
-    shuffle = rng(config.seed, "shuffle")
-    for _ in range(epoch):
-        order = shuffle.permutation(len(labels))
-    last = min(last, len(labels))
-    return float(np.mean(labels[order[-last:]])), last, float(np.mean(labels))
+    balance = study["summary"]["class_balance"]["train"]
+    negatives, positives = balance.values()
+    return float(value), min(TAIL, negatives + positives), positives / (negatives + positives)
 
 
 def _times_text(study: dict) -> tuple:
@@ -760,7 +721,7 @@ def _discussion(doc: Document, study: dict) -> None:
                   "percentage points on average" if round(100 * abs(e["mean"]), 2) > 0
                   else "left the test accuracy unchanged on average")
         items.append(text(
-            Strong(phrase[0].upper() + phrase[1:]), f" {change} (from {100 * e['min']:+.2f} to {100 * e['max']:+.2f} "
+            Strong(phrase[0].upper() + phrase[1:]), f" {change} (from {points(e['min'])} to {points(e['max'])} "
             f"over the {e['n']} pairs); McNemar's mid-p test finds the pair's difference significant at 5% in "
             f"{e['significant']} of {e['n']} pairs, {e['surviving']} after Holm's correction; "
             f"{also_differ(by_number, e['tests'])}."))
@@ -799,7 +760,7 @@ def _discussion(doc: Document, study: dict) -> None:
         Paragraph(text(
             f"Sensitivity exceeds specificity in {more_sensitive} of the {len(gaps)} configurations; the widest gap "
             f"is in configuration {widest[0]['number']}, {pct(widest[0]['sensitivity']['value'])} against "
-            f"{pct(widest[0]['specificity']['value'])} ({100 * widest[1]:+.2f} points). Balanced classes "
+            f"{pct(widest[0]['specificity']['value'])} ({points(widest[1])} points). Balanced classes "
             f"({pct(share, 1)} of the training images here are positive) do not make the two rates equal: they "
             "measure the errors on different images, the positives and the negatives, and a network can err more on "
             "one class than on the other whatever the balance. What balance does is keep accuracy honest: an ID "

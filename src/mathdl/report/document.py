@@ -189,7 +189,7 @@ def _pieces(pieces) -> list:
 _TYPST_SPECIAL = re.compile(r"([\\#$*_`<>@\[\]~/])")
 
 
-def _typst_escape(s: str) -> str:
+def typst_escape(s: str) -> str:
     """Plain text for Typst markup: special characters escaped, and -- kept as two hyphens (not a dash)."""
     return _TYPST_SPECIAL.sub(r"\\\1", s).replace("--", "-\\-")
 
@@ -202,15 +202,15 @@ def _typst_pieces(pieces) -> str:
         elif isinstance(piece, Math):
             out.append(f"${piece.typst}$")
         elif isinstance(piece, Strong):
-            out.append(f"#strong[{_typst_escape(piece.text)}]")
+            out.append(f"#strong[{typst_escape(piece.text)}]")
         elif isinstance(piece, Code):
-            out.append("#raw(" + _typst_string(piece.text) + ")")
+            out.append("#raw(" + typst_string(piece.text) + ")")
         elif isinstance(piece, Break):
             out.append(" \\\n")
         elif isinstance(piece, Ref):
             out.append(f"@{piece.label}")
         else:  # a relation stays with what it relates: no break on either side of it
-            out.append(_typst_escape(RELATION.sub("\u00a0\\1\u00a0", str(piece))))
+            out.append(typst_escape(RELATION.sub("\u00a0\\1\u00a0", str(piece))))
     return "".join(out)
 
 
@@ -223,15 +223,15 @@ def _typst_cell(cell) -> str:
     return f"[{_typst_pieces(cell if isinstance(cell, tuple) else (cell,))}]"
 
 
-def _typst_string(s: str) -> str:
+def typst_string(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def to_typst(doc: Document) -> str:
     """The document as Typst source (figures referenced by relative path)."""
     lines = [
-        "#set document(title: " + _typst_string(doc.title)
-        + (", author: " + _typst_string(doc.author) if doc.author else "") + ")",
+        "#set document(title: " + typst_string(doc.title)
+        + (", author: " + typst_string(doc.author) if doc.author else "") + ")",
         f'#set page(paper: "a4", margin: (x: {MARGIN_X_CM:g}cm, y: {MARGIN_Y_CM:g}cm), numbering: "1")',
         '#set text(size: 10.5pt)',
         '#set par(justify: true)',
@@ -244,15 +244,15 @@ def to_typst(doc: Document) -> str:
         "",
         "#page(numbering: none)[",
         "  #v(3cm)",
-        f"  #align(center, text(size: 22pt, weight: \"bold\")[{_typst_escape(doc.title)}])",
+        f"  #align(center, text(size: 22pt, weight: \"bold\")[{typst_escape(doc.title)}])",
         "  #v(0.8cm)",
-        f"  #align(center, text(size: 14pt)[{_typst_escape(doc.subtitle)}])",
+        f"  #align(center, text(size: 14pt)[{typst_escape(doc.subtitle)}])",
         "  #v(1cm)",
     ]
     if doc.author:
-        lines.append(f"  #align(center, text(size: 14pt)[{_typst_escape(doc.author)}])")
+        lines.append(f"  #align(center, text(size: 14pt)[{typst_escape(doc.author)}])")
     if doc.date:
-        lines.append(f"  #align(center, text(size: 12pt)[{_typst_escape(doc.date)}])")
+        lines.append(f"  #align(center, text(size: 12pt)[{typst_escape(doc.date)}])")
     lines.append("  #v(1cm)")
     if doc.notice:
         lines.append(f"  #block(fill: rgb(\"#fff3cd\"), stroke: 0.6pt + rgb(\"#d4a72c\"), inset: 9pt, radius: 3pt, "
@@ -273,7 +273,7 @@ def to_typst(doc: Document) -> str:
 def _typst_block(block) -> str:
     if isinstance(block, Heading):
         label = f" <{block.label}>" if block.label else ""
-        return f"{'=' * block.level} {_typst_escape(block.text)}{label}"
+        return f"{'=' * block.level} {typst_escape(block.text)}{label}"
     if isinstance(block, Paragraph):
         return _typst_pieces(block.pieces)
     if isinstance(block, Equation):

@@ -4,7 +4,8 @@ measure, and the McNemar tests of every seed with Holm's correction over all of 
 has none of this: its McNemar table, Holm-adjusted over its twelve tests, is in the results.)"""
 from __future__ import annotations
 
-from ..evaluation.factorial import CONTRASTS, conclusions, p_value
+from ..base.numbers import ci, effect, mean_ci, p_text, p_value
+from ..evaluation.factorial import CONTRASTS
 from .document import Bullets, Figure, Heading, Paragraph, Table, text
 
 
@@ -14,19 +15,24 @@ def factorial_blocks(study: dict) -> list:
     return _seed_blocks(s) + _holm_blocks(s) if "seeds" in s else []
 
 
-def _interval(rate: dict, digits: int = 2) -> str:
-    if rate["mean"] is None:
-        return "undefined"
-    if rate["ci95"] is None:
-        return f"{100 * rate['mean']:.{digits}f}"
-    low, high = rate["ci95"]
-    return f"{100 * rate['mean']:.{digits}f} [{100 * low:.{digits}f}, {100 * high:.{digits}f}]"
+def effect_sentence(e: dict, alpha: float = 0.05, digits: int = 2) -> str:
+    """'XE − TSE: +0.05 points [−0.04, +0.14], p = 0.27, not significant' (an interaction by its label)."""
+    name = e["contrast"] or f"interaction {e['label']}"
+    verdict = "significant" if e["p"] < alpha else "not significant"
+    value, _, bounds = effect(e, digits).partition(" ")
+    return f"{name}: {value} points {bounds}, {p_text(e['p'])}, {verdict}"
 
 
-def _wilson(rate: dict) -> str:
-    if rate["value"] is None:
-        return "undefined"
-    return f"{100 * rate['value']:.2f} [{100 * rate['ci95'][0]:.2f}, {100 * rate['ci95'][1]:.2f}]"
+def conclusions(analyses: dict, alpha: float = 0.05) -> list[str]:
+    """The findings about methods, one sentence each: the three main effects on every response
+    (``analyses``: response → ``evaluation.factorial.factorial`` result), then each interaction that is
+    significant. The report, the terminal and the README's table of seeds say them in these words."""
+    lines = []
+    for response, analysis in analyses.items():
+        for e in analysis["effects"]:
+            if e["contrast"] is not None or e["p"] < alpha:
+                lines.append(f"{response}: {effect_sentence(e, alpha)}")
+    return lines
 
 
 def _seed_blocks(s: dict) -> list:
@@ -47,10 +53,10 @@ def _seed_blocks(s: dict) -> list:
             f"measures the test set's sampling error only, not the seed-to-seed variation.")),
         Table(("#", "cost", "bp", "hidden", "accuracy % (mean [t-interval])", "sd", f"seed {first}: Wilson",
                "sensitivity %", "specificity %"),
-              tuple((str(c["number"]), c["cost"].upper(), c["bp"], str(c["hidden_layers"]), _interval(c["accuracy"]),
+              tuple((str(c["number"]), c["cost"].upper(), c["bp"], str(c["hidden_layers"]), mean_ci(c["accuracy"]),
                      "" if c["accuracy"]["sd"] is None else f"{100 * c['accuracy']['sd']:.2f}",
-                     _wilson(networks[c["number"]]["accuracy"]), _interval(c["sensitivity"]),
-                     _interval(c["specificity"])) for c in seeds["configurations"]),
+                     ci(networks[c["number"]]["accuracy"]), mean_ci(c["sensitivity"]),
+                     mean_ci(c["specificity"])) for c in seeds["configurations"]),
               f"Test rates of the eight configurations over {k} seeds: mean [95% t-interval] and standard "
               f"deviation (percentage points); the Wilson interval of the network of seed {first}.",
               align="rllrrrrrr", size="7.5pt", label="tab-seeds"),
@@ -69,7 +75,7 @@ def _seed_blocks(s: dict) -> list:
             "the ANOVA's F-test in this balanced design), in percentage points.")),
         Table(("effect", *(f"{response} (points)" for response in analyses), *(f"p ({response})" for response in analyses)),
               tuple((e["contrast"] or e["label"],
-                     *(_effect(analyses[r]["effects"][i]) for r in analyses),
+                     *(effect(analyses[r]["effects"][i]) for r in analyses),
                      *(p_value(analyses[r]["effects"][i]["p"]) for r in analyses))
                     for i, e in enumerate(accuracy["effects"])),
               f"Effects on the test rates over {accuracy['n']} runs, with 95% intervals and p-values.",
@@ -82,10 +88,6 @@ def _seed_blocks(s: dict) -> list:
         Paragraph(text(_confound(s))),
     ]
     return blocks
-
-
-def _effect(e: dict) -> str:
-    return f"{100 * e['effect']:+.2f} [{100 * e['ci95'][0]:+.2f}, {100 * e['ci95'][1]:+.2f}]"
 
 
 def _confound(s: dict) -> str:

@@ -1,41 +1,11 @@
-"""Numbers as the report prints them: one format per kind of number, everywhere."""
+"""Text as the report writes it: lists of words and the command line. Numbers have one format per kind, in
+``mathdl.base.numbers`` (the terminal and the presentation share them); they are imported here for the report's
+modules."""
 from __future__ import annotations
 
 from pathlib import PurePath
 
-
-def pct(value, digits: int = 2) -> str:
-    """0.98834 → '98.83%'; None → 'undefined'."""
-    return "undefined" if value is None else f"{100 * value:.{digits}f}%"
-
-
-def ci(rate: dict, digits: int = 2, unit: str = "", scale: float = 100) -> str:
-    """'94.00 [92.35, 95.31]' (with ``unit`` after the value), or 'undefined'; ``scale`` 1 for MCC."""
-    if rate["value"] is None:
-        return "undefined"
-    low, high = rate["ci95"]
-    return f"{scale * rate['value']:.{digits}f}{unit} [{scale * low:.{digits}f}, {scale * high:.{digits}f}]"
-
-
-def p_value(p: float) -> str:
-    """A p-value with three decimals, '< 0.001' below that: '1.000', '0.064', '< 0.001'."""
-    return "< 0.001" if p < 0.0005 else f"{p:.3f}"
-
-
-def p_text(p: float) -> str:
-    """A p-value in a sentence: 'p = 0.064', 'p < 0.001'."""
-    shown = p_value(p)
-    return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
-
-
-def seconds(s: float) -> str:
-    """12.34 → '12.3 s', 123.4 → '123 s'."""
-    return f"{s:.1f} s" if s < 100 else f"{s:.0f} s"
-
-
-def count(n: int) -> str:
-    """60000 → '60,000'."""
-    return f"{n:,}"
+from ..base.numbers import ci, count, interval, p_text, p_value, pct, points, seconds  # noqa: F401
 
 
 def join(words: list[str], last: str = "and") -> str:

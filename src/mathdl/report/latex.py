@@ -4,8 +4,9 @@
 The subset: ``\\frac``/``\\tfrac``/``\\dfrac``, ``\\sqrt``, ``\\binom``, ``^`` and ``_`` with single tokens or ``{…}``
 groups, ``\\text``/``\\mathrm``/``\\operatorname`` (upright text), ``\\mathbf``, ``\\mathbb``, ``\\mathcal``,
 accents (``\\hat``, ``\\bar``, ``\\tilde``), ``\\left``/``\\right``, Greek letters and the operators and
-relations below, ``\\\\`` as a line break. Anything else is refused with the command's name, so a
-formula is never silently typeset wrong.
+relations below, ``\\\\`` as a line break (inside ``gathered``, whose ``\\begin``/``\\end`` Typst does not need),
+``\\displaystyle`` (Typst's ``display`` around the rest of the group). Anything else is refused with the
+command's name, so a formula is never silently typeset wrong.
 
 Typst differs from LaTeX where it matters: ``/`` is a fraction (LaTeX's slash becomes ``\\/``), several
 letters in a row are one identifier (``ab`` becomes ``a b``), and ``<-``, ``->``, ``<=`` … are
@@ -32,7 +33,7 @@ SYMBOLS = {
     "cdots": "dots.c", "quad": "quad", "qquad": "wide", ",": "thin", ";": "med", ":": "med", "!": "",
     " ": "space", "|": "‖", "lVert": "‖", "rVert": "‖", "Vert": "‖", "lvert": "|", "rvert": "|", "mid": "|",
     "{": "{", "}": "}", "langle": "angle.l", "rangle": "angle.r", "lfloor": "floor.l", "rfloor": "floor.r",
-    "lceil": "ceil.l", "rceil": "ceil.r", "prime": "'", "textstyle": "", "displaystyle": "", "forall": "forall",
+    "lceil": "ceil.l", "rceil": "ceil.r", "prime": "'", "textstyle": "", "forall": "forall",
     "exists": "exists", "cup": "union", "cap": "sect", "emptyset": "emptyset",
 }
 TEXT = {"text", "mathrm", "operatorname", "textrm", "mathit"}
@@ -41,6 +42,7 @@ ACCENTS = {"hat": "hat", "widehat": "hat", "bar": "macron", "overline": "overlin
            "widetilde": "tilde", "vec": "arrow", "dot": "dot", "ddot": "dot.double"}
 BLACKBOARD = {"R": "RR", "N": "NN", "Z": "ZZ", "Q": "QQ", "C": "CC"}
 FRACTIONS = {"frac", "tfrac", "dfrac"}
+ENVIRONMENTS = {"gathered"}  # lines broken by \\, centred: Typst's own display maths
 SPACED = set("<>=-+!:~[]")  # operator characters that Typst would merge into shorthands: kept apart
 TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[A-Za-z]|[0-9]+(?:\.[0-9]+)?|\s+|.", re.S)
 
@@ -177,6 +179,14 @@ class _Parser:
             return BLACKBOARD[letter]
         if name in ACCENTS:
             return f"{ACCENTS[name]}({self.argument()})"
+        if name in ("begin", "end"):
+            environment = self.raw_group().strip()
+            if environment not in ENVIRONMENTS:
+                raise MathdlError(f"the LaTeX command {token} is not supported for {environment!r} (formula "
+                                  f"{self.latex!r})")
+            return ""
+        if name == "displaystyle":  # the rest of the group in display style
+            return f"display({self.sequence()})"
         if name in ("left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr"):
             return ""  # Typst sizes matched delimiters itself
         if name == "\\":

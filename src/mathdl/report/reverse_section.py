@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 from ..reverse import METHODS
-from ..reverse.discussion import summary_table, weaknesses
-from .document import Figure, Heading, Paragraph, Ref, Table, from_markdown, text
+from ..reverse.discussion import (JUDGE_DESCRIPTION, judge_text, judged, prior_text, read_as_digits, summary_table,
+                                  verdict_text, weaknesses)
+from .document import Equation, Figure, Heading, Paragraph, Ref, Table, from_markdown, text
 from .format import count, join, pct
 
 NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
@@ -80,13 +81,15 @@ def reverse_blocks(reverse: dict, student_id: str = "") -> list:
                   "ten-output networks on the digits (sigmoid everywhere, the book's input scaling and 0.01/0.99 "
                   "targets) with one and with three hidden layers, and asks each, for every digit d, for an "
                   "image it maps to d: by backquery (inverse activation, Wᵀ, rescaling, layer by layer down to "
-                  f"the pixels), by the same chain with the pseudo-inverse W⁺, and by {METHODS['optimize']}: "
+                  f"the pixels), by the same chain with the pseudo-inverse W⁺, by {METHODS['optimize']}: "
                   "gradient ascent on the input for the log-likelihood of d with an L2 and a total-variation "
-                  "penalty. Each image is then measured by the network itself and against the mean training image "
-                  "of the digit." + (
+                  "penalty, and as the most probable image of d under a Gaussian prior over all the training images "
+                  "(below). Each image is then measured by the network itself, by an independent judge, against "
+                  "the mean training image of the digit and against the nearest training image." + (
                       " Before criticising backquery, the part runs it on a control too: the book's own network, "
                       "trained the book's way, where backquery is known to give digit-like pictures."
                       if CONTROL in reverse else "")))]
+    blocks += _judge_and_prior_blocks(reverse)
     blocks.append(_comparison_table(reverse))
     if CONTROL in reverse:
         blocks.append(Paragraph(_comparison_text(reverse)))
@@ -118,8 +121,8 @@ def _comparison_table(reverse: dict) -> Table:
                  tuple(rows),
                  "Backquery on each reverse network: the images of the ten digits the network classifies as "
                  "intended, their mean correlation r with the mean images, and the share of the activations on "
-                 "the training images outside [0.01, 0.99], where the rescaled query cannot reach (hidden layers "
-                 "together, and the output layer).", align="llrrrrr", size="7.5pt", label="tab-reverse-networks")
+                 "the training images (at most 10,000 of them, evenly spread) outside [0.01, 0.99], where the rescaled "
+                 "query cannot reach (hidden layers together, and the output layer).", align="llrrrrr", size="7.5pt", label="tab-reverse-networks")
 
 
 def _comparison_text(reverse: dict) -> tuple:
@@ -183,34 +186,127 @@ def _network_blocks(name: str, entry: dict, student_id: str) -> list:
     repeated = [d for d in dict.fromkeys(digits) if digits.count(d) > 1]
     blocks.append(Figure(f"{entry['dir']}/{data['files']['id_figure']}",
                          f"The digits of ID {data['student_id']} in order, pictured by each method; under each "
-                         "image the class the network assigns to it and its output for the intended digit; each "
-                         "method's row on its own intensity scale, at the right." + (
+                         "image the class the network assigns to it and its output for the intended digit"
+                         + ("; below, the class the independent judge reads and its share of votes for the digit"
+                            if judged(data) else "") + "; each method's row on its own intensity scale, at the "
+                         "right." + (
                              f" A digit that occurs more than once ({join([str(d) for d in repeated])}) is the same "
                              "query each time, so it shows the same image: the chains are deterministic and the "
                              "ascent for a digit starts from that digit's own seeded generator." if repeated else ""),
                          label=f"fig-reverse-id-{name}"))
     rows = []
+    with_judge = judged(data)
     for method in data["settings"]["methods"]:
         cells = []
         for d in dict.fromkeys(digits):
             m = next(i for i in data["images"] if i["method"] == method and i["digit"] == d)
             r = "—" if m["corr_mean"] is None else f"{m['corr_mean']:.2f}"
-            cells.append(f"{m['predicted']} / {m['output']:.2f} / {r}")
+            cells.append(f"{m['predicted']} / {m['output']:.2f} / " + (f"{m['judge_class']} / " if with_judge else "")
+                         + r)
         s = data["summary"][method]
-        rows.append((METHODS.get(method, method), *cells, f"{s['correct']}/{s['images']}"))
-    blocks.append(Table(("method", *[f"digit {d}" for d in dict.fromkeys(digits)], "all ten right"),
+        rows.append((METHODS.get(method, method), *cells, f"{s['correct']}/{s['images']}"
+                     + (f", {s['judge_correct']}/{s['images']}" if with_judge else "")))
+    blocks.append(Table(("method", *[f"digit {d}" for d in dict.fromkeys(digits)],
+                         "all ten right: network" + (", judge" if with_judge else "")),
                         tuple(rows), "For each ID digit: the class the network assigns to the image / its "
-                        "output for the digit / the correlation r with the mean training image of the digit; "
-                        "last column: images of the ten digits the network classifies as intended.",
-                        align="l" + "r" * (len(rows[0]) - 1), size="8pt"))
+                        "output for the digit / " + ("the class the judge reads / " if with_judge else "")
+                        + "the correlation r with the mean training image of the digit; last column: images of "
+                        "the ten digits the network " + ("and the judge read" if with_judge else "classifies")
+                        + " as intended.", align="l" + "r" * (len(rows[0]) - 1), size="8pt"))
     if data["files"].get("grid_figure"):
         blocks.append(Figure(f"{entry['dir']}/{data['files']['grid_figure']}",
                              "The digits 0-9 pictured by each method, as above.", label=f"fig-reverse-grid-{name}"))
     measurements = from_markdown("\n".join(summary_table(data)), level=3,
                                  table_caption=f"Measurements of the ten digits' images ({_short(name, network)}).")
     blocks.extend(measurements)
+    if with_judge:
+        words = judge_text(data, description=False)
+        if "prior" in data["summary"] and data["settings"].get("prior"):
+            words += "\n" + prior_text(data, derivation=False)
+        blocks.extend(from_markdown(words + "\n" + verdict_text(data), level=3))
     blocks.extend(b for b in from_markdown(weaknesses(data), level=3) if not isinstance(b, Heading))
     return blocks
+
+
+def _judge_and_prior_blocks(reverse: dict) -> list:
+    """The judge and the Gaussian prior's inversion, described once with the gradient; the table of what the judge
+    reads of each method's images on each network, and which methods it reads as the digits."""
+    judged_networks = {name: e["data"] for name, e in reverse.items() if judged(e["data"])}
+    if not judged_networks:
+        return []
+    first = next(iter(judged_networks.values()))
+    judge = first["judge"]
+    blocks = [_md(
+        "**An independent judge.** " + JUDGE_DESCRIPTION.format(k=judge["k"], N=judge["training_images"])
+        + f" A picture counts as a near-copy of a training image when it is closer to one of its digit than "
+        f"{100 * (1 - judge['quantile']):g}% of new handwritten digits are (the {judge['quantile']:g} quantile of "
+        "the distances of a sample of test images to their nearest training image of their digit): a copy is "
+        "no picture of the digit either. A high correlation r with the mean image does not show a digit on its "
+        "own: the mean of all the training images, which shows none, correlates with the ten mean images at r = "
+        f"{judge['overall_mean_corr_mean']:.2f} on average; the correlation of the deviations, "
+        r"$r(x - \mu, \bar x_d - \mu)$, asks whether what a picture adds to that overall mean is what the digit's "
+        "mean adds.")]
+    if any("prior" in d["summary"] for d in judged_networks.values()):
+        blocks += [
+            _md(
+                "**Inversion with a Gaussian prior.** Backquery and the ascent ask only the network; a prior over "
+                "images also asks what images look like. With $\\mu$ and $\\Sigma$ the mean and covariance of "
+                "all the training images (every digit: the digit's own would copy the answer), regularised by "
+                r"$\varepsilon = \Delta^2 / 12$, the variance of rounding to 256 grey levels of step $\Delta$, the "
+                "image of digit d maximises"),
+            Equation.tex(r"J(x) = \log p(d \mid x) + \lambda \log \mathcal{N}(x; \mu, \Sigma_\varepsilon),"
+                         r" \quad \Sigma_\varepsilon = \Sigma + \varepsilon I", label="eq-prior"),
+            _md(
+                r"where $\log p(d \mid x) = -C_x$ is the network's log-likelihood of d (the cost of x against the "
+                "one-hot target). Its gradient is one line beside backprop's:"),
+            Equation.tex(r"\nabla_x J = -\frac{\partial C_x}{\partial x} - \lambda \Sigma_\varepsilon^{-1} (x - \mu)"
+                         r" = -W^{(1)\top} \delta^{(1)} - \lambda \Sigma_\varepsilon^{-1} (x - \mu)", label="eq-prior-grad"),
+            _md(
+                r"since $\log \mathcal{N}(x; \mu, \Sigma_\varepsilon) = -\tfrac{1}{2} (x - \mu)^\top "
+                r"\Sigma_\varepsilon^{-1} (x - \mu) - \tfrac{1}{2} \log \det (2 \pi \Sigma_\varepsilon)$: the "
+                "prior pulls towards $\\mu$, hardest along the directions in which the training images vary least. "
+                r"With the eigen-decomposition $\Sigma_\varepsilon = U D U^\top$ the ascent runs in the whitened "
+                r"coordinates $u$, where the prior is a round bowl, $-\tfrac{1}{2} \|u\|^2$, and every direction is "
+                "as easy to move along as the training images vary in it:"),
+            Equation.tex(r"x = \mu + U D^{1/2} u, \quad \nabla_u J = D^{1/2} U^\top \nabla_x \log p(d \mid x) "
+                         r"- \lambda u", label="eq-prior-white"),
+            _md(
+                "It starts at $u = 0$ (the mean image $\\mu$) and steps up the gradient, the step grown by a "
+                "quarter after a step that raised J and halved when one would lower it; the pixels are clipped to "
+                r"their range at the end. λ = 1 is Bayes' rule, $p(x \mid d) \propto p(d \mid x)\, p(x)$, with the "
+                "Gaussian as p(x): the image is then the most probable one given the digit. The network's "
+                "log-likelihood is not a calibrated probability, and from λ = 1 the ascent can stop where the network "
+                "does not read the picture as its digit; so λ is halved while the network itself does not assign "
+                "every picture its own digit. One λ serves all ten digits of a network, and the judge plays no part "
+                "in choosing it.")]
+    rows = []
+    methods = list(dict.fromkeys(m for d in judged_networks.values() for m in d["summary"]))
+    for name, data in judged_networks.items():
+        summary = data["summary"]
+        rows.append((_short(name, data["network"]), pct(data["judge"].get("accuracy"), 1),
+                     *[f"{summary[m]['judge_correct']}/{summary[m]['images']}, r {summary[m]['corr_mean']:.2f}"
+                       if m in summary and summary[m]["corr_mean"] is not None else "—" for m in methods]))
+    blocks.append(Table(("network", "judge's test acc.", *[METHODS.get(m, m) for m in methods]), tuple(rows),
+                        "What the independent judge reads: for each network and method, the images of the ten digits "
+                        "it reads as intended, and their mean correlation r with the mean images. The judge is "
+                        "fitted on each network's own training images (the control's are not deskewed).",
+                        align="ll" + "r" * len(methods), size="7.5pt", label="tab-reverse-judge"))
+    verdicts = []
+    for name, data in judged_networks.items():
+        good = read_as_digits(data)
+        verdicts.append(f"{_short(name, data['network'])}: "
+                        + (join([METHODS.get(m, m) for m in good]) if good else "none"))
+    bar = first["settings"].get("read_as_digits", {})
+    blocks.append(Paragraph(text(
+        "Which methods make pictures something other than their own network reads as the digits (the judge reads at "
+        f"least {100 * bar.get('judge_share', 0.9):g}% of them as intended, their mean r is at least "
+        f"{bar.get('corr_mean', 0.7):g} and none is a near-copy of a training image): " + "; ".join(verdicts) + ".")))
+    return blocks
+
+
+def _md(markdown: str) -> Paragraph:
+    """One paragraph of Markdown with **bold** and $maths$."""
+    return from_markdown(markdown)[0]
 
 
 def _short(name: str, network: dict) -> str:

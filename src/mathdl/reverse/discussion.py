@@ -9,6 +9,8 @@ report typeset.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..nn.activations import get_activation
@@ -52,6 +54,12 @@ def _layer_list(values: dict[int, float], fmt=_n, where=lambda l: f"for {_W(l)}"
     return ", ".join(f"{fmt(v)} {where(l)}" for l, v in sorted(values.items(), reverse=True))
 
 
+def _images(facts: dict) -> str:
+    """The training images the activations were counted on: "10,000 of the training images (evenly spread)"."""
+    n = facts.get("activation_images")
+    return "the training images" if n is None else f"{n:,} of the training images (evenly spread)"
+
+
 def _name(method: str) -> str:
     """The method's name as every table and sentence gives it ("pseudo-inverse (W⁺)")."""
     from . import METHODS
@@ -59,15 +67,133 @@ def _name(method: str) -> str:
 
 
 def summary_table(data: dict) -> list[str]:
-    """Markdown rows: per method, the images classified as intended, the output, r and the output error."""
-    rows = ["| method | classified as intended | output $a_d$: median (min) | $r$ with mean image: mean | "
-            r"$\max_j \lvert a_j (x) - y_j \rvert$: median |", "|---|---|---|---|---|"]
+    """Markdown rows: per method, the images the network and the judge classify as intended, the output, r, r of
+    the deviations from μ, the nearest training image and the output error."""
+    judged_ = judged(data)
+    rows = ["| method | network: as intended | output $a_d$: median (min) | "
+            + ("judge: as intended (mean $\\hat p$) | " if judged_ else "")
+            + "$r$ with mean image: mean | " + ("$r$ of deviations: mean | nearest training image: min distance | "
+                                                if judged_ else "")
+            + r"$\max_j \lvert a_j (x) - y_j \rvert$: median |",
+            "|---|---|---|" + ("---|---|---|---|" if judged_ else "---|") + "---|"]
     for method, s in data["summary"].items():
         images = [m for m in data["images"] if m["method"] == method]
         errors = [m["max_error"] for m in images if "max_error" in m]
-        rows.append(f"| {_name(method)} | {s['correct']}/{s['images']} | {_n(s['output_median'])} "
-                    f"({_n(s['output_min'])}) | {_n(s['corr_mean'])} | {_n(_median(errors)) if errors else '—'} |")
+        cells = [_name(method), f"{s['correct']}/{s['images']}", f"{_n(s['output_median'])} ({_n(s['output_min'])})"]
+        if judged_:
+            cells.append(f"{s['judge_correct']}/{s['images']} ({_n(s['judge_probability_mean'])})")
+        cells.append(_n(s["corr_mean"]))
+        if judged_:
+            copies = s["near_copies"]
+            cells += [_n(s["corr_deviation_mean"]), _n(s["nearest_distance_min"])
+                      + ("" if not copies else f" ({copies} near-cop{'y' if copies == 1 else 'ies'})")]
+        cells.append(_n(_median(errors)) if errors else "—")
+        rows.append("| " + " | ".join(cells) + " |")
     return rows
+
+
+def read_as_digits(data: dict) -> list[str]:
+    """The methods whose images meet ``settings.read_as_digits`` (the judge reads enough of them as intended,
+    their mean r is high enough, none is a near-copy)."""
+    return [m for m, s in data["summary"].items() if s.get("read_as_digits")]
+
+
+def judged(data: dict) -> bool:
+    """Did the judge read every method's images?"""
+    return bool(data.get("judge")) and all("judge_correct" in s for s in data["summary"].values())
+
+
+JUDGE_DESCRIPTION = (
+    "The network that made an image is no fair judge of it: an image can be made to please one network without "
+    "looking like anything. So every image is read too by a classifier of another kind that shares nothing with "
+    "the network and never sees it: the {k} training images nearest to it (Euclidean distance, among all "
+    r"{N:,}) vote, and its $\hat p$ for the digit is the share of votes for it.")
+
+
+def judge_text(data: dict, *, description: bool = True) -> str:
+    """Markdown: what the judge is (when ``description``), how well it reads, what r alone shows, and the
+    near-copy distance."""
+    judge, settings = data["judge"], data["settings"]
+    para = "**An independent judge.** " + (JUDGE_DESCRIPTION.format(k=judge["k"], N=judge["training_images"])
+                                           if description else f"The judge ({judge['k']} nearest training images)")
+    if judge.get("accuracy") is not None:
+        low, high = judge["accuracy_ci95"]
+        para += ((" On" if description else " reads, on") + f" {judge['test_images']:,} test images "
+                 f"({judge['test_images'] // len(judge['copy_distance'])} of each digit)"
+                 + (" it reads " if description else ", ") + f"{_pct(judge['accuracy'])} right (95% interval "
+                 f"{_pct(low)} to {_pct(high)})")
+    para += f"; it reads {judge['means_read_right']} of the ten mean images as their own digit."
+    if judge.get("overall_mean_corr_mean") is not None and description:
+        para += (" A high $r$ with the mean image does not show a digit on its own: the mean of all the training "
+                 "images, which shows none, correlates with the ten mean images at $r$ = "
+                 f"{_n(judge['overall_mean_corr_mean'])} on average. The correlation of the deviations, "
+                 r"$r(x - \mu, \bar x_d - \mu)$, asks whether what a picture adds to that overall mean $\mu$ is what "
+                 "the digit's mean adds.")
+    if judge.get("copy_distance"):
+        copies = [c for c in judge["copy_distance"] if c is not None]
+        q = judge["quantile"]
+        para += ((" A picture is no success either if it copies one training image: it counts as a near-copy "
+                  f"when it is closer to a training image of its digit than {100 * (1 - q):g}% of new handwritten "
+                  f"digits are (the {q:g} quantile of the test images' distances to their nearest training image of "
+                  "their digit: " if description else " The near-copy distances are ")
+                 + f"{_n(min(copies))} to {_n(max(copies))} over the digits, for pixels from "
+                 f"{_n(settings['input_range'][0])} to {_n(settings['input_range'][1])}" + (")." if description else "."))
+    return para + "\n"
+
+
+PRIOR_DERIVATION = (
+    "With $\\mu$ and $\\Sigma$ the mean and covariance of all the training images (every digit: the digit's own "
+    r"would copy the answer), regularised as $\Sigma_\varepsilon = \Sigma + \varepsilon I$ with "
+    r"$\varepsilon = \Delta^2 / 12$, the variance of rounding to 256 grey levels of step $\Delta$, the image of "
+    r"digit d maximises $J(x) = \log p(d \mid x) + \lambda \log \mathcal{N}(x; \mu, \Sigma_\varepsilon)$, whose "
+    r"gradient is $\nabla_x J = -W^{(1)\top} \delta^{(1)} - \lambda \Sigma_\varepsilon^{-1} (x - \mu)$: the "
+    r"first term is backprop's $\partial C / \partial x$ with its sign turned, the second the prior's pull towards "
+    "$\\mu$, strongest along the directions in which the training images vary least. In the whitened "
+    r"coordinates $u$, $x = \mu + U D^{1/2} u$ with $\Sigma_\varepsilon = U D U^\top$, the prior is "
+    r"$-\tfrac{1}{2} \|u\|^2$ up to a constant and $\nabla_u J = D^{1/2} U^\top \nabla_x \log p(d \mid x) - "
+    r"\lambda u$: a round bowl, which the ascent climbs from $u = 0$ ($x = \mu$). λ = 1 is Bayes' rule, "
+    r"$p(x \mid d) \propto p(d \mid x)\, p(x)$; λ is halved while the network itself does not assign every image "
+    "its own digit (one λ for all ten digits; the judge plays no part).")
+
+
+def prior_text(data: dict, *, derivation: bool = True) -> str:
+    """Markdown: the Gaussian prior's inversion (its derivation when ``derivation``) and its numbers here."""
+    s, p = data["summary"]["prior"], data["settings"]["prior"]
+    tried = ", ".join(f"{w:g}" for w in p["tried"])
+    return ("**Inversion with a Gaussian prior.** Backquery and the ascent ask only the network; a prior over "
+            "images also asks what images look like. " + (PRIOR_DERIVATION + " " if derivation else "")
+            + f"Here ε = {p['epsilon']:.2e}, at most {p['steps']} steps, and λ = {p['weight']:g} (tried {tried}). "
+            f"The network assigns {s['correct']} of the {s['images']} images their digit (output $a_d$ at least "
+            f"{_n(s['output_min'])}), the judge reads {s['judge_correct']} as intended (mean $\\hat p$ "
+            f"{_n(s['judge_probability_mean'])}); $r$ = {_n(s['corr_mean'])} on average, $r$ of the deviations "
+            f"{_n(s['corr_deviation_mean'])}, and the nearest training image of the digit is at least "
+            f"{_n(s['nearest_distance_min'])} away.\n")
+
+
+def verdict_text(data: dict) -> str:
+    """Markdown: which methods make images something other than their network reads as the digit."""
+    summary, bar = data["summary"], data["settings"].get("read_as_digits", {})
+    good = read_as_digits(data)
+    images = max(s["images"] for s in summary.values())
+    others = ", ".join(f"{_name(m)} {s['judge_correct']}/{s['images']} ($r$ = {_n(s['corr_mean'])})"
+                       for m, s in summary.items() if m not in good)
+    return ("**Which pictures something other than their network reads as the digit.** Asked that the judge read "
+            f"at least {math.ceil(bar.get('judge_share', 0.9) * images - 1e-9)} of the {images} images as intended, "
+            f"with a mean $r$ of at least {bar.get('corr_mean', 0.7):g} and no near-copy: "
+            + (" and ".join(_name(m) for m in good) + (" does" if len(good) == 1 else " do") if good else "no method does")
+            + "." + (f" The judge reads the others' images as intended far less often: {others}." if others else "")
+            + "\n")
+
+
+def judge_and_prior(data: dict) -> str:
+    """Markdown: ``judge_text``, ``prior_text`` (when the prior ran) and ``verdict_text``; empty without the judge."""
+    if not judged(data):
+        return ""
+    parts = [judge_text(data)]
+    if "prior" in data["summary"] and data["settings"].get("prior"):
+        parts.append(prior_text(data))
+    parts.append(verdict_text(data))
+    return "\n".join(parts)
 
 
 def explanation(data: dict) -> str:
@@ -80,7 +206,7 @@ def explanation(data: dict) -> str:
             f"Network {net.get('label') or f'{sizes} ({acts})'}. Each chain queries "
             f"the target $y_d$ = {hi} for digit d and {lo} for the others; the images are measured by the network "
             "itself (the class it assigns, its output $a_d$ for the intended digit) and by Pearson's $r$ with the "
-            "mean training image of the digit.", "", *summary_table(data), "", weaknesses(data)]
+            "mean training image of the digit.", "", *summary_table(data), "", judge_and_prior(data), weaknesses(data)]
     return "\n".join(text).rstrip() + "\n"
 
 
@@ -138,8 +264,8 @@ def weaknesses(data: dict) -> str:
     if first["null_dim"]:
         text += [f"**Information is lost from {n_0} to {n_1} dimensions.** {_W(1)} maps {n_0} pixels to {n_1} "
                  f"values, so the {first['null_dim']}-dimensional null space of {_W(1)} changes nothing the network "
-                 f"computes. On average {_pct(inv['training_images'])} of the energy ‖x‖² of a training image lies in "
-                 f"that null space ({_pct(min(inv['mean_images']))} to {_pct(max(inv['mean_images']))} for the mean "
+                 f"computes. Of the training images' energy Σ‖x‖², {_pct(inv['training_images'])} lies in that null space "
+                 f"({_pct(min(inv['mean_images']))} to {_pct(max(inv['mean_images']))} for the mean "
                  "images of the digits); no method can recover that part from the outputs. A backquery image lies "
                  f"in the row space of {_W(1)} plus the constant the rescaling adds.", ""]
     else:
@@ -184,7 +310,7 @@ def weaknesses(data: dict) -> str:
         where = ", ".join(f"{_pct(v)} at {'the output layer' if l == len(layers) else f'layer {l}'}"
                           for l, v in sorted(saturated.items()))
         text += [f"**Saturation.** The rescaling only ever asks for activations inside the inner band of each "
-                 f"range (for sigmoid [{margin:g}, {1 - margin:g}]), yet on the training images the share of "
+                 f"range (for sigmoid [{margin:g}, {1 - margin:g}]), yet on {_images(facts)} the share of "
                  f"activations outside that band is {where}. Out there f' is tiny and the inverse is steep (for "
                  r"sigmoid, $\frac{d}{da}\operatorname{logit}(a) = \frac{1}{a(1-a)}$ > "
                  f"{slope:.0f}): a small change of a is a large change of z, so "
@@ -198,7 +324,7 @@ def weaknesses(data: dict) -> str:
                 "refused and only the optimisation runs.")
         if zero:
             share = _layer_list(zero, _pct, lambda l: f"in layer {l}")
-            para += (f" ReLU sends every z < 0 to the same 0: on the training images {share} of the ReLU "
+            para += (f" ReLU sends every z < 0 to the same 0: on {_images(facts)} {share} of the ReLU "
                      "activations are exactly 0, and nothing about their z survives.")
     else:
         para = (f"**ReLU is not invertible.** Every activation of this network ({acts}) has an inverse, so the "
@@ -232,7 +358,9 @@ def weaknesses(data: dict) -> str:
         others = [m for m in ("backquery", "pinv") if m in summary and summary[m]["corr_mean"] is not None]
         if others:
             para += " (" + ", ".join(f"{_name(m)}: {_n(summary[m]['corr_mean'])}" for m in others) + ")"
-        para += (". A high output is what it optimises, so the output alone does not make these images digits; "
-                 "the correlation with the mean images, which the ascent never sees, is the independent check.")
+        para += ". A high output is what it optimises, so the output alone does not make these images digits"
+        para += (f"; the judge, which the ascent never sees, reads {s['judge_correct']} of them as intended."
+                 if "judge_correct" in s else
+                 "; the correlation with the mean images, which the ascent never sees, is the independent check.")
         text += [para, ""]
     return "\n".join(text).rstrip() + "\n"

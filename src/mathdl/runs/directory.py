@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..base.errors import MathdlError
-from ..base.files import read_csv_rows, write_csv, write_json
+from ..base.files import make_directory, read_csv_rows, write_csv, write_json
 from ..nn.model_file import load_model, save_model
 from ..nn.network import Network
 from ..training.checkpoint import CHECKPOINT
@@ -37,12 +37,7 @@ class Run:
 
 def make_run_dir(out) -> Path:
     """The run directory ``out``, created if need be."""
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise MathdlError(f"cannot create run directory {out}: {e.strerror or e}") from None
-    return out
+    return make_directory(out, "run directory")
 
 
 def write_run(out, *, config: dict, metrics: dict, history: list[dict], net: Network) -> Path:

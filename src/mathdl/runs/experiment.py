@@ -21,56 +21,23 @@ import numpy as np
 from ..base.errors import MathdlError, choice
 from ..base.files import check_directory, remove_temporaries, write_csv
 from ..base.seeding import rng
-from ..data.mnist import MNIST
-from ..data.tasks import SCALES, TARGETS, TASKS, Task, class_weights, make_task, parse_id, parse_pair
+from ..data.mnist import MNIST, PIXELS, TEST_IMAGES, TRAIN_IMAGES
+from ..data.tasks import SCALES, TARGETS, TASKS, Task, make_task, parse_id, parse_pair
 from ..evaluation.metrics import binary_report, confusion_matrix, multiclass_report
 from ..nn.activations import get_activation, layer_activations
 from ..nn.backprop import method_name
 from ..nn.costs import get_cost
 from ..nn.init import INITS
-from ..nn.network import DTYPES, Network
-from ..nn.optimizers import OPTIMIZERS, Adam, Momentum
+from ..nn.network import DTYPES, Network, check_memory
 from ..training.checkpoint import CHECKPOINT, Checkpoint, load_checkpoint, read_checkpoint, save_checkpoint
 from ..training.evaluate import Evaluation, evaluate
 from ..training.loop import History, Settings, train
 from .directory import make_run_dir, write_run
 
-# Defaults per backpropagation method and cost, chosen so that every configuration of the study
-# trains properly (see the README). Online SGD steps after every sample; matrix SGD after each
-# mini-batch with the mean gradient, so it takes a larger η. TSE's output delta carries
-# σ'(z) = a(1 − a) ≤ ¼, so TSE takes a larger η than XE, whose delta is a − y. MSE uses TSE's row.
-DEFAULTS = {
-    ("online", "tse"): {"epochs": 15, "eta": 0.2, "batch_size": 1},
-    ("online", "xe"): {"epochs": 15, "eta": 0.05, "batch_size": 1},
-    ("matrix", "tse"): {"epochs": 20, "eta": 2.0, "batch_size": 16},
-    ("matrix", "xe"): {"epochs": 40, "eta": 0.5, "batch_size": 16},
-}
-
-
-ADAM_ETA = 1e-3  # Kingma & Ba's suggested η, also PyTorch's and scikit-learn's default
-
-
-def defaults(method: str, cost: str, optimizer: str = "sgd") -> dict:
-    """Epochs, η and batch size used when not given, for a bp method, cost and optimiser.
-
-    ``DEFAULTS``' η is plain SGD's, θ ← θ − η g. Momentum, v ← μ v − η g, moves θ by η g / (1 − μ) a step
-    under a steady gradient, so it takes η (1 − μ): the same step. Adam's step, η m̂ / (√v̂ + ε), is
-    about η per parameter whatever the gradient's scale, so an η scaled to the gradient does not carry
-    over (η = 2 with Adam saturates every sigmoid in a few steps): it takes ``ADAM_ETA``. η (1 − μ) is
-    rounded to 12 digits, so that 2 (1 − 0.9) is 0.2 and not 0.19999999999999996."""
-    row = dict(DEFAULTS[(method, "tse" if cost == "mse" else cost)])
-    optimizer = choice("optimizer", optimizer, OPTIMIZERS)
-    if optimizer is Momentum:
-        row["eta"] = round(row["eta"] * (1 - Momentum(row["eta"]).mu), 12)
-    elif optimizer is Adam:
-        row["eta"] = ADAM_ETA
-    return row
-
-
 @dataclass
 class Config:
     """Everything that defines one training run; ``None`` for epochs/eta/batch_size means the
-    default for the bp method and cost (``DEFAULTS``)."""
+    default for the bp method and cost (``training.defaults``)."""
 
     task: str = "id"
     student_id: str = "100384"
@@ -120,18 +87,39 @@ class Config:
         self.activations()
         get_cost(self.cost).check_output(get_activation(self.output_activation))
         self.settings()
+        self.check_sizes()
+
+    def check_sizes(self) -> None:
+        """What can be checked before the data is loaded, each a one-line error: the subsets within the whole
+        MNIST's (``make_task`` checks them again against the data found), fewer validation than training images,
+        a mini-batch no larger than the training set, and a network that fits in this machine's memory."""
+        for option, size, most in (("--train-size", self.train_size, TRAIN_IMAGES),
+                                   ("--test-size", self.test_size, TEST_IMAGES)):
+            if size is not None and not 1 <= size <= most:
+                raise MathdlError(f"{option} must be between 1 and {most}, got {size}")
+        n_train = self.train_size or TRAIN_IMAGES
+        if self.val_size is not None and self.val_size >= n_train:
+            raise MathdlError(f"--val-size must be smaller than the {n_train} training images")
+        self.check_batch(n_train - (self.val_size or 0))
+        outputs = 10 if self.task == "digits" else 2 if self.output_activation == "softmax" else 1
+        check_memory([PIXELS, *self.hidden, outputs], DTYPES[self.dtype])
+
+    def check_batch(self, n_train: int) -> None:
+        """A mini-batch of the matrix method holds at most the ``n_train`` training images."""
+        batch = self.settings().batch_size
+        if self.method == "matrix" and batch > n_train:
+            raise MathdlError(f"--batch-size {batch} is larger than the {n_train} training images; choose at most "
+                              f"{n_train}")
 
     def activations(self) -> list[str]:
         """[f_1, …, f_L]: the hidden activation(s) (one for all, or one per layer) and the output's."""
         return layer_activations(self.activation, len(self.hidden), self.output_activation)
 
     def settings(self) -> Settings:
-        default = defaults(self.method, self.cost, self.optimizer)
-        pick = lambda value, key: default[key] if value is None else value  # noqa: E731
-        return Settings(cost=self.cost, method=self.method, epochs=pick(self.epochs, "epochs"),
-                        eta=pick(self.eta, "eta"), batch_size=pick(self.batch_size, "batch_size"),
-                        optimizer=self.optimizer, seed=self.seed, class_weight=self.class_weight,
-                        decay=self.decay, augment=self.augment, engine=self.engine)
+        """The training settings (epochs, η and batch size not given: the method's, ``training.defaults``)."""
+        return Settings(cost=self.cost, method=self.method, epochs=self.epochs, eta=self.eta,
+                        batch_size=self.batch_size, optimizer=self.optimizer, seed=self.seed,
+                        class_weight=self.class_weight, decay=self.decay, augment=self.augment, engine=self.engine)
 
     def label(self, sizes: list[int] | None = None, n_train: int | None = None) -> str:
         """The hyper-parameters in one line, for titles: layers, activations, cost, bp, epochs, η, data."""
@@ -189,11 +177,14 @@ def task_options(config: Config) -> tuple:
 
 
 def build_task(config: Config, mnist: MNIST) -> Task:
+    """The task of ``config`` made from ``mnist``; its sizes checked against the data found."""
     outputs = 2 if config.output_activation == "softmax" and config.task != "digits" else None
-    return make_task(mnist, config.task, student_id=config.student_id, pair=config.pair, scale=config.scale,
+    task = make_task(mnist, config.task, student_id=config.student_id, pair=config.pair, scale=config.scale,
                      targets=config.targets, outputs=outputs, train_size=config.train_size, deskew=config.deskew,
                      test_size=config.test_size, val_size=config.val_size, seed=config.seed,
                      dtype=DTYPES[config.dtype])
+    config.check_batch(task.train.N)
+    return task
 
 
 def build_network(config: Config, task: Task) -> Network:
@@ -283,9 +274,6 @@ def run(config: Config, mnist: MNIST, *, out=None, progress: bool = True, task: 
     same configuration and data are required); without a checkpoint it starts from the beginning."""
     task = task or build_task(config, mnist)
     settings = config.settings()
-    weights = class_weights(task.train.labels, len(task.classes)) if config.class_weight else None
-    if weights is not None:
-        weights = weights.astype(DTYPES[config.dtype])
     net, checkpoint, keep = None, None, None
     if out is not None:
         out = make_run_dir(out)
@@ -302,7 +290,7 @@ def run(config: Config, mnist: MNIST, *, out=None, progress: bool = True, task: 
                 raise MathdlError(f"cannot write the run directory {out}: {e.strerror or e}") from None
     from ..nn.fast.compiling import compile_time
     with compile_time() as compiling:  # the compiled loops' first use in this process, inside the training time
-        history = train(net, task, settings, weights=weights, progress=progress, resume=checkpoint,
+        history = train(net, task, settings, progress=progress, resume=checkpoint,
                         on_checkpoint=keep, curves=config.curves)
     test = evaluate(net, task.test, task, settings.cost)
     metrics = {**metrics_of(task, test, history), "compile_seconds": compiling.seconds}

@@ -5,12 +5,9 @@ reverse-means.png (the mean training image of each digit, which the images are c
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from ..base.errors import MathdlError
-from ..base.files import write_json, write_npz, write_text
+from ..base.files import make_directory, write_json, write_npz, write_text
 from ..data.tasks import parse_id
 from ..plots import save
 from ..plots.reverse import mean_images_figure, reverse_images
@@ -22,11 +19,7 @@ def write_reverse(result: Reverse, out, *, student_id: str, title: str = "") -> 
     and ``means``, the mean training images) and the figures reverse-id.png (the ID's digits in order),
     reverse-grid.png (digits 0-9) and reverse-means.png into ``out``; returns {name: path}."""
     parse_id(student_id)
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise MathdlError(f"cannot create output directory {out}: {e.strerror or e}") from None
+    out = make_directory(out, "output directory")
     id_digits = [int(c) for c in str(student_id).strip()]
     data = {"student_id": str(student_id).strip(), "id_digits": id_digits, **result.to_dict()}
     paths = {"json": out / "reverse.json", "markdown": out / "reverse.md", "images": out / "reverse-images.npz"}

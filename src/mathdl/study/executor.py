@@ -10,7 +10,14 @@ scheduler's address (``tcp://HOST:PORT``). Each run is one Dask task (``worker.t
 - a worker keeps the task data it prepared for the next run on the same data (``worker.worker_task``);
 - a reverse-part network is run backwards in the task that trained it, so on the same worker;
 - a lost worker's run is given to another worker by Dask and continues from the run's last checkpoint
-  (after every epoch, in the run directory); a run that raised is retried ``RETRIES`` times;
+  (after every epoch, in the run directory), up to ``ALLOWED_FAILURES`` times (Dask's
+  ``distributed.scheduler.allowed-failures``: set so on the local cluster; an existing cluster's scheduler has
+  its own, 3 by default); a run that raised is retried ``RETRIES`` times;
+- the progress display says when a worker is lost (and which run it was training), when one joins, and when
+  the cluster has no worker left to run on;
+- a study the cluster cannot finish (its scheduler stopped answering; a run whose workers died more than
+  ``ALLOWED_FAILURES`` times) is a ``StudyStopped``: the runs finished and the checkpoints are kept, and
+  ``--resume`` continues;
 - Ctrl-C: every running run stops at its next safe point and keeps a checkpoint, none starts any more.
 
 Workers on other machines must see the study directory at the same path (a shared file system: they
@@ -20,7 +27,6 @@ checked by its fingerprint.
 """
 from __future__ import annotations
 
-import collections
 import contextlib
 import logging
 import os
@@ -33,6 +39,7 @@ from ..base.errors import MathdlError
 from ..runs.experiment import Config
 
 RETRIES = 2
+ALLOWED_FAILURES = 3  # a run is given out again after this many lost workers, and then the study stops
 STOP_WAIT = 60.0  # seconds the runs get to reach a safe point and keep their checkpoints
 CONNECT_TIMEOUT = 10.0
 # A local worker's event loop wakes rarely: each wake-up takes the GIL from the run (the compiled loops hold
@@ -41,6 +48,11 @@ CONNECT_TIMEOUT = 10.0
 # 10 ms) made the full study 5.7% slower than in plain processes; these, 0.7% (benchmarks/notes.md).
 QUIET_WORKERS = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
                  "distributed.admin.system-monitor.interval": "5s"}
+
+
+class StudyStopped(MathdlError):
+    """The cluster could not go on with the study (its scheduler stopped answering, or the workers running one
+    run died again and again); what is finished, and every checkpoint, is kept for ``--resume``."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +102,6 @@ class DaskExecutor:
     def __init__(self, scheduler: str | None = None, workers: int | None = None):
         self.scheduler, self.workers = scheduler, workers or local_workers()
         self.client = self.cluster = None
-        self.warming: list = []  # the local workers' imports, under way
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> DaskExecutor:
@@ -98,7 +109,7 @@ class DaskExecutor:
 
         self._stack.enter_context(_quiet_logs())
         if self.scheduler is None:
-            from distributed import Client, LocalCluster
+            from distributed import Client, LocalCluster, fire_and_forget
 
             from .worker import IgnoreInterrupt, warm_up
 
@@ -110,15 +121,15 @@ class DaskExecutor:
                        if k != "MALLOC_TRIM_THRESHOLD_"}
             self._stack.enter_context(dask.config.set({  # while the cluster lives: its workers start later
                 "distributed.scheduler.worker-saturation": 1.0, "distributed.nanny.pre-spawn-environ": environ,
-                **QUIET_WORKERS}))
+                "distributed.scheduler.allowed-failures": ALLOWED_FAILURES, **QUIET_WORKERS}))
             self.cluster = self._stack.enter_context(LocalCluster(
                 n_workers=0, threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address="127.0.0.1:0", memory_limit=0, silence_logs=logging.ERROR))  # its HTTP port
+                dashboard_address="127.0.0.1:0", memory_limit=0, silence_logs=logging.CRITICAL))  # its HTTP port
             self.client = self._stack.enter_context(Client(self.cluster))
             self.client.register_plugin(IgnoreInterrupt())
             self.cluster.scale(self.workers)  # they start, and import what a run needs, while this process goes on
-            self.warming = [self.client.submit(warm_up, key=f"mathdl-warm-up-{i}", pure=False)
-                            for i in range(self.workers)]
+            fire_and_forget([self.client.submit(warm_up, key=f"mathdl-warm-up-{i}", pure=False)
+                             for i in range(self.workers)])
         else:
             self.client = self._stack.enter_context(connect(self.scheduler))
         return self
@@ -157,9 +168,10 @@ class DaskExecutor:
                               "the same path")
 
     def train(self, runs: list[Run], *, mnist, data: str | None, display, command: str | None) -> None:
-        """Train ``runs`` on the cluster; ``display`` (a ``StudyProgress``) shows their progress. A run that
-        fails is a ``MathdlError`` here, after the other runs stopped at a safe point."""
-        from distributed import wait
+        """Train ``runs`` on the cluster; ``display`` (a ``StudyProgress``) shows their progress and the cluster's
+        workers coming and going. A run that fails is a ``MathdlError`` here, after the other runs stopped at a
+        safe point; a cluster that cannot go on is a ``StudyStopped``."""
+        from distributed import as_completed
 
         from .worker import PROGRESS_TOPIC, forget, train_run
 
@@ -168,43 +180,60 @@ class DaskExecutor:
         if self.cluster is None:  # workers elsewhere may lack this MNIST: they can take the client's copy
             dataset = f"mathdl-mnist-{token}"
             client.publish_dataset(client.scatter(mnist, hash=False), name=dataset)
-        events: collections.deque = collections.deque()
-        client.subscribe_topic(PROGRESS_TOPIC, events.append)
         order = schedule(runs)
         by_key = {run.key: run for run in order}
+        keys = [f"mathdl-run-{token}-{rank}" for rank in range(len(order))]  # Dask's keys of the runs
+        watch = _Watch(display, self.place(), {key: run.name for key, run in zip(keys, order)})
+        client.subscribe_topic(PROGRESS_TOPIC, lambda event: watch.progress(event, by_key))
+        client.subscribe_topic("all", watch.cluster)  # the scheduler's events: workers added and removed
+        watch.workers |= set(client.scheduler_info()["workers"])  # and those there before
         futures = []
         try:
             # One graph, so that its order is the runs' priority and the scheduler holds them back (a group
             # larger than twice the threads is queued) until a worker is free; submitted one by one, the
             # first few would be dealt out to the workers at once, whatever their length.
-            futures = client.map(train_run, [run.spec() for run in order],
-                                 key=[f"mathdl-run-{token}-{rank}" for rank in range(len(order))], token=token,
-                                 data=data, fingerprint=mnist.fingerprint, dataset=dataset, command=command,
-                                 retries=RETRIES, pure=False)
-            pending = set(futures)
-            while pending:
-                try:
-                    finished, pending = wait(pending, timeout=0.2, return_when="FIRST_COMPLETED")
-                except TimeoutError:  # none finished in that time
-                    finished = set()
-                _show(events, display, by_key)
-                for future in finished:
-                    outcome = future.result()
-                    if outcome["status"] == "error":
-                        raise MathdlError(f"{by_key[outcome['key']].name}: {outcome['message']}")
-                    if outcome["status"] == "interrupted":  # stopped by another process (an executor's stop)
-                        raise KeyboardInterrupt
-                    display.finished(outcome["key"])
+            futures = client.map(train_run, [run.spec() for run in order], key=keys, token=token, data=data,
+                                 fingerprint=mnist.fingerprint, dataset=dataset, command=command, retries=RETRIES,
+                                 pure=False)
+            for future in as_completed(futures):
+                outcome = self._outcome(future, watch)
+                if outcome["status"] == "error":
+                    raise MathdlError(f"{by_key[outcome['key']].name}: {outcome['message']}")
+                if outcome["status"] == "interrupted":  # stopped by another process (an executor's stop)
+                    raise KeyboardInterrupt
+                display.finished(outcome["key"])
         except BaseException:
-            self._stop(token, futures)
+            if client.status == "running":
+                self._stop(token, futures)
             raise
         finally:
-            _show(events, display, by_key)
-            client.unsubscribe_topic(PROGRESS_TOPIC)
             with contextlib.suppress(Exception):
-                client.run(forget, token, on_error="ignore")
-                if dataset is not None:
-                    client.unpublish_dataset(dataset)
+                client.unsubscribe_topic(PROGRESS_TOPIC)
+                client.unsubscribe_topic("all")
+            if client.status == "running":
+                with contextlib.suppress(Exception):
+                    client.run(forget, token, on_error="ignore")
+                    if dataset is not None:
+                        client.unpublish_dataset(dataset)
+
+    def place(self) -> str:
+        """Where the study runs, for messages: 'the local Dask cluster' or 'the scheduler at tcp://…'."""
+        return "the local Dask cluster" if self.cluster is not None else f"the scheduler at {self.scheduler}"
+
+    def _outcome(self, future, watch) -> dict:
+        """The outcome of a finished run's future; a ``StudyStopped`` when the cluster could not run it."""
+        from distributed import KilledWorker
+
+        try:
+            return future.result()
+        except KilledWorker as e:
+            run, allowed = watch.names.get(future.key, future.key), getattr(e, "allowed_failures", ALLOWED_FAILURES)
+            raise StudyStopped(f"{run}: the workers running it died {allowed + 1} times (the scheduler gives a run "
+                               f"out again {allowed} time{'s' * (allowed != 1)}; out of memory?)") from None
+        except Exception:
+            if future.status == "cancelled" or self.client.status != "running":  # no one cancels them but us
+                raise StudyStopped(f"{self.place()} stopped answering") from None
+            raise
 
     def _stop(self, token: str, futures) -> None:
         """Every run stops at its next safe point, keeping its checkpoint; those not started do not start."""
@@ -219,14 +248,42 @@ class DaskExecutor:
             self.client.cancel([f for f in futures if not f.done()])
 
 
-def _show(events: collections.deque, display, by_key: dict) -> None:
-    latest: dict[str, tuple] = {}
-    while events:
-        _, (key, done, fields, _) = events.popleft()
+class _Watch:
+    """What the study's display hears from the cluster, as it comes (called in the client's event-loop thread):
+    the runs' progress, and workers lost and joining; with none left, that the study waits for one."""
+
+    def __init__(self, display, place: str, names: dict[str, str]):
+        self.display, self.place, self.names = display, place, names
+        self.workers: set[str] = set()
+        self.waiting = False
+
+    def progress(self, event, by_key: dict) -> None:
+        _, (key, done, fields, _) = event
         if key in by_key:
-            latest[key] = (done, fields)
-    for key, (done, fields) in latest.items():
-        display.advance(key, done, fields)
+            self.display.advance(key, done, fields)
+
+    def cluster(self, event) -> None:
+        """A scheduler event: a worker added or removed."""
+        _, message = event
+        action, worker = (message.get("action"), message.get("worker")) if isinstance(message, dict) else (None, None)
+        if action == "add-worker":
+            self.workers.add(worker)
+            if self.waiting:
+                self.waiting = False
+                self.display.say(f"worker {worker} joined {self.place}: the study goes on")
+        elif action == "remove-worker":
+            self.workers.discard(worker)
+            runs = [self.names[key] for key in message.get("processing-tasks", ()) if key in self.names]
+            if not message.get("expected"):  # its runs: the one it trained and those queued on it
+                self.display.say(f"worker {worker} lost" + (
+                    f"; its run {runs[0]} is given to a worker again and goes on from its last checkpoint"
+                    if len(runs) == 1 else f"; its runs {', '.join(runs)} are given to a worker again and go on from "
+                    "their last checkpoints" if runs else ""))
+            if not self.workers:
+                self.waiting = True
+                self.display.say(f"no worker left in {self.place}: the study waits for one" + (
+                    " (start one with: dask worker SCHEDULER_ADDRESS)" if "scheduler" in self.place else
+                    " (its nanny starts a new one)"))
 
 
 def connect(address: str):
@@ -255,9 +312,14 @@ def connect(address: str):
 
 @contextlib.contextmanager
 def _quiet_logs():
-    """Dask's own log lines (a lost worker, a restart) stay out of the study's display: the study says
-    what matters itself."""
-    loggers = [logging.getLogger(name) for name in ("distributed", "tornado")]
+    """Dask's own log lines (a lost worker, a restart, a lost scheduler) stay out of the study's display: the study
+    says what matters itself. Dask's configuration gives some of its loggers levels of their own
+    (``distributed.client``…), so each is quieted, not only the parents."""
+    import distributed  # noqa: F401 - its loggers exist once it is imported
+
+    names = [name for name in logging.root.manager.loggerDict
+             if name.split(".")[0] in ("distributed", "tornado", "bokeh")]
+    loggers = [logging.getLogger(name) for name in {"distributed", "tornado", *names}]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.CRITICAL)

@@ -1,7 +1,9 @@
 """The study's progress display. In a terminal: one bar over all its runs (in samples × epochs), a bar for
-each run while it trains, and a line as each finishes. Elsewhere (a log file, CI, nohup): no bars, which a
-file can only hold as truncated text, but the line as each run finishes and a plain status line at a steady
-pace — runs done, the share of the work, each training run's epoch, elapsed time and ETA."""
+each run while it trains, a line as each finishes, and lines about the cluster (a worker lost or joining).
+Elsewhere (a log file, CI, nohup): no bars, which a file can only hold as truncated text, but the lines
+and a plain status line at a steady pace — runs done, the share of the work, each training run's epoch,
+elapsed time and ETA. The executor calls it from two threads (its own and the Dask client's event loop),
+so each call holds a lock."""
 from __future__ import annotations
 
 import json
@@ -109,8 +111,10 @@ class StudyProgress:
         return line
 
     def say(self, line: str) -> None:
+        """A line above the bars, unwrapped (the terminal wraps it)."""
         if self.enabled:
-            self.display.console.print(line, soft_wrap=True)
+            with self.lock:
+                self.display.console.print(line, soft_wrap=True, highlight=False)
 
 
 def _clock(seconds: float) -> str:

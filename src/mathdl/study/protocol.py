@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..base.errors import MathdlError
+from ..data.mnist import TRAIN_IMAGES
 from ..runs.experiment import Config, config_differences, finished_config
 from ..training.checkpoint import CHECKPOINT
 
@@ -114,33 +115,33 @@ class StudyOptions:
         return [(number, self.run_name(name, seed), seed, config)
                 for seed in self.seed_list() for number, name, config in self.configs(seed)]
 
-    def reverse_configs(self) -> list[tuple[int, str, Config]]:
+    def reverse_configs(self) -> list[tuple[str, Config]]:
         """The ten-output networks the reverse part runs backwards: one and three hidden layers of the
         study's sizes, sigmoid everywhere, trained on the digits with the book's scaling and targets
         (so backquery asks for the 0.01/0.99 outputs the network learnt); and the control, the book's
-        own network trained the book's way (``BOOK``)."""
+        own network trained the book's way (``BOOK``): (name, configuration) each."""
         quick = QUICK if self.quick else {}
         pick = lambda value, default: default if value is None else value  # noqa: E731
         sizes = {"train_size": pick(self.train_size, quick.get("train_size")),
                  "test_size": pick(self.test_size, quick.get("test_size")), "seed": self.seed, "dtype": self.dtype,
                  "engine": self.engine}
-        study = [(200 + i, name, Config(
+        study = [(name, Config(
             task="digits", hidden=hidden, activation="sigmoid", output_activation="sigmoid", cost="xe",
             method="matrix", scale="book", targets="book",
             deskew=Config().deskew if self.deskew is None else self.deskew,
             epochs=pick(self.epochs, quick.get("epochs", REVERSE_EPOCHS)), **sizes))
-            for i, (name, hidden) in enumerate((("1layer", self.hidden1), ("3layers", self.hidden3)))]
+            for name, hidden in (("1layer", self.hidden1), ("3layers", self.hidden3))]
         book = Config(task="digits", hidden=BOOK["hidden"], activation="sigmoid", output_activation="sigmoid",
                       cost="tse", method="online", eta=BOOK["eta"], decay=0.0, augment=0, init="normal", bias=False,
                       scale="book", targets="book", deskew=False,
                       epochs=pick(self.epochs, quick.get("epochs", BOOK["epochs"])), **sizes)
-        return [*study, (202, "book", book)]
+        return [*study, ("book", book)]
 
     def size_curve(self) -> tuple[Config, tuple[int, ...]]:
         """The configuration trained on growing subsets (number 4: one layer, XE, matrix), and the sizes."""
         config = self.configs()[3][2]
         sizes = self.sizes if self.sizes is not None else (QUICK_SIZES if self.quick else FULL_SIZES)
-        full = config.train_size or 60000
+        full = config.train_size or TRAIN_IMAGES
         return config, tuple(n for n in sizes if n < full)
 
     def to_dict(self) -> dict:
@@ -171,7 +172,7 @@ class Study:
     summary: dict = field(default_factory=dict)  # summary.json's content
 
 
-def _complete(run_dir: Path, config: Config) -> bool:
+def is_complete(run_dir: Path, config: Config) -> bool:
     """A run directory that finished with this very configuration (so --resume can keep it)."""
     saved = finished_config(run_dir)
     return saved is not None and not config_differences(saved, config)
@@ -182,7 +183,7 @@ REVERSE_NAMES = {"1layer": "one hidden layer", "3layers": "three hidden layers",
 
 def finished(options: StudyOptions, out) -> list[bool]:
     """For each run of the eight configurations over the seeds: is its run directory in ``out`` complete?"""
-    return [_complete(Path(out) / "runs" / name, config) for _, name, _, config in options.replicates()]
+    return [is_complete(Path(out) / "runs" / name, config) for _, name, _, config in options.replicates()]
 
 
 def checkpointed(options: StudyOptions, out) -> list[bool]:

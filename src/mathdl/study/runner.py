@@ -4,22 +4,28 @@ the reverse part's networks run backwards by the worker that trained them), then
 run is on disk at once, and one in training keeps a checkpoint after every epoch and where it is
 interrupted, so an interrupted study keeps both and ``resume`` goes on from there.
 
-Everything is checked before anything is written: the study directories, the data and the cluster.
+Everything is checked before anything is written: the study directories, the data and the cluster. A study
+holds its directory for its whole life (``claimed``: an OS lock the kernel releases when the process ends), so
+a second study there is refused before it writes anything.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import time
 from pathlib import Path
 
+import numpy as np
+
 from ..base.errors import MathdlError
-from ..base.files import check_directory, write_json
+from ..base.files import check_directory, make_directory, write_json, write_npz
+from ..base.lock import LOCK_FILE, holding
 from ..runs.directory import load_run
 from ..runs.experiment import Config, environment
 from .executor import DaskExecutor, Run
-from .protocol import REVERSE_NAMES, STATE_FILE, Study, StudyOptions, _complete
+from .protocol import REVERSE_NAMES, STATE_FILE, Study, StudyOptions, is_complete
 from .summary import summarise
 
 
@@ -44,7 +50,7 @@ def estimated_work(config: Config, n_train: int, n_test: int) -> float:
 
 def study_configs(options: StudyOptions) -> list[Config]:
     """Every configuration a study trains but the size curve's (the same as configuration 4's but smaller)."""
-    return [config for *_, config in options.replicates()] + [config for *_, config in options.reverse_configs()]
+    return [config for *_, config in options.replicates()] + [config for _, config in options.reverse_configs()]
 
 
 def check_target(options: StudyOptions, out: Path, resume: bool) -> None:
@@ -60,8 +66,23 @@ def check_target(options: StudyOptions, out: Path, resume: bool) -> None:
         if {k: v for k, v in saved.items() if k != "seeds"} != options.resumable():
             raise MathdlError(f"{out} holds a study with other options; resume it with the same options "
                               f"(see {out / STATE_FILE}) or choose another --out")
-    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
+    elif out.exists() and (not out.is_dir() or any(p.name != LOCK_FILE for p in out.iterdir())):
         raise MathdlError(f"{out} exists and is not a study directory; choose another --out")
+
+
+@contextlib.contextmanager
+def claimed(studies: list[tuple[StudyOptions, Path]], resume: bool):
+    """Hold every study directory of ``studies`` for the block: each checked (``check_target``), then locked
+    (``base.lock.holding``: created if missing, refused at once while another study holds it) and checked again
+    under the lock, where no other study can begin in it any more. Re-entrant: the command holds the directories
+    while the study runs and while its report is written."""
+    for options, out in studies:
+        check_target(options, Path(out), resume)  # nothing is written for a study refused here
+    with contextlib.ExitStack() as stack:
+        for options, out in studies:
+            stack.enter_context(holding(out))
+            check_target(options, Path(out), resume)
+        yield
 
 
 def plan(options: StudyOptions, out: Path, n_train: int, n_test: int, prefix: str = "") -> list[Run]:
@@ -74,7 +95,7 @@ def plan(options: StudyOptions, out: Path, n_train: int, n_test: int, prefix: st
                  out / "sizes" / f"{n}", None) for n in sizes]
     planned += [(f"{prefix}reverse-{name}", config, out / "reverse" / name / "model",
                  {"seed": options.seed, "student_id": options.student_id})
-                for _, name, config in options.reverse_configs()]
+                for name, config in options.reverse_configs()]
     return [Run(key=str(run_dir), name=name, config=config, run_dir=run_dir, study_dir=out,
                 total=config.settings().epochs * (config.train_size or n_train),
                 work=estimated_work(config, n_train, n_test), backwards=backwards)
@@ -94,14 +115,19 @@ def run_study(options: StudyOptions, out, *, data=None, jobs: int | None = None,
 def run_studies(studies: list[tuple[StudyOptions, Path]], *, data=None, jobs: int | None = None,
                 resume: bool = False, progress: bool = True, command: str | None = None,
                 scheduler: str | None = None, executor=None) -> list[Study]:
-    """``run_study`` for each (options, directory), all their runs on one executor at once."""
+    """``run_study`` for each (options, directory), all their runs on one executor at once, each directory held
+    by this process throughout (``claimed``)."""
+    studies = [(options, Path(out).absolute()) for options, out in studies]  # the workers' working directory may differ
+    with claimed(studies, resume):
+        return _run_studies(studies, data=data, jobs=jobs, progress=progress, command=command, scheduler=scheduler,
+                            executor=executor)
+
+
+def _run_studies(studies, *, data, jobs, progress, command, scheduler, executor) -> list[Study]:
     from ..base.console import err
     from ..data.mnist import load_mnist
     from .progress import StudyProgress
 
-    studies = [(options, Path(out).absolute()) for options, out in studies]  # the workers' working directory may differ
-    for options, out in studies:
-        check_target(options, out, resume)
     start = time.perf_counter()
     executor = executor if executor is not None else DaskExecutor(scheduler, jobs)
     with executor:  # a scheduler that does not answer is an error here, before anything is written
@@ -111,19 +137,17 @@ def run_studies(studies: list[tuple[StudyOptions, Path]], *, data=None, jobs: in
         for _, out in studies:
             executor.check_shared(out.parent.resolve())
         for options, out in studies:
-            try:
-                (out / "runs").mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                raise MathdlError(f"cannot create {out}: {e.strerror or e}") from None
+            make_directory(out / "runs", "study directory")
             write_json(out / STATE_FILE, {"options": options.to_dict(), "command": command,
                                           "environment": environment()})
+            write_examples(out, mnist, options.student_id)
         if any(config.deskew for options, _ in studies for config in study_configs(options)):
             from ..data.deskew import deskewed
             deskewed(mnist)  # computed once here and cached, so the workers on this machine only load it
         several = len(studies)
         runs = [run for options, out in studies
                 for run in plan(options, out, n_train, n_test, f"{options.student_id}: " if several > 1 else "")]
-        todo = [run for run in runs if not _complete(run.run_dir, run.config)]
+        todo = [run for run in runs if not is_complete(run.run_dir, run.config)]
         if todo:
             if progress:
                 ids = ", ".join(f"{o.student_id} in {out}/" for o, out in studies[:3]) + (" …" if several > 3 else "")
@@ -139,6 +163,20 @@ def run_studies(studies: list[tuple[StudyOptions, Path]], *, data=None, jobs: in
     return done
 
 
+def write_examples(out: Path, mnist, student_id: str) -> None:
+    """examples.npz: the first test image of every digit, split into the ID's digits (``positive``) and the
+    others (``negative``), with their labels, for the presentation's task slide."""
+    from ..data.tasks import parse_id
+
+    positive = set(parse_id(student_id))
+    first = {int(d): int(np.argmax(mnist.test_labels == d)) for d in range(10) if np.any(mnist.test_labels == d)}
+    arrays = {}
+    for name, digits in (("positive", sorted(positive)), ("negative", sorted(set(first) - positive))):
+        index = [first[d] for d in digits if d in first]
+        arrays[name], arrays[f"{name}_labels"] = mnist.test_images[index], mnist.test_labels[index]
+    write_npz(out / "examples.npz", arrays)
+
+
 def reverse_part(out: Path, options: StudyOptions, data=None, *, progress: bool = True) -> None:
     """Run backwards each ten-output network that is not yet (the workers run them as soon as they are
     trained; this finishes what an interrupted study left, loading MNIST from ``data`` then); a result is
@@ -148,7 +186,7 @@ def reverse_part(out: Path, options: StudyOptions, data=None, *, progress: bool 
     from ..runs.experiment import build_task
 
     mnist = None
-    for _, name, config in options.reverse_configs():
+    for name, config in options.reverse_configs():
         folder = out / "reverse" / name
         model = folder / "model" / "model.npz"
         if (folder / "reverse.json").is_file() and (folder / "reverse.json").stat().st_mtime >= model.stat().st_mtime:
@@ -161,13 +199,14 @@ def reverse_part(out: Path, options: StudyOptions, data=None, *, progress: bool 
 
 def run_backwards(folder: Path, config: Config, task, *, seed: int, student_id: str) -> None:
     """Run the ten-output network in folder/model backwards on ``task`` (backquery, pseudo-inverse,
-    optimisation) and write folder/: reverse.json, reverse.md and the figures. The model's path is recorded
-    relative to the study directory (folder is STUDY/reverse/NAME), so that a moved study still names it."""
+    optimisation, the Gaussian prior; the judge assessed on the task's test images) and write folder/:
+    reverse.json, reverse.md and the figures. The model's path is recorded relative to the study directory
+    (folder is STUDY/reverse/NAME), so that a moved study still names it."""
     from ..reverse import reverse
     from ..runs.reverse import write_reverse
 
     run = load_run(folder / "model")
-    found = reverse(run.net, task.train.X, task.train.labels, seed=seed,
+    found = reverse(run.net, task.train.X, task.train.labels, seed=seed, test=(task.test.X, task.test.labels),
                     network={"label": run.config["label"], "model": str(Path("reverse") / folder.name / "model"),
                              "test_accuracy": run.metrics["test"]["accuracy"], "scale": config.scale,
                              "targets": config.targets})

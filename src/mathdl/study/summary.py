@@ -64,11 +64,11 @@ def summarise(out, options: StudyOptions, seconds: float | None = None) -> Study
     tests = [t for t in family if t["seed"] == options.seed]
     size_rows = _size_rows(out, options, rows)
     reverse = {}
-    for _, name, _ in options.reverse_configs():
+    for name, _ in options.reverse_configs():
         data = json.loads((out / "reverse" / name / "reverse.json").read_text())
         folder = Path("reverse") / name  # every path in summary.json is relative to the study directory
         reverse[name] = {"network": {**data["network"], "model": str(folder / "model")}, "summary": data["summary"],
-                         "dir": str(folder)}
+                         "judge": data.get("judge", {}), "prior": data["settings"].get("prior"), "dir": str(folder)}
     checks = architecture_gradcheck([784, *options.hidden3, 1], options.seed)
     best = max(rows, key=lambda r: r["accuracy"]["value"])
     versus_best = []  # is the best observed really ahead of each other configuration?

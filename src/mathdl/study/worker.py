@@ -2,7 +2,8 @@
 retry after a lost worker goes on from the last epoch), then, for a reverse-part network, run it
 backwards right there; the task data it prepared kept for the next run on the same task; MNIST found
 on the worker's own machine by its fingerprint, else taken from the client; and a stop at the next
-safe point when the study asks for one.
+safe point when the study asks for one, or when the worker lost its scheduler (it then closes, and nothing
+would take the run's result: the run keeps its checkpoint for ``--resume`` instead of writing on alone).
 
 A run's outcome is a small dict: ``{"status": "done" | "interrupted" | "error", ...}``. A ``MathdlError``
 (divergence, a worker that does not see the study directory) is reported, not raised, so that Dask does
@@ -77,7 +78,7 @@ def train_run(run: dict, *, token: str, data: str | None, fingerprint: str, data
 
     from ..runs.experiment import Config
     from ..runs.experiment import run as run_config
-    from .protocol import STATE_FILE, _complete
+    from .protocol import STATE_FILE, is_complete
     from .runner import run_backwards
 
     key, run_dir = run["key"], Path(run["run_dir"])
@@ -91,9 +92,10 @@ def train_run(run: dict, *, token: str, data: str | None, fingerprint: str, data
     try:
         with threadpool_limits(limits=1), stop_on(stop):
             task = None
-            if not _complete(run_dir, config):
+            if not is_complete(run_dir, config):
                 task, mnist = worker_task(config, data, fingerprint, dataset)
-                run_config(config, mnist, task=task, out=run_dir, progress=_sink(key), command=command, resume=True)
+                run_config(config, mnist, task=task, out=run_dir, progress=_sink(key, stop), command=command,
+                           resume=True)
             if run.get("backwards") is not None:
                 task = task or worker_task(config, data, fingerprint, dataset)[0]
                 run_backwards(run_dir.parent, config, task, **run["backwards"])
@@ -108,10 +110,11 @@ def train_run(run: dict, *, token: str, data: str | None, fingerprint: str, data
             "train_seconds": metrics["train_seconds"]}
 
 
-def _sink(key: str):
+def _sink(key: str, stop: threading.Event):
     """Progress of the run ``key`` as events the client subscribes to: [key, samples done in all, fields,
-    the worker's address]."""
+    the worker's address]; and ``stop`` set when the worker is closing (its scheduler is gone)."""
     from distributed import get_worker
+    from distributed.core import Status
 
     worker, done, sent = get_worker(), [0], [0.0]
 
@@ -120,6 +123,8 @@ def _sink(key: str):
         now = time.monotonic()
         if now - sent[0] >= PROGRESS_INTERVAL:  # the bar's 0.1 s would wake the worker's event loop too often
             sent[0] = now
+            if worker.status not in (Status.running, Status.paused):
+                stop.set()  # the training loop stops at its next safe point and keeps its checkpoint
             worker.log_event(PROGRESS_TOPIC, [key, done[0], fields, worker.address])
     return sink
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..base.errors import MathdlError
-from ..base.files import json_default, open_npz, write_npz
+from ..base.files import json_default, npz_header, open_npz, write_npz
 from ..nn.model_file import load_model, model_arrays
 from ..nn.network import Network
 
@@ -91,12 +91,7 @@ def read_checkpoint(path) -> tuple[Checkpoint, dict]:
     path = Path(path)
     try:
         with open_npz(path) as npz:
-            state = json.loads(str(npz["checkpoint"]))
-        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError("no mathdl checkpoint entry")
-        if state.get("version") != CHECKPOINT_VERSION:
-            raise MathdlError(f"{path}: checkpoint format version {state.get('version')} is not supported "
-                              f"(this mathdl reads version {CHECKPOINT_VERSION})")
+            state = npz_header(npz, "checkpoint", CHECKPOINT_FORMAT, CHECKPOINT_VERSION, path, "checkpoint format")
         return Checkpoint(**state["training"]), dict(state["run"])
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as e:
         raise MathdlError(f"{path}: not a readable checkpoint ({e}); delete it to train from the start") from None

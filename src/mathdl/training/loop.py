@@ -33,7 +33,7 @@ from ..base.errors import DivergenceError, MathdlError, choice
 from ..base.interrupt import Interrupted, held_signals
 from ..base.seeding import rng
 from ..data.augment import Shifted, take
-from ..data.tasks import Split, Task
+from ..data.tasks import Split, Task, class_weights
 from ..nn.backprop import method_name
 from ..nn.costs import Cost, get_cost
 from ..nn.fast import ENGINES
@@ -41,10 +41,12 @@ from ..nn.fast import updates as route
 from ..nn.network import Network
 from ..nn.optimizers import make_optimizer
 from .checkpoint import Checkpoint
+from .defaults import defaults
 from .diagnostics import GradientMonitor, evenly, saturation
 from .evaluate import evaluate
 
 MONITOR = 10_000  # training images the per-epoch check evaluates: every k-th, at most this many
+TAIL = 1000  # the last images of an epoch's order, whose share of positives the history records (binary tasks)
 
 
 
@@ -52,13 +54,14 @@ MONITOR = 10_000  # training images the per-epoch check evaluates: every k-th, a
 @dataclass
 class Settings:
     """How to train: cost, bp method, epochs, learning rate η, batch size, optimiser, seed, and the engine
-    that computes it (the fast paths, or the readable reference; the same numbers up to round-off)."""
+    that computes it (the fast paths, or the readable reference; the same numbers up to round-off). Epochs, η
+    and the batch size not given (None) are the method's, cost's and optimiser's (``training.defaults``)."""
 
     cost: str = "tse"
     method: str = "online"
-    epochs: int = 3
-    eta: float = 0.1
-    batch_size: int = 32
+    epochs: int | None = None
+    eta: float | None = None
+    batch_size: int | None = None
     optimizer: str = "sgd"
     seed: int = 0
     class_weight: str | None = None  # None or "balanced"
@@ -73,13 +76,16 @@ class Settings:
     def __post_init__(self):
         self.cost = get_cost(self.cost).name
         self.method = method_name(self.method)
+        given = defaults(self.method, self.cost, self.optimizer)
+        for key in ("epochs", "eta", "batch_size"):
+            if getattr(self, key) is None:
+                setattr(self, key, given[key])
         if not (isinstance(self.epochs, int) and self.epochs > 0):
             raise MathdlError(f"epochs must be a positive integer, got {self.epochs}")
         if not (math.isfinite(self.eta) and self.eta > 0):
             raise MathdlError(f"learning rate must be a positive number, got {self.eta}")
         if not (isinstance(self.batch_size, int) and self.batch_size > 0):
             raise MathdlError(f"batch size must be a positive integer, got {self.batch_size}")
-        make_optimizer(self.optimizer, self.eta)
         if not (math.isfinite(self.decay) and self.decay >= 0):
             raise MathdlError(f"learning-rate decay must be >= 0, got {self.decay}")
         if not (isinstance(self.augment, int) and 0 <= self.augment <= 4):
@@ -91,7 +97,8 @@ class Settings:
 
 @dataclass
 class History:
-    """One row per epoch (cost and accuracy on each split, gradient norm, seconds), the wall time, and
+    """One row per epoch (cost and accuracy on each split, gradient norm, seconds; for a binary task the share
+    of positives among the last ``TAIL`` images of the epoch's order, ``tail_positives``), the wall time, and
     the numerical diagnostics: ``warnings`` (one line each, with a suggestion) and ``diagnostics``."""
 
     rows: list[dict] = field(default_factory=list)
@@ -105,7 +112,8 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
           on_checkpoint=None, curves: bool = True) -> History:
     """Train ``net`` in place on ``task.train``; returns the per-epoch history.
 
-    ``weights`` (N_train,) weight each sample's cost (e.g. balanced class weights); ``on_epoch(row)``
+    ``weights`` (N_train,) weight each sample's cost; without them, ``settings.class_weight`` "balanced" weighs
+    each sample by w_x = N / (k N_c) (``data.tasks.class_weights``), so every class weighs the same; ``on_epoch(row)``
     is called after every epoch; ``progress`` is True (a bar), False, or a callable receiving
     (samples done, fields) instead of a bar; ``optimizer`` (from ``make_optimizer``) continues an
     earlier call's optimiser state (momentum, Adam's moments) instead of starting a fresh one.
@@ -121,6 +129,10 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
                           f"{task.n_inputs} inputs and {task.n_outputs} outputs")
     if settings.augment and task.background is None:
         raise MathdlError("augment (shifted images) needs an image task")
+    if settings.class_weight == "balanced":
+        if weights is not None:
+            raise MathdlError("give sample weights or class_weight='balanced', not both")
+        weights = class_weights(task.train.labels, len(task.classes)).astype(net.dtype)
     shuffle, shifts = rng(settings.seed, "shuffle"), rng(settings.seed, "augment")
     N = task.train.N
     data = {"X": task.train.X, "Y": task.train.Y}  # X is replaced by shifted images every epoch
@@ -174,6 +186,8 @@ def train(net: Network, task: Task, settings: Settings, *, weights: np.ndarray |
                     f"training diverged in epoch {epoch} (the cost became non-finite: {e}); "
                     f"try a smaller learning rate than {settings.eta:g}") from None
             row = {"epoch": epoch, "eta": stepper.eta, "cost": total_cost / N}
+            if len(task.classes) == 2:  # what the last updates of the epoch saw: explains a dip all runs share
+                row["tail_positives"] = tail_share(task.train.labels, order)
             if curves or epoch == settings.epochs:
                 row.update(_scores(net, task, cost))
             warning = monitor.after_epoch(epoch)
@@ -208,6 +222,12 @@ def _resume(resume: Checkpoint, fresh: Checkpoint, shuffle, shifts, stepper, mon
     stepper.restore(resume.optimizer)
     monitor.norms, monitor.reported = list(resume.grad_norms), resume.grad_reported
     return resume
+
+
+def tail_share(labels: np.ndarray, order: np.ndarray, tail: int = TAIL) -> float:
+    """The share of positives (label 1) among the last ``tail`` images of an epoch's ``order`` (all of them when
+    there are fewer)."""
+    return float(np.mean(labels[order[-tail:]] == 1))
 
 
 def _optimizer_state(stepper) -> dict:

@@ -30,15 +30,20 @@ from ..training.loop import History, Settings, train
 
 @dataclass(frozen=True)
 class Recipe:
-    """Default network and training for a dataset: hidden sizes, activation, SGD epochs, η, batch."""
+    """Default network and training for dots: hidden sizes, activation, cost, bp method, SGD epochs, η, batch,
+    the points generated and the share held out for testing (the workshop's commands and the explorer's
+    playground start from these)."""
 
     hidden: tuple[int, ...]
     activation: str = "tanh"
+    cost: str = "xe"
+    method: str = "matrix"
     epochs: int = 300
     eta: float = 0.3
     batch_size: int = 16
     optimizer: str = "sgd"
     points: int = 400
+    test_fraction: float = 0.3
 
 
 # Chosen so the MLP reaches ≥ 95% test accuracy on moons, circles and xor for every seed we tried
@@ -135,8 +140,8 @@ def fit_dots(X: np.ndarray, labels: np.ndarray, *, frames: int = 0, progress: bo
 def dots_fit(X: np.ndarray, labels: np.ndarray, *, name: str = "dots", classes: list[str] | None = None,
              recipe: Recipe = CUSTOM, hidden: tuple[int, ...] | None = None, activation: str | None = None,
              epochs: int | None = None, eta: float | None = None, batch_size: int | None = None,
-             optimizer: str | None = None, cost: str = "xe", method: str = "matrix", test_fraction: float = 0.3,
-             seed: int = 0) -> DotsFit:
+             optimizer: str | None = None, cost: str | None = None, method: str | None = None,
+             test_fraction: float | None = None, seed: int = 0) -> DotsFit:
     """An untrained fit of points X (2, N) with labels (N,) in 0..k−1: the standardised train/test task,
     the network (sigmoid output for two classes, softmax for more; ``hidden=()`` is a perceptron) and its
     settings, unset options from ``recipe``; its history is empty."""
@@ -144,6 +149,8 @@ def dots_fit(X: np.ndarray, labels: np.ndarray, *, name: str = "dots", classes: 
     labels = np.asarray(labels, dtype=np.int64)
     if X.ndim != 2 or X.shape[0] != 2 or X.shape[1] != len(labels):
         raise MathdlError(f"points must be X of shape (2, N) with N labels, got X {X.shape} and {len(labels)} labels")
+    pick = lambda value, default: default if value is None else value  # noqa: E731
+    test_fraction = pick(test_fraction, recipe.test_fraction)
     if not 0 < test_fraction < 1:
         raise MathdlError(f"the test fraction must be between 0 and 1, got {test_fraction}")
     hidden = recipe.hidden if hidden is None else tuple(hidden)
@@ -154,10 +161,10 @@ def dots_fit(X: np.ndarray, labels: np.ndarray, *, name: str = "dots", classes: 
     std = np.where(std > 0, std, 1.0)  # all training points on one line: do not divide by zero
     task = dataclasses.replace(task, train=_standardised(task.train, mean, std),
                                test=_standardised(task.test, mean, std), scale="standard")
-    pick = lambda value, default: default if value is None else value  # noqa: E731
     activations = layer_activations(pick(activation, recipe.activation), len(hidden),
                                     "sigmoid" if task.n_outputs == 1 else "softmax")
-    settings = Settings(cost=cost, method=method, epochs=pick(epochs, recipe.epochs), eta=pick(eta, recipe.eta),
+    settings = Settings(cost=pick(cost, recipe.cost), method=pick(method, recipe.method),
+                        epochs=pick(epochs, recipe.epochs), eta=pick(eta, recipe.eta),
                         batch_size=pick(batch_size, recipe.batch_size),
                         optimizer=pick(optimizer, recipe.optimizer), seed=seed)
     net = Network.create([2, *hidden, task.n_outputs], activations, rng=rng(seed, "init"),

@@ -186,7 +186,9 @@ mathdl.digit = (function () {
     const refused = Object.entries(network.reverse).filter(([, why]) => why);
     $("reverse-note").textContent = refused.length ? `${refused.map(([m]) => m).join(", ")}: ${refused[0][1]}`
       : "Backquery pushes the target back through f⁻¹ and Wᵀ (the adjoint, not an inverse); the pseudo-inverse uses "
-        + "W⁺; optimisation climbs the class's log-likelihood on the input. Under each image: what the network reads in it.";
+        + "W⁺; optimisation climbs the class's log-likelihood on the input; the Gaussian prior climbs it plus the log-density "
+        + "of all training images. Under each image: what the network reads in it, and what an independent judge "
+        + "(the 10 nearest training images, which never sees the network) reads in it.";
   }
 
   async function reverse(k, methods) {
@@ -205,6 +207,9 @@ mathdl.digit = (function () {
           mathdl.el("b", { text: im.title }),
           mathdl.el("span", { class: im.correct ? "ok" : "wrong",
             text: `read as ${im.predicted_label} · a = ${im.output.toFixed(3)}` }),
+          mathdl.el("span", { class: `judge ${im.judge_correct ? "ok" : "wrong"}`,
+            text: `judge: ${im.judge_label} · p̂ = ${im.judge_probability.toFixed(1)}`
+              + (im.near_copy ? " · a near-copy" : "") }),
           mathdl.el("div", { text: im.method === "mean" ? "the others are compared with it"
             : im.corr_mean == null ? "" : `r with the mean ${network.classes[k]}: ${im.corr_mean.toFixed(2)}` })));
       }));

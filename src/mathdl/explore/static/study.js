@@ -28,6 +28,7 @@ mathdl.study = (function () {
     const report = $("study-report");
     report.hidden = !v.report;
     if (v.report) report.href = v.report.url;
+    presentation(v.presentation);
     matrices(v);
     rates(v);
     $("mcnemar").replaceChildren(mathdl.table(v.mcnemar));
@@ -39,6 +40,20 @@ mathdl.study = (function () {
     reverse(v);
     files(v);
     redraw();
+  }
+
+  // the study's narrated video with its WebVTT subtitles (a <track>), where the study has one
+  function presentation(p) {
+    const card = $("presentation-card"), video = $("study-video");
+    card.hidden = !p;
+    video.pause();
+    video.replaceChildren();
+    if (!p) { video.removeAttribute("src"); video.load(); return; }
+    if (p.subtitles) video.append(mathdl.el("track", { kind: "subtitles", srclang: "en", label: "English", default: "", src: p.subtitles.url }));
+    video.src = p.video.url;
+    $("presentation-video").href = p.video.url;
+    $("presentation-script").hidden = !p.script;
+    if (p.script) $("presentation-script").href = p.script.url;
   }
 
   // the matrix [[TP, FN], [FP, TN]] (rows true, columns predicted, positive first) in MATLAB's confusionmat/confusionchart layout

@@ -1,7 +1,8 @@
 """The fast paths: the same equations as the readable reference in ``mathdl.nn``, computed faster, and the
 one place that chooses the training route (``updates``).
 
-    matrix.MatrixStep   = backprop() then Momentum.step / Adam.step, on preallocated buffers
+    matrix.MatrixStep   = backprop() then Momentum.step / Adam.step, on preallocated buffers, the step fused
+                          into one compiled pass over each parameter (``steps``)
     sgd.FastSGD         = backprop() then SGD.step, batch after batch (the first layer's updates deferred
                           over a block of samples; the loop compiled, ``kernels``)
     online.OnlineSGD    = backprop_online() then SGD.step, sample after sample (FastSGD with batches of one)

@@ -9,7 +9,7 @@ For a mini-batch X (n_0, N) and targets Y (n_L, N), with s = 1/N (or w_x/N with 
     ∂C/∂W⁽ˡ⁾ = (s ⊙ δ⁽ˡ⁾) (a⁽ˡ⁻¹⁾)ᵀ,  ∂C/∂b⁽ˡ⁾ = Σ_columns s ⊙ δ⁽ˡ⁾,
 
 i.e. the factor 1/N of ``backprop``'s ∂C/∂W⁽ˡ⁾ = (1/N) δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ taken into the deltas at the top;
-then the optimiser's own ``step`` (momentum and Adam update in place, in scratch arrays of their own).
+then the optimiser's step fused into one compiled pass over each parameter (``steps``).
 The activations' in-place forms are their records' ``f_into`` and ``df_into``; an activation without one
 uses its ``f`` and ``backward``, copied into the buffers. Nothing is allocated per batch but small (n_L, N)
 cost arrays. Tested equal to the readable route in tests/test_fast.py.
@@ -20,21 +20,21 @@ import numpy as np
 
 from ..costs import Cost
 from ..network import Network
-from ..optimizers import Adam, Momentum
 from ..updates import OptimizerUpdates, chunk_for
+from .steps import fused_step
 from .threads import SMALL_BATCH, one_thread
 
 
 def supported(optimizer) -> bool:
     """Whether ``MatrixStep`` is the fast path for this optimiser (plain SGD has its own, ``sgd.FastSGD``)."""
-    return type(optimizer) in (Momentum, Adam)
+    return fused_step(optimizer) is not None
 
 
 class MatrixStep(OptimizerUpdates):
     """Mini-batch updates of ``net`` (in place) by ``optimizer`` for batches of at most ``batch`` samples.
 
     The readable twin: ``ReferenceUpdates`` (``mathdl.nn.updates``) — ``backprop`` on each batch, then the
-    optimiser's ``step``. ``pieces`` has its interface: every batch is a safe point.
+    optimiser's ``step`` (here ``steps.fused_step``). ``pieces`` has its interface: every batch is a safe point.
     """
 
     def __init__(self, net: Network, cost: Cost, optimizer, batch: int):
@@ -53,6 +53,7 @@ class MatrixStep(OptimizerUpdates):
         self.forward = [None] + [f.f_into for f in net.f[1:]]
         self.derivative = [None] + [f.df_into for f in net.f[1:]]
         self.grads = [np.empty_like(p, order="K") for p in net.params()]
+        self.step = fused_step(optimizer)
 
     def pieces(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None):
         """One update per batch of the columns, yielding (samples, Σ_x w_x C_x) after each."""
@@ -86,7 +87,7 @@ class MatrixStep(OptimizerUpdates):
         delta = self.delta[L][:, :N]
         np.multiply(cost.delta(z[L], a[L], Y, f[L]), scale, out=delta)
         self._gradients(z, a, delta)
-        self.optimizer.step(net.params(), self.grads)
+        self.step(net.params(), self.grads)
         return C
 
     def _below(self, l: int, z: list, a: list, delta: np.ndarray) -> np.ndarray:

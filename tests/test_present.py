@@ -1,0 +1,575 @@
+"""mathdl present: the narrated video of a study, decoded and checked against what it was presented from.
+
+The video of the tiny study is decoded with PyAV and checked stream by stream: the picture in the middle of
+each slide's interval is that slide (and not its neighbours), every slide's sound holds speech as long as
+its script, the sound is in sync with the narration that was synthesized, the subtitle track and files
+agree with the script, and every number of the script is one of the study's. ``test_the_checks_fail_…``
+makes videos broken on purpose (two slides swapped, the sound delayed) and sees the same checks fail.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shutil
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import PRESENTED
+
+from mathdl.base.errors import MathdlError
+from mathdl.cli import main
+from mathdl.present import prepare
+from mathdl.present.spoken import spoken
+from mathdl.present.timeline import FPS, LINE, LINES, Timeline
+from mathdl.present.video import encode, read_cues
+from mathdl.present.voice import SAMPLE_RATE
+
+av = pytest.importorskip("av")
+
+DATE = PRESENTED["date"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Decoding
+
+
+def decoded_frame(path, t: float) -> np.ndarray:
+    """The picture shown at time ``t`` (s): the last frame that starts at or before it, as RGB."""
+    with av.open(str(path)) as c:
+        stream = c.streams.video[0]
+        c.seek(int(t / stream.time_base), stream=stream, backward=True)
+        shown = None
+        for frame in c.decode(stream):
+            if frame.time > t + 1e-6:
+                break
+            shown = frame
+        return shown.to_ndarray(format="rgb24")
+
+
+def decoded_audio(path) -> np.ndarray:
+    """The sound track as mono float samples placed on the timeline by their timestamps."""
+    with av.open(str(path)) as c:
+        stream = c.streams.audio[0]
+        pieces = [(int(f.pts), f.to_ndarray().mean(axis=0)) for f in c.decode(stream)]
+    end = max(pts + len(x) for pts, x in pieces)
+    track = np.zeros(end)
+    for pts, x in pieces:
+        lo = max(pts, 0)
+        track[lo:pts + len(x)] = x[lo - pts:]
+    return track
+
+
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """BT.709 luma Y′ (the full-resolution channel of a 4:2:0 video)."""
+    return rgb[..., :3].astype(float) @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(float) - b.astype(float)) ** 2))
+    return 99.0 if mse == 0 else 10 * np.log10(255 ** 2 / mse)
+
+
+def offset(decoded: np.ndarray, reference: np.ndarray, at: float, window: float = 2.0, search: float = 0.5) -> float:
+    """Where ``reference``'s stretch starting at ``at`` seconds lies in ``decoded``, relative to where it should
+    (seconds; positive: late), by cross-correlation."""
+    from scipy.signal import correlate
+    i, n, lag = round(at * SAMPLE_RATE), round(window * SAMPLE_RATE), round(search * SAMPLE_RATE)
+    ref = reference[i:i + n]
+    seg = decoded[max(0, i - lag):i + n + lag]
+    c = correlate(seg, ref, mode="valid", method="fft")
+    return (int(np.argmax(c)) + max(0, i - lag) - i) / SAMPLE_RATE
+
+
+def speech_onsets(audio: np.ndarray, timeline: Timeline) -> list[float]:
+    """The first loud moment of each slide's sound (seconds)."""
+    out = []
+    for start, end in zip(timeline.starts, timeline.ends):
+        part = np.abs(audio[round(start * SAMPLE_RATE):round(end * SAMPLE_RATE)])
+        out.append(start + int(np.argmax(part > 0.05)) / SAMPLE_RATE)
+    return out
+
+
+def voiced_seconds(audio: np.ndarray, start: float, end: float, window: float = 0.02) -> float:
+    """Seconds of 20 ms windows louder than −40 dBFS between ``start`` and ``end``."""
+    n = round(window * SAMPLE_RATE)
+    part = audio[round(start * SAMPLE_RATE):round(end * SAMPLE_RATE)]
+    part = part[:len(part) // n * n].reshape(-1, n)
+    rms = np.sqrt(np.mean(part ** 2, axis=1))
+    return float(np.sum(rms > 10 ** (-40 / 20)) * window)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The checks, written once: the real video passes them and the broken ones fail them
+
+
+def check_slides(path, images: list[np.ndarray], timeline: Timeline) -> list[str]:
+    """Each slide's middle frame is that slide (luma PSNR ≥ 40 dB) and not a neighbour (< 30 dB)."""
+    faults = []
+    for i, (start, end) in enumerate(zip(timeline.starts, timeline.ends)):
+        frame = luma(decoded_frame(path, (start + end) / 2))
+        own = psnr(frame, luma(images[i]))
+        if own < 40:
+            faults.append(f"slide {i + 1}: {own:.1f} dB against its own picture")
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(images) and psnr(frame, luma(images[j])) >= 30:
+                faults.append(f"slide {i + 1} looks like slide {j + 1}")
+    return faults
+
+
+def check_sync(path, timeline: Timeline) -> list[str]:
+    """The decoded sound lies where the synthesized narration does, at the start and at the end (≤ 40 ms)."""
+    decoded = decoded_audio(path)
+    onsets = speech_onsets(timeline.audio, timeline)
+    faults = []
+    for where, at in (("start", onsets[0]), ("end", onsets[-1])):
+        lag = offset(decoded, timeline.audio, at)
+        if abs(lag) > 0.040:
+            faults.append(f"the sound is {1000 * lag:+.0f} ms off at the {where}")
+    return faults
+
+
+def test_the_video_has_its_three_streams_of_one_length(presented):
+    presentation, paths = presented
+    length = presentation.timeline.duration
+    with av.open(str(paths["video"])) as c:
+        kinds = {s.type: s for s in c.streams}
+        assert {s.type: s.codec_context.name for s in c.streams} == {"video": "h264", "audio": "aac",
+                                                                     "subtitle": "mov_text"}
+        video = kinds["video"]
+        assert (video.codec_context.width, video.codec_context.height) == (1920, 1080)
+        assert video.codec_context.pix_fmt == "yuv420p"
+        for s in c.streams:
+            assert abs(float(s.duration * s.time_base) - length) <= 0.050, (s.type, float(s.duration * s.time_base))
+    boxes = atoms(paths["video"])
+    assert boxes.index("moov") < boxes.index("mdat"), boxes  # faststart: the index before the media
+
+
+def atoms(path) -> list[str]:
+    """The MP4's top-level boxes, in file order."""
+    data, out, i = Path(path).read_bytes(), [], 0
+    while i + 8 <= len(data):
+        size, kind = int.from_bytes(data[i:i + 4], "big"), data[i + 4:i + 8].decode("latin-1")
+        if size == 1:
+            size = int.from_bytes(data[i + 8:i + 16], "big")
+        out.append(kind)
+        i += size if size else len(data)
+    return out
+
+
+def test_each_slide_is_shown_in_its_interval(presented):
+    presentation, paths = presented
+    assert check_slides(paths["video"], list(presentation.images), presentation.timeline) == []
+    for i, image in enumerate(presentation.images, 1):  # the slides written are the slides shown
+        assert np.array_equal(np.asarray(Image.open(paths["slides"] / f"{i:02d}.png").convert("RGB")), image)
+
+
+def test_every_slide_speaks_as_long_as_its_script(presented):
+    presentation, paths = presented
+    audio = decoded_audio(paths["video"])
+    t = presentation.timeline
+    seconds = [voiced_seconds(audio, s, e) for s, e in zip(t.starts, t.ends)]
+    words = [len(spoken(s.narration)) for s in presentation.deck]
+    assert min(seconds) > 1.0, seconds
+    rate = np.array(seconds) / np.array(words)  # seconds per character, about the same on every slide
+    assert rate.max() / rate.min() < 2.0, list(zip(words, seconds))
+    from scipy.stats import spearmanr
+    assert spearmanr(words, seconds).statistic > 0.8, list(zip(words, seconds))
+
+
+def test_the_sound_is_in_sync_with_the_narration(presented):
+    presentation, paths = presented
+    assert check_sync(paths["video"], presentation.timeline) == []
+
+
+def test_the_subtitles_agree_with_the_script(presented):
+    presentation, paths = presented
+    cues = presentation.timeline.cues
+    track = read_cues(paths["video"])
+    assert [c[2] for c in track] == [c.text for c in cues]
+    assert all(abs(a[0] - c.start) < 0.002 and abs(a[1] - c.end) < 0.002 for a, c in zip(track, cues))
+    for cue in cues:  # at most two lines of subtitles each
+        import textwrap
+        assert len(textwrap.wrap(cue.text, LINE)) <= LINES, cue.text
+    script = paths["script"].read_text()
+    sections = re.split(r"^## \d\d\. .*\((\d+):([\d.]+)–(\d+):([\d.]+)\)$", script, flags=re.M)[1:]
+    assert len(sections) == 5 * len(presentation.deck)
+    for i, slide in enumerate(presentation.deck):
+        m0, s0, m1, s1, body = sections[5 * i:5 * i + 5]
+        start, end = 60 * int(m0) + float(s0), 60 * int(m1) + float(s1)
+        assert abs(start - presentation.timeline.starts[i]) < 0.06 and abs(end - presentation.timeline.ends[i]) < 0.06
+        inside = [c.text for c in cues if start - 0.06 <= c.start < end]
+        assert " ".join(inside) == slide.narration  # the cues of a slide are its narration, in order
+        assert slide.narration in body
+    srt = paths["srt"].read_text()
+    vtt = paths["vtt"].read_text()
+    assert vtt.startswith("WEBVTT\n")
+    stamp = r"(\d\d):(\d\d):(\d\d)[,.](\d\d\d) --> (\d\d):(\d\d):(\d\d)[,.](\d\d\d)\n(.+)\n"
+    for text in (srt, vtt):
+        found = [((3600 * int(a) + 60 * int(b) + int(c) + int(d) / 1000), (3600 * int(e) + 60 * int(f) + int(g)
+                  + int(h) / 1000), body) for a, b, c, d, e, f, g, h, body in re.findall(stamp, text)]
+        assert [(round(c.start, 3), round(c.end, 3), c.text) for c in cues] == [(round(s, 3), round(e, 3), b)
+                                                                                 for s, e, b in found]
+
+
+def test_the_title_slide_says_it_is_a_preview(presented):
+    presentation, _ = presented
+    title = presentation.deck[0]
+    assert "Preview" in title.body and "Ada Lovelace" in title.body and DATE in title.body
+    assert any("preview" in s for s in title.sentences)
+    assert len(presentation.deck) < 10  # the short version
+
+
+# ---------------------------------------------------------------------------------------------------
+# Numbers: every number of the script is one of the study's, and the voice says what the subtitles show
+
+WORD_VALUES = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split())}
+WORD_VALUES.update({w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)})
+SCALES = {"thousand": 1000, "million": 10 ** 6, "billion": 10 ** 9}
+
+
+def numbers_heard(words: str) -> list[float]:
+    """The numbers in spoken English, read back independently of ``mathdl.present.spoken``."""
+    tokens = re.findall(r"[a-z]+", words.lower())
+    found, i = [], 0
+    while i < len(tokens):
+        sign = 1
+        if tokens[i] in ("minus", "plus") and i + 1 < len(tokens) and tokens[i + 1] in WORD_VALUES:
+            sign = -1 if tokens[i] == "minus" else 1
+            i += 1
+        if tokens[i] not in WORD_VALUES:
+            i += 1
+            continue
+        total, current, last = 0, 0, None  # last: the kind of the previous word of this number
+        while i < len(tokens) and (tokens[i] in WORD_VALUES or tokens[i] == "hundred" or tokens[i] in SCALES):
+            t = tokens[i]
+            if t == "hundred":
+                current *= 100
+            elif t in SCALES:
+                total, current = total + current * SCALES[t], 0
+            else:
+                if last in ("units", "teens") or (last == "tens" and WORD_VALUES[t] >= 10):
+                    break  # "one zero zero": digits said one by one are numbers of their own
+                current += WORD_VALUES[t]
+                t = "units" if WORD_VALUES[t] < 10 else "teens" if WORD_VALUES[t] < 20 else "tens"
+            last = t if t in ("units", "tens", "teens") else "scale"
+            i += 1
+        value = float(total + current)
+        if i + 1 < len(tokens) and tokens[i] == "point":
+            i += 1
+            digits = ""
+            while i < len(tokens) and tokens[i] in WORD_VALUES and WORD_VALUES[tokens[i]] < 10:
+                digits += str(WORD_VALUES[tokens[i]])
+                i += 1
+            value = float(f"{int(value)}.{digits}")
+        if tokens[i:i + 4] == ["times", "ten", "to", "the"]:
+            i += 4
+            negative = tokens[i] == "minus"
+            i += negative
+            value *= 10.0 ** ((-1 if negative else 1) * WORD_VALUES[tokens[i]])
+            i += 1
+        found.append(sign * value)
+    return found
+
+
+WRITTEN = re.compile(r"(?<![\w.])([+−-]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:×10(⁻?)([⁰¹²³⁴⁵⁶⁷⁸⁹]+))?")
+
+
+def numbers_written(text: str) -> list[tuple[float, int]]:
+    """(value, decimals shown) of every number in written text; a student ID's digits count one by one."""
+    text = re.sub(r"\bID (\d+)", lambda m: "ID " + " ".join(m[1]), text)
+    out = []
+    for sign, whole, frac, minus, power in WRITTEN.findall(text):
+        value = float(f"{whole.replace(',', '')}.{frac or 0}") * (-1 if sign in "−-" and sign else 1)
+        if power:
+            value *= 10.0 ** ((-1 if minus else 1) * int(power.translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789"))))
+        out.append((value, len(frac)))
+    return out
+
+
+@pytest.mark.parametrize("sentence", [
+    "Its accuracy is 99.02%, 95% interval 98.81–99.20%.",
+    "Of the 60,000 training images 30,482 are positive, 50.8%; of the 10,000 test images, 5,081.",
+    "XE − TSE: +0.12 points of accuracy, 95% interval +0.07–+0.16, p < 0.001, significant.",
+    "3 ahead of 7 (p = 0.012), −0.24 points, a relative error of 9.7×10⁻⁸.",
+    "the digits of ID 100384, that is 0, 1, 3, 4 or 8; 235,801 parameters, 1,000,000 steps",
+])
+def test_the_voice_says_the_numbers_the_subtitles_show(sentence):
+    said = spoken(sentence)
+    assert not any(c.isdigit() for c in said), said  # every number in words
+    assert numbers_heard(said) == pytest.approx([v for v, _ in numbers_written(sentence)]), said
+
+
+def test_the_voice_is_never_given_a_digit():
+    """hibari's own number reading fails on a superscript digit: a title may hold anything."""
+    assert spoken("Coursework ² of 3, part ³") == "Coursework two of three, part three"
+
+
+def summary_values(study_dir: Path) -> list[float]:
+    """Every number the study's files hold (summary.json and the reverse part's reverse.json), and the ones
+    the script derives from them, each named: rates in %, intervals' ends and half-widths, class totals and
+    shares, differences of the compared accuracies, list lengths, and numbers written inside strings."""
+    summary = json.loads((study_dir / "summary.json").read_text())
+    documents = [summary] + [json.loads((study_dir / e["dir"] / "reverse.json").read_text())
+                             for e in summary.get("reverse", {}).values()]
+    values = []
+
+    def walk(x):
+        if isinstance(x, bool):
+            return
+        if isinstance(x, (int, float)):
+            values.extend([x, 100 * x])
+        elif isinstance(x, str):
+            values.extend(float(v) for v in re.findall(r"\d+(?:\.\d+)?", x))
+        elif isinstance(x, dict):
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            values.append(len(x))
+            if len(x) == 2 and all(isinstance(v, float) for v in x):  # an interval: its half-width
+                values.append(100 * (x[1] - x[0]) / 2)
+            for v in x:
+                walk(v)
+    for d in documents:
+        walk(d)
+    for split in summary["class_balance"].values():
+        (_, negative), (_, positive) = split.items()
+        values += [positive + negative, 100 * positive / (positive + negative)]
+    for r in summary["configurations"]:
+        values += [r["tp"] + r["fn"], r["tn"] + r["fp"]]
+    diffs = [100 * (t["accuracy_b"] - t["accuracy_a"]) for t in summary["mcnemar"]]
+    values += diffs + [abs(d) for d in diffs] + [0.05 * len(summary["mcnemar"])]
+    half = np.median([(r["accuracy"]["ci95"][1] - r["accuracy"]["ci95"][0]) / 2 for r in summary["configurations"]])
+    values.append(sum(abs(d) < 100 * half for d in diffs))  # differences within the median half-width
+    for question in {t["question"] for t in summary["mcnemar"]}:
+        d = [100 * (t["accuracy_b"] - t["accuracy_a"]) for t in summary["mcnemar"] if t["question"] == question]
+        values += [abs(sum(d) / len(d))]
+    for d in documents[1:]:
+        first = d["facts"]["layers"][0]
+        values.append(first["sigma_max"] / first["sigma_min"])
+    values.append(max(summary["gradcheck"]["online"], summary["gradcheck"]["matrix"]))
+    return values
+
+
+def unexplained(text: str, values: list[float]) -> list[str]:
+    """The numbers of ``text`` that no value of the study gives at the precision shown."""
+    def shown(v, decimals):
+        if 0 < abs(v) < 1e-3:
+            return float(f"{v:.1e}")
+        return round(v, decimals)
+    missing = []
+    for value, decimals in numbers_written(text):
+        if not any(shown(v, decimals) == value or shown(v, decimals) == -value for v in values):
+            missing.append(f"{value:g}")
+    return missing
+
+
+def test_every_number_of_the_script_is_the_studys(presented, study):
+    presentation, paths = presented
+    values = summary_values(presentation.dir)
+    for slide in presentation.deck:
+        assert unexplained(slide.narration, values) == [], (slide.key, slide.narration)
+    # the full version says more: check its every sentence too (slides only, nothing encoded)
+    from mathdl.present.figures import draw
+    from mathdl.present.script import slides
+    from mathdl.report.content import load_study
+    loaded = load_study(presentation.dir)
+    full = slides(loaded, draw(loaded, presentation.dir, presentation.dir, plan_only=True), preview=False)
+    assert len(full) > len(presentation.deck)
+    for slide in full:
+        assert unexplained(slide.narration, values) == [], (slide.key, slide.narration)
+    assert unexplained("configuration 4 reaches 99.97%", values) == ["99.97"]  # the check can fail
+
+
+def test_the_full_deck_renders_one_page_a_slide(presented):
+    """Every slide of the full version typesets to exactly one 1920×1080 page (none overflows)."""
+    from mathdl.present.figures import draw
+    from mathdl.present.script import slides
+    from mathdl.present.slides import document, render
+    from mathdl.report.content import load_study
+    presentation, _ = presented
+    loaded = load_study(presentation.dir)
+    work = presentation.dir / ".figures"
+    work.mkdir(exist_ok=True)
+    try:
+        full = slides(loaded, draw(loaded, work, presentation.dir), title="T", preview=False)
+        pages = render(document(full, title="T", footer="T"), presentation.dir)
+    finally:
+        shutil.rmtree(work)
+    assert len(pages) == len(full) >= 15
+    assert {Image.open(__import__("io").BytesIO(p)).size for p in pages} == {(1920, 1080)}
+    keys = [s.key for s in full]
+    for key in ("title", "task", "architectures", "equations", "backprop", "recipe", "one-matrix", "eight-matrices",
+                "rates", "comparison", "curves", "conclusions", "limitations", "references"):
+        assert key in keys
+
+
+# ---------------------------------------------------------------------------------------------------
+# The checks can fail: a video broken on purpose
+
+
+def test_the_checks_fail_on_swapped_slides_and_delayed_sound(presented, tmp_path):
+    presentation, _ = presented
+    t = presentation.timeline
+    k = 3  # the first three slides are enough
+    n = sum(t.frames[:k]) * (SAMPLE_RATE // FPS)
+    part = Timeline(t.frames[:k], tuple(c for c in t.cues if c.end <= n / SAMPLE_RATE), t.audio[:n])
+    images = list(presentation.images)[:k]
+    swapped = tmp_path / "swapped.mp4"
+    encode(swapped, [images[1], images[0], images[2]], part)
+    faults = check_slides(swapped, images, part)
+    assert any("slide 1" in f for f in faults) and any("slide 2" in f for f in faults), faults
+    delayed = tmp_path / "delayed.mp4"
+    late = np.concatenate([np.zeros(round(0.3 * SAMPLE_RATE), np.float32), part.audio])[:n]
+    encode(delayed, images, dataclasses.replace(part, audio=late))
+    faults = check_sync(delayed, part)
+    assert len(faults) == 2 and all("+300 ms" in f or "+299 ms" in f or "+301 ms" in f for f in faults), faults
+    assert check_slides(delayed, images, part) == []
+
+
+# ---------------------------------------------------------------------------------------------------
+# The student's own recordings
+
+
+def write_wav(path: Path, seconds: float, rate: int, *, channels: int = 1, width: int = 2, seed: int = 0) -> None:
+    """A 'recording': a noisy tone of ``seconds``, PCM of ``width`` bytes."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(round(seconds * rate)) / rate
+    x = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.05 * rng.standard_normal(len(t))
+    pcm = (x * (2 ** (8 * width - 1) - 1)).astype({2: "<i2", 4: "<i4"}[width])
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(width)
+        w.setframerate(rate)
+        w.writeframes(np.repeat(pcm[:, None], channels, axis=1).tobytes())
+
+
+def test_recordings_set_each_slides_length(presented, tmp_path):
+    presentation, _ = presented
+    k = len(presentation.deck)
+    lengths = [2.0 + 0.7 * i for i in range(k)]
+    rates = [44100, 48000, 16000, 22050, 8000, 32000, 24000, 96000]
+    for i, seconds in enumerate(lengths, 1):
+        write_wav(tmp_path / f"{i:02d}.wav", seconds, rates[i % len(rates)], channels=1 + i % 2, width=2 + 2 * (i % 2))
+    again = prepare(presentation.dir, voice_dir=tmp_path, date=DATE, progress=False)
+    t = again.timeline
+    for seconds, start, end in zip(lengths, t.starts, t.ends):
+        assert seconds - 1e-9 <= end - start < seconds + 1 / FPS + 1e-9  # to the next whole frame
+    for i, slide in enumerate(again.deck):  # the subtitles come from the script, within the slide
+        inside = [c for c in t.cues if t.starts[i] <= c.start < t.ends[i]]
+        assert " ".join(c.text for c in inside) == slide.narration
+        assert inside[-1].end <= t.ends[i] + 1e-9
+    onset = round(t.starts[2] * SAMPLE_RATE)  # slide 3's sound starts with its recording, at the slide,
+    assert np.abs(t.audio[onset:onset + 200]).max() > 0.05  # after silence to the end of slide 2's last frame
+    assert np.abs(t.audio[onset - round(0.09 * SAMPLE_RATE):onset]).max() == 0
+
+
+@pytest.mark.parametrize("fault, message", [
+    ("missing", "missing recording 03.wav"),
+    ("empty", "03.wav: the recording is empty"),
+    ("text", "03.wav: not a WAV file"),
+    ("broken", "03.wav: not a readable WAV file"),
+    ("extra", "has no slide"),
+    ("nofolder", "no such directory of recordings"),
+])
+def test_bad_recordings_are_one_line_errors_before_any_slow_work(fault, message, presented, tmp_path, capsys,
+                                                               monkeypatch):
+    presentation, paths = presented
+    k = len(presentation.deck)
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    for i in range(1, k + 1):
+        write_wav(voices / f"{i:02d}.wav", 1.0, 16000)
+    target = voices / "03.wav"
+    if fault == "missing":
+        target.unlink()
+    elif fault == "empty":
+        write_wav(target, 0.0, 16000)
+    elif fault == "text":
+        target.write_text("not audio")
+    elif fault == "broken":
+        target.write_bytes(target.read_bytes()[:30])
+    elif fault == "extra":
+        write_wav(voices / f"{k + 1:02d}.wav", 1.0, 16000)
+    elif fault == "nofolder":
+        shutil.rmtree(voices)
+    monkeypatch.setattr("mathdl.present.render", lambda *a, **k: pytest.fail("slides rendered before the check"))
+    before = paths["video"].stat().st_mtime_ns
+    code = main(["present", str(presentation.dir), "--voice-dir", str(voices), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and message in err and len(err.splitlines()) == 1, err
+    assert paths["video"].stat().st_mtime_ns == before
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bad study directories, nothing lost, nothing retrained
+
+
+def test_bad_study_directories_are_one_line_errors(study, tmp_path, capsys):
+    unfinished = shutil.copytree(study.path, tmp_path / "unfinished")
+    (unfinished / "summary.json").unlink()
+    blocked = shutil.copytree(study.path, tmp_path / "blocked")
+    (blocked / "slides").write_text("a file where the slides go")
+    for folder, message in ((tmp_path / "nowhere", "no such study directory"),
+                            (unfinished, "incomplete study directory, missing summary.json"),
+                            (blocked, "is a file, not a directory")):
+        code = main(["present", str(folder), "--quiet"])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and message in err and len(err.splitlines()) == 1, err
+        assert not (folder / "presentation.mp4").exists()
+
+
+def test_an_interrupted_presentation_leaves_the_earlier_one(presented, monkeypatch):
+    presentation, paths = presented
+    before = {p: p.read_bytes() for p in [paths["video"], paths["srt"], paths["vtt"], paths["script"],
+                                          *sorted(paths["slides"].glob("*.png"))]}
+
+    def interrupted(path, *args, **kwargs):
+        Path(path).write_bytes(b"half a video")
+        raise KeyboardInterrupt
+    monkeypatch.setattr("mathdl.present.encode", interrupted)
+    changed = dataclasses.replace(presentation, pages=presentation.pages[::-1])
+    with pytest.raises(KeyboardInterrupt):
+        changed.write(progress=False)
+    assert {p: p.read_bytes() for p in before} == before
+    assert sorted(p.name for p in presentation.dir.glob(".presentation*")) == []
+
+
+def test_presenting_retrains_nothing(presented, monkeypatch):
+    presentation, _ = presented
+    models = {p: p.stat().st_mtime_ns for p in presentation.dir.glob("**/model.npz")}
+    monkeypatch.setattr("mathdl.training.loop.train", lambda *a, **k: pytest.fail("trained"))
+    again = prepare(presentation.dir, author="Ada Lovelace", date=DATE, progress=False)
+    assert [(s.heading, s.sentences) for s in again.deck] == [(s.heading, s.sentences) for s in presentation.deck]
+    assert again.timeline.frames == presentation.timeline.frames
+    assert np.array_equal(again.timeline.audio, presentation.timeline.audio)  # the voice is deterministic
+    assert {p: p.stat().st_mtime_ns for p in models} == models
+
+
+def test_the_study_command_ends_with_the_presentation(study, tiny_data, tmp_path, capsys):
+    """`mathdl study` (resuming a finished study: nothing to train) writes the report, then the video;
+    with --no-video, no video."""
+    from conftest import TINY
+    options = ["--hidden1", "12", "--hidden3", "10,8,6", "--epochs", str(TINY["epochs"]), "--sizes", "40,80",
+               "--quiet"]
+    for video in (False, True):
+        out = shutil.copytree(study.path, tmp_path / f"s{video}")
+        data = json.loads((out / "study.json").read_text())["options"]
+        assert data["hidden1"] == [12]
+        code = main(["study", "--resume", "--out", str(out), "--data", str(tiny_data), *options,
+                     *([] if video else ["--no-video"])])
+        printed = capsys.readouterr().out
+        assert code == 0
+        assert (out / "presentation.mp4").exists() == video
+        assert ("presentation: " in printed) == video
+
+
+def test_an_unknown_voice_is_refused(study):
+    with pytest.raises(MathdlError, match="unknown voice 'robot'; choose from hibari"):
+        prepare(study.path, voice="robot", progress=False)
