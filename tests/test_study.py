@@ -345,6 +345,8 @@ def test_a_moved_study_is_reported_and_explored(study, tmp_path, capsys):
     assert main(["report", str(moved)]) == 0
     markdown = (moved / "report.md").read_text()
     assert str(tmp_path) not in markdown and "incomplete" not in capsys.readouterr().err
+    assert main(["present", str(moved), "--quiet"]) == 0  # the presentation finds its figures and images there
+    assert str(tmp_path / "here") not in (moved / "presentation.md").read_text()
     with TestClient(create_app([moved]), base_url="http://127.0.0.1") as client:  # the explorer's own address
         networks = client.get("/api/networks").json()["networks"]
         view = client.get("/api/studies/0").json()
