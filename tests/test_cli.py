@@ -1,6 +1,7 @@
 """The command line: every bad input is one line and exit code 2; train writes a run directory."""
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -286,3 +287,14 @@ def test_internal_error_is_one_line_with_a_hint(monkeypatch, capsys, data_dir):
     assert main(["train", "--quiet", "--data", str(data_dir)]) == 1
     err = capsys.readouterr().err
     assert "internal error: ZeroDivisionError" in err and "--debug" in err and err.count("\n") == 1
+
+
+def test_a_progress_bar_without_a_terminal_is_one_plain_line(capsys):
+    """In a log file or CI a bar is not drawn (a file would keep its last frame as cut text): one line says what
+    was done, in how long, with the last of its fields."""
+    from mathdl.base.console import progress_bar
+    with progress_bar("narration", 18) as bar:
+        for i in range(18):
+            bar.advance(1, slide=i + 1)
+    err = capsys.readouterr().err
+    assert re.fullmatch(r"narration: 18 of 18 in \d+\.\d s, slide 18\n", err), err

@@ -64,12 +64,24 @@ def progress_bar(description: str, total: float | None, *, enabled=True):
     """A bar with the description, M/N done, elapsed time, ETA and a free text field.
 
     ``enabled`` is True (draw), False (nothing) or a callable sink(units, fields) that receives the
-    progress instead of drawing it.
+    progress instead of drawing it. When stderr is not a terminal (a log file, CI, nohup) no bar is drawn,
+    whose last frame a file would hold as cut text, but one plain line says what was done and in how long.
     """
     if enabled is False or enabled is None or callable(enabled):
         bar = Bar(None, None, sink=enabled if callable(enabled) else None)
         yield bar
         bar.flush()
+        return
+    if not err.is_terminal:
+        done, fields, started = [0], {}, time.monotonic()
+        bar = Bar(None, None, sink=lambda units, now: (done.__setitem__(0, done[0] + units), fields.update(now)))
+        try:
+            yield bar
+        finally:
+            bar.flush()
+            info = "".join(f", {k} {v}" for k, v in fields.items())
+            err.print(f"{description}: {done[0]:,}{f' of {total:,}' if total else ''} in "
+                      f"{time.monotonic() - started:.1f} s{info}")
         return
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[info]}")]
