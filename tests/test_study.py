@@ -182,6 +182,22 @@ def test_study_options_are_checked():
         StudyOptions(student_id="12x")
 
 
+def test_another_process_checking_the_directory_does_not_make_it_foreign(tmp_path):
+    """check_directory's probe (made and removed at once) of a second study, seen by the first one checking the
+    directory under its lock, is not a file of another kind: the two studies started together once both failed."""
+    from mathdl.base.files import CHECK_PREFIX
+    from mathdl.base.lock import LOCK_FILE
+    from mathdl.study.protocol import StudyOptions
+    from mathdl.study.runner import check_target
+    out = tmp_path / "s"
+    (out / f"{CHECK_PREFIX}x1y2").mkdir(parents=True)
+    (out / LOCK_FILE).write_text("process 1 on here\n")
+    check_target(StudyOptions(), out, resume=False)
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(MathdlError, match="exists and is not a study directory"):
+        check_target(StudyOptions(), out, resume=False)
+
+
 def test_two_studies_started_together_in_one_directory(tiny_data, tmp_path):
     """Two ``mathdl study`` processes started at the same moment with the same --out and other seeds: one holds the
     directory and finishes; the other is refused in one line, exit 2, and the study is the first one's alone."""

@@ -32,6 +32,9 @@ def _file_mode() -> int:
 FILE_MODE = _file_mode()
 
 
+CHECK_PREFIX = ".mathdl-check."  # the probe check_directory makes and removes at once
+
+
 def check_directory(path) -> Path:
     """``path`` as a directory mathdl can write into, checked before anything is written: refused (a
     one-line ``MathdlError``) when it is a file, or when nothing can be created where it is or would be
@@ -46,7 +49,7 @@ def check_directory(path) -> Path:
     if not existing.is_dir():
         raise MathdlError(f"cannot create {path}: {existing} is a file, not a directory")
     try:
-        os.rmdir(tempfile.mkdtemp(prefix=".mathdl-check.", dir=existing))
+        os.rmdir(tempfile.mkdtemp(prefix=CHECK_PREFIX, dir=existing))
     except OSError as e:
         raise MathdlError(f"cannot create {path}: nothing can be written in {existing} "
                           f"({e.strerror or e})") from None

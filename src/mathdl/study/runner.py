@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..base.errors import MathdlError
-from ..base.files import check_directory, make_directory, write_json, write_npz
+from ..base.files import CHECK_PREFIX, check_directory, make_directory, write_json, write_npz
 from ..base.lock import LOCK_FILE, holding
 from ..runs.directory import load_run
 from ..runs.experiment import Config, environment
@@ -66,7 +66,8 @@ def check_target(options: StudyOptions, out: Path, resume: bool) -> None:
         if {k: v for k, v in saved.items() if k != "seeds"} != options.resumable():
             raise MathdlError(f"{out} holds a study with other options; resume it with the same options "
                               f"(see {out / STATE_FILE}) or choose another --out")
-    elif out.exists() and (not out.is_dir() or any(p.name != LOCK_FILE for p in out.iterdir())):
+    elif out.exists() and (not out.is_dir() or any(p.name != LOCK_FILE and not p.name.startswith(CHECK_PREFIX)
+                                                   for p in out.iterdir())):  # another process's probe may be there
         raise MathdlError(f"{out} exists and is not a study directory; choose another --out")
 
 
