@@ -73,14 +73,19 @@ def progress_bar(description: str, total: float | None, *, enabled=True):
         bar.flush()
         return
     if not err.is_terminal:
-        done, fields, started = [0], {}, time.monotonic()
-        bar = Bar(None, None, sink=lambda units, now: (done.__setitem__(0, done[0] + units), fields.update(now)))
+        done, fields, started = 0, {}, time.monotonic()
+
+        def tally(units, latest):
+            nonlocal done
+            done += units
+            fields.update(latest)
+        bar = Bar(None, None, sink=tally)
         try:
             yield bar
         finally:
             bar.flush()
             info = "".join(f", {k} {v}" for k, v in fields.items())
-            err.print(f"{description}: {done[0]:,}{f' of {total:,}' if total else ''} in "
+            err.print(f"{description}: {done:,}{f' of {total:,}' if total else ''} in "
                       f"{time.monotonic() - started:.1f} s{info}")
         return
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),

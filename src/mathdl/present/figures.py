@@ -12,7 +12,7 @@ from ..report import architecture_figure
 from ..plots.presentation import digit_rows, rates_chart
 from ..reverse import METHODS
 from ..report.reverse_section import CONTROL, depth
-from .script import EXAMPLES
+from .script import EXAMPLES, INVERSIONS
 
 
 def draw(study: dict, folder: Path, root: Path, *, plan_only: bool = False) -> dict[str, str]:
@@ -26,7 +26,7 @@ def draw(study: dict, folder: Path, root: Path, *, plan_only: bool = False) -> d
     nets = {n: e for n, e in (study.get("reverse") or {}).items() if n != CONTROL}
     measured = [m for m in METHODS if nets and all(m in e["data"]["summary"] for e in nets.values())]
     for name, methods in (("backquery", ["backquery"]), ("prior", ["prior"]),
-                          ("inversions", [m for m in METHODS if m not in ("backquery", "prior")])):
+                          ("inversions", INVERSIONS)):
         if methods := [m for m in methods if m in measured]:  # a study made before a method existed has none
             makers[name] = lambda methods=methods: _reverse(study["dir"], nets, methods)
     made = {}

@@ -28,8 +28,10 @@ from ..report.content import (
 from ..report.format import count, join, p_text, pct
 from ..report.references import REFERENCES
 from ..report.reverse_section import CONTROL, depth
+from ..reverse import METHODS
 from .slides import Slide, tex, text
 
+INVERSIONS = tuple(m for m in METHODS if m not in ("backquery", "prior"))  # the methods of one slide and figure
 EXAMPLES = "examples.npz"  # a few positive and negative test images, written by the study
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
@@ -353,9 +355,15 @@ def _study_networks(study: dict) -> dict:
     return {n: e for n, e in (study.get("reverse") or {}).items() if n != CONTROL}
 
 
+def _counts(nets: dict, method: str, reader: str = "correct") -> str:
+    """'4 and 5': how many of the 10 digits a method's images are read as intended, network by network, by the
+    network itself (``"correct"``) or by the independent judge (``"judge_correct"``)."""
+    return join([str(e["data"]["summary"][method][reader]) for e in nets.values()])
+
+
 def _judged(nets: dict, method: str) -> str:
     """'4 and 5 of the 10': how many digits the independent judge reads as intended, network by network."""
-    return join([str(e["data"]["summary"][method]["judge_correct"]) for e in nets.values()]) + " of the 10"
+    return _counts(nets, method, "judge_correct") + " of the 10"
 
 
 def _judge(nets: dict) -> str:
@@ -373,8 +381,7 @@ def _backquery(study: dict, figures: dict) -> Slide | None:
     said = ["Backquery runs a ten-digit network backwards: each digit's target goes through the inverse sigmoid "
             "and the transposed weights down to the pixels."]
     said.append(f"The networks, with {join([depth(e['data']['network']['sizes']) for e in nets.values()])}, read "
-                + join([str(e["data"]["summary"]["backquery"]["correct"]) for e in nets.values()])
-                + " of the 10 digits as intended"
+                f"{_counts(nets, 'backquery')} of the 10 digits as intended"
                 + (f"; {_judge(nets)}, reads {_judged(nets, 'backquery')}." if _has_judge(nets) else "."))
     return Slide("backquery", f"Backquery: the digits of ID {ids}, pictured by the networks",
                  f"#fig(\"{figures['backquery']}\")", tuple(said))
@@ -388,16 +395,12 @@ def _inversions(study: dict, figures: dict) -> Slide | None:
     nets = _study_networks(study)
     if "inversions" not in figures or not nets:
         return None
-    from ..reverse import METHODS
     said = ["The pseudo-inverse replaces the transpose; gradient ascent on the input raises the digit's score."]
-    read = []
-    for method in (m for m in METHODS if m not in ("backquery", "prior")):
-        counts = [f"{e['data']['summary'][method]['correct']}" for e in nets.values() if method in e["data"]["summary"]]
-        if counts:
-            read.append(f"{join(counts)} {METHODS[method].split(' (')[0]} images")
+    read = [f"{_counts(nets, method)} {METHODS[method].split(' (')[0]} images" for method in INVERSIONS
+            if all(method in e["data"]["summary"] for e in nets.values())]
     said.append(f"The networks read {join(read)} as intended"
-                + (f", but the judge reads only {join([str(e['data']['summary']['optimize']['judge_correct']) for e in nets.values()])} "
-                   "optimised ones as the digit." if _has_judge(nets) else "."))
+                + (f", but the judge reads only {_counts(nets, 'optimize', 'judge_correct')} optimised ones as the "
+                   "digit." if _has_judge(nets) else "."))
     return Slide("inversions", "Better inversions: what the network and the judge read",
                  f"#fig(\"{figures['inversions']}\")", tuple(said))
 
