@@ -244,41 +244,36 @@ def test_compiled_sigmoids_are_within_three_ulp_of_expit(dtype):
 
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
-def test_every_activation_has_its_kernel_code_and_in_place_forms(name):
-    """One registry: every activation has a branch in the compiled kernels (a code without one gives NaN)
-    and its in-place forms f_into, df_into (where it has them) equal f and backward."""
+def test_every_activation_has_its_kernel_code(name):
+    """One registry: every activation has a branch in the compiled kernels (a code without one gives NaN),
+    equal to f and backward, for a row per sample."""
     from mathdl.nn.fast import kernels
 
     f = ACTIVATIONS[name]
-    z = np.linspace(-6, 6, 13)[:, None]
-    a, g = f.f(z), np.cos(np.arange(13.0))[:, None]
-    out, grad = np.empty(13), g[:, 0].copy()
-    kernels._forward(kernels.ACTIVATION_CODES[name], z[:, 0], out, np.empty(3 * 13))
-    kernels._backward(kernels.ACTIVATION_CODES[name], z[:, 0], a[:, 0], grad)
-    np.testing.assert_allclose(out, a[:, 0], rtol=1e-15, atol=1e-16)
-    np.testing.assert_allclose(grad, f.backward(z, a, g)[:, 0], rtol=1e-14, atol=1e-16)
-    if f.f_into is not None:
-        into = np.empty_like(z)
-        f.f_into(z, into, np.empty_like(z))
-        np.testing.assert_array_equal(into, a)
-    if f.df_into is not None:
-        g_into = g.copy()
-        f.df_into(z, a, g_into, np.empty_like(z))
-        np.testing.assert_allclose(g_into, f.backward(z, a, g), rtol=1e-15, atol=0)
+    z = np.linspace(-6, 6, 26).reshape(13, 2)  # two samples as columns
+    a, g = f.f(z), np.cos(np.arange(26.0)).reshape(13, 2)
+    out, grad = np.empty((2, 13)), np.ascontiguousarray(g.T)
+    kernels._forward(kernels.ACTIVATION_CODES[name], np.ascontiguousarray(z.T), out, np.empty(3 * 13))
+    kernels._backward(kernels.ACTIVATION_CODES[name], np.ascontiguousarray(z.T), np.ascontiguousarray(a.T), grad)
+    np.testing.assert_allclose(out, a.T, rtol=1e-15, atol=1e-16)
+    np.testing.assert_allclose(grad, f.backward(z, a, g).T, rtol=1e-14, atol=1e-16)
 
 
 @pytest.mark.parametrize("cost", list(COSTS))
 @pytest.mark.parametrize("output", ["sigmoid", "softmax", "linear"])
 def test_every_cost_has_its_kernel_code(cost, output):
-    """Every cost of the registry has its branch in the kernels' output delta, equal to ``Cost.delta``."""
+    """Every cost of the registry has its branch in the kernels' output delta and cost, equal to ``Cost.delta``
+    and ``Cost.value`` (a row per sample; the cost weighted by s_x and summed)."""
     from mathdl.nn.fast import kernels
 
     C, f = COSTS[cost], ACTIVATIONS[output]
     if C.outputs is not None and output not in C.outputs:
         pytest.skip(f"{cost} is not defined for a {output} output")
-    z = np.array([[0.3], [-1.2], [2.0]])
-    a, y = f.f(z), np.array([[0.0], [1.0], [0.0]])
-    delta = np.empty(3)
-    kernels._output_delta(kernels.COST_CODES[cost], kernels.ACTIVATION_CODES[output], z[:, 0], a[:, 0], y[:, 0],
-                          delta)
-    np.testing.assert_allclose(delta, C.delta(z, a, y, f)[:, 0], rtol=1e-14, atol=1e-16)
+    z = np.array([[0.3, 4.0], [-1.2, -30.0], [2.0, 0.5]])
+    a, y = f.f(z), np.array([[0.0, 0.2], [1.0, 0.0], [0.0, 0.8]])
+    rows = [np.ascontiguousarray(v.T) for v in (z, a, y)]
+    delta, s = np.empty((2, 3)), np.array([0.25, 2.0])
+    kernels._output_delta(kernels.COST_CODES[cost], kernels.ACTIVATION_CODES[output], *rows, delta)
+    total = kernels._costs(kernels.COST_CODES[cost], kernels.ACTIVATION_CODES[output], *rows, s)
+    np.testing.assert_allclose(delta, C.delta(z, a, y, f).T, rtol=1e-14, atol=1e-16)
+    assert total == pytest.approx(float(C.value(z, a, y, f) @ s), rel=1e-14)

@@ -84,74 +84,156 @@ def _sigmoids(z, a, scratch):
 
 
 @njit(cache=True)
-def _forward(code, z, a, scratch):
-    """a = f(z) for a layer's vector z (``scratch``: see ``_sigmoids``)."""
+def _row(v):
+    """A vector as a matrix of one row (a view)."""
+    return v.reshape((1, v.shape[0]))
+
+
+@njit(cache=True)
+def _row_max(M, j):
+    """max_r M[j, r]."""
+    top = M[j, 0]
+    for r in range(1, M.shape[1]):
+        top = max(top, M[j, r])
+    return top
+
+
+@njit(cache=True)
+def _forward(code, Z, A, scratch):
+    """A = f(Z) for a row per sample (``scratch``: see ``_sigmoids``); one loop per function, so that the
+    compiler runs several entries at once."""
+    k, n = Z.shape
     if code == SIGMOID:
-        _sigmoids(z, a, scratch)
-        return
-    if code == SOFTMAX:
-        top = z.max()
-        for r in range(z.shape[0]):
-            a[r] = np.exp(z[r] - top)
-        a /= a.sum()
-        return
-    for r in range(z.shape[0]):
-        v = z[r]
-        if code == TANH:
-            a[r] = np.tanh(v)
-        elif code == RELU:
-            a[r] = v if v > 0 else 0
-        elif code == LEAKY:
-            a[r] = v if v > 0 else LEAKY_SLOPE * v
-        elif code == SWISH:
-            a[r] = v * _sigmoid(v)
-        elif code == LINEAR:
-            a[r] = v
-        else:
-            a[r] = np.nan  # no branch for this code: the tests see it
+        for j in range(k):
+            _sigmoids(Z[j], A[j], scratch)
+    elif code == SOFTMAX:
+        for j in range(k):
+            top = _row_max(Z, j)
+            total = 0.0
+            for r in range(n):
+                A[j, r] = np.exp(Z[j, r] - top)
+                total += A[j, r]
+            for r in range(n):
+                A[j, r] /= total
+    elif code == TANH:
+        for j in range(k):
+            for r in range(n):
+                A[j, r] = np.tanh(Z[j, r])
+    elif code == RELU:
+        for j in range(k):
+            for r in range(n):
+                A[j, r] = Z[j, r] if Z[j, r] > 0 else 0
+    elif code == LEAKY:
+        for j in range(k):
+            for r in range(n):
+                A[j, r] = Z[j, r] if Z[j, r] > 0 else LEAKY_SLOPE * Z[j, r]
+    elif code == SWISH:
+        for j in range(k):
+            for r in range(n):
+                A[j, r] = Z[j, r] * _sigmoid(Z[j, r])
+    elif code == LINEAR:
+        A[:] = Z
+    else:
+        A[:] = np.nan  # no branch for this code: the tests see it
 
 
 @njit(cache=True)
-def _backward(code, z, a, g):
-    """g ← ∂C/∂z from g = ∂C/∂a: g ⊙ f'(z) (softmax: a ⊙ (g − Σ_k a_k g_k)), in place."""
+def _backward(code, Z, A, G):
+    """G ← ∂C/∂z from G = ∂C/∂a, a row per sample: g ⊙ f'(z) (softmax: a ⊙ (g − Σ_k a_k g_k)), in place;
+    one loop per function, as in ``_forward``."""
+    k, n = Z.shape
     if code == SOFTMAX:
-        g -= (a * g).sum()
-        g *= a
-        return
-    for r in range(z.shape[0]):
-        v = z[r]
-        if code == SIGMOID:
-            g[r] *= a[r] * (1 - a[r])
-        elif code == TANH:
-            g[r] *= 1 - a[r] * a[r]
-        elif code == RELU:
-            g[r] *= 1 if v > 0 else 0
-        elif code == LEAKY:
-            g[r] *= 1 if v > 0 else LEAKY_SLOPE
-        elif code == SWISH:
-            s = _sigmoid(v)
-            g[r] *= s + a[r] * (1 - s)
-        elif code != LINEAR:
-            g[r] = np.nan  # no branch for this code: the tests see it
+        for j in range(k):
+            dot = 0.0
+            for r in range(n):
+                dot += A[j, r] * G[j, r]
+            for r in range(n):
+                G[j, r] = (G[j, r] - dot) * A[j, r]
+    elif code == SIGMOID:
+        for j in range(k):
+            for r in range(n):
+                G[j, r] *= A[j, r] * (1 - A[j, r])
+    elif code == TANH:
+        for j in range(k):
+            for r in range(n):
+                G[j, r] *= 1 - A[j, r] * A[j, r]
+    elif code == RELU:
+        for j in range(k):
+            for r in range(n):
+                G[j, r] *= 1 if Z[j, r] > 0 else 0
+    elif code == LEAKY:
+        for j in range(k):
+            for r in range(n):
+                G[j, r] *= 1 if Z[j, r] > 0 else LEAKY_SLOPE
+    elif code == SWISH:
+        for j in range(k):
+            for r in range(n):
+                s = _sigmoid(Z[j, r])
+                G[j, r] *= s + A[j, r] * (1 - s)
+    elif code != LINEAR:
+        G[:] = np.nan  # no branch for this code: the tests see it
 
 
 @njit(cache=True)
-def _output_delta(cost, code, z, a, y, delta):
-    """δ⁽ᴸ⁾: a − y for cross-entropy (a Σy − y with softmax), else ∂C/∂a through f_L'."""
-    m = a.shape[0]
+def _output_delta(cost, code, Z, A, Y, D):
+    """δ⁽ᴸ⁾ for a row per sample: a − y for cross-entropy (a Σy − y with softmax), else ∂C/∂a through f_L'."""
+    k, m = A.shape
     if cost == XE:
-        total = y.sum() if code == SOFTMAX else 1
-        for r in range(m):
-            delta[r] = a[r] * total - y[r]
+        for j in range(k):
+            total = 1.0
+            if code == SOFTMAX:
+                total = 0.0
+                for r in range(m):
+                    total += Y[j, r]
+            for r in range(m):
+                D[j, r] = A[j, r] * total - Y[j, r]
         return
-    for r in range(m):
-        if cost == TSE:
-            delta[r] = a[r] - y[r]
-        elif cost == MSE:
-            delta[r] = 2 * (a[r] - y[r]) / m
+    if cost == TSE:
+        for j in range(k):
+            for r in range(m):
+                D[j, r] = A[j, r] - Y[j, r]
+    elif cost == MSE:
+        for j in range(k):
+            for r in range(m):
+                D[j, r] = 2 * (A[j, r] - Y[j, r]) / m
+    else:
+        D[:] = np.nan  # no branch for this code: the tests see it
+    _backward(code, Z, A, D)
+
+
+@njit(cache=True)
+def _softplus(v):
+    """ln(1 + eᵛ) without overflow: max(v, 0) + ln(1 + e^−|v|)."""
+    return max(v, 0.0) + np.log1p(np.exp(-abs(v)))
+
+
+@njit(cache=True)
+def _costs(cost, code, Z, A, Y, s):
+    """Σ_x s_x C_x over a row per sample, each C_x as ``Cost.value`` computes it: cross-entropy from z
+    (log-sum-exp with softmax, softplus with a sigmoid), ½Σ(y − a)² for TSE, (1/m)Σ(y − a)² for MSE."""
+    k, m = A.shape
+    C = 0.0
+    for j in range(k):
+        total = 0.0
+        if cost == XE and code == SOFTMAX:
+            top = _row_max(Z, j)
+            e = 0.0
+            for r in range(m):
+                e += np.exp(Z[j, r] - top)
+            log_e = np.log(e)
+            for r in range(m):
+                total -= Y[j, r] * ((Z[j, r] - top) - log_e)
+        elif cost == XE:
+            for r in range(m):
+                total += Y[j, r] * _softplus(-Z[j, r]) + (1 - Y[j, r]) * _softplus(Z[j, r])
+        elif cost == TSE or cost == MSE:
+            for r in range(m):
+                total += (Y[j, r] - A[j, r]) ** 2
+            total = 0.5 * total if cost == TSE else total / m
         else:
-            delta[r] = np.nan  # no branch for this code: the tests see it
-    _backward(code, z, a, delta)
+            total = np.nan  # no branch for this code: the tests see it
+        C += s[j] * total
+    return C
 
 
 @njit(cache=True, fastmath={"reassoc"})
@@ -181,7 +263,7 @@ def online_block(L, PT, G, DT, WT, b, YT, eta, ZT, AT, codes, cost, scratch, z, 
             g = G[i, j]
             for r in range(n1):
                 z1[r] -= DT[i, r] * g
-        _forward(codes[0], z1, a[0], scratch)
+        _forward(codes[0], _row(z1), _row(a[0]), scratch)
         for l in range(1, L):  # z⁽ˡ⁺¹⁾ = W⁽ˡ⁺¹⁾ a⁽ˡ⁾ + b⁽ˡ⁺¹⁾, W⁽ˡ⁺¹⁾ held transposed
             W, zl, below = WT[l - 1], z[l], a[l - 1]
             if b[l - 1].shape[0]:
@@ -192,15 +274,15 @@ def online_block(L, PT, G, DT, WT, b, YT, eta, ZT, AT, codes, cost, scratch, z, 
                 x = below[c]
                 for r in range(W.shape[1]):
                     zl[r] += W[c, r] * x
-            _forward(codes[l], zl, a[l], scratch)
+            _forward(codes[l], _row(zl), _row(a[l]), scratch)
         ZT[j], AT[j] = z[L - 1], a[L - 1]
         d = delta[L - 1]
-        _output_delta(cost, codes[L - 1], z[L - 1], a[L - 1], YT[j], d)
+        _output_delta(cost, codes[L - 1], _row(z[L - 1]), _row(a[L - 1]), YT[j:j + 1], _row(d))
         step = eta[j]
         for l in range(L - 1, 0, -1):  # δ⁽ˡ⁾ from δ⁽ˡ⁺¹⁾ with W⁽ˡ⁺¹⁾ as it was, then W⁽ˡ⁺¹⁾'s update
             W, below, d_below = WT[l - 1], a[l - 1], delta[l - 1]
             _transpose_times(W, d, d_below)
-            _backward(codes[l - 1], z[l - 1], below, d_below)
+            _backward(codes[l - 1], _row(z[l - 1]), _row(below), _row(d_below))
             for c in range(W.shape[0]):
                 x = step * below[c]
                 for r in range(W.shape[1]):
@@ -232,19 +314,17 @@ def batch_block(L, PT, G, DT, WT, b, YT, w, eta, ZT, AT, codes, cost, B, scratch
                 zl[:] = np.dot(a[l - 1][:m], WT[l - 1])
                 if b[l - 1].shape[0]:
                     zl += b[l - 1]
-            for j in range(m):
-                _forward(codes[l], zl[j], al[j], scratch)
+            _forward(codes[l], zl, al, scratch)
         zL, aL = z1 if L == 1 else z[L - 1][:m], a[L - 1][:m]
         ZT[first:last], AT[first:last] = zL, aL
         d = g[L - 1][:m]
+        _output_delta(cost, codes[L - 1], zL, aL, YT[first:last], d)
         for j in range(m):
-            _output_delta(cost, codes[L - 1], zL[j], aL[j], YT[first + j], d[j])
             d[j] *= w[first + j] / m
         for l in range(L - 1, 0, -1):  # δ⁽ˡ⁾ with W⁽ˡ⁺¹⁾ as it was, then W⁽ˡ⁺¹⁾'s update
             W, below, z_below, a_below = WT[l - 1], g[l - 1][:m], z1 if l == 1 else z[l - 1][:m], a[l - 1][:m]
             below[:] = np.dot(d, W.T)
-            for j in range(m):
-                _backward(codes[l - 1], z_below[j], a_below[j], below[j])
+            _backward(codes[l - 1], z_below, a_below, below)
             W -= np.dot(a_below.T, eta * d)
             bl = b[l - 1]
             if bl.shape[0]:

@@ -2,17 +2,17 @@
 by the optimiser's ``step`` (``mathdl.nn.backprop``, ``mathdl.nn.optimizers``) — on preallocated buffers.
 Plain SGD has its own fast path, ``mathdl.nn.fast.sgd``.
 
-For a mini-batch X (n_0, N) and targets Y (n_L, N), with s = 1/N (or w_x/N with sample weights):
+For a mini-batch X (n_0, N) and targets Y (n_L, N), with s_x = 1/N (or w_x/N with sample weights):
 
     z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾,  a⁽ˡ⁾ = f_l(z⁽ˡ⁾)                       (into buffers, column-major)
-    s ⊙ δ⁽ᴸ⁾,  s ⊙ δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾)ᵀ (s ⊙ δ⁽ˡ⁺¹⁾) ⊙ f_l'(z⁽ˡ⁾)           (f' applied in place)
+    s ⊙ δ⁽ᴸ⁾,  s ⊙ δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾)ᵀ (s ⊙ δ⁽ˡ⁺¹⁾) ⊙ f_l'(z⁽ˡ⁾)
     ∂C/∂W⁽ˡ⁾ = (s ⊙ δ⁽ˡ⁾) (a⁽ˡ⁻¹⁾)ᵀ,  ∂C/∂b⁽ˡ⁾ = Σ_columns s ⊙ δ⁽ˡ⁾,
 
 i.e. the factor 1/N of ``backprop``'s ∂C/∂W⁽ˡ⁾ = (1/N) δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ taken into the deltas at the top;
-then the optimiser's step fused into one compiled pass over each parameter (``steps``).
-The activations' in-place forms are their records' ``f_into`` and ``df_into``; an activation without one
-uses its ``f`` and ``backward``, copied into the buffers. Nothing is allocated per batch but small (n_L, N)
-cost arrays. Tested equal to the readable route in tests/test_fast.py.
+then the optimiser's step fused into one compiled pass over each parameter (``steps``). The matrix
+products go to BLAS; everything elementwise between them (biases, f, f', the cost, δ⁽ᴸ⁾, ∂C/∂b) is one
+compiled pass per layer (``layers``). Nothing is allocated per batch but the (N, n_L) targets' transposed
+copy. Tested equal to the readable route in tests/test_fast.py.
 """
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ import numpy as np
 from ..costs import Cost
 from ..network import Network
 from ..updates import OptimizerUpdates, chunk_for
+from . import layers
+from .kernels import ACTIVATION_CODES, COST_CODES
 from .steps import fused_step
 from .threads import SMALL_BATCH, one_thread
 
@@ -44,15 +46,20 @@ class MatrixStep(OptimizerUpdates):
             if not net.W[l].flags.f_contiguous:
                 net.W[l] = np.asfortranarray(net.W[l])
         sizes, dtype = net.sizes, net.dtype
-        # Column-major buffers (a sample's column contiguous, as the matrix products take it), but row-major
-        # for the output layer: its few rows are reduced over per sample (softmax, costs), which NumPy does
-        # fastest a row at a time.
-        buffer = lambda l: np.empty((sizes[l], batch), dtype, order="C" if l == net.L else "F")  # noqa: E731
-        self.z, self.a, self.delta, self.scratch = ([None] + [buffer(l) for l in range(1, net.L + 1)]
-                                                    for _ in range(4))
-        self.forward = [None] + [f.f_into for f in net.f[1:]]
-        self.derivative = [None] + [f.df_into for f in net.f[1:]]
+        # Column-major buffers: a sample's column contiguous, as the products and the compiled layers take it.
+        self.z, self.a, self.delta = ([None] + [np.empty((n, batch), dtype, order="F") for n in sizes[1:]]
+                                      for _ in range(3))
         self.grads = [np.empty_like(p, order="K") for p in net.params()]
+        # ∂C/∂W⁽ˡ⁾ and ∂C/∂b⁽ˡ⁾ (a vector, or empty for a layer without biases) by layer: views of ``grads``
+        grads, none = iter(self.grads), np.empty(0, dtype)
+        self.dW, self.db, self.none = [None], [None], none
+        for l in range(1, net.L + 1):
+            self.dW.append(next(grads))
+            self.db.append(none if net.b[l] is None else next(grads)[:, 0])
+        self.codes = [None] + [ACTIVATION_CODES[f.name] for f in net.f[1:]]
+        self.cost_code = COST_CODES[cost.name]
+        self.scratch = np.empty(3 * max(sizes[1:]), np.float64)  # for the compiled sigmoids
+        self.uniform = np.empty(batch, dtype)  # s_x = 1/N without sample weights
         self.step = fused_step(optimizer)
 
     def pieces(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None):
@@ -70,45 +77,35 @@ class MatrixStep(OptimizerUpdates):
         return self._step(X, Y, weights)
 
     def _step(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None) -> float:
-        net, cost, L, N = self.net, self.cost, self.net.L, X.shape[1]
-        W, b, f = net.W, net.b, net.f
+        net, L, N = self.net, self.net.L, X.shape[1]
+        W, codes = net.W, self.codes
+        b = [None] + [self.none if b is None else b[:, 0] for b in net.b[1:]]  # vectors (views), or empty
         z = [None] + [buf[:, :N] for buf in self.z[1:]]
         a = [X] + [buf[:, :N] for buf in self.a[1:]]
-        for l in range(1, L + 1):
+        for l in range(1, L):
             np.matmul(a[l - 1].T, W[l].T, out=z[l].T)  # z = W a, computed as zᵀ = aᵀ Wᵀ (row-major views)
-            if b[l] is not None:
-                z[l] += b[l]
-            if self.forward[l] is not None:
-                self.forward[l](z[l], a[l], self.scratch[l][:, :N])
-            else:
-                np.copyto(a[l], f[l](z[l]))
-        scale = (1 / N) if weights is None else weights / N
-        C = float((cost.value(z[L], a[L], Y, f[L]) * scale).sum())
+            layers.forward(codes[l], z[l].T, b[l], a[l].T, self.scratch)
+        np.matmul(a[L - 1].T, W[L].T, out=z[L].T)
+        if weights is None:
+            s = self.uniform[:N]
+            s.fill(1 / N)
+        else:
+            s = (weights / N).astype(net.dtype, copy=False)
         delta = self.delta[L][:, :N]
-        np.multiply(cost.delta(z[L], a[L], Y, f[L]), scale, out=delta)
+        C = layers.output(self.cost_code, codes[L], z[L].T, b[L], a[L].T,
+                          np.ascontiguousarray(Y.T, dtype=net.dtype), s, delta.T, self.db[L], self.scratch)
         self._gradients(z, a, delta)
         self.step(net.params(), self.grads)
-        return C
-
-    def _below(self, l: int, z: list, a: list, delta: np.ndarray) -> np.ndarray:
-        """δ⁽ˡ⁻¹⁾ = (W⁽ˡ⁾)ᵀ δ⁽ˡ⁾ ⊙ f'(z⁽ˡ⁻¹⁾), into its buffer."""
-        N = delta.shape[1]
-        below = self.delta[l - 1][:, :N]
-        np.matmul(delta.T, self.net.W[l], out=below.T)
-        k = l - 1
-        if self.derivative[k] is not None:
-            self.derivative[k](z[k], a[k], below, self.scratch[k][:, :N])
-        else:
-            np.copyto(below, self.net.f[k].backward(z[k], a[k], below))
-        return below
+        return float(C)
 
     def _gradients(self, z: list, a: list, delta: np.ndarray) -> None:
-        """∂C/∂W⁽ˡ⁾ and ∂C/∂b⁽ˡ⁾ into ``self.grads`` (in the order of ``Network.params()``)."""
-        net, grads = self.net, iter(reversed(self.grads))
+        """∂C/∂W⁽ˡ⁾ into ``self.grads`` (in the order of ``Network.params()``), and δ⁽ˡ⁻¹⁾ =
+        (W⁽ˡ⁾)ᵀ δ⁽ˡ⁾ ⊙ f'(z⁽ˡ⁻¹⁾) with ∂C/∂b⁽ˡ⁻¹⁾ below each layer."""
+        net = self.net
         for l in range(net.L, 0, -1):
-            if net.b[l] is not None:
-                np.sum(delta, axis=1, keepdims=True, out=next(grads))
-            dW = next(grads)
-            np.matmul(a[l - 1], delta.T, out=dW.T)  # dWᵀ = a δᵀ (row-major view of the column-major dW)
+            np.matmul(a[l - 1], delta.T, out=self.dW[l].T)  # dWᵀ = a δᵀ (row-major view of the column-major dW)
             if l > 1:
-                delta = self._below(l, z, a, delta)
+                below = self.delta[l - 1][:, :delta.shape[1]]
+                np.matmul(delta.T, net.W[l], out=below.T)
+                layers.backward(self.codes[l - 1], z[l - 1].T, a[l - 1].T, below.T, self.db[l - 1])
+                delta = below
