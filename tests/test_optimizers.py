@@ -127,3 +127,33 @@ def test_the_fused_step_continues_from_a_restored_state(name):
         step(theta, g)
     for a, b in zip(theta, textbook(name, params, grads)[-1]):
         np.testing.assert_allclose(a, b, **CLOSE)
+
+
+@pytest.mark.parametrize("name", ["momentum", "adam"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_fused_step_keeps_no_subnormal_memory_and_theta_is_unchanged_by_it(name, dtype):
+    """Memory entries that decay below the smallest normal number (a zero gradient: an input blank in the whole
+    batch) are stored as 0 by the fused step, where the formula keeps a subnormal; θ is bit for bit the formula's.
+    A NaN in the memory stays NaN."""
+    tiny = np.finfo(dtype).tiny
+    theta = [np.array([0.5, -0.25, 1e-3, 2.0], dtype)]
+    grads = [np.array([0.0, 0.0, 0.0, 1e-2], dtype)]
+    memory = np.array([1.05 * tiny, -1.05 * tiny, 0.0, np.nan], dtype)  # m (and v) at the edge of the subnormals
+    readable, fused = make_optimizer(name, ETA[name]), make_optimizer(name, ETA[name])
+    for o in (readable, fused):
+        o.start(theta)
+        if name == "adam":
+            o.m, o.v, o.t = [memory.copy()], [np.abs(memory) / 2], 10  # v subnormal already
+        else:
+            o.v = [memory.copy()]
+    slow, fast = [p.copy() for p in theta], [p.copy() for p in theta]
+    readable.step(slow, grads)
+    fused_step(fused)(fast, grads)
+    kept = readable.m[0] if name == "adam" else readable.v[0]
+    stored = fused.m[0] if name == "adam" else fused.v[0]
+    assert 0 < abs(kept[0]) < tiny and 0 < abs(kept[1]) < tiny  # the formula's subnormals
+    np.testing.assert_array_equal(stored[:3], 0)
+    assert np.isnan(stored[3])
+    if name == "adam":
+        assert (fused.v[0][:3] == 0).all() and 0 < readable.v[0][0] < tiny
+    np.testing.assert_array_equal(fast[0][:3], slow[0][:3])

@@ -236,22 +236,23 @@ def _optimizer_state(stepper) -> dict:
     return {key: [a.copy() for a in value] if isinstance(value, list) else value for key, value in state.items()}
 
 
-def _chunks(data: dict, order: np.ndarray, size: int, weights: np.ndarray | None):
+def _chunks(X, YT: np.ndarray, order: np.ndarray, size: int, weights: np.ndarray | None):
     """The training columns in the epoch's ``order``, ``size`` at a time, gathered into one reused
-    column-major buffer (shifted on the way when ``data["X"]`` is ``Shifted``): (X, Y, weights) per chunk."""
-    X, Y = data["X"], data["Y"]
+    column-major buffer (shifted on the way when X is ``Shifted``): (X, Y, weights) per chunk, Y taken from
+    YT = Yᵀ (a sample's targets in one row: one memory access each, where Y's columns are spread over n_L rows)."""
     buffer = np.empty((X.shape[0], min(size, len(order))), X.dtype, order="F")
     for first in range(0, len(order), size):
         idx = order[first:first + size]
-        yield take(X, idx, buffer[:, :len(idx)]), Y[:, idx], None if weights is None else weights[idx]
+        yield take(X, idx, buffer[:, :len(idx)]), YT[idx].T, None if weights is None else weights[idx]
 
 
 def epoch_updates(route, data: dict, weights: np.ndarray | None):
     """The updates of an epoch in the order it is given, by ``route`` (``mathdl.nn.fast.updates``): yields
     (samples done, Σ_x w_x C_x) at every safe point."""
+    YT = np.ascontiguousarray(data["Y"].T)
 
     def epoch(order):
-        for X, Y, w in _chunks(data, order, route.chunk, weights):
+        for X, Y, w in _chunks(data["X"], YT, order, route.chunk, weights):  # data["X"]: this epoch's images
             yield from route.pieces(X, Y, w)
     return epoch
 
