@@ -86,8 +86,9 @@ def uploaded_points(body: bytes) -> tuple:
 
 class Compiler:
     """The compiled training loops made ready once, in a thread: one epoch of a small network by each
-    backpropagation method (every depth shares the loops of its method). ``ready`` is set when done (also
-    when it failed: training then compiles as it goes)."""
+    backpropagation method with plain SGD (every depth shares the loops of its method). ``ready`` is set when
+    done (also when it failed: training then compiles as it goes); the loop of momentum and Adam is compiled
+    next, in the same thread (a session with Adam started before waits for it on Numba's lock)."""
 
     def __init__(self):
         self.ready = threading.Event()
@@ -104,12 +105,15 @@ class Compiler:
         return self
 
     def _compile(self) -> None:
+        X, labels = make_dots("xor", 40, None, seed=0)
+
+        def one_epoch(method: str, optimizer: str) -> None:
+            fit = dots_fit(X, labels, name="xor", classes=["0", "1"], hidden=(2,), activation="tanh", epochs=1,
+                           eta=0.1, batch_size=4, optimizer=optimizer, cost="xe", method=method, seed=0)
+            train(fit.net, fit.task, fit.settings, progress=False)
         try:
-            X, labels = make_dots("xor", 40, None, seed=0)
             for method in ("matrix", "online"):
-                fit = dots_fit(X, labels, name="xor", classes=["0", "1"], hidden=(2,), activation="tanh", epochs=1,
-                               eta=0.1, batch_size=4, optimizer="sgd", cost="xe", method=method, seed=0)
-                train(fit.net, fit.task, fit.settings, progress=False)
+                one_epoch(method, "sgd")
         except Exception as e:  # noqa: BLE001 - the sessions then compile as they train
             self.error = f"{type(e).__name__}: {e}"
         with self.lock:
@@ -117,6 +121,10 @@ class Compiler:
             waiting, self.waiting = self.waiting, []
         for wake in waiting:
             wake()
+        try:  # then momentum's and Adam's loop (``nn.fast.layers``), which the default recipe does not use
+            one_epoch("matrix", "adam")
+        except Exception:  # noqa: BLE001 - a session with Adam then compiles it as it trains
+            pass
 
     def when_ready(self, wake: Callable[[], None]) -> bool:
         """Call ``wake`` once the loops are ready; False if they are ready now (nothing is called)."""

@@ -4,10 +4,8 @@ Every function acts on a matrix Z of shape (n_l, N) whose columns are samples. T
 written in terms of both z and a = f(z), because for most activations a is the cheaper argument
 (σ' = a(1 − a), tanh' = 1 − a²). No function warns or overflows for large |z|.
 
-Where it helps the fast paths (``mathdl.nn.fast``), a record also holds the same two functions written
-into buffers: ``f_into(z, a, scratch)`` writes f(z) into a, ``df_into(z, a, g, scratch)`` turns g into
-g ⊙ f'(z) in place; the tests prove them equal to ``f`` and ``backward``. This table is the one registry
-of activations: the fast paths take their in-place forms and the compiled kernels their codes from it.
+This table is the one registry of activations: the compiled kernels of the fast paths (``mathdl.nn.fast``)
+take their codes from it, and the tests prove each kernel's branch equal to ``f`` and ``backward``.
 """
 from __future__ import annotations
 
@@ -30,8 +28,7 @@ class Activation:
 
     ``image`` is the open interval f maps onto; backquery rescales into it before inverting.
     ``jvp`` replaces the elementwise derivative for functions whose Jacobian is not diagonal
-    (softmax): it returns Jᵀg for each column. ``f_into`` and ``df_into`` are the in-place forms of f and
-    of ``backward`` (see the module docstring), where they exist.
+    (softmax): it returns Jᵀg for each column.
     """
 
     name: str
@@ -40,8 +37,6 @@ class Activation:
     inverse: Callable[[Array], Array] | None = None
     image: tuple[float, float] = (-np.inf, np.inf)
     jvp: Callable[[Array, Array], Array] | None = None
-    f_into: Callable[[Array, Array, Array], None] | None = None
-    df_into: Callable[[Array, Array, Array, Array], None] | None = None
 
     def __call__(self, z: Array) -> Array:
         return self.f(z)
@@ -63,18 +58,6 @@ def sigmoid(z: Array) -> Array:
     return expit(z)
 
 
-def _sigmoid_into(z: Array, a: Array, scratch: Array) -> None:
-    """a ← σ(z)."""
-    expit(z, out=a)
-
-
-def _sigmoid_df_into(z: Array, a: Array, g: Array, scratch: Array) -> None:
-    """g ← g ⊙ a(1 − a)."""
-    np.subtract(1, a, out=scratch)
-    scratch *= a
-    g *= scratch
-
-
 def logit(a: Array) -> Array:
     """σ⁻¹(a) = ln(a / (1 − a)) for a in (0, 1)."""
     return np.log(a) - np.log1p(-a)
@@ -84,13 +67,6 @@ def softmax(z: Array) -> Array:
     """softmax(z)_j = e^{z_j − max z} / Σ_k e^{z_k − max z} per column (the max-shift keeps exp ≤ 1)."""
     e = np.exp(z - z.max(axis=0, keepdims=True))
     return e / e.sum(axis=0, keepdims=True)
-
-
-def _softmax_into(z: Array, a: Array, scratch: Array) -> None:
-    """a ← e^{z − max z} / Σ e^{z − max z} per column, as ``softmax`` computes it."""
-    np.subtract(z, z.max(axis=0, keepdims=True), out=a)
-    np.exp(a, out=a)
-    a /= a.sum(axis=0, keepdims=True)
 
 
 def softmax_jvp(a: Array, g: Array) -> Array:
@@ -104,13 +80,6 @@ def softmax_inverse(a: Array) -> Array:
     return log_a - log_a.mean(axis=0, keepdims=True)
 
 
-def _tanh_df_into(z: Array, a: Array, g: Array, scratch: Array) -> None:
-    """g ← g ⊙ (1 − a²)."""
-    np.multiply(a, a, out=scratch)
-    np.subtract(1, scratch, out=scratch)
-    g *= scratch
-
-
 def _swish_df(z: Array, a: Array) -> Array:
     s = sigmoid(z)
     return s + a * (1 - s)  # d/dz zσ(z) = σ + zσ(1 − σ)
@@ -119,13 +88,9 @@ def _swish_df(z: Array, a: Array) -> Array:
 ACTIVATIONS: dict[str, Activation] = {
     act.name: act
     for act in (
-        Activation("sigmoid", sigmoid, lambda z, a: a * (1 - a), logit, (0.0, 1.0),
-                   f_into=_sigmoid_into, df_into=_sigmoid_df_into),
-        Activation("tanh", np.tanh, lambda z, a: 1 - a * a, np.arctanh, (-1.0, 1.0),
-                   f_into=lambda z, a, scratch: np.tanh(z, out=a), df_into=_tanh_df_into),
-        Activation("relu", lambda z: np.maximum(z, 0), lambda z, a: (z > 0).astype(z.dtype),
-                   f_into=lambda z, a, scratch: np.maximum(z, 0, out=a),
-                   df_into=lambda z, a, g, scratch: np.multiply(g, z > 0, out=g)),
+        Activation("sigmoid", sigmoid, lambda z, a: a * (1 - a), logit, (0.0, 1.0)),
+        Activation("tanh", np.tanh, lambda z, a: 1 - a * a, np.arctanh, (-1.0, 1.0)),
+        Activation("relu", lambda z: np.maximum(z, 0), lambda z, a: (z > 0).astype(z.dtype)),
         Activation(
             "leaky_relu",
             lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
@@ -133,9 +98,8 @@ ACTIVATIONS: dict[str, Activation] = {
             lambda a: np.where(a > 0, a, a / LEAKY_SLOPE),
         ),
         Activation("swish", lambda z: z * sigmoid(z), _swish_df),
-        Activation("linear", lambda z: z.copy(), lambda z, a: np.ones_like(z), lambda a: a.copy(),
-                   f_into=lambda z, a, scratch: np.copyto(a, z), df_into=lambda z, a, g, scratch: None),
-        Activation("softmax", softmax, None, softmax_inverse, (0.0, 1.0), jvp=softmax_jvp, f_into=_softmax_into),
+        Activation("linear", lambda z: z.copy(), lambda z, a: np.ones_like(z), lambda a: a.copy()),
+        Activation("softmax", softmax, None, softmax_inverse, (0.0, 1.0), jvp=softmax_jvp),
     )
 }
 

@@ -16,9 +16,11 @@ BLAS. The loops are compiled because written with NumPy they are about 25 small 
 whose own overhead dominates (BENCHMARKS.md gives the measurements); the sigmoids compute their own
 exponential (``_sigmoids``), without branches, so that the compiler runs four at once.
 
-The activation and cost codes are the positions of the entries in the one registry of each
-(``ACTIVATIONS``, ``COSTS``); tests/test_fast.py checks that every entry has its branch here, and that
-the results equal the reference path's.
+The per-sample functions (``_forward``, ``_backward``, ``_output_delta``, ``_costs``) take a row per sample
+(a vector is a matrix of one row, ``_row``) and keep one loop per function, so that the compiler runs several
+entries at once; the matrix method's compiled layers (``layers``) share them. The activation and cost codes
+are the positions of the entries in the one registry of each (``ACTIVATIONS``, ``COSTS``); tests/test_fast.py
+checks that every entry has its branch here, and that the results equal the reference path's.
 
 Numba compiles a function anew for every new combination of argument types, and a tuple's length is part of
 its type. So that every network of up to ``LAYERS`` layers calls the same compiled loop (one per method and
