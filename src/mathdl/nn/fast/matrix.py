@@ -11,8 +11,9 @@ For a mini-batch X (n_0, N) and targets Y (n_L, N), with s_x = 1/N (or w_x/N wit
 i.e. the factor 1/N of ``backprop``'s ∂C/∂W⁽ˡ⁾ = (1/N) δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ taken into the deltas at the top;
 then the optimiser's step fused into one compiled pass over each parameter (``steps``). The matrix
 products go to BLAS; everything elementwise between them (biases, f, f', the cost, δ⁽ᴸ⁾, ∂C/∂b) is one
-compiled pass per layer (``layers``). Nothing is allocated per batch but the (N, n_L) targets' transposed
-copy. Tested equal to the readable route in tests/test_fast.py.
+compiled pass per layer (``layers``). Nothing is allocated per batch (the training loop's targets come as
+rows of Yᵀ; other targets are copied so, (N, n_L), and sample weights scaled). Tested equal to the readable
+route in tests/test_fast.py.
 """
 from __future__ import annotations
 
