@@ -14,6 +14,7 @@ import datetime
 import statistics
 from pathlib import Path
 
+from ..base.numbers import count, p_text, pct
 from ..evaluation.metrics import holm
 from ..report.content import (
     DEFAULT_TITLE,
@@ -25,7 +26,7 @@ from ..report.content import (
     seeds,
     ties_with_best,
 )
-from ..report.format import count, join, p_text, pct
+from ..report.format import join
 from ..report.references import REFERENCES
 from ..report.reverse_section import CONTROL, depth
 from ..reverse import METHODS

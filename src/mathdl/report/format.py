@@ -1,11 +1,8 @@
 """Text as the report writes it: lists of words and the command line. Numbers have one format per kind, in
-``mathdl.base.numbers`` (the terminal and the presentation share them); they are imported here for the report's
-modules."""
+``mathdl.base.numbers`` (the report, the terminal and the presentation import them from there)."""
 from __future__ import annotations
 
 from pathlib import PurePath
-
-from ..base.numbers import ci, count, interval, p_text, p_value, pct, points, seconds  # noqa: F401
 
 
 def join(words: list[str], last: str = "and") -> str:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import statistics
 
+from ..base.numbers import count
 from ..evaluation.metrics import holm
 from .content import QUESTIONS, RECIPE, also_differ, others_differing, preview, seeds
 from .document import Bullets, Heading, Paragraph, Ref, Strong, text
-from .format import count, join
+from .format import join
 
 
 def limitation_blocks(study: dict) -> list:

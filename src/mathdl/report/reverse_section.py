@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..base.numbers import count, pct
 from ..reverse import METHODS
 from ..reverse.discussion import (JUDGE_DESCRIPTION, judge_text, judged, prior_text, read_as_digits, summary_table,
                                   verdict_text, weaknesses)
 from .document import Equation, Figure, Heading, Paragraph, Ref, Table, from_markdown, text
-from .format import count, join, pct
+from .format import join
 
 NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
 WEAK = 0.90  # below this test accuracy on the ten digits, a reverse network is called weak
