@@ -37,7 +37,6 @@ from .timing import train_flops
 CASES = ("matrix", "online", "t98", "scaling", "load", "study")
 PEERS = ("pytorch", "scikit-learn", "book loop")
 QUICK_SIZES = {"train_size": 2000, "test_size": 500}
-FULL_TRAIN = 60_000
 LIMITS = {"matrix": 0.5, "online": 0.33, "t98": 0.7, "weights": 1e-10, "study": 300.0, "study_quick": 45.0,
           "memory": 1.5 * 2**30, "load": 0.3, "executor": 1.05, "present": 60.0, "present_quick": 20.0,
           "present_memory": 2**30}

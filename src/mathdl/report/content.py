@@ -632,7 +632,6 @@ def shared_dips(study: dict, least: int | None = None) -> list[int]:
 def _dips(study: dict) -> tuple:
     """The explanation of a dip that every configuration shares, with the share of positives among the last
     images of that epoch's order (recorded by the training loop in each run's history)."""
-    s = study["summary"]
     dips = shared_dips(study)
     if not dips:
         return text("No epoch lowered the test accuracy of all, or all but one, of the configurations: the "
