@@ -1,5 +1,4 @@
 """explain: the shapes it prints are the shapes of a real forward and backward pass."""
-import numpy as np
 import pytest
 
 from conftest import random_batch, random_net

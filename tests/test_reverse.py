@@ -13,7 +13,6 @@ from mathdl.base.errors import MathdlError
 from mathdl.nn import Network
 from mathdl.nn.activations import logit, sigmoid
 from mathdl.reverse import (METHODS, AscentSettings, backquery, explanation, mean_images, method_names, optimize_input, pinv_query, rescale, reverse, reverse_digits, target, total_variation)
-from mathdl.reverse.chain import query_chain
 from test_mnist import small, write_idx
 
 

@@ -1,6 +1,5 @@
 """Model files (npz + JSON, no pickle), atomic writes, and run directories loaded back."""
 import json
-import zipfile
 
 import numpy as np
 import pytest

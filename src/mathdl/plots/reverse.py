@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from ..base.errors import MathdlError
 from ..reverse import METHODS
 from ..reverse.judge import K
-from . import RED, figure, styled
+from . import RED, styled
 
 INK = "Greys"  # ink dark on white, as on paper
 COLUMNS = 10  # at most this many images side by side (the digits 0-9); more wrap into further blocks of rows

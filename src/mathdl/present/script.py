@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import statistics
-from pathlib import Path
 
 from ..base.numbers import count, p_text, pct
 from ..evaluation.metrics import holm
@@ -462,7 +461,7 @@ def _conclusions(study: dict, figures: dict) -> Slide:
     n = seeds(study)
     said = [first, items[1],
             "These are findings about these trained networks" + (
-                f", from one seed each; a finding about the methods needs several seeds." if n == 1 else
+                ", from one seed each; a finding about the methods needs several seeds." if n == 1 else
                 f", over {n} seeds per configuration.")]
     body = "#set text(size: 44pt)\n" + "\n".join(f"- {text(i)}" for i in items)
     return Slide("conclusions", "Conclusions, at the level the numbers allow", body, tuple(said))
