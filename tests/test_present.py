@@ -24,10 +24,13 @@ from conftest import PRESENTED
 from mathdl.base.errors import MathdlError
 from mathdl.cli import main
 from mathdl.present import prepare
+from mathdl.present.figures import draw
+from mathdl.present.script import slides
 from mathdl.present.spoken import spoken
 from mathdl.present.timeline import FPS, LINE, LINES, Timeline
 from mathdl.present.video import encode, read_cues
 from mathdl.present.voice import SAMPLE_RATE
+from mathdl.report.content import load_study
 
 av = pytest.importorskip("av")
 
@@ -224,6 +227,20 @@ def test_the_title_slide_says_it_is_a_preview(presented):
     assert len(presentation.deck) < 10  # the short version
 
 
+
+@pytest.mark.parametrize("given,said", [(None, ", from one seed each; a finding about the methods needs several seeds."),
+                                        ([4], ", from one seed each; a finding about the methods needs several seeds."),
+                                        (3, ", over 3 seeds per configuration."),
+                                        ([0, 1], ", over 2 seeds per configuration.")])
+def test_the_conclusions_say_how_many_seeds_they_rest_on(study, given, said):
+    """One seed a configuration: the findings are about these networks, and the talk says a finding about the
+    methods needs several seeds; with several, it says how many."""
+    loaded = load_study(study.path)
+    loaded["summary"]["options"]["seeds"] = given
+    deck = slides(loaded, draw(loaded, study.path, study.path, plan_only=True), preview=False)
+    conclusions = next(s for s in deck if s.key == "conclusions")
+    assert conclusions.sentences[-1] == "These are findings about these trained networks" + said
+
 # ---------------------------------------------------------------------------------------------------
 # Numbers: every number of the script is one of the study's, and the voice says what the subtitles show
 
@@ -376,9 +393,6 @@ def test_every_number_of_the_script_is_the_studys(presented, study):
     for slide in presentation.deck:
         assert unexplained(slide.narration, values) == [], (slide.key, slide.narration)
     # the full version says more: check its every sentence too (slides only, nothing encoded)
-    from mathdl.present.figures import draw
-    from mathdl.present.script import slides
-    from mathdl.report.content import load_study
     loaded = load_study(presentation.dir)
     full = slides(loaded, draw(loaded, presentation.dir, presentation.dir, plan_only=True), preview=False)
     assert len(full) > len(presentation.deck)
@@ -389,10 +403,7 @@ def test_every_number_of_the_script_is_the_studys(presented, study):
 
 def test_the_full_deck_renders_one_page_a_slide(presented):
     """Every slide of the full version typesets to exactly one 1920×1080 page (none overflows)."""
-    from mathdl.present.figures import draw
-    from mathdl.present.script import slides
     from mathdl.present.slides import document, render
-    from mathdl.report.content import load_study
     presentation, _ = presented
     loaded = load_study(presentation.dir)
     work = presentation.dir / ".figures"
