@@ -227,19 +227,101 @@ def test_the_title_slide_says_it_is_a_preview(presented):
     assert len(presentation.deck) < 10  # the short version
 
 
+# ---------------------------------------------------------------------------------------------------
+# Verdicts: what the talk concludes follows the study's numbers (each set here so that a flipped comparison,
+# threshold or sign in the script says something else)
 
-@pytest.mark.parametrize("given,said", [(None, ", from one seed each; a finding about the methods needs several seeds."),
-                                        ([4], ", from one seed each; a finding about the methods needs several seeds."),
-                                        (3, ", over 3 seeds per configuration."),
-                                        ([0, 1], ", over 2 seeds per configuration.")])
-def test_the_conclusions_say_how_many_seeds_they_rest_on(study, given, said):
+
+def full_deck(loaded: dict) -> dict:
+    """The full version's slides by key, built from a (changed) loaded study; nothing drawn or encoded."""
+    return {s.key: s for s in slides(loaded, draw(loaded, loaded["dir"], loaded["dir"], plan_only=True),
+                                     preview=False)}
+
+
+ONE_SEED = (", from one seed each; a finding about the methods needs several seeds.",
+            "One seed per configuration: a comparison mixes the choice with the luck of one training run")
+
+
+@pytest.mark.parametrize("given,said,limit", [
+    (None, *ONE_SEED), ([4], *ONE_SEED),
+    (3, ", over 3 seeds per configuration.", "3 seeds per configuration: the seed-to-seed spread is what a finding"),
+    ([0, 1], ", over 2 seeds per configuration.", "2 seeds per configuration: the seed-to-seed spread")])
+def test_the_conclusions_say_how_many_seeds_they_rest_on(study, given, said, limit):
     """One seed a configuration: the findings are about these networks, and the talk says a finding about the
-    methods needs several seeds; with several, it says how many."""
+    methods needs several seeds; with several, it says how many (and so does the slide of limitations)."""
     loaded = load_study(study.path)
     loaded["summary"]["options"]["seeds"] = given
-    deck = slides(loaded, draw(loaded, study.path, study.path, plan_only=True), preview=False)
-    conclusions = next(s for s in deck if s.key == "conclusions")
-    assert conclusions.sentences[-1] == "These are findings about these trained networks" + said
+    deck = full_deck(loaded)
+    assert deck["conclusions"].sentences[-1] == "These are findings about these trained networks" + said
+    assert f"- {limit}" in deck["limitations"].body
+
+
+def test_the_comparison_names_the_better_network_and_what_holm_keeps(study):
+    loaded = load_study(study.path)
+    tests = loaded["summary"]["mcnemar"]
+    assert len(tests) == 12
+    for t in tests:
+        t["p_mid"] = 0.3
+    kept, dropped, plain = tests[0], tests[1], tests[2]
+    kept.update(accuracy_a=0.99, accuracy_b=0.98, p_mid=0.001)  # A ahead; Holm: 12 × 0.001 < 0.05, kept
+    dropped.update(accuracy_a=0.97, accuracy_b=0.98, p_mid=0.01)  # B ahead; Holm: 11 × 0.01 > 0.05, dropped
+    slide = full_deck(loaded)["comparison"]
+    said = " ".join(slide.sentences)
+    assert "of the 12 pairs that differ in one named choice, 2 differ at the 5% level: " in said
+    assert f"{kept['a']} ahead of {kept['b']} (p = 0.001)" in said
+    assert f"{dropped['b']} ahead of {dropped['a']} (p = 0.01)" in said
+    assert "After Holm's correction for the 12 tests, 1 remain" in said
+    row = {(t["a"], t["b"]): next(line for line in slide.body.splitlines() if f"[{t['a']} vs {t['b']}]" in line)
+           for t in (kept, dropped, plain)}
+    assert "fill: good" in row[kept["a"], kept["b"]]  # below 0.05 after Holm: marked as a finding
+    assert "fill: good" not in row[dropped["a"], dropped["b"]] and "bold" in row[dropped["a"], dropped["b"]]
+    assert "#text(" not in row[plain["a"], plain["b"]]
+
+
+def test_the_conclusions_follow_the_signs_of_the_effects_and_the_ties_with_the_best(study):
+    loaded = load_study(study.path)
+    s = loaded["summary"]
+    for t in s["mcnemar"]:
+        t["accuracy_a"], t["accuracy_b"] = (0.97, 0.98) if t["question"] == "TSE vs XE" else (0.98, 0.975)
+    for t in s["versus_best"]:
+        t["p_mid"] = 0.001
+    conclusions = full_deck(loaded)["conclusions"]
+    assert conclusions.sentences[0].endswith("%.") and "no single best" not in conclusions.sentences[0]
+    assert conclusions.sentences[1].startswith("XE instead of TSE raised the accuracy by 1.00 points on average")
+    assert conclusions.body.count("lowered the accuracy by 0.50 points on average") == 2
+    tied = s["versus_best"][0]
+    tied["p_mid"] = 0.2
+    first = full_deck(loaded)["conclusions"].sentences[0]
+    assert first.endswith(f"but McNemar's test cannot tell it from {tied['b']}, so there is no single best "
+                          "configuration.")
+
+
+def test_the_curves_say_all_some_or_none_of_the_configurations(study):
+    loaded = load_study(study.path)
+    histories = [run["history"] for run in loaded["runs"].values()]
+    for h in histories:
+        h[:] = [dict(h[0], epoch=1, test_accuracy=0.5, train_cost=1.0), dict(h[0], epoch=2, test_accuracy=0.9,
+                                                                            train_cost=2.0)]
+    said = full_deck(loaded)["curves"].sentences[0]
+    assert f"the test accuracy rose in all {len(histories)} configurations and the training cost fell in none of " \
+           f"the {len(histories)}." in said
+    histories[0][-1]["test_accuracy"] = 0.4
+    said = full_deck(loaded)["curves"].sentences[0]
+    assert f"rose in {len(histories) - 1} of the {len(histories)} configurations" in said
+
+
+def test_the_effects_slide_calls_significant_only_what_is(study):
+    loaded = load_study(study.path)
+    s = loaded["summary"]
+    s["seeds"] = {"seeds": [0, 1, 2]}
+    s["factorial"] = {"accuracy": {"effects": [
+        {"contrast": None},
+        {"contrast": "XE − TSE", "effect": 0.004, "ci95": [0.001, 0.007], "p": 0.01},
+        {"contrast": "matrix − online", "effect": -0.001, "ci95": [-0.004, 0.002], "p": 0.4}]}}
+    said = full_deck(loaded)["effects"].sentences
+    assert said[0].startswith("With 3 seeds per configuration")
+    assert "XE − TSE: +0.40 points of accuracy, 95% interval +0.10–+0.70, p = 0.01, significant." in said[1]
+    assert "matrix − online: -0.10 points of accuracy, 95% interval -0.40–+0.20, p = 0.4, not significant." in said[1]
 
 # ---------------------------------------------------------------------------------------------------
 # Numbers: every number of the script is one of the study's, and the voice says what the subtitles show

@@ -12,6 +12,8 @@ from mathdl.base.errors import MathdlError
 from mathdl.cli import main
 from mathdl.evaluation.metrics import holm
 from mathdl.report import build_report
+from mathdl.report.content import build, load_study
+from mathdl.report.document import to_markdown
 from mathdl.base.numbers import p_value
 from mathdl.report.format import shown_command
 
@@ -102,6 +104,29 @@ def test_the_prose_numbers_come_from_the_summary(report, summary):
         ra, rb = rows[a - 1], rows[b - 1]
         assert f"η ({ra['eta']:g} vs {rb['eta']:g})" in md  # the pairs also differ in η, and it says so
     assert "differ little when the classes are balanced" not in md
+
+
+def test_the_discussion_and_limitations_follow_the_signs_and_counts_of_the_tests(study):
+    """Verdicts set here so that a flipped sign, threshold or comparison in the text says something else: one
+    choice raises the accuracy and two lower it; two of its pairs are significant at 5%, one after Holm's
+    correction; every difference is smaller than the intervals' median half-width."""
+    loaded = load_study(study.path)
+    s = loaded["summary"]
+    for t in s["mcnemar"]:
+        t["p_mid"] = 0.3
+        t["accuracy_a"], t["accuracy_b"] = (0.97, 0.98) if t["question"] == "TSE vs XE" else (0.98, 0.975)
+    xe = [t for t in s["mcnemar"] if t["question"] == "TSE vs XE"]
+    xe[0]["p_mid"], xe[1]["p_mid"] = 0.001, 0.01  # Holm: 12 × 0.001 < 0.05, kept; 11 × 0.01 > 0.05, not
+    half = [(r["accuracy"]["ci95"][1] - r["accuracy"]["ci95"][0]) / 2 for r in s["configurations"]]
+    assert statistics.median(half) > 0.01  # the tiny study's intervals are wider than every difference here
+    md = " ".join(to_markdown(build(loaded, date="1 March 2025")).split())
+    assert "**XE instead of TSE** raised the test accuracy by 1.00 percentage points on average" in md
+    assert md.count("lowered the test accuracy by 0.50 percentage points on average") == 2
+    assert "significant at 5% in 2 of 4 pairs, 1 after Holm's correction" in md
+    assert md.count("significant at 5% in 0 of 4 pairs, 0 after Holm's correction") == 2
+    assert "would come out significant by chance if no choice mattered; 2 did." in md
+    assert f"1 remains ({xe[0]['a']} vs {xe[0]['b']})." in md
+    assert "and 12 of the 12 differences are smaller than the median half-width" in md
 
 
 def test_training_times_leave_the_compilation_apart(report, summary, study):
