@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from mathdl.evaluation.factorial import TERMS, factorial, t_interval
-from mathdl.report.factorial_section import conclusions, effect_sentence
+from mathdl.report.factorial_section import _holm_blocks, conclusions, effect_sentence
 
 LEVELS = list(itertools.product(("tse", "xe"), ("online", "matrix"), (1, 3)))
 
@@ -99,3 +99,15 @@ def test_sentences_state_effect_interval_p_and_verdict():
     lines = conclusions({"accuracy": analysis})
     assert len(lines) == 4 and lines[0].startswith("accuracy: XE − TSE: ")  # three main effects, one interaction
     assert lines[3].startswith("accuracy: interaction cost × depth: +1.00 points")
+
+
+def test_the_holm_paragraph_and_table_count_the_raw_and_the_adjusted_p_values():
+    """Three seeds of one pair: 2 of 3 mid-p values below 0.05, 1 after Holm's adjustment (given here), said in the
+    paragraph and in the pair's row of the table."""
+    family = [{"seed": seed, "question": "TSE vs XE", "a": 1, "b": 2, "p_mid": p, "p_mid_holm": q}
+              for seed, (p, q) in enumerate([(0.001, 0.003), (0.02, 0.08), (0.3, 0.6)])]
+    _, paragraph, table = _holm_blocks({"mcnemar_family": family})
+    said = "".join(piece for piece in paragraph.pieces if isinstance(piece, str))
+    assert "this study makes 3 of them (1 comparisons for each of 3 seeds)" in said
+    assert said.endswith("2 of the 3 mid-p values are below 0.05, 1 remains so after the adjustment.")
+    assert table.rows == (("TSE vs XE", "1", "2", "2 of 3", "1 of 3", "0.001", "0.003"),)

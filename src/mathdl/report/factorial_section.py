@@ -124,7 +124,8 @@ def _holm_blocks(s: dict) -> list:
                   f"{len(family)} of them ({len(family) // len(seeds)} comparisons for each of {len(seeds)} seeds). "
                   "Holm's step-down method "
                   "adjusts the p-values so that the chance of any false alarm in the whole family stays at most 5%: "
-                  f"{raw} of the {len(family)} mid-p values are below 0.05, {held} remain so after the adjustment."))]
+                  f"{raw} of the {len(family)} mid-p values are below 0.05, {held} remain{'s' * (held == 1)} so after the "
+                  "adjustment."))]
     rows = []
     for question, a, b in dict.fromkeys((t["question"], t["a"], t["b"]) for t in family):
         tests = [t for t in family if (t["question"], t["a"], t["b"]) == (question, a, b)]
