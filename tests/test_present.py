@@ -310,6 +310,24 @@ def test_the_curves_say_all_some_or_none_of_the_configurations(study):
     assert f"rose in {len(histories) - 1} of the {len(histories)} configurations" in said
 
 
+def test_the_eight_matrices_run_from_the_weakest_to_the_best(study):
+    loaded = load_study(study.path)
+    for r in loaded["summary"]["configurations"]:
+        r["accuracy"]["value"] = 0.99 - 0.01 * r["number"]
+    said = full_deck(loaded)["eight-matrices"].sentences[0]
+    assert said.endswith("accuracies from 91.00% for configuration 8 to 98.00% for configuration 1.")
+
+
+def test_the_rates_slide_counts_and_names_the_widest_gap(study):
+    loaded = load_study(study.path)
+    for r in loaded["summary"]["configurations"]:
+        k = r["number"]
+        r["sensitivity"]["value"], r["specificity"]["value"] = (0.97 if k == 2 else 0.95, 0.9) if k <= 3 else (0.9, 0.91)
+    said = full_deck(loaded)["rates"].sentences[0]
+    assert said == ("Sensitivity exceeds specificity in 3 of the 8 configurations; the widest gap is configuration "
+                    "2's, 97.00% against 90.00%.")
+
+
 def test_the_effects_slide_calls_significant_only_what_is(study):
     loaded = load_study(study.path)
     s = loaded["summary"]

@@ -12,7 +12,7 @@ from mathdl.base.errors import MathdlError
 from mathdl.cli import main
 from mathdl.evaluation.metrics import holm
 from mathdl.report import build_report
-from mathdl.report.content import build, load_study
+from mathdl.report.content import build, load_study, shared_dips
 from mathdl.report.document import to_markdown
 from mathdl.base.numbers import p_value
 from mathdl.report.format import shown_command
@@ -127,6 +127,34 @@ def test_the_discussion_and_limitations_follow_the_signs_and_counts_of_the_tests
     assert "would come out significant by chance if no choice mattered; 2 did." in md
     assert f"1 remains ({xe[0]['a']} vs {xe[0]['b']})." in md
     assert "and 12 of the 12 differences are smaller than the median half-width" in md
+
+
+def test_the_discussion_names_the_weakest_the_widest_gap_and_the_most_overfit(study):
+    """Set so that each named configuration is another one: the weakest is 8, sensitivity exceeds specificity in
+    3 with the widest gap in 2, and the training-test gap is largest in 5."""
+    loaded = load_study(study.path)
+    s = loaded["summary"]
+    for r in s["configurations"]:
+        k = r["number"]
+        r["accuracy"]["value"] = 0.99 - 0.01 * k
+        r["sensitivity"]["value"], r["specificity"]["value"] = (0.97 if k == 2 else 0.95, 0.9) if k <= 3 else (0.9, 0.91)
+        last = loaded["runs"][k]["history"][-1]
+        last["train_accuracy"], last["test_accuracy"] = 0.9 + (0.03 if k == 5 else 0.001 * k), 0.9
+    s["best"] = 1
+    for t in s["versus_best"]:
+        t["p_mid"] = 0.001
+    md = " ".join(to_markdown(build(loaded, date="1 March 2025")).split())
+    assert "The weakest is configuration 8 (" in md
+    assert "Sensitivity exceeds specificity in 3 of the 8 configurations; the widest gap is in configuration 2, " in md
+    assert "test accuracy after the last epoch is largest for configuration 5 (3.00 points)" in md
+
+
+def test_a_dip_is_shared_when_all_but_one_configuration_fell_after_that_epoch():
+    """Epoch 3 lowered the test accuracy of seven of the eight configurations, epoch 2 and 4 raised all of it."""
+    curves = [[0.90, 0.92, 0.91, 0.95]] * 7 + [[0.90, 0.92, 0.93, 0.95]]
+    study = {"runs": {k: {"history": [{"test_accuracy": a} for a in curve]} for k, curve in enumerate(curves, 1)}}
+    assert shared_dips(study) == [3]
+    assert shared_dips(study, least=8) == []
 
 
 def test_training_times_leave_the_compilation_apart(report, summary, study):
