@@ -16,6 +16,7 @@ from mathdl.report.content import build, load_study, shared_dips
 from mathdl.report.document import to_markdown
 from mathdl.base.numbers import p_value
 from mathdl.report.format import shown_command
+from mathdl.report.reverse_section import _comparison_text
 
 SECTIONS = ["The task, the data and the protocol", "The networks", "The five-layer network", "Costs and output deltas",
             "Backpropagation", "The two backpropagation methods", "Initialisation and training schedule",
@@ -155,6 +156,29 @@ def test_a_dip_is_shared_when_all_but_one_configuration_fell_after_that_epoch():
     study = {"runs": {k: {"history": [{"test_accuracy": a} for a in curve]} for k, curve in enumerate(curves, 1)}}
     assert shared_dips(study) == [3]
     assert shared_dips(study, least=8) == []
+
+
+def _reverse_entry(correct: int, hidden: float, hidden_width: int = 100) -> dict:
+    """A reverse network's entry as the report reads it: backquery's count of the ten digits, and the share of
+    saturated activations of its one hidden layer (0.3 in the output layer)."""
+    return {"data": {"summary": {"backquery": {"correct": correct, "images": 10, "corr_mean": 0.5}},
+                     "network": {"sizes": [784, hidden_width, 10]},
+                     "facts": {"layers": [{"l": 1, "shape": [hidden_width, 784]}, {"l": 2, "shape": [10, hidden_width]}],
+                               "saturated": {"1": hidden, "2": 0.3}}}}
+
+
+@pytest.mark.parametrize("control,others,verdict", [
+    ((9, 0.05), [(6, 0.20), (7, 0.25)], "Where backquery does worse, the hidden units sit more often in the flat tails"),
+    ((9, 0.05), [(6, 0.20), (7, 0.06)], "The hidden layers' saturation does not explain the difference here"),
+    ((5, 0.05), [(6, 0.20), (7, 0.25)], "Backquery does no better on the control here")])
+def test_the_control_comparison_explains_only_what_the_saturation_explains(control, others, verdict):
+    """Backquery does better on the control than on the study's networks, and each of those is clearly (2 points
+    or more) more saturated: the saturation is offered as the reason; not when one of them is not, or when the
+    control does no better."""
+    reverse = {"book": _reverse_entry(*control, hidden_width=200)}
+    reverse.update({f"net{i}": _reverse_entry(*o) for i, o in enumerate(others)})
+    said = "".join(p for p in _comparison_text(reverse) if isinstance(p, str))
+    assert verdict in said
 
 
 def test_training_times_leave_the_compilation_apart(report, summary, study):
