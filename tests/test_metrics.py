@@ -35,6 +35,8 @@ def test_wilson_interval_known_values():
     assert (r.low, r.high) == pytest.approx((0.2553, 0.3662), abs=1e-4)
     zero = wilson(0, 10)
     assert zero.value == 0 and zero.low == 0 and zero.high == pytest.approx(0.2775, abs=1e-4)
+    one = wilson(1, 10)  # Newcombe's table: 1/10 → (0.0179, 0.4042); only k = 0 is pinned to 0
+    assert (one.low, one.high) == pytest.approx((0.0179, 0.4042), abs=1e-4)
     full = wilson(10, 10)
     assert full.high == 1 and full.low == pytest.approx(0.7225, abs=1e-4)
     assert wilson(0, 0).value is None and str(wilson(0, 0)) == "undefined (0/0)"
@@ -89,10 +91,10 @@ def test_mcnemar_known_values():
 
 
 def test_mcnemar_from_predictions():
-    a = np.array([1, 1, 1, 0, 0, 1], bool)
-    b = np.array([1, 0, 0, 0, 1, 1], bool)
+    a = np.array([1, 1, 1, 0, 0, 1, 1], bool)
+    b = np.array([1, 0, 0, 0, 1, 1, 1], bool)
     t = mcnemar(a, b)
-    assert (t.b, t.c) == (2, 1)
+    assert (t.b, t.c) == (2, 1)  # a right and b wrong: 2 (both right: 3, both wrong: 1)
     assert mcnemar(b, a).p_exact == t.p_exact
 
 
@@ -121,3 +123,12 @@ def test_the_bootstrap_interval_is_the_95_percent_one():
     low, high = stats.binom.ppf([0.025, 0.975], n, 0.5) / n
     assert rate.value == 0.5
     assert rate.low == pytest.approx(low, abs=5 / n) and rate.high == pytest.approx(high, abs=5 / n)
+
+
+def test_the_bootstrap_leaves_out_the_resamples_where_the_score_is_undefined():
+    """One true positive, no errors: a resample without the positive has F1 = 0/0, undefined, and is left out;
+    every other resample has F1 = 1, so the interval is [1, 1] (counting the undefined ones as 0 would not be)."""
+    from mathdl.evaluation.metrics import bootstrap
+
+    rate = bootstrap(f1_score, (1, 0, 0, 99))
+    assert (rate.value, rate.low, rate.high) == (1.0, 1.0, 1.0)
