@@ -494,7 +494,7 @@ def test_every_number_of_the_script_is_the_studys(presented, study):
         assert unexplained(slide.narration, values) == [], (slide.key, slide.narration)
     # the full version says more: check its every sentence too (slides only, nothing encoded)
     loaded = load_study(presentation.dir)
-    full = slides(loaded, draw(loaded, presentation.dir, presentation.dir, plan_only=True), preview=False)
+    full = list(full_deck(loaded).values())
     assert len(full) > len(presentation.deck)
     for slide in full:
         assert unexplained(slide.narration, values) == [], (slide.key, slide.narration)

@@ -107,6 +107,11 @@ def test_the_prose_numbers_come_from_the_summary(report, summary):
     assert "differ little when the classes are balanced" not in md
 
 
+def prose(loaded: dict) -> str:
+    """The report's markdown built from a (changed) loaded study, its lines joined: nothing typeset."""
+    return " ".join(to_markdown(build(loaded, date="1 March 2025")).split())
+
+
 def test_the_discussion_and_limitations_follow_the_signs_and_counts_of_the_tests(study):
     """Verdicts set here so that a flipped sign, threshold or comparison in the text says something else: one
     choice raises the accuracy and two lower it; two of its pairs are significant at 5%, one after Holm's
@@ -120,7 +125,7 @@ def test_the_discussion_and_limitations_follow_the_signs_and_counts_of_the_tests
     xe[0]["p_mid"], xe[1]["p_mid"] = 0.001, 0.01  # Holm: 12 × 0.001 < 0.05, kept; 11 × 0.01 > 0.05, not
     half = [(r["accuracy"]["ci95"][1] - r["accuracy"]["ci95"][0]) / 2 for r in s["configurations"]]
     assert statistics.median(half) > 0.01  # the tiny study's intervals are wider than every difference here
-    md = " ".join(to_markdown(build(loaded, date="1 March 2025")).split())
+    md = prose(loaded)
     assert "**XE instead of TSE** raised the test accuracy by 1.00 percentage points on average" in md
     assert md.count("lowered the test accuracy by 0.50 percentage points on average") == 2
     assert "significant at 5% in 2 of 4 pairs, 1 after Holm's correction" in md
@@ -144,7 +149,7 @@ def test_the_discussion_names_the_weakest_the_widest_gap_and_the_most_overfit(st
     s["best"] = 1
     for t in s["versus_best"]:
         t["p_mid"] = 0.001
-    md = " ".join(to_markdown(build(loaded, date="1 March 2025")).split())
+    md = prose(loaded)
     assert "The weakest is configuration 8 (" in md
     assert "Sensitivity exceeds specificity in 3 of the 8 configurations; the widest gap is in configuration 2, " in md
     assert "test accuracy after the last epoch is largest for configuration 5 (3.00 points)" in md
