@@ -33,7 +33,7 @@ from .ascent import AscentSettings, optimize_input, optimize_inputs, total_varia
 from .chain import MARGIN, Inversion, backquery, pinv_query, require_inverses, rescale
 from .discussion import explanation
 from .cache import cached
-from .judge import PER_CLASS, QUANTILE, Judge
+from .judge import PER_CLASS, QUANTILE, Judge, needed
 from .measure import correlation, judged, mean_images, measure, network_facts
 from .moments import Moments, moments
 from .prior import GaussianPrior, PriorSettings, map_images
@@ -214,7 +214,7 @@ class Reverse:
                          judge_probability_mean=float(np.mean([m["judge_probability"] for m in ms])),
                          nearest_distance_min=float(min(m["nearest_distance"] for m in ms)),
                          near_copies=sum(copies) if len(copies) == len(ms) else None)
-                s["read_as_digits"] = bool(s["judge_correct"] >= READ_AS_DIGITS["judge_share"] * len(ms)
+                s["read_as_digits"] = bool(s["judge_correct"] >= needed(READ_AS_DIGITS["judge_share"], len(ms))
                                            and s["corr_mean"] is not None
                                            and s["corr_mean"] >= READ_AS_DIGITS["corr_mean"]
                                            and s["near_copies"] == 0)

@@ -9,11 +9,10 @@ report typeset.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..nn.activations import get_activation
+from .judge import needed
 
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -178,7 +177,7 @@ def verdict_text(data: dict) -> str:
     others = ", ".join(f"{_name(m)} {s['judge_correct']}/{s['images']} ($r$ = {_n(s['corr_mean'])})"
                        for m, s in summary.items() if m not in good)
     return ("**Which pictures something other than their network reads as the digit.** Asked that the judge read "
-            f"at least {math.ceil(bar.get('judge_share', 0.9) * images - 1e-9)} of the {images} images as intended, "
+            f"at least {needed(bar.get('judge_share', 0.9), images)} of the {images} images as intended, "
             f"with a mean $r$ of at least {bar.get('corr_mean', 0.7):g} and no near-copy: "
             + (" and ".join(_name(m) for m in good) + (" does" if len(good) == 1 else " do") if good else "no method does")
             + "." + (f" The judge reads the others' images as intended far less often: {others}." if others else "")

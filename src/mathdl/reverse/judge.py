@@ -20,6 +20,7 @@ memory bounded by ``CHUNK``), and the distances reported are recomputed exactly 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,12 @@ K = 10  # neighbours that vote: p̂ in steps of 0.1
 PER_CLASS = 50  # test images per class on which the judge is assessed
 QUANTILE = 0.05  # a reverse image is a near-copy when closer to a training image than 95% of new digits are
 CHUNK = 8192  # training images per distance product
+
+
+def needed(share: float, images: int) -> int:
+    """The fewest of ``images`` the judge must read as intended to read ``share`` of them: ⌈share · images⌉, the
+    product rounded first (0.7 · 10 is 7.000000000000001 in floating point)."""
+    return math.ceil(round(share * images, 9))
 
 
 def _chunks(X, labels: Array, m: int):
