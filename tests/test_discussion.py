@@ -171,7 +171,8 @@ def test_read_as_digits_is_each_bar_met(found, judge_correct, corr, copies, read
 
 
 def test_the_rule_and_the_words_count_the_same_images_for_the_judges_share(found, monkeypatch):
-    assert [needed(share, 10) for share in (0.7, 0.9, 0.91, 1.0)] == [7, 9, 10, 10]  # 0.7 · 10 = 7.000000000000001
+    assert [needed(share, n) for share, n in ((0.56, 50), (0.7, 10), (0.9, 10), (0.91, 10), (1.0, 10))] == \
+        [28, 7, 9, 10, 10]  # 0.56 · 50 = 28.000000000000004
     monkeypatch.setitem(READ_AS_DIGITS, "judge_share", 0.7)
     found = copy.deepcopy(found)
     set_measures(found, "prior", judge_correct=[d < 7 for d in range(10)], corr_mean=[0.9] * 10, near_copy=[False] * 10)

@@ -37,7 +37,7 @@ CHUNK = 8192  # training images per distance product
 
 def needed(share: float, images: int) -> int:
     """The fewest of ``images`` the judge must read as intended to read ``share`` of them: ⌈share · images⌉, the
-    product rounded first (0.7 · 10 is 7.000000000000001 in floating point)."""
+    product rounded first (0.56 · 50 is 28.000000000000004 in floating point)."""
     return math.ceil(round(share * images, 9))
 
 
