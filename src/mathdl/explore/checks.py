@@ -129,7 +129,8 @@ class Param:
         if isinstance(value, bool) or not ok or (isinstance(value, float) and not math.isfinite(value)):
             raise ApiError(422, f"{name} must be {'an integer' if integer else 'a number'}, got {_shown(value)}")
         if not self.low <= value <= self.high:  # exact for integers of any size
-            raise ApiError(422, f"{name} must be between {self.low:g} and {self.high:g}, got {_shown(value)}")
+            raise ApiError(422, f"{name} must be between {_shown(self.low)} and {_shown(self.high)}, "
+                                f"got {_shown(value)}")
         return int(value) if integer else float(value)
 
 
