@@ -1,4 +1,5 @@
 """The command line: every bad input is one line and exit code 2; train writes a run directory."""
+import dataclasses
 import json
 import os
 import re
@@ -167,6 +168,21 @@ def test_gradcheck_command(capsys):
     assert main(["gradcheck", "--hidden", "5,4,3", "--cost", "xe", "--output-activation", "softmax"]) == 0
     out = capsys.readouterr().out
     assert "agree" in out and out.count("5x12") == 2
+
+
+@pytest.mark.parametrize("W_error, b_error", [(1e-3, 1e-9), (1e-9, 1e-3)])
+def test_gradcheck_disagrees_and_exits_1_when_a_weight_or_a_bias_is_off(monkeypatch, capsys, W_error, b_error):
+    """The verdict and the exit code follow the largest error of any W or b (one layer's set above the tolerance)."""
+    module = sys.modules["mathdl.nn.gradcheck"]  # the package's name gradcheck is the function
+    real = module.gradcheck
+
+    def off(*args, **kwargs):
+        checks = real(*args, **kwargs)
+        return [dataclasses.replace(checks[0], W_error=W_error, b_error=b_error), *checks[1:]]
+    monkeypatch.setattr(module, "gradcheck", off)
+    assert main(["gradcheck", "--hidden", "5", "--bp", "matrix"]) == 1
+    assert "largest relative error 1.00e-03: backprop and central differences DISAGREE (tolerance 1e-06)" in \
+        " ".join(capsys.readouterr().out.split())
 
 
 def test_gradcheck_says_its_default_network_and_how_to_check_the_studys(capsys):

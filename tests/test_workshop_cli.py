@@ -77,6 +77,25 @@ def test_dots_on_a_csv_with_three_classes_and_a_gif(tmp_path, capsys):
         assert gif.n_frames > 1
 
 
+def test_a_perceptrons_boundary_names_the_class_on_its_positive_side(tmp_path, capsys):
+    """Class 1 (the second, "right") where w·x + c > 0: the points right of x = 0 are on the line's positive side."""
+    rows = ["x,y,label"] + [f"{x},{y},{'right' if x > 0 else 'left'}" for x in (-3, -2, -1, 1, 2, 3) for y in range(5)]
+    (tmp_path / "sides.csv").write_text("\n".join(rows) + "\n")
+    assert main(["dots", "--csv", str(tmp_path / "sides.csv"), "--hidden", "0", "--quiet",
+                 "--out", str(tmp_path / "sides.png")]) == 0
+    out = capsys.readouterr().out
+    assert "classes left, right" in out and "(class right where > 0)" in out and "test 100.0%" in out
+
+
+def test_descend_takes_at_most_its_step_limit(tmp_path, capsys):
+    from mathdl.cli.descend import MAX_STEPS
+    assert main(["descend", "--steps", str(MAX_STEPS), "--surface", "none", "--out", str(tmp_path)]) == 0
+    assert re.search(rf"^ *{MAX_STEPS} ", capsys.readouterr().out, re.M)  # the last iterate's row
+    with pytest.raises(SystemExit) as done:
+        main(["descend", "--steps", str(MAX_STEPS + 1), "--surface", "none", "--out", str(tmp_path)])
+    assert done.value.code == 2 and f"must be at most {MAX_STEPS:,}" in capsys.readouterr().err
+
+
 def test_activations_writes_the_figure(tmp_path):
     assert main(["activations", "--only", "sigmoid,relu", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "activations.png").is_file()
