@@ -6,7 +6,8 @@ import pytest
 from conftest import random_net
 from mathdl.cli import main
 from mathdl.data import dots_task, make_dots
-from mathdl.training.diagnostics import EXPLODING, SATURATED, saturation
+from mathdl.training import diagnostics
+from mathdl.training.diagnostics import EXPLODING, SATURATED, GradientMonitor, evenly, saturation
 from mathdl.training.loop import Settings, train
 from test_mnist import small, write_idx
 
@@ -60,6 +61,39 @@ def test_the_output_layer_counts_only_when_the_cost_has_its_derivative(moons):
     assert 2 not in saturation(net, moons.train.X).layers  # XE: δ⁽ᴸ⁾ = a − y, no f'
     s = saturation(net, moons.train.X, output=True)  # TSE: δ⁽ᴸ⁾ = (a − y) ⊙ f'(z)
     assert s.layers[2]["saturated"] == 1 and "of the output layer" in s.warnings()[0]
+
+
+def test_a_tenth_of_a_layer_saturated_is_reported_and_less_is_not(moons):
+    net = random_net([2, 10, 1], ["sigmoid", "sigmoid"], seed=0)
+    net.b[1][0] = 80  # one unit of ten: exactly SATURATION_WARNING
+    assert "1 of the 10 sigmoid units of hidden layer 1" in saturation(net, moons.train.X).warnings()[0]
+    wide = random_net([2, 11, 1], ["sigmoid", "sigmoid"], seed=0)
+    wide.b[1][0] = 80  # one of eleven: below it
+    assert saturation(wide, moons.train.X).layers[1]["saturated"] == 1 and saturation(wide, moons.train.X).warnings() == []
+
+
+def test_a_softmax_output_is_never_counted_as_saturated(moons):
+    """Softmax has no elementwise f' (its δ⁽ᴸ⁾ is a − y with cross-entropy), so even output=True leaves it out."""
+    net = random_net([2, 4, 2], ["tanh", "softmax"], seed=0)
+    assert list(saturation(net, moons.train.X, output=True).layers) == [1]
+
+
+def test_the_explosion_is_measured_from_the_smallest_norm_so_far(moons, monkeypatch):
+    """‖∇C‖ 10, then 0.05, then 6: 120× the smallest, though less than the first — reported in epoch 2, once."""
+    norms = iter([10.0, 0.05, 6.0, 600.0])
+    monkeypatch.setattr(diagnostics, "gradient_norm", lambda *args: next(norms))
+    monitor = GradientMonitor(random_net([2, 1], ["sigmoid"]), moons.train.X, moons.train.Y, None, eta=0.5)
+    assert monitor.after_epoch(1) is None
+    assert monitor.after_epoch(2).startswith("exploding gradients: in epoch 2 the gradient norm ‖∇C‖ grew to 6, "
+                                             "120× its smallest value 0.05")
+    assert monitor.after_epoch(3) is None and monitor.norms == [10.0, 0.05, 6.0, 600.0]
+
+
+@pytest.mark.parametrize("N, at_most", [(250, 100), (10_000, 10_000), (10_001, 10_000), (60_000, 256), (5, 100)])
+def test_evenly_takes_at_most_so_many_columns_spread_over_all(N, at_most):
+    taken = range(N)[evenly(N, at_most)]
+    assert len(taken) == N if N <= at_most else at_most // 2 < len(taken) <= at_most  # all, or at most so many
+    assert taken[-1] >= N - N / len(taken)  # to the end of the set
 
 
 def test_train_command_prints_the_warning_and_records_the_diagnostics(tmp_path, capsys):
