@@ -69,7 +69,8 @@ def test_a_tenth_of_a_layer_saturated_is_reported_and_less_is_not(moons):
     assert "1 of the 10 sigmoid units of hidden layer 1" in saturation(net, moons.train.X).warnings()[0]
     wide = random_net([2, 11, 1], ["sigmoid", "sigmoid"], seed=0)
     wide.b[1][0] = 80  # one of eleven: below it
-    assert saturation(wide, moons.train.X).layers[1]["saturated"] == 1 and saturation(wide, moons.train.X).warnings() == []
+    below = saturation(wide, moons.train.X)
+    assert below.layers[1]["saturated"] == 1 and below.warnings() == []
 
 
 def test_a_softmax_output_is_never_counted_as_saturated(moons):

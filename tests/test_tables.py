@@ -33,7 +33,8 @@ def test_the_matrix_shows_each_count_in_its_place():
 
 def test_the_rates_say_how_their_intervals_are_made():
     report = binary_report(np.array([[50, 3], [7, 40]]), positive=1)
-    methods = dict(zip(cells(rates_table(report), "rate"), cells(rates_table(report), "interval")))
+    table = rates_table(report)
+    methods = dict(zip(cells(table, "rate"), cells(table, "interval")))
     assert methods == {"accuracy": "Wilson", "sensitivity": "Wilson", "specificity": "Wilson", "precision": "Wilson",
                        "NPV": "Wilson", "F1": "bootstrap", "MCC": "bootstrap"}
 
