@@ -60,6 +60,14 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 
 
+def test_an_unknown_argument_is_named_with_its_command(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["present", "study-100384", "--out", "talk.mp4"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == ("mathdl present: error: unrecognized arguments: --out talk.mp4 "
+                                       "(see mathdl present --help)\n")
+
+
 BAD_AFTER_PARSING = [
     (["--task", "pair"], "the pair task needs --pair"),
     (["--task", "pair", "--pair", "3,3"], "the pair must be two different digits"),
