@@ -1,8 +1,12 @@
 """mathdl explore's conditions at their edges: every playground parameter at its bound accepted and one step past
 it refused in one line naming it, values quoted to 40 characters, the table cells' formats, links only to files
-that are there, the binary network's bars, and when a playground session is freed. Each test fails when one
-comparison or number of the explorer's code is changed (a mutation sweep found them untested)."""
+that are there, the binary network's bars, when a playground session is freed, the playground's grid, class map and
+neuron maps against values known by hand, and the body and pixel limits to the byte and the pixel (also for a body
+sent without its length). Each test fails when one comparison or number of the explorer's code is changed (a
+mutation sweep found them untested)."""
 import base64
+import dataclasses
+import io
 import json
 import time
 
@@ -11,14 +15,16 @@ import pytest
 
 pytest.importorskip("starlette")
 
-from mathdl.explore import digit, playground
+from mathdl.explore import digit, frame, playground
 from mathdl.explore.app import create_app
+from mathdl.explore.checks import ApiError
 from mathdl.explore.routes import REVERSE
 from mathdl.explore.study import cell, tables
 from mathdl.runs.directory import write_run
+from mathdl.workshop.boundary import dots_fit
 
 from conftest import random_net
-from explore_support import drawn, zero_stroke
+from explore_support import Served, drawn, zero_stroke
 from test_explore_api import CSV, JSON_TYPE, PNG, error_of, local
 
 
@@ -263,3 +269,134 @@ def test_with_one_output_the_units_push_towards_the_class_read(k):
     units = digit.pushed(net, z, a, k, top=6)
     assert sum(u["contribution"] for u in units) == pytest.approx(sign * (z[2][0, 0] - net.b[2][0, 0]), abs=1e-3)
     assert [u["contribution"] for u in units] == sorted((u["contribution"] for u in units), reverse=True)
+
+
+# ---- the playground's pictures: the grid over the points, the class map, the neurons' maps ---------------------
+
+def test_the_grid_spans_the_points_and_a_margin_with_rows_from_the_bottom_y_up():
+    """Points over x ∈ [0, 10], y ∈ [−2, 2]: a margin of 10 % of the range, at least ½, so x ∈ [−1, 11] and
+    y ∈ [−2.5, 2.5]; x changes along a row, y from one row to the next."""
+    grid = frame.Grid.over(np.array([[0.0, 10.0, 4.0], [-2.0, 2.0, 0.0]]))
+    assert grid.extent == pytest.approx([-1.0, 11.0, -2.5, 2.5])
+    assert grid.G.shape == (2, 100 * 100) and grid.coarse.shape == (2, 25 * 25)
+    for G, R in ((grid.G, 100), (grid.coarse, 25)):
+        assert G[:, 0] == pytest.approx([-1.0, -2.5]) and G[:, R - 1] == pytest.approx([11.0, -2.5])
+        assert G[:, R] == pytest.approx([-1.0, -2.5 + 5 / (R - 1)]) and G[:, -1] == pytest.approx([11.0, 2.5])
+
+
+def test_uploaded_points_come_back_as_sent_and_the_plane_spans_them(lab):
+    sid = created(lab)["id"]
+    sent = [(i % 11, i % 5 - 2, i % 2) for i in range(30)]
+    state = lab.post(f"/api/playground/{sid}/points", content="\n".join("%d,%d,%d" % p for p in sent),
+                     headers=CSV).json()
+    assert sorted(map(tuple, state["points"]["train"] + state["points"]["test"])) == sorted(sent)
+    assert state["extent"] == pytest.approx([-1.0, 11.0, -2.5, 2.5])
+
+
+def pictured(net, mean=(0.0, 0.0), std=(1.0, 1.0)):
+    """An untrained fit of a few points whose network is ``net`` and whose scaling is (x − μ) / s, μ = ``mean``,
+    s = ``std``; and the grid over x ∈ [−1, 11], y ∈ [−2.5, 2.5]."""
+    X = np.array([[0.0, 10.0, 4.0, 6.0, 1.0, 9.0], [-2.0, 2.0, 0.0, 1.0, -1.0, 0.5]])
+    fit = dots_fit(X, np.array([0, 1, 0, 1, 0, 1]), classes=["0", "1"], hidden=(2,), test_fraction=0.5)
+    fit = dataclasses.replace(fit, net=net, mean=np.array(mean)[:, None], std=np.array(std)[:, None])
+    return fit, frame.Grid.over(X)
+
+
+def cells(encoded: str, side: int) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(encoded), dtype=np.uint8).reshape(side, side)
+
+
+def test_the_class_map_is_the_argmax_and_the_confidence_its_margin_over_chance():
+    """Softmax of three classes: P = (½, ¼, ¼) everywhere is class 0 with confidence (½ − ⅓) / (1 − ⅓) = ¼, 255 ¼ =
+    63.75 → 64; z = (−1000 y, 1000 y, −1000) is class 0 below y = 0 (the lower 50 rows) and 1 above, certain."""
+    net = random_net([2, 3], ["softmax"])
+    net.W[1][:] = 0.0
+    net.b[1][:, 0] = np.log([0.5, 0.25, 0.25])
+    fit, grid = pictured(net)
+    flat = frame.boundary(fit, grid)
+    assert (cells(flat["class"], 100) == 0).all() and (cells(flat["confidence"], 100) == 64).all()
+    net.W[1][:] = [[0.0, -1000.0], [0.0, 1000.0], [0.0, 0.0]]
+    net.b[1][:, 0] = [0.0, 0.0, -1000.0]
+    split = frame.boundary(fit, grid)
+    assert (cells(split["class"], 100)[:50] == 0).all() and (cells(split["class"], 100)[50:] == 1).all()
+    assert (cells(split["confidence"], 100) == 255).all()
+
+
+def test_each_neurons_map_is_its_activation_over_the_coarse_grid_scaled_by_its_range():
+    """2-2-2-1, ReLU then tanh, identity first weights, μ = (5, 0), s = (2, 1): unit 1 of layer 1 is max(0, x̃),
+    x̃ = (x − 5) / 2 = −3 … 3 over the columns, scaled by ±3 (ReLU is unbounded: ± the largest |a|); unit 2 is
+    max(0, y) over the rows, scaled by ±2.5; layer 2 is tanh of those (the second negated), scaled by [−1, 1]."""
+    net = random_net([2, 2, 2, 1], ["relu", "tanh", "sigmoid"])
+    net.W[1][:], net.W[2][:] = np.eye(2), np.diag([1.0, -1.0])
+    net.b[1][:], net.b[2][:] = 0.0, 0.0
+    fit, grid = pictured(net, mean=(5.0, 0.0), std=(2.0, 1.0))
+    x_, y = np.broadcast_arrays((np.linspace(-1, 11, 25) - 5) / 2, np.linspace(-2.5, 2.5, 25)[:, None])
+    scaled = lambda a, lo, hi: np.rint(255 * (a - lo) / (hi - lo))  # noqa: E731
+    expected = [[scaled(np.maximum(x_, 0), -3, 3), scaled(np.maximum(y, 0), -2.5, 2.5)],
+                [scaled(np.tanh(np.maximum(x_, 0)), -1, 1), scaled(np.tanh(-np.maximum(y, 0)), -1, 1)]]
+    maps = frame.neurons(fit, grid)
+    assert [len(layer) for layer in maps] == [2, 2]
+    for layer, wanted in zip(maps, expected):
+        for encoded, a in zip(layer, wanted):
+            np.testing.assert_array_equal(cells(encoded, 25), a)
+    assert cells(maps[0][0], 25)[0, 12] == 128 and cells(maps[0][0], 25)[0, 24] == 255  # a = 0, 3: ½ and 1
+
+
+# ---- request bodies: counted as they arrive, the limits exact -------------------------------------------------
+
+def test_a_body_sent_in_chunks_without_a_length_is_counted_as_it_arrives(tmp_path):
+    """Transfer-Encoding: chunked through a real server: JSON_LIMIT bytes in 1 KiB chunks are read, one byte more
+    is refused while it arrives (no Content-Length to refuse it by)."""
+    import httpx
+    from mathdl.explore.checks import JSON_LIMIT
+
+    def chunks(size):
+        body = b"{}" + b" " * (size - 2)
+        for i in range(0, size, 1024):
+            yield body[i:i + 1024]
+
+    with Served(create_app([], default_folder=tmp_path / "own", compile_loops=False)) as served:
+        with httpx.Client(base_url=served.url, headers=JSON_TYPE, timeout=30) as http:
+            fits = http.post("/api/playground", content=chunks(JSON_LIMIT))
+            assert "content-length" not in fits.request.headers and fits.status_code == 201, fits.text
+            refused = http.post("/api/playground", content=chunks(JSON_LIMIT + 1))
+    assert "content-length" not in refused.request.headers
+    assert error_of(refused, 413) == "JSON body is larger than the limit of 65,536 bytes"
+
+
+def test_an_image_of_exactly_the_limit_is_read_and_one_byte_more_refused_with_or_without_its_length(tmp_path):
+    png = drawn([zero_stroke()])
+    exact = png + bytes(digit.IMAGE_LIMIT - len(png))  # Pillow stops at the PNG's end
+    with local(create_app([binary_run(tmp_path / "binary", 4.0)])) as c:
+        assert c.post("/api/networks/0/predict", content=exact, headers=PNG).status_code == 200
+        assert error_of(c.post("/api/networks/0/predict", content=exact + b"\0", headers=PNG), 413) == \
+            "image of 4,194,305 bytes is larger than the limit of 4,194,304 bytes"
+        assert error_of(c.post("/api/networks/0/predict", content=iter([exact, b"\0"]), headers=PNG), 413) == \
+            "image is larger than the limit of 4,194,304 bytes"
+
+
+def test_a_csv_of_exactly_the_limit_is_read_and_one_byte_more_refused(lab):
+    sid = created(lab)["id"]
+    rows = "\n".join(f"{i % 5},{i % 3},{i % 2}" for i in range(30)).encode()
+    exact = rows + b"\n" * (playground.CSV_LIMIT - len(rows))  # blank lines are skipped
+    state = lab.post(f"/api/playground/{sid}/points", content=exact, headers=CSV).json()
+    assert len(state["points"]["train"]) + len(state["points"]["test"]) == 30
+    assert error_of(lab.post(f"/api/playground/{sid}/points", content=exact + b"\n", headers=CSV), 413) == \
+        "CSV of 262,145 bytes is larger than the limit of 262,144 bytes"
+
+
+def test_an_image_of_4000_by_4000_pixels_is_decoded_and_one_row_more_refused():
+    from PIL import Image, ImageDraw
+
+    def png(height):
+        image = Image.new("1", (4000, height), 1)
+        ImageDraw.Draw(image).line((2000, 500, 2000, 3500), fill=0, width=200)
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+        return buffer.getvalue()
+
+    assert digit.digit_of(png(4000)).shape == (28, 28)
+    with pytest.raises(ApiError) as refused:
+        digit.digit_of(png(4001))
+    assert refused.value.status == 413 and "4000 × 4001 pixels to decode, more than the limit of 16,000,000" in \
+        refused.value.message

@@ -1,5 +1,6 @@
 """Your own handwriting: images the tests draw (any size, format, background) made into MNIST digits,
 scaled like the run's training data, and classified by `mathdl predict`."""
+import io
 import json
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from mathdl.cli import main
-from mathdl.data.handwriting import centre_of_mass, mnist_digit
+from mathdl.data.handwriting import ImageTooLarge, centre, centre_of_mass, crop, mnist_digit, read_image
 from mathdl.data.deskew import deskew
 from mathdl.data.pixels import scale
 from mathdl.data.tasks import make_task
@@ -104,6 +105,54 @@ def test_images_without_a_digit_or_not_images(tmp_path):
         mnist_digit(tmp_path / "missing.png")
     with pytest.raises(MathdlError, match="unreadable image"):
         mnist_digit(tmp_path)  # a directory
+
+
+# ---- each step at its edges, with answers known by hand -------------------------------------------------------
+
+def test_crop_keeps_the_first_and_the_last_row_and_column_of_ink():
+    v = np.zeros((6, 7))
+    v[1, 2], v[4, 5] = 0.5, 1.0
+    cropped = crop(v)
+    assert cropped.shape == (4, 4) and cropped[0, 0] == 0.5 and cropped[-1, -1] == 1.0
+
+
+def test_a_wide_digit_is_fitted_to_the_box_by_its_width():
+    dash = Image.new("L", (900, 400), 255)
+    ImageDraw.Draw(dash).line((100, 200, 800, 200), fill=0, width=60)
+    digit = mnist_digit(dash)
+    rows, cols = np.flatnonzero(digit.any(axis=1)), np.flatnonzero(digit.any(axis=0))
+    assert cols[-1] - cols[0] + 1 == 20 and rows[-1] - rows[0] + 1 <= 3  # wide and flat, as drawn
+
+
+def test_the_centre_of_mass_not_the_middle_of_the_box_is_put_on_row_14_column_14():
+    """A bar down column 0 and one pixel at (9, 9): centre of mass (54 / 11, 9 / 11) = (4.91, 0.82), so the 10 × 10
+    block goes to rows 9-18 (14 − 4.91 = 9.09) and columns 13-22 (14 − 0.82 = 13.18); the middle of its box, (4.5,
+    4.5), would put it at (10, 10)."""
+    v = np.zeros((10, 10))
+    v[:, 0], v[9, 9] = 1.0, 1.0
+    field = centre(v)
+    np.testing.assert_array_equal(field[9:19, 13:23], v)
+    assert field.sum() == v.sum()
+    assert centre_of_mass(field) == pytest.approx((9 + 54 / 11, 13 + 9 / 11))
+
+
+def test_a_tall_digit_heavy_at_one_end_is_shifted_only_as_far_as_the_field_allows():
+    """20 × 6, its top five rows full and column 0 below them at 0.1: centre of mass on row 78 / 31.5 = 2.48 would
+    need its top on row 14 − 2.48 = 11.52 → 12, but 20 rows fit in 28 from row 8 at most; upside down, on row
+    16.52, it would need row −2.52 → −3, and starts on row 0. Columns: 75 / 31.5 = 2.38, from 14 − 2.38 → 12."""
+    v = np.zeros((20, 6))
+    v[:5], v[5:, 0] = 1.0, 0.1
+    assert centre_of_mass(v) == pytest.approx((78 / 31.5, 75 / 31.5))
+    np.testing.assert_array_equal(centre(v)[8:, 12:18], v)
+    np.testing.assert_array_equal(centre(v[::-1])[:20, 12:18], v[::-1])
+
+
+def test_an_image_of_exactly_max_pixels_is_read_and_one_pixel_more_refused():
+    buffer = io.BytesIO()
+    Image.new("L", (10, 10), 255).save(buffer, "PNG")
+    assert read_image(io.BytesIO(buffer.getvalue()), max_pixels=100).size == (10, 10)
+    with pytest.raises(ImageTooLarge, match="10 × 10 pixels to decode, more than the limit of 99$"):
+        read_image(io.BytesIO(buffer.getvalue()), max_pixels=99)
 
 
 @pytest.fixture(scope="module")
