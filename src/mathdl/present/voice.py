@@ -83,14 +83,14 @@ def read_recording(path: Path) -> np.ndarray:
         raise MathdlError(f"{path}: cannot read the recording ({e.strerror or e})") from None
     except (ValueError, EOFError, struct.error) as e:
         raise MathdlError(f"{path}: not a readable WAV file ({e or type(e).__name__})") from None
-    if data.ndim > 1:
-        data = data.mean(axis=1)
     if data.size == 0 or rate <= 0:
         raise MathdlError(f"{path}: the recording is empty")
-    if data.dtype.kind in "iu":
+    if data.dtype.kind in "iu":  # scaled before the channels are averaged, while the type still says how
         info = np.iinfo(data.dtype)
         data = (data.astype(np.float64) - (info.max + 1 + info.min) / 2) / ((info.max - info.min + 1) / 2)
     data = np.asarray(data, np.float64)
+    if data.ndim > 1:
+        data = data.mean(axis=1)
     if not np.all(np.isfinite(data)):
         raise MathdlError(f"{path}: the recording holds values that are not numbers")
     return resample(np.clip(data, -1.0, 1.0), rate)
