@@ -15,7 +15,7 @@ from mathdl.present.spoken import spoken
 from mathdl.present.subtitles import srt, vtt
 from mathdl.present.timeline import FPS, GAP, LEAD, LINE, LINES, TAIL, Cue, Timeline, cues_for, frames_for, narrate, \
     recorded
-from mathdl.present.voice import SAMPLE_RATE, loudness, read_recording
+from mathdl.present.voice import SAMPLE_RATE, read_recording
 
 MINUS_1_DBFS = 10 ** (-1 / 20)  # the narration's peak
 
@@ -188,12 +188,6 @@ def test_a_recording_is_read_as_mono_full_scale_at_the_videos_rate(tmp_path):
     assert len(x) == SAMPLE_RATE
     spectrum = np.abs(np.fft.rfft(x))
     assert np.argmax(spectrum) == 1000  # 1 Hz a bin over one second
-
-
-def test_loudness_is_the_rms_level_in_dbfs():
-    assert loudness(np.full(100, 0.1)) == pytest.approx(-20.0)
-    assert loudness(np.sin(2 * np.pi * np.arange(4800) / 48)) == pytest.approx(-10 * np.log10(2))
-    assert loudness(np.zeros(10)) == -math.inf
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ for a fixed seed. Every sound is brought to ``SAMPLE_RATE`` by polyphase resampl
 """
 from __future__ import annotations
 
-import math
 import re
 import struct
 import warnings
@@ -112,9 +111,3 @@ def recordings(folder, slides: int) -> list[np.ndarray]:
     if extra:
         raise MathdlError(f"{folder}: {found[extra[0]].name} has no slide: the presentation has {slides} slides")
     return [read_recording(found[n]) for n in range(1, slides + 1)]
-
-
-def loudness(x: np.ndarray) -> float:
-    """The RMS level of ``x`` in dB relative to full scale (−inf for silence)."""
-    rms = math.sqrt(float(np.mean(np.square(x, dtype=np.float64)))) if x.size else 0.0
-    return 20 * math.log10(rms) if rms > 0 else -math.inf
