@@ -111,3 +111,92 @@ def test_the_holm_paragraph_and_table_count_the_raw_and_the_adjusted_p_values():
     assert "this study makes 3 of them (1 comparisons for each of 3 seeds)" in said
     assert said.endswith("2 of the 3 mid-p values are below 0.05, 1 remains so after the adjustment.")
     assert table.rows == (("TSE vs XE", "1", "2", "2 of 3", "1 of 3", "0.001", "0.003"),)
+
+
+def test_a_missing_configuration_is_refused():
+    """Seven of the eight configurations, each with two runs: the saturated model cannot be fitted."""
+    runs = [run for run in runs_with({}, [-0.001, 0.001])
+            if (run["cost"], run["method"], run["depth"]) != ("xe", "matrix", 3)]
+    with pytest.raises(ValueError, match="at least two runs of each"):
+        factorial(runs, "accuracy")
+
+
+def test_the_anova_table_by_hand():
+    """Each term's sum of squares N β² = N (effect / 2^order)² on one df, the residual 8 Σ e² on 8(K − 1) df
+    with no F or p, F = SS / σ², and nothing else (no intercept row)."""
+    known = {"cost": 0.004, "depth": -0.002, "cost:method": 0.003, "cost:method:depth": -0.0016}
+    noise = [-0.002, 0.0, 0.002]
+    k, n = len(noise), 8 * len(noise)
+    analysis = factorial(runs_with(known, noise), "accuracy")
+    sigma2 = 8 * sum(e * e for e in noise) / (8 * (k - 1))
+    anova = {row["term"]: row for row in analysis["anova"]}
+    assert sorted(anova) == sorted((*TERMS, "Residual")) and len(analysis["anova"]) == 8
+    for term in TERMS:
+        ss = n * (known.get(term, 0.0) / 2 ** (term.count(":") + 1)) ** 2
+        assert anova[term]["df"] == 1
+        assert anova[term]["sum_sq"] == pytest.approx(ss, abs=1e-15)
+        assert anova[term]["F"] == pytest.approx(ss / sigma2, abs=1e-9)
+        assert anova[term]["p"] == pytest.approx(stats.f.sf(ss / sigma2, 1, 8 * (k - 1)))
+    residual = anova["Residual"]
+    assert residual["df"] == 8 * (k - 1) and residual["sum_sq"] == pytest.approx(8 * sum(e * e for e in noise))
+    assert residual["F"] is None and residual["p"] is None
+
+
+def test_the_grand_mean_is_the_mean_of_every_run_not_the_median():
+    """One configuration raised by 0.008: the mean of the 8K runs rises by 0.008/8, their median (0.95) does not."""
+    runs = runs_with({}, [-0.001, 0.0, 0.001])
+    for run in runs:
+        if (run["cost"], run["method"], run["depth"]) == ("xe", "matrix", 3):
+            run["accuracy"] += 0.008
+    analysis = factorial(runs, "accuracy")
+    assert analysis["mean"] == pytest.approx(0.95 + 0.001) and analysis["mean"] == pytest.approx(np.mean(
+        [run["accuracy"] for run in runs]))
+
+
+def test_the_confidence_level_is_honoured():
+    """At level 0.90 the intervals use t(df, 0.95), not the default's 0.975."""
+    known = {"cost": 0.004, "method": -0.002}
+    noise = [-0.0015, 0.0005, 0.001]
+    k, n = len(noise), 8 * len(noise)
+    analysis = factorial(runs_with(known, noise), "accuracy", level=0.90)
+    t = stats.t.ppf(0.95, 8 * (k - 1))
+    sigma = math.sqrt(sum(e * e for e in noise) / (k - 1))
+    assert analysis["level"] == 0.90
+    for e in analysis["effects"]:
+        se = 2 ** (e["term"].count(":") + 1) * sigma / math.sqrt(n)
+        effect = known.get(e["term"], 0.0)
+        assert e["ci95"] == pytest.approx([effect - t * se, effect + t * se])
+    values = [0.981, 0.985, 0.983, 0.979]
+    half = stats.t.ppf(0.95, 3) * np.std(values, ddof=1) / 2
+    assert t_interval(values, level=0.90)["ci95"] == pytest.approx([np.mean(values) - half, np.mean(values) + half])
+
+
+def test_t_interval_of_one_or_no_value_and_with_signed_bounds():
+    """One seed: its value is the mean, with no sd and no interval; no seeds: nothing. An MCC's interval is cut to
+    [−1, 1], so a negative lower end stays (the rates' default [0, 1] would cut it to 0)."""
+    assert t_interval([0.5]) == {"mean": 0.5, "sd": None, "ci95": None, "n": 1}
+    assert t_interval([]) == {"mean": None, "sd": None, "ci95": None, "n": 0}
+    values = [-0.3, -0.1, -0.2]  # mean −0.2, s = 0.1
+    half = stats.t.ppf(0.975, 2) * 0.1 / math.sqrt(3)
+    assert t_interval(values, bounds=(-1.0, 1.0))["ci95"] == pytest.approx([-0.2 - half, -0.2 + half])
+    assert t_interval(values)["ci95"] == pytest.approx([0.0, -0.2 + half])
+
+
+def test_unequal_replication_gives_type_two_sums_of_squares():
+    """Cells with two, three and four runs: each term's sum of squares is the fall in the residual sum of squares
+    when it joins every term that does not contain it (type II; types I and III differ here), by least squares."""
+    runs = runs_with({"cost": 0.004, "method": 0.002, "cost:depth": 0.001}, [-0.001, 0.001])
+    runs += [{"cost": "xe", "method": "matrix", "depth": d, "accuracy": 0.96 + e} for d in (1, 3) for e in (0, 1e-3)]
+    runs += [{"cost": "tse", "method": "online", "depth": 1, "accuracy": 0.93}]
+    y = np.array([run["accuracy"] for run in runs])
+    x = dict(zip(("cost", "method", "depth"), np.array([code(r["cost"], r["method"], r["depth"]) for r in runs]).T))
+
+    def rss(terms):
+        X = np.column_stack([np.ones(len(y))] + [np.prod([x[f] for f in t.split(":")], axis=0) for t in terms])
+        beta = np.linalg.lstsq(X, y, rcond=None)[0]
+        return float(((y - X @ beta) ** 2).sum())
+
+    anova = {row["term"]: row for row in factorial(runs, "accuracy")["anova"]}
+    for term in TERMS:
+        others = [t for t in TERMS if not set(term.split(":")) <= set(t.split(":"))]
+        assert anova[term]["sum_sq"] == pytest.approx(rss(others) - rss(others + [term]), rel=1e-9)
