@@ -6,6 +6,7 @@ test sets up the signal state it needs (``default_signals``), so they pass in a 
 background of a script alike, where SIGINT starts ignored.
 """
 import csv
+import dataclasses
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from mathdl.data.mnist import load_mnist
 from mathdl.base.errors import MathdlError
 from mathdl.runs.experiment import RUN_FILES, Config, build_network, build_task
 from mathdl.base.interrupt import Interrupted, held_signals
+from mathdl.nn import Network
 from mathdl.nn.fast.sgd import FastSGD
 from mathdl.training.checkpoint import CHECKPOINT, load_checkpoint, read_checkpoint, save_checkpoint
 from mathdl.runs.directory import load_run
@@ -359,3 +361,60 @@ def test_an_unreadable_checkpoint_is_one_line(data_dir, tmp_path, capsys):
     code, err = exit_code(["train", "--data", str(data_dir), "--out", str(tmp_path / "run"), *ARGS, "--resume"],
                           capsys)
     assert code == 2 and "not a readable checkpoint" in err and "delete it to train from the start" in err
+
+
+# --- the checkpoint file ---------------------------------------------------------------------------------
+
+def small_checkpoint(tmp_path):
+    """A network, a ``Checkpoint`` with Adam's buffers and t, and the path it is saved to."""
+    from mathdl.training.checkpoint import Checkpoint
+    net = Network.create([3, 2], ["sigmoid"], rng=np.random.default_rng(0))
+    optimizer = {"t": 7, "m": [np.full((2, 3), 0.5), np.full((2, 1), 0.25)], "v": [np.ones((2, 3)), np.ones((2, 1))]}
+    kept = Checkpoint({"epochs": 3}, 600, 1, 304, 12.5, 0.25, 1.0, {"shuffle": {"state": 1}}, optimizer,
+                      [{"epoch": 1, "cost": 0.5}], [], [1.0, 2.0], False)
+    return net, kept, tmp_path / CHECKPOINT
+
+
+def test_a_checkpoint_file_reads_back_whole(tmp_path):
+    net, kept, path = small_checkpoint(tmp_path)
+    save_checkpoint(path, net, kept, {"config": {"epochs": 3}})
+    back, read, run = load_checkpoint(path)
+    assert same_params(back, net) and run == {"config": {"epochs": 3}}
+    assert {k: v for k, v in vars(read).items() if k != "optimizer"} == {k: v for k, v in vars(kept).items()
+                                                                         if k != "optimizer"}
+    assert read.optimizer.keys() == kept.optimizer.keys() and read.optimizer["t"] == 7
+    for key in ("m", "v"):
+        assert all(np.array_equal(a, b) for a, b in zip(read.optimizer[key], kept.optimizer[key], strict=True))
+
+
+def test_a_checkpoint_of_another_version_or_format_is_refused(tmp_path):
+    import json
+    net, kept, path = small_checkpoint(tmp_path)
+    save_checkpoint(path, net, kept, {})
+    with np.load(path) as npz:
+        arrays = dict(npz)
+    header = json.loads(str(arrays["checkpoint"]))
+    for name, change, message in (("future.npz", {"version": 2}, "checkpoint format version 2 is not supported"),
+                                  ("model.npz", {"format": "mathdl-model"}, "not a readable checkpoint")):
+        np.savez(tmp_path / name, **{**arrays, "checkpoint": np.array(json.dumps({**header, **change}))})
+        with pytest.raises(MathdlError, match=message):
+            read_checkpoint(tmp_path / name)
+
+
+def test_a_checkpoint_write_that_fails_leaves_the_previous_checkpoint(tmp_path):
+    """The file is replaced only once the new one is whole: a save that fails half-way (here an optimiser
+    buffer that cannot become an array, after others were written) leaves the old checkpoint readable and
+    no temporary file."""
+    net, kept, path = small_checkpoint(tmp_path)
+    save_checkpoint(path, net, kept, {"n": 1})
+
+    class Unwritable:
+        def __array__(self, dtype=None, copy=None):
+            raise OSError("disk full")
+
+    broken = dataclasses.replace(kept, epochs_done=2, optimizer={**kept.optimizer, "v": [np.ones((2, 3)), Unwritable()]})
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, net, broken, {"n": 2})
+    read, run = read_checkpoint(path)
+    assert read.epochs_done == 1 and run == {"n": 1}
+    assert [p.name for p in tmp_path.iterdir()] == [CHECKPOINT]

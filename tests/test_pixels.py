@@ -1,6 +1,7 @@
 """Pixels: X kept as 0-255 bytes is, column for column and bit for bit, the scaled matrix; training on it
 gives the very weights that training on the matrix gives."""
 import dataclasses
+import importlib
 
 import numpy as np
 import pytest
@@ -109,3 +110,20 @@ def test_shifted_pixels_are_the_shifted_matrix(data, how):
     assert np.abs(lazy.dx).max() == 2
     np.testing.assert_array_equal(lazy.take(idx), dense.take(idx))
     assert task.background == task.train.X.scaled(np.zeros((1, 1), np.uint8))[0, 0]  # a 0 pixel, scaled
+
+
+def test_evaluating_pixels_in_chunks_equals_evaluating_the_matrix(data, monkeypatch):
+    """``evaluate`` scales ``Pixels`` chunk by chunk into one buffer: in chunks of 64 (the last one short) the
+    same cost, predictions and outputs as the whole scaled matrix at once."""
+    from mathdl.data.tasks import Split
+    module = importlib.import_module("mathdl.training.evaluate")  # the module, not the function of its name
+    task = make_task(data, "digits", scale="standard")
+    split = task.train
+    assert isinstance(split.X, Pixels) and split.N % 64
+    net = Network.create([784, 10], ["softmax"], rng=np.random.default_rng(1))
+    dense = evaluate(net, Split(np.asarray(split.X), split.Y, split.labels, split.digits), task, "xe")
+    monkeypatch.setattr(module, "EVAL_CHUNK", 64)
+    lazy = evaluate(net, split, task, "xe")
+    assert lazy.cost == pytest.approx(dense.cost, rel=1e-12) and lazy.accuracy == dense.accuracy
+    np.testing.assert_array_equal(lazy.predicted, dense.predicted)
+    np.testing.assert_allclose(lazy.outputs, dense.outputs, rtol=1e-12)

@@ -166,3 +166,43 @@ def test_pixel_stats_are_numpys_mean_and_std_bit_for_bit(piece):
         images = np.random.default_rng(n).integers(0, 256, (n, 28, 28), dtype=np.uint8)
         pixels = images.astype(np.float64) / 255
         assert pixel_stats(images, piece) == (float(pixels.mean()), float(pixels.std()))
+
+
+def test_a_shift_moves_right_by_dx_and_down_by_dy_and_fills_the_border():
+    """shifted[r, c] = image[r − dy, c − dx], by hand: a pixel at row 10, column 5 goes to (10, 6) for
+    (dx, dy) = (1, 0), to (8, 5) for (0, −2) and to (11, 8) for (3, 1), and the rows and columns uncovered
+    (column 0; rows 26-27; row 0 and columns 0-2) take the background −0.5; an image of ones moved by (1, −1)
+    is ones but in column 0 and row 27. The same through ``Shifted`` on an array and on ``Pixels`` (moved as
+    bytes, a 0 pixel's border, then scaled)."""
+    from mathdl.data.augment import Shifted, move
+    from mathdl.data.pixels import Pixels
+    dot = np.zeros((28, 28))
+    dot[10, 5] = 1.0
+    X = np.column_stack([dot.ravel()] * 3 + [np.ones(784)])
+    dx, dy = np.array([1, 0, 3, 1]), np.array([0, -2, 1, -1])
+    expected = np.zeros((4, 28, 28))
+    expected[0, :, 0] = expected[1, 26:, :] = expected[2, 0, :] = expected[2, :, :3] = -0.5
+    expected[0, 10, 6] = expected[1, 8, 5] = expected[2, 11, 8] = 1.0
+    expected[3] = -0.5
+    expected[3, :27, 1:] = 1.0
+    out = move(X, dx, dy, -0.5)
+    np.testing.assert_array_equal(out.T.reshape(4, 28, 28), expected)
+    shifted = Shifted(X, 3, np.random.default_rng(0), -0.5)
+    shifted.dx, shifted.dy = dx, dy
+    np.testing.assert_array_equal(shifted.take(np.arange(4)), out)
+    images = (255 * X.T.reshape(4, 28, 28)).astype(np.uint8)
+    pixels = Shifted(Pixels(images, "unit", (0.0, 1.0), np.float64), 3, np.random.default_rng(0), 0.0)
+    pixels.dx, pixels.dy = dx, dy
+    np.testing.assert_array_equal(pixels.take(np.arange(4)), move(X, dx, dy, 0.0))
+
+
+def test_shifts_are_drawn_uniformly_from_minus_s_to_s_each_way_independently():
+    """dx and dy take every whole value in [−s, s] (both ends too), about equally often, and are drawn
+    independently: 9,000 draws with s = 1 give each value about 3,000 times and dx = dy in about a third."""
+    from mathdl.data.augment import draw_shifts
+    dx, dy = draw_shifts(1, np.random.default_rng(0), 9000)
+    for d in (dx, dy):
+        values, counts = np.unique(d, return_counts=True)
+        assert values.tolist() == [-1, 0, 1] and (abs(counts - 3000) < 200).all()
+    assert abs(np.mean(dx == dy) - 1 / 3) < 0.03
+    assert set(draw_shifts(3, np.random.default_rng(1), 500)[0]) == set(range(-3, 4))

@@ -1,5 +1,7 @@
 """The training loop: histories, schedules, optimisers, class weights, divergence, float32; and a short
 training on real MNIST when it is present."""
+import importlib
+
 import numpy as np
 import pytest
 
@@ -157,7 +159,8 @@ def test_a_run_without_curves_trains_the_same_network(tmp_path):
     assert results[False].metrics["test"] == results[True].metrics["test"]
     assert results[False].metrics["train"] == results[True].metrics["train"]
     assert "test_accuracy" in results[True].history.rows[0]
-    assert not {"train_accuracy", "test_accuracy"} & set(results[False].history.rows[0])
+    assert [bool({"train_accuracy", "test_accuracy"} & set(row)) for row in results[False].history.rows] == [
+        False, False, True]  # scored after the last epoch only
     last = results[True].history.rows[-1]
     assert results[False].history.rows[-1]["train_accuracy"] == last["train_accuracy"]
     saved = read_csv_rows(tmp_path / "False" / "history.csv")
@@ -205,3 +208,100 @@ def test_the_history_records_the_share_of_positives_that_ends_each_epoch():
              "summary": {"class_balance": {"train": {"negative": int((labels == 0).sum()),
                                                      "positive": int((labels == 1).sum())}}}}
     assert epoch_order_share(study, 2) == (expected[1], TAIL, float(np.mean(labels)))
+
+
+def replayed_training(W, b, task, epochs, eta, decay, batch, seed, weights):
+    """The loop's run of a one-layer linear network under the total squared error C_x = ½(y − a)², replayed
+    by the equations alone: epoch e draws its order from the seed's shuffle stream, cuts it into batches
+    of ``batch`` (the last one shorter), and steps W ← W − η_e (1/|B|) Σ_x w_x δ_x xᵀ, b ← b − η_e (1/|B|)
+    Σ_x w_x δ_x with δ_x = a − y and η_e = η / (1 + decay (e − 1)); returns W, b, the rates and the mean
+    cost (1/N) Σ_x w_x C_x of each epoch, each C_x taken before its batch's step."""
+    from mathdl.base.seeding import rng
+    X, Y, N = task.train.X, task.train.Y, task.train.N
+    w = np.ones(N) if weights is None else weights
+    shuffle, rates, costs = rng(seed, "shuffle"), [], []
+    for e in range(1, epochs + 1):
+        order, eta_e, total = shuffle.permutation(N), eta / (1 + decay * (e - 1)), 0.0
+        for first in range(0, N, batch):
+            B = order[first:first + batch]
+            delta = (W @ X[:, B] + b - Y[:, B]) * w[B]
+            total += float(np.sum((W @ X[:, B] + b - Y[:, B]) ** 2 / 2 * w[B]))
+            W, b = W - eta_e * delta @ X[:, B].T / len(B), b - eta_e * delta.sum(axis=1, keepdims=True) / len(B)
+        rates.append(eta_e)
+        costs.append(total / N)
+    return W, b, rates, costs
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_three_epochs_equal_the_equations_replayed_by_hand(engine, weighted):
+    """700 training points in batches of 200 (the last one 100: 400 columns are gathered at a time, so the
+    order is cut into two pieces and four batches), η = 0.3 with decay 0.5 (η_e = 0.3, 0.2, 0.15), sample
+    weights or none: the weights, the rates and every epoch's mean cost are those of the update equations
+    applied in the orders the seed draws."""
+    generator = np.random.default_rng(2)
+    X = generator.normal(0, 1, (2, 1000))
+    task = dots_task(X, (X[0] - X[1] > 0).astype(int), seed=0)
+    assert task.train.N == 700
+    weights = generator.uniform(0.2, 3.0, 700) if weighted else None
+    net = random_net([2, 1], ["linear"], seed=4)
+    W, b, rates, costs = replayed_training(net.W[1].copy(), net.b[1].copy(), task, 3, 0.3, 0.5, 200, 9, weights)
+    h = train(net, task, Settings(cost="tse", method="matrix", epochs=3, eta=0.3, decay=0.5, batch_size=200, seed=9,
+                                  engine=engine), weights=weights, progress=False)
+    assert rates == pytest.approx([0.3, 0.2, 0.15], rel=1e-15)
+    assert [r["eta"] for r in h.rows] == pytest.approx(rates, rel=1e-15)
+    assert [r["epoch"] for r in h.rows] == [1, 2, 3]
+    assert [r["cost"] for r in h.rows] == pytest.approx(costs, rel=1e-10)
+    np.testing.assert_allclose(net.W[1], W, rtol=1e-10)
+    np.testing.assert_allclose(net.b[1], b, rtol=1e-10)
+
+
+def test_every_epoch_shifts_the_images_by_new_draws_from_the_augment_stream(monkeypatch):
+    """With augment s = 2 every epoch moves each training image by its own (dx, dy), drawn anew from the
+    seed's augment stream (not the shuffle's, not the same every epoch): the shifts of epochs 1..3 are three
+    successive ``draw_shifts(2, ·, N)`` from ``rng(seed, "augment")``, dx and dy each covering −2..2."""
+    from mathdl.base.seeding import rng
+    from mathdl.data.augment import Shifted, draw_shifts
+    from mathdl.data.mnist import MNIST
+    from mathdl.training import loop
+    drawn = []
+
+    class Recorded(Shifted):
+        def __init__(self, *args):
+            super().__init__(*args)
+            drawn.append((self.dx.copy(), self.dy.copy()))
+
+    monkeypatch.setattr(loop, "Shifted", Recorded)
+    generator = np.random.default_rng(1)
+    images, labels = generator.integers(0, 256, (150, 28, 28), dtype=np.uint8), np.arange(150, dtype=np.uint8) % 10
+    task = make_task(MNIST(images, labels, images[:20], labels[:20], "test", "custom"), "digits")
+    train(random_net([784, 10], ["sigmoid"]), task, Settings(method="matrix", epochs=3, augment=2, seed=7),
+          progress=False)
+    stream = rng(7, "augment")
+    expected = [draw_shifts(2, stream, task.train.N) for _ in range(3)]
+    assert len(drawn) == 3
+    for (dx, dy), (ex, ey) in zip(drawn, expected):
+        np.testing.assert_array_equal(dx, ex)
+        np.testing.assert_array_equal(dy, ey)
+        assert set(dx) == set(dy) == {-2, -1, 0, 1, 2}
+    assert not np.array_equal(drawn[0][0], drawn[1][0]) and not np.array_equal(drawn[1][0], drawn[2][0])
+
+
+def test_evaluation_by_hand_across_chunk_boundaries(monkeypatch):
+    """x = 0, 1, 2 through a⁽¹⁾ = 2x − 1 and a⁽²⁾ = a⁽¹⁾ (linear), so a = −1, 1, 3; with y = 0, 0, 3 the total
+    squared error ½(y − a)² is 0.5, 0.5, 0, the mean cost 1/3; the threshold ½ predicts 0, 1, 1 against the
+    labels 0, 0, 1: accuracy 2/3. The same in chunks of 2 (the last one short), of 1 and of 2048."""
+    from mathdl.data.tasks import Split, Task
+    from mathdl.nn import Network
+    module = importlib.import_module("mathdl.training.evaluate")  # the module, not the function of its name
+
+    net = Network.create([1, 1, 1], ["linear", "linear"], rng=np.random.default_rng(0))
+    net.W[1][...], net.b[1][...], net.W[2][...], net.b[2][...] = 2.0, -1.0, 1.0, 0.0
+    split = Split(np.array([[0.0, 1.0, 2.0]]), np.array([[0.0, 0.0, 3.0]]), np.array([0, 0, 1]), np.array([0, 0, 1]))
+    task = Task("hand", "by hand", ["0", "1"], split, split, None, (0.0, 1.0), "none")
+    for chunk in (2, 1, 2048):
+        monkeypatch.setattr(module, "EVAL_CHUNK", chunk)
+        e = evaluate(net, split, task, "tse")
+        assert e.cost == pytest.approx(1 / 3, rel=1e-15) and e.accuracy == pytest.approx(2 / 3, rel=1e-15)
+        np.testing.assert_array_equal(e.predicted, [0, 1, 1])
+        np.testing.assert_allclose(e.outputs, [[-1.0, 1.0, 3.0]], rtol=1e-15)
