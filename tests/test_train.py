@@ -1,5 +1,6 @@
 """The training loop: histories, schedules, optimisers, class weights, divergence, float32; and a short
 training on real MNIST when it is present."""
+import dataclasses
 import importlib
 
 import numpy as np
@@ -167,6 +168,8 @@ def test_a_run_without_curves_trains_the_same_network(tmp_path):
     assert saved[0]["train_accuracy"] == "" and saved[-1]["train_accuracy"] == last["train_accuracy"]
     assert saved[-1]["test_accuracy"] == last["test_accuracy"] and saved[-1]["test_cost"] == last["test_cost"]
     assert (tmp_path / "False" / "learning_curves.png").is_file()
+    once = run(dataclasses.replace(config, epochs=1), mnist, out=tmp_path / "once", progress=False)
+    assert "test_accuracy" in once.history.rows[0]  # one epoch: its only row is the last, and scored
 
 
 @pytest.mark.parametrize("method,cost,optimizer", [("online", "tse", "sgd"), ("online", "xe", "momentum"),
