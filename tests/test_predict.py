@@ -14,8 +14,8 @@ from mathdl.data.pixels import scale
 from mathdl.data.tasks import make_task
 from mathdl.base.errors import MathdlError
 from mathdl.runs.experiment import Config, run
-from mathdl.runs.predict import predict_images
-from mathdl.runs.directory import load_run, write_run
+from mathdl.runs.predict import inputs_of, predict_images
+from mathdl.runs.directory import Run, load_run, write_run
 from mathdl.nn.model_file import save_model
 from conftest import random_net
 from test_mnist import small, write_idx
@@ -220,6 +220,12 @@ def predict_faults(tmp_path, standard_run):
     wrong = write_fake_run(tmp_path / "wrong", random_net([784, 4, 3], ["sigmoid", "softmax"]),
                            {"classes": list("0123456789"), "inputs": {"scale": "unit", "mean": 0, "std": 1,
                                                                       "targets": [0, 1]}})
+    unit = {"scale": "unit", "mean": 0, "std": 1, "targets": [0, 1]}
+    one = write_fake_run(tmp_path / "one", random_net([784, 4, 1], ["sigmoid", "sigmoid"]),
+                         {"classes": list("0123456789"), "inputs": unit})
+    single = write_fake_run(tmp_path / "single", random_net([784, 1], ["sigmoid"]), {"classes": ["7"], "inputs": unit})
+    flat = write_fake_run(tmp_path / "flat", random_net([784, 1], ["sigmoid"]),
+                          {"classes": ["0", "1"], "inputs": {**unit, "scale": "standard", "std": 0}})
     future = write_fake_run(tmp_path / "future", random_net([784, 4, 10], ["sigmoid", "softmax"]), {})
     with np.load(future / "model.npz") as npz:
         arrays = dict(npz)
@@ -236,6 +242,9 @@ def predict_faults(tmp_path, standard_run):
         ([str(image), "--model", str(dots)], "the network takes 2 inputs, not the 784 pixels of a 28×28 image"),
         ([str(image), "--model", str(old)], "lacks the training mean and std"),
         ([str(image), "--model", str(wrong)], "the network has 3 outputs but config.json lists 10 classes"),
+        ([str(image), "--model", str(one)], "the network has 1 outputs but config.json lists 10 classes"),
+        ([str(image), "--model", str(single)], "config.json lists no classes"),
+        ([str(image), "--model", str(flat)], 'config.json has malformed "inputs" (scale, mean, std, targets)'),
         ([str(image), "--model", str(future)], "model format version 2 is not supported"),
         ([str(image)], "the following arguments are required: --model"),
     ]
@@ -264,3 +273,62 @@ def test_a_study_directory_names_the_runs_it_holds(study, tmp_path, capsys):
     assert f"a study directory, not a run directory; give one of its 11 runs: {', '.join(runs)} " \
            f"(e.g. {study.path / 'reverse/1layer/model'})" in err and err.count("\n") == 1
     assert main(["predict", str(image), "--model", str(study.path / "reverse" / "1layer" / "model")]) == 0
+
+
+def mean_reader(dtype=np.float64):
+    """A network a = (1/784) Σ_i x_i (one linear output): it reports the mean input it was given."""
+    net = random_net([784, 1], ["linear"], dtype=dtype)
+    net.W[1][:] = dtype(1 / 784)
+    net.b[1][:] = 0
+    return net
+
+
+def test_predict_scales_the_pixels_by_the_runs_own_inputs(tmp_path):
+    """The mean input the network sees, by hand from the digit's mean pixel x̄: book 0.01 + 0.99 x̄/255, standard
+    (x̄/255 − μ)/σ with the run's μ = 0.2, σ = 0.5 (not swapped); a run recorded without "deskew" (before it
+    existed) is not deskewed; a float32 run is fed float32 inputs."""
+    image = tmp_path / "d.png"
+    Image.fromarray(255 - drawn_digit()).save(image)
+    digit = mnist_digit(image)
+    x = digit.mean() / 255
+    for name, inputs, expected, dtype in (
+            ("book", {"scale": "book", "mean": 0, "std": 1, "targets": [0.01, 0.99]}, 0.01 + 0.99 * x, np.float64),
+            ("standard", {"scale": "standard", "mean": 0.2, "std": 0.5, "targets": [0, 1]}, (x - 0.2) / 0.5,
+             np.float64),
+            ("float32", {"scale": "unit", "mean": 0, "std": 1, "targets": [0, 1]}, x, np.float32)):
+        folder = write_fake_run(tmp_path / name, mean_reader(dtype), {"classes": ["0", "1"], "inputs": inputs})
+        [p] = predict_images(load_run(folder), [image])
+        np.testing.assert_array_equal(p.image, digit)
+        assert p.outputs.dtype == dtype and p.outputs[0] == pytest.approx(expected, rel=1e-6), name
+
+
+def logit(p: float) -> float:
+    return float(np.log(p / (1 - p)))
+
+
+@pytest.mark.parametrize("targets", [[0, 1], [0.01, 0.99]])
+def test_one_output_is_the_second_class_from_half_way_between_the_targets(tmp_path, targets):
+    """a = σ(b) whatever the image (W = 0): a = 0.3 is the first class, a = 0.5 (the threshold (lo + hi)/2
+    for both binary and book targets) and a = 0.7 the second, named in config.json's order."""
+    image = tmp_path / "d.png"
+    Image.fromarray(255 - drawn_digit()).save(image)
+    labels = {}
+    for a in (0.3, 0.5, 0.7):
+        net = random_net([784, 1], ["sigmoid"])
+        net.W[1][:], net.b[1][:] = 0, logit(a)
+        folder = write_fake_run(tmp_path / f"{a}", net, {"classes": ["not seven", "seven"], "inputs": {
+            "scale": "unit", "mean": 0, "std": 1, "targets": targets}})
+        [p] = predict_images(load_run(folder), [image])
+        assert p.outputs[0] == pytest.approx(a)
+        labels[a] = (p.index, p.label)
+    assert labels == {0.3: (0, "not seven"), 0.5: (1, "seven"), 0.7: (1, "seven")}
+
+
+def test_a_run_from_before_inputs_were_recorded_keeps_its_scale_and_targets(tmp_path):
+    """config.json without "inputs": the unit and book scales need no statistics; its targets are the
+    configuration's (book: 0.01 and 0.99), and it was not deskewed."""
+    net = mean_reader()
+    for scale_name, targets in (("book", (0.01, 0.99)), ("unit", (0.0, 1.0))):
+        old = Run(tmp_path, {"config": {"scale": scale_name, "targets": "book" if scale_name == "book" else
+                                        "binary"}}, {}, [], net)
+        assert inputs_of(old) == {"deskew": False, "scale": scale_name, "mean": 0.0, "std": 1.0, "targets": targets}
