@@ -242,7 +242,7 @@ def predict_faults(tmp_path, standard_run):
         ([str(image), "--model", str(dots)], "the network takes 2 inputs, not the 784 pixels of a 28×28 image"),
         ([str(image), "--model", str(old)], "lacks the training mean and std"),
         ([str(image), "--model", str(wrong)], "the network has 3 outputs but config.json lists 10 classes"),
-        ([str(image), "--model", str(one)], "the network has 1 outputs but config.json lists 10 classes"),
+        ([str(image), "--model", str(one)], "the network has 1 output but config.json lists 10 classes"),
         ([str(image), "--model", str(single)], "config.json lists no classes"),
         ([str(image), "--model", str(flat)], 'config.json has malformed "inputs" (scale, mean, std, targets)'),
         ([str(image), "--model", str(future)], "model format version 2 is not supported"),

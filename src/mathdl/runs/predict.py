@@ -70,7 +70,8 @@ def check_model(run: Run) -> list[str]:
         raise MathdlError(f"{run.path}: config.json lists no classes")
     m = net.sizes[-1]
     if m != len(classes) and not (m == 1 and len(classes) == 2):
-        raise MathdlError(f"{run.path}: the network has {m} outputs but config.json lists {len(classes)} classes")
+        raise MathdlError(f"{run.path}: the network has {m} output{'s' * (m != 1)} but config.json lists "
+                          f"{len(classes)} classes")
     return [str(c) for c in classes]
 
 
