@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import random_net
+from test_mnist import small
 from mathdl.base.errors import MathdlError
 from mathdl.base.files import atomic_path, read_csv_rows, write_json
 from mathdl.base.seeding import rng
@@ -98,10 +99,7 @@ def test_atomic_files_get_ordinary_permissions(tmp_path):
 
 def tiny_mnist(n_train: int = 200, n_test: int = 60) -> MNIST:
     """Random 0-255 images whose digits take turns 0, 1, …, 9 (so every digit is a tenth of each set)."""
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (n_train + n_test, 28, 28), dtype=np.uint8)
-    labels = (np.arange(n_train + n_test) % 10).astype(np.uint8)
-    return MNIST(images[:n_train], labels[:n_train], images[n_train:], labels[n_train:], "test", "custom")
+    return MNIST(**small(n_train, n_test), source="test", checksum="custom")
 
 
 def test_every_training_option_of_a_config_reaches_its_settings():
