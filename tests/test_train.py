@@ -227,8 +227,9 @@ def replayed_training(W, b, task, epochs, eta, decay, batch, seed, weights):
         order, eta_e, total = shuffle.permutation(N), eta / (1 + decay * (e - 1)), 0.0
         for first in range(0, N, batch):
             B = order[first:first + batch]
-            delta = (W @ X[:, B] + b - Y[:, B]) * w[B]
-            total += float(np.sum((W @ X[:, B] + b - Y[:, B]) ** 2 / 2 * w[B]))
+            residual = W @ X[:, B] + b - Y[:, B]  # a − y
+            delta = residual * w[B]
+            total += float(np.sum(residual ** 2 / 2 * w[B]))
             W, b = W - eta_e * delta @ X[:, B].T / len(B), b - eta_e * delta.sum(axis=1, keepdims=True) / len(B)
         rates.append(eta_e)
         costs.append(total / N)
