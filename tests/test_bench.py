@@ -51,6 +51,23 @@ def test_absent_peers_are_skipped(tiny, monkeypatch):
     assert report.ratio("matrix", "pytorch") is None
 
 
+def test_kernels_set_by_the_environment_are_said(tiny, monkeypatch):
+    from mathdl.bench.report import machine
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    lines = []
+    run_bench(Options(cases=("load",), quick=True, repeats=1, threads=(1,), data=tiny), say=lines.append)
+    assert not any("OPENBLAS" in line for line in lines) and "set by" not in machine()["BLAS"]
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.setenv("OPENBLAS_L2_SIZE", "512")
+    lines = []
+    run_bench(Options(cases=("load",), quick=True, repeats=1, threads=(1,), data=tiny), say=lines.append)
+    assert lines[0] == ("note: OpenBLAS's kernels are set by OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE=512 in the "
+                        "environment, not chosen for this processor; unset them for this command to measure what "
+                        "the processor can do")
+    assert machine()["BLAS"].endswith("; kernels set by OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE=512")
+
+
 def test_peers_can_be_left_out_and_the_full_run_needs_the_full_mnist(tiny):
     report = run_bench(Options(cases=("matrix",), quick=True, repeats=1, threads=(1,), peers=(), data=tiny),
                        say=lambda line: None)

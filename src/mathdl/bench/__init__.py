@@ -37,6 +37,7 @@ from .timing import train_flops
 CASES = ("matrix", "online", "t98", "scaling", "load", "study")
 PEERS = ("pytorch", "scikit-learn", "book loop")
 QUICK_SIZES = {"train_size": 2000, "test_size": 500}
+KERNEL_SETTINGS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")  # read by OpenBLAS when it is loaded
 LIMITS = {"matrix": 0.5, "online": 0.33, "t98": 0.7, "weights": 1e-10, "study": 300.0, "study_quick": 45.0,
           "memory": 1.5 * 2**30, "load": 0.3, "executor": 1.05, "present": 60.0, "present_quick": 20.0,
           "present_memory": 2**30}
@@ -161,6 +162,9 @@ def run_bench(options: Options, *, say=print) -> Report:
     if not options.quick and len(mnist.train_labels) < TRAIN_IMAGES:
         raise MathdlError(f"the full benchmark needs the full MNIST ({TRAIN_IMAGES:,} training images), found "
                           f"{len(mnist.train_labels):,}; --quick runs on a subset")
+    if kernel_settings():
+        say(f"note: OpenBLAS's kernels are set by {kernel_settings()} in the environment, not chosen for this "
+            f"processor; unset them for this command to measure what the processor can do")
     for dtype in ("float32", "float64"):
         for threads in options.threads:
             report.peaks[(dtype, threads)] = matmul_peak(np.dtype(dtype), threads)
@@ -171,6 +175,13 @@ def run_bench(options: Options, *, say=print) -> Report:
         report.loads[case] = (before, os.getloadavg())
     report.seconds = time.perf_counter() - start
     return report
+
+
+def kernel_settings(environ=os.environ) -> str:
+    """The environment's settings of OpenBLAS's kernels ("OPENBLAS_CORETYPE=Haswell"), empty when OpenBLAS
+    chooses them for the processor. Some machines set them for old OpenBLAS builds; they can halve the speed
+    of a current one's matrix products (benchmarks/notes.md)."""
+    return ", ".join(f"{name}={environ[name]}" for name in KERNEL_SETTINGS if name in environ)
 
 
 def matmul_peak(dtype, threads: int, n: int = 1024, repeats: int = 5) -> float:

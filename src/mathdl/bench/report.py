@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import Report, Row, peers
+from . import Report, Row, kernel_settings, peers
 
 CASE_TITLES = {
     "matrix": "Matrix backprop: 784-100-10, ReLU, softmax + XE, batches of 200, Adam η = 10⁻³, float32 — one epoch",
@@ -35,6 +35,8 @@ def machine() -> dict[str, str]:
                    if line.startswith("MemTotal")), "unknown")
     blas = "; ".join(sorted({f"{i['internal_api']} {i['version']} ({i.get('architecture', '?')})"
                              for i in threadpool_info() if i["user_api"] == "blas"}))
+    if kernel_settings():
+        blas += f"; kernels set by {kernel_settings()}"
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     found = {"CPU": f"{cpu}, {cores} cores", "memory": memory, "system": f"{platform.system()} {platform.release()}",
              "Python": platform.python_version(), "mathdl": __version__, "NumPy": np.__version__,
