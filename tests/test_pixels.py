@@ -127,3 +127,11 @@ def test_evaluating_pixels_in_chunks_equals_evaluating_the_matrix(data, monkeypa
     assert lazy.cost == pytest.approx(dense.cost, rel=1e-12) and lazy.accuracy == dense.accuracy
     np.testing.assert_array_equal(lazy.predicted, dense.predicted)
     np.testing.assert_allclose(lazy.outputs, dense.outputs, rtol=1e-12)
+
+
+@pytest.mark.parametrize("how,alpha,beta", [("unit", 1 / 255, 0.0), ("book", 0.99 / 255, 0.01),
+                                            ("standard", 1 / (255 * 0.25), -0.4 / 0.25)])
+def test_affine_is_the_slope_and_intercept_of_the_scaling(how, alpha, beta):
+    """x = α p + β: unit (1/255, 0); book (0.99/255, 0.01); standard, (μ, σ) = (0.4, 0.25): (1/(255σ), −μ/σ)."""
+    X = Pixels(np.zeros((2, 28, 28), np.uint8), how, (0.4, 0.25), np.float64)
+    assert X.affine() == pytest.approx((alpha, beta), rel=1e-12, abs=1e-15)

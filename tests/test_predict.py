@@ -332,3 +332,65 @@ def test_a_run_from_before_inputs_were_recorded_keeps_its_scale_and_targets(tmp_
         old = Run(tmp_path, {"config": {"scale": scale_name, "targets": "book" if scale_name == "book" else
                                         "binary"}}, {}, [], net)
         assert inputs_of(old) == {"deskew": False, "scale": scale_name, "mean": 0.0, "std": 1.0, "targets": targets}
+
+
+# ---- mutation sweep: more steps with answers known by hand ----------------------------------------------------
+
+def test_otsu_threshold_by_hand():
+    """Two values 0.1 and 0.9, half each: every split between them is as good, the first is taken, the top of
+    0.1's bin 25: 26/256. Values 0, 0.5, 1 (2, 2 and 6 of them), on bin centres: splitting after 0 gives
+    ω₀ω₁(μ₀ − μ₁)² = 0.2·0.8·((2·128 + 6·255)/8/256)² = 0.1217; after 0.5, 0.4·0.6·(191/256)² = 0.1336, the
+    larger: the threshold is the top of 0.5's bin 128, 129/256."""
+    from mathdl.data.handwriting import otsu_threshold
+    assert otsu_threshold(np.array([0.1] * 50 + [0.9] * 50)) == 26 / 256
+    assert otsu_threshold(np.array([0.0] * 2 + [0.5] * 2 + [1.0] * 6)) == 129 / 256
+
+
+def test_a_mark_fainter_than_the_minimum_contrast_is_no_digit():
+    """Grey paper 200 with a square of 187 (contrast 13/255 = 0.05 < 0.1): no digit; a square of 170 (30/255 = 0.12)
+    is one."""
+    page = np.full((40, 40), 200, np.uint8)
+    page[10:30, 10:30] = 187
+    with pytest.raises(MathdlError, match="no digit found"):
+        mnist_digit(Image.fromarray(page))
+    page[10:30, 10:30] = 170
+    assert mnist_digit(Image.fromarray(page)).max() == 255
+
+
+def test_fit_box_rounds_the_shorter_side():
+    """6 × 5 to a 20-pixel box: 20 × 5·20/6 = 20 × 16.67 → 20 × 17; a 20 × 20 square is left as it is."""
+    from mathdl.data.handwriting import fit_box
+    assert fit_box(np.ones((6, 5))).shape == (20, 17) and fit_box(np.ones((5, 6))).shape == (17, 20)
+    square = np.random.default_rng(0).uniform(0, 1, (20, 20))
+    np.testing.assert_allclose(fit_box(square), square, atol=1e-7)
+
+
+def test_grey_levels_are_rounded_to_the_nearest_byte():
+    """Ink 200 on black, with a few pixels of 100 inside a 20 × 20 block: v = 100/200 = 0.5 there, 255 · 0.5 = 127.5,
+    which rounds (half to even) to 128, not 127; the block is already 20 pixels and keeps its values."""
+    page = np.zeros((40, 40), np.uint8)
+    page[10:30, 10:30] = 200
+    page[15:17, 15:17] = 100
+    digit = mnist_digit(Image.fromarray(page))
+    assert np.unique(digit).tolist() == [0, 128, 255]
+    assert (digit == 128).sum() == 4 and (digit == 255).sum() == 396
+
+
+def test_a_large_image_is_reduced_to_at_most_max_side():
+    """100 × 40 with max_side 30: reduced by the whole factor ⌈100/30⌉ = 4 to 25 × 10 (3 would leave 34 > 30)."""
+    buffer = io.BytesIO()
+    Image.new("L", (100, 40), 255).save(buffer, "PNG")
+    assert read_image(io.BytesIO(buffer.getvalue()), max_side=30).size == (25, 10)
+    assert read_image(io.BytesIO(buffer.getvalue()), max_side=100).size == (100, 40)
+
+
+def test_16_bit_brightness_is_the_value_over_65535():
+    """g = value / 65535 for a 16-bit image; so a dark grey 16-bit page (10000 of 65535, g = 0.15) with light ink
+    (60000) is a white digit on a dark background, not inverted."""
+    from mathdl.data.handwriting import greyscale
+    g = greyscale(Image.fromarray(np.array([[0, 65535, 13107]], np.uint16)))
+    np.testing.assert_allclose(g, [[0.0, 1.0, 0.2]], rtol=1e-15)
+    page = np.full((40, 40), 10000, np.uint16)
+    page[10:30, 10:30] = 60000
+    digit = mnist_digit(Image.fromarray(page))
+    assert digit.max() == 255 and digit[:4].max() == 0 and (digit == 255).sum() == 400

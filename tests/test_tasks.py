@@ -206,3 +206,54 @@ def test_shifts_are_drawn_uniformly_from_minus_s_to_s_each_way_independently():
         assert values.tolist() == [-1, 0, 1] and (abs(counts - 3000) < 200).all()
     assert abs(np.mean(dx == dy) - 1 / 3) < 0.03
     assert set(draw_shifts(3, np.random.default_rng(1), 500)[0]) == set(range(-3, 4))
+
+
+# --- mutation sweep: cases with answers known by hand ---------------------------------------------------------
+
+def test_one_output_is_class_1_from_the_midpoint_of_the_targets_up():
+    """(lo + hi) / 2 and above is class 1: 0.5 for (0, 1) and for (0.01, 0.99); 0.4 for (0.2, 0.6)."""
+    from mathdl.data.tasks import TARGETS, classify
+    assert classify(np.array([[0.49, 0.5, 0.51]])).tolist() == [0, 1, 1]
+    assert classify(np.array([[0.497, 0.5]]), TARGETS["book"]).tolist() == [0, 1]
+    assert classify(np.array([[0.35, 0.4, 0.45]]), (0.2, 0.6)).tolist() == [0, 1, 1]
+    assert classify(np.array([[0.1, 0.7], [0.3, 0.2], [0.2, 0.1]])).tolist() == [1, 0]  # several outputs: argmax
+
+
+def test_the_pair_must_be_two_digits_either_way_round(data):
+    from mathdl.data.tasks import parse_pair
+    assert parse_pair("3,8") == (3, 8) and parse_pair((8, 3)) == (8, 3)
+    for bad in ("12,3", "3,12", "-1,3", "3,-1"):
+        with pytest.raises(MathdlError, match="pair must be two different digits 0-9"):
+            parse_pair(bad)
+    task = make_task(data, "pair", pair="3,8")
+    assert task.positive_digits == (8,) and task.classes == ["3", "8"]
+    assert make_task(data, "id", student_id="838").positive_digits == (3, 8)
+
+
+def test_a_subset_of_no_samples_is_refused():
+    labels = np.arange(10) % 3
+    with pytest.raises(MathdlError, match="subset must be between 1 and 10, got 0"):
+        stratified(labels, 0, np.random.default_rng(0))
+    assert stratified(labels, 1, np.random.default_rng(0)).shape == (1,)
+
+
+def test_standard_statistics_are_those_of_the_training_split_without_the_validation_images(data):
+    task = make_task(data, "digits", scale="standard", train_size=500, val_size=100)
+    train = task.train.X.images.astype(np.float64) / 255
+    assert task.stats == (float(train.mean()), float(train.std()))
+
+
+def test_dots_test_set_rounds_its_fraction():
+    """0.3 × 99 = 29.7 test points: 30, the rest (69) for training."""
+    task = dots_task(*make_dots("moons", 99, seed=0), test_fraction=0.3)
+    assert task.test.N == 30 and task.train.N == 69
+
+
+def test_stratified_breaks_ties_in_the_remainders_by_label():
+    """Counts 2, 2, 1, 1 and 5 of 6: shares 5/3, 5/3, 5/6, 5/6 → floors 1, 1, 0, 0 and three more by the largest
+    remainders: 5/6 and 5/6 (labels 2, 3), then the tie 2/3, 2/3 goes to the first label, 0: [2, 1, 1, 1] on
+    every machine (a stable sort; NumPy's default sort may order ties otherwise)."""
+    labels = np.array([0, 0, 1, 1, 2, 3])
+    for seed in range(5):
+        picked = stratified(labels, 5, np.random.default_rng(seed))
+        assert np.bincount(labels[picked], minlength=4).tolist() == [2, 1, 1, 1]
