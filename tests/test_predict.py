@@ -394,3 +394,19 @@ def test_16_bit_brightness_is_the_value_over_65535():
     page[10:30, 10:30] = 60000
     digit = mnist_digit(Image.fromarray(page))
     assert digit.max() == 255 and digit[:4].max() == 0 and (digit == 255).sum() == 400
+
+
+def test_ink_keeps_exactly_the_values_otsu_counts_as_ink():
+    """Otsu's threshold t is the top edge of the last bin of the background class: a value equal to t lies in the
+    next bin, counted as ink (ω₀ is the share of values below t), and ink keeps it. A ramp 0, 1/256, …, 1 on a black
+    border holds a value at every bin edge, so one value equals t whatever t is."""
+    from mathdl.data.handwriting import ink, otsu_threshold
+    g = np.zeros((5, 261))
+    g[2, 2:259] = np.arange(257) / 256  # background 0 and strongest ink 1: ink's v before the threshold is g
+    t = otsu_threshold(g)
+    assert (g == t).sum() == 1
+    counts, edges = np.histogram(g, bins=256, range=(0.0, 1.0))
+    assert counts[:round(t * 256)].sum() == (g < t).sum()  # the class below t: the bins under it
+    v = ink(g)
+    np.testing.assert_array_equal(v > 0, g >= t)
+    np.testing.assert_array_equal(v[g >= t], g[g >= t])

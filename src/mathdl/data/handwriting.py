@@ -112,7 +112,7 @@ def ink(g: np.ndarray) -> np.ndarray:
         raise MathdlError("no digit found: the image is almost uniform (no ink that differs from the "
                           "background)")
     v = np.clip((v - level) / contrast, 0, 1)
-    v[v <= otsu_threshold(v)] = 0
+    v[v < otsu_threshold(v)] = 0  # the bins below t, Otsu's background class; a value equal to t is in ink's
     return v
 
 
