@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mathdl.workshop.descent import QUADRATIC, Parabola, SURFACES, descend, make_surface
+from mathdl.workshop.descent import QUADRATIC, Descent, Parabola, SURFACES, descend, make_surface
 from mathdl.base.errors import MathdlError
 
 
@@ -64,3 +64,33 @@ def test_bad_step_sizes_are_errors():
         descend(QUADRATIC.df, 3.0, 0.1, 0)
     with pytest.raises(MathdlError, match="unknown surface 'bowl'"):
         make_surface("bowl")
+
+
+def test_a_zero_step_size_is_an_error():
+    with pytest.raises(MathdlError, match="step size"):
+        descend(QUADRATIC.df, 3.0, 0.0, 5)
+
+
+def test_steps_count_the_steps_taken_and_an_overflow_keeps_only_the_finite_start():
+    run = descend(QUADRATIC.df, 3.0, 0.1, 7)
+    assert run.steps == 7 and run.path.shape == (8, 1) and not run.overflowed
+    run = descend(QUADRATIC.df, 3.0, 1e308, 3)  # x₁ = 3 − 10³⁰⁸ · 4: beyond float64
+    assert run.steps == 0 and run.overflowed and run.path.tolist() == [[3.0]]
+
+
+def test_parabola_minimum_and_values_with_a_not_one():
+    p = Parabola(2, 4, 0)  # 2x² + 4x = 2(x + 1)² − 2
+    assert p.minimum == -1 and Parabola(0.5, 3, 0).minimum == -3
+    np.testing.assert_array_equal(p.f(np.array([0.0, 1.0, -1.0, -2.0])), [0, 6, -2, 0])
+    np.testing.assert_array_equal(p.df(np.array([0.0, -1.0])), [4, 0])
+
+
+def test_closed_form_error_is_the_largest_relative_difference():
+    """For x² − 2x + 1 from x₀ = 3: η = 0.25 gives x_k = 1 + 2 · 0.5^k = 3, 2, 1.5; η = 0.75 gives x₁ = 0."""
+    off = Descent(0.25, np.array([[3.0], [2.0], [1.6]]))  # 0.1 off 1.5: relative 0.1 / 1.5
+    near_zero = Descent(0.75, np.array([[3.0], [0.2]]))  # 0.2 off 0: divided by max(1, 0) = 1
+    exact = descend(QUADRATIC.df, 3.0, 0.25, 2)
+    assert QUADRATIC.closed_form_error([exact]) == 0
+    assert QUADRATIC.closed_form_error([off]) == pytest.approx(0.1 / 1.5, rel=1e-12)
+    assert QUADRATIC.closed_form_error([near_zero]) == pytest.approx(0.2, rel=1e-12)
+    assert QUADRATIC.closed_form_error([exact, off, near_zero]) == pytest.approx(0.2, rel=1e-12)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mathdl.data.points import read_points
+from mathdl.data.points import parse_points, read_points
 from mathdl.base.errors import DataError
 
 
@@ -56,3 +56,26 @@ def test_missing_directory_and_binary_files(tmp_path):
     (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00\x01")
     with pytest.raises(DataError, match="not a UTF-8 text file"):
         read_points(tmp_path / "bin.csv")
+
+
+def test_a_first_row_with_one_number_is_data_not_a_header(tmp_path):
+    with pytest.raises(DataError, match="points.csv line 1: x 'oops' is not a number"):
+        read_points(write(tmp_path, "oops,2,0\n1,2,0\n3,4,0\n5,6,1\n7,8,1\n"))
+
+
+def test_ten_classes_are_allowed():
+    X, labels, classes = parse_points("".join(f"{i},{i},{i % 10}\n" for i in range(20)))
+    assert classes == [str(c) for c in range(10)] and X.shape == (2, 20)
+    np.testing.assert_array_equal(labels, np.arange(20) % 10)
+
+
+def test_integer_labels_are_ordered_as_numbers_not_as_text():
+    X, labels, classes = parse_points("0,0,10\n1,1,2\n2,2,-1\n3,3,10\n4,4,2\n5,5,-1\n")
+    assert classes == ["-1", "2", "10"]
+    np.testing.assert_array_equal(labels, [2, 1, 0, 2, 1, 0])
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e999"])
+def test_infinite_coordinates_are_errors(tmp_path, value):
+    with pytest.raises(DataError, match=f"points.csv line 2: y '{value}' is not a finite number"):
+        read_points(write(tmp_path, f"1,2,0\n3,{value},1\n5,6,0\n7,8,1\n"))

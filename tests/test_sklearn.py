@@ -166,3 +166,75 @@ def test_the_reference_engine_gives_the_same_estimator(digits, method, optimizer
     np.testing.assert_allclose(fits[0].predict_proba(X_test), fits[1].predict_proba(X_test), rtol=1e-10, atol=1e-12)
     with pytest.raises(ValueError, match="unknown engine 'gpu'"):
         MathdlClassifier(engine="gpu").fit(X[:20], y[:20])
+
+
+@pytest.mark.parametrize("options", [{"random_state": 0}, {"decay": 0.5}, {"bias": False}, {"init": "xavier"}],
+                         ids=["random_state=0", "decay", "no bias", "xavier"])
+def test_each_option_reaches_the_network_and_the_training(options):
+    """random_state=0 is seed 0 (as ``mathdl train --seed 0``); decay, bias and init are passed on, not dropped."""
+    X, y = make_blobs(90, centers=3, n_features=4, random_state=5)
+    given = {"random_state": 4, **options}
+    clf = MathdlClassifier(hidden=(5,), method="online", cost="tse", epochs=3, eta=0.05, **given).fit(X, y)
+    net = Network.create([4, 5, 3], ["sigmoid", "softmax"], rng=rng(given["random_state"], "init"),
+                         init=given.get("init", "normal"), bias=given.get("bias", True))
+    split = make_split(np.asfortranarray(X.T), y, y, 3, 3, TARGETS["binary"], np.float64)
+    task = Task("t", "t", ["0", "1", "2"], split, None, None, TARGETS["binary"], "none")
+    train(net, task, Settings(cost="tse", method="online", epochs=3, eta=0.05, seed=given["random_state"],
+                              decay=given.get("decay", 0.0)), progress=False)
+    for mine, theirs in zip(clf.net_.params(), net.params()):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_each_partial_fit_is_one_epoch_with_a_new_shuffle():
+    """Call j trains one epoch (whatever ``epochs`` says) shuffled by seed random_state + j, like train's epochs."""
+    X, y = make_blobs(60, centers=2, n_features=3, random_state=7)
+    clf = MathdlClassifier(hidden=(4,), method="online", cost="tse", eta=0.1, epochs=5, random_state=2)
+    clf.partial_fit(X, y, classes=[0, 1])
+    assert clf.n_iter_ == 1 and len(clf.history_) == 1
+    clf.partial_fit(X, y)
+    net = Network.create([3, 4, 1], ["sigmoid", "sigmoid"], rng=rng(2, "init"))
+    split = make_split(np.asfortranarray(X.T), y, y, 2, 1, TARGETS["binary"], np.float64)
+    task = Task("t", "t", ["0", "1"], split, None, None, TARGETS["binary"], "none")
+    for seed in (2, 3):
+        train(net, task, Settings(cost="tse", method="online", epochs=1, eta=0.1, seed=seed), progress=False)
+    for mine, theirs in zip(clf.net_.params(), net.params()):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_partial_fit_refuses_labels_between_the_classes_and_other_classes():
+    X = np.zeros((2, 2))
+    clf = MathdlClassifier(hidden=2).partial_fit(X, [0, 4], classes=[0, 2, 4])
+    with pytest.raises(ValueError, match="labels not in classes: \\[1\\]"):
+        clf.partial_fit(X, [0, 1])
+    with pytest.raises(ValueError, match="classes=\\[0, 2\\] differs from the first call's \\[0, 2, 4\\]"):
+        clf.partial_fit(X, [0, 2], classes=[0, 2])
+
+
+def test_class_weights_are_rescaled_to_mean_1_and_keyed_by_label():
+    """Equal weights of any size are no weights at all (mean 1); a dict keyed by string labels weighs the same
+    classes as one keyed by the equivalent integer labels."""
+    X, y = make_blobs(80, centers=2, random_state=8)
+    X = StandardScaler().fit_transform(X)
+    plain = MathdlClassifier(hidden=4, epochs=3).fit(X, y)
+    equal = MathdlClassifier(hidden=4, epochs=3, class_weight={0: 10.0, 1: 10.0}).fit(X, y)
+    for mine, theirs in zip(equal.net_.params(), plain.net_.params()):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-14)
+    numbers = MathdlClassifier(hidden=4, epochs=3, class_weight={0: 5.0, 1: 1.0}).fit(X, y)
+    names = MathdlClassifier(hidden=4, epochs=3, class_weight={"no": 5.0, "yes": 1.0}).fit(
+        X, np.where(y == 1, "yes", "no"))
+    for mine, theirs in zip(names.net_.params(), numbers.net_.params()):
+        np.testing.assert_array_equal(mine, theirs)
+    assert not np.allclose(numbers.net_.W[1], plain.net_.W[1])
+
+
+def test_a_single_class_is_refused():
+    with pytest.raises(ValueError, match="needs samples of at least two classes; y has 1 class: \\['a'\\]"):
+        MathdlClassifier().fit(np.zeros((4, 2)), ["a"] * 4)
+
+
+def test_binary_probabilities_are_one_minus_a_then_a():
+    X, y = make_blobs(60, centers=2, random_state=9)
+    clf = MathdlClassifier(hidden=(), epochs=2).fit(X, y)
+    a = 1 / (1 + np.exp(-(clf.net_.W[1] @ X.T + clf.net_.b[1])))[0]
+    np.testing.assert_allclose(clf.predict_proba(X), np.column_stack([1 - a, a]), rtol=1e-12)
+    np.testing.assert_array_equal(clf.predict(X), (a >= 0.5).astype(int))
