@@ -94,3 +94,17 @@ def test_closed_form_error_is_the_largest_relative_difference():
     assert QUADRATIC.closed_form_error([off]) == pytest.approx(0.1 / 1.5, rel=1e-12)
     assert QUADRATIC.closed_form_error([near_zero]) == pytest.approx(0.2, rel=1e-12)
     assert QUADRATIC.closed_form_error([exact, off, near_zero]) == pytest.approx(0.2, rel=1e-12)
+
+
+def test_the_closed_form_stays_finite_where_only_r_to_the_k_overflows():
+    """x₀ = 1 + 2⁻⁴⁹ and η = 10¹⁶⁰: r² ≈ 4·10³²⁰ is beyond float64, but x₂ − 1 = 2⁻⁴⁹ r² ≈ 7·10³⁰⁵ is not."""
+    run = descend(QUADRATIC.df, 1 + 2 ** -49, 1e160, 2)
+    assert run.steps == 2 and not run.overflowed
+    r = 1 - 2e160
+    expected = [1 + 2 ** -49, 1 + 2 ** -49 * r, 1 + (2 ** -49 * r) * r]  # multiplied in this order, no overflow
+    np.testing.assert_allclose(QUADRATIC.closed_form(1 + 2 ** -49, 1e160, np.arange(3)), expected, rtol=1e-12)
+    assert QUADRATIC.closed_form_error([run]) < 1e-12
+
+
+def test_the_parabola_far_out_on_a_diverging_walk_is_infinite_without_warnings():
+    assert QUADRATIC.f(np.float64(-4e155)) == np.inf and QUADRATIC.f(np.array([1e200, 3.0])).tolist() == [np.inf, 4.0]

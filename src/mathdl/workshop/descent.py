@@ -86,7 +86,8 @@ class Parabola:
         return -self.b / (2 * self.a)
 
     def f(self, x):
-        return (self.a * x + self.b) * x + self.c
+        with np.errstate(over="ignore"):  # far out on a diverging walk f is beyond float64: inf
+            return (self.a * x + self.b) * x + self.c
 
     def df(self, x):
         return 2 * self.a * x + self.b
@@ -106,8 +107,14 @@ class Parabola:
         return 1 - 2 * self.a * eta
 
     def closed_form(self, x0: float, eta: float, k) -> Array:
-        """x_k = m + (x₀ − m) r^k."""
-        return self.minimum + (x0 - self.minimum) * self.rate(eta) ** np.asarray(k, dtype=np.float64)
+        """x_k = m + (x₀ − m) r^k. Where r^k alone is beyond float64 but (x₀ − m) r^k is not (x₀ very near m,
+        |r| huge), the product is taken in logarithms: |x₀ − m| |r|^k = exp(ln|x₀ − m| + k ln|r|)."""
+        k = np.asarray(k, dtype=np.float64)
+        d, r = x0 - self.minimum, self.rate(eta)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            direct = self.minimum + d * r ** k
+            logs = self.minimum + np.sign(d) * np.sign(r) ** k * np.exp(np.log(abs(d)) + k * np.log(abs(r)))
+        return np.where(np.isfinite(direct), direct, logs)
 
     def behaviour(self, eta: float) -> str:
         """What the iterates do for step size η, from r = 1 − 2aη."""
