@@ -27,7 +27,7 @@ def circles(n: int, noise: float, rng: np.random.Generator, factor: float = 0.5)
 
 
 def xor(n: int, noise: float, rng: np.random.Generator):
-    """Four clusters at (±0.75, ±0.75) (the corners (±1, ±1) scaled by 0.75); class 1 where the signs of x and y differ."""
+    """Four clusters at (±0.75, ±0.75); class 1 where the signs of x and y differ."""
     corners = rng.integers(0, 4, n)
     centres = np.array([[1, 1], [-1, -1], [1, -1], [-1, 1]], dtype=float).T
     X = centres[:, corners] * 0.75
