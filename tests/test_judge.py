@@ -99,3 +99,37 @@ def test_the_judge_never_sees_the_network(monkeypatch):
         assert r.measures["judge_class"] == reading["reading"]
         assert r.measures["judge_probability"] == reading["shares"][r.digit]
         assert r.measures["nearest_distance"] == reading["class_distance"][r.digit]
+
+
+def test_copy_distance_is_to_the_nearest_training_image_of_the_own_class():
+    """Two classes on a line; each test image lies nearer to a training image of the *other* class: the near-copy
+    distance of c is the distance to the nearest training image of c (0.9 and 0.8 here), not to the nearest of any
+    class (0.1, 0.2). Both misread with k = 1: accuracy 0 and the Wilson interval [0, z²/(2 + z²)] for n = 2."""
+    X = np.array([[0.0, 0.0, 1.0, 1.0], [0.0, 0.1, 0.0, 0.1]])
+    judge = Judge(X, np.array([0, 0, 1, 1]), k=1)
+    X_test = np.array([[0.9, 0.2], [0.0, 0.0]])
+    a = judge.assess(X_test, np.array([0, 1]), per_class=1, rng=np.random.default_rng(0))
+    assert a["copy_distance"] == pytest.approx([0.9, 0.8], rel=1e-12)
+    assert a["median_distance"] == pytest.approx([0.9, 0.8], rel=1e-12)
+    z2 = 1.959963984540054 ** 2
+    assert a["correct"] == 0 and a["accuracy"] == 0.0
+    assert a["accuracy_ci95"] == pytest.approx([0.0, z2 / (2 + z2)], rel=1e-12)
+
+
+def test_wilson_interval_of_a_perfect_judge():
+    """k = n correct: the Wilson interval is [n / (n + z²), 1]."""
+    X, labels = clusters()
+    a = Judge(X, labels, k=5).assess(*clusters(n_per=30, seed=0), per_class=20, rng=np.random.default_rng(3))
+    assert a["correct"] == 60 and a["accuracy_ci95"] == pytest.approx([60 / (60 + 1.959963984540054 ** 2), 1.0],
+                                                                        rel=1e-12)
+
+
+def test_a_class_without_training_images_is_infinitely_far_and_fewer_images_than_k_all_vote():
+    """Labels 0 and 2 only: class 1 has no nearest training image (distance ∞). With 4 training images and
+    k = 10, all four vote: p̂ = (0.5, 0, 0.5), the tie going to the class of the nearest."""
+    X = np.array([[0.0, 0.2, 1.0, 1.2], [0.0, 0.0, 0.0, 0.0]])
+    judge = Judge(X, np.array([0, 0, 2, 2]))
+    reading = judge.read(np.array([0.9, 0.0]))[0]
+    assert reading["class_distance"] == pytest.approx([0.7, np.inf, 0.1], rel=1e-12)
+    assert reading["class_nearest"][0] == 1 and reading["class_nearest"][2] == 2
+    assert reading["shares"] == [0.5, 0.0, 0.5] and reading["reading"] == 2

@@ -180,3 +180,100 @@ def test_prior_images_are_read_by_the_judge_on_real_mnist(mnist):
     assert s["prior"]["correct"] == 10 and s["prior"]["judge_correct"] >= 8, s["prior"]
     assert s["prior"]["corr_mean"] > s["optimize"]["corr_mean"] and s["prior"]["near_copies"] == 0
     assert found.judge["accuracy"] > 0.85
+
+
+# ---------------------------------------------------------------------------------------------------
+# The mutation sweep's tests
+
+
+def test_negative_eigenvalues_of_the_covariance_are_taken_as_zero():
+    """S with eigenvalues (−10⁻³, 0.5, 2) in a rotated basis, ε = 10⁻²: Σ_ε has eigenvalues (ε, 0.5 + ε, 2 + ε)."""
+    R = np.linalg.qr(np.random.default_rng(8).normal(size=(3, 3)))[0]
+    S = R @ np.diag([-1e-3, 0.5, 2.0]) @ R.T
+    prior = GaussianPrior.of(np.zeros(3), S, 1e-2)
+    np.testing.assert_allclose(prior.d, [1e-2, 0.51, 2.01], rtol=1e-12)
+
+
+def tiny_linear(scale=1e-3, seed=5):
+    """A linear 6 → 3 network with tiny weights: J in u is nearly the prior's −(λ/2)‖u‖², every step up to 2/λ
+    raises it."""
+    net = Network.create([6, 3], ["linear"], rng=np.random.default_rng(seed))
+    net.W[1] = net.W[1] * scale
+    return net
+
+
+def test_prior_ascent_steps_start_at_min_eta_and_1_over_lambda_and_grow_by_1_25_up_to_it():
+    prior, _, _ = random_prior()
+    net = tiny_linear()
+    eta = prior_inversion(net, [1], prior, weight=4.0, eta=1.0, steps=5, clip=False)[0].history["eta"]
+    assert eta[0] == 0.25 and eta.max() == 0.25  # η ≤ 1/λ from the start
+    eta = prior_inversion(net, [1], prior, weight=0.5, eta=1.0, steps=5, clip=False)[0].history["eta"]
+    np.testing.assert_array_equal(eta, [1.0, 1.0, 1.25, 1.5625, 1.953125, 2.0])  # every step taken: η·1.25, ≤ 2
+
+
+def test_prior_images_are_clipped_to_the_pixel_range_at_the_end():
+    rng = np.random.default_rng(9)
+    A = rng.normal(size=(6, 6))
+    prior = GaussianPrior.of(np.full(6, 0.5), A @ A.T, 1e-3, 0.0, 1.0)
+    net = Network.create([6, 3], ["linear"], rng=np.random.default_rng(10))
+    free = prior_inversion(net, [0, 2], prior, steps=300, clip=False)
+    clipped = prior_inversion(net, [0, 2], prior, steps=300)
+    for f, c, d in zip(free, clipped, (0, 2)):
+        np.testing.assert_array_equal(c.x, np.clip(f.x, 0.0, 1.0))
+        assert c.history["output"][0] == pytest.approx(net(c.x[:, None])[d, 0], rel=1e-12)
+    assert any(f.x.min() < 0 or f.x.max() > 1 for f in free)  # the test can tell
+
+
+def test_prior_inversion_refuses_digits_and_images_that_do_not_fit_the_network():
+    prior, _, _ = random_prior()
+    net = random_net([6, 3], ["sigmoid"])
+    for digit in (-1, 3):
+        with pytest.raises(MathdlError, match=f"digit {digit} is not an output of a network with 3 outputs"):
+            prior_inversion(net, [digit], prior, steps=2)
+    with pytest.raises(MathdlError, match="the prior is over images of 6 pixels, the network takes 5"):
+        prior_inversion(random_net([5, 3], ["sigmoid"]), [0], prior, steps=2)
+
+
+def test_map_images_keep_halving_while_any_image_is_misread_and_may_not_halve(monkeypatch):
+    """Digit 0 is read as 0 at every λ, the others only for λ ≤ 1/4: one image read is not enough. With
+    ``halvings`` = 0, λ = 1 is the only λ tried."""
+    net = random_net([6, 3], ["linear"], seed=1)
+    prior, _, _ = random_prior()
+
+    def fake(net, digits, prior, *, weight, steps, eta):
+        read = [d if weight <= 0.25 or d == 0 else (d + 1) % 3 for d in digits]
+        x = [net.W[1].T @ np.eye(3)[r] * 100 for r in read]
+        return [prior_module.Inversion("prior", v, np.eye(3)[d], history={}) for d, v in zip(digits, x)]
+    monkeypatch.setattr(prior_module, "prior_inversion", fake)
+    assert [int(net(f.x[:, None])[:, 0].argmax()) for f in fake(net, [0, 1, 2], prior, weight=1, steps=1, eta=1)] \
+        == [0, 2, 0]  # the fake's premise
+    assert map_images(net, prior, PriorSettings())[1:] == (0.25, [1.0, 0.5, 0.25])
+    assert map_images(net, prior, PriorSettings(halvings=0))[1:] == (1.0, [1.0])
+
+
+def test_moments_over_several_chunks(monkeypatch):
+    """Chunks of 7 images (the labels of each chunk its own): the same means, counts, μ and Σ as at once."""
+    import sys
+    moments_module = sys.modules["mathdl.reverse.moments"]  # the package's name ``moments`` is the function
+    monkeypatch.setattr(moments_module, "CHUNK", 7)
+    rng = np.random.default_rng(11)
+    X, labels = rng.uniform(0, 1, (5, 40)), rng.permutation(np.arange(40) % 3)
+    found = moments(X, labels, 3)
+    np.testing.assert_array_equal(found.counts, [14, 13, 13])
+    np.testing.assert_allclose(found.means, np.column_stack([X[:, labels == c].mean(axis=1) for c in range(3)]),
+                               rtol=1e-12)
+    np.testing.assert_allclose(found.mu, X.mean(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(found.covariance, np.cov(X, bias=True), atol=1e-14)
+
+
+def test_the_cache_key_tells_shapes_dtypes_and_pixel_scales_apart():
+    """The same bytes as another shape or dtype, or the same 0-255 pixels at another scale, are other images."""
+    from mathdl.data.pixels import Pixels
+    from mathdl.reverse.cache import digest
+    a = np.arange(12, dtype=np.float64).reshape(3, 4)
+    keys = {digest((a,)), digest((a.reshape(4, 3),)), digest((a.view(np.int64),))}
+    assert len(keys) == 3 and digest((a.copy(),)) in keys
+    images = np.random.default_rng(12).integers(0, 256, (5, 16), dtype=np.uint8)
+    book, unit = (Pixels(images, how, (0.0, 1.0), np.float64) for how in ("book", "unit"))
+    assert digest((book,)) != digest((unit,))
+    assert digest((book,)) == digest((Pixels(images.copy(), "book", (0.0, 1.0), np.float64),))

@@ -12,7 +12,7 @@ from mathdl.cli import main
 from mathdl.base.errors import MathdlError
 from mathdl.nn import Network
 from mathdl.nn.activations import logit, sigmoid
-from mathdl.reverse import (METHODS, AscentSettings, backquery, explanation, mean_images, method_names, optimize_input, pinv_query, rescale, reverse, reverse_digits, target, total_variation)
+from mathdl.reverse import (METHODS, AscentSettings, backquery, explanation, mean_images, measure, method_names, optimize_input, pinv_query, rescale, reverse, reverse_digits, target, total_variation)
 from test_mnist import small, write_idx
 
 
@@ -468,3 +468,198 @@ def test_ascent_images_are_classified_as_intended_on_real_mnist(mnist):
     found = reverse(result.net, result.task.train.X, result.task.train.labels, methods=["optimize"])
     for r in found.records:
         assert r.measures["correct"] and r.measures["output"] >= 0.9, r.measures
+
+
+# ---------------------------------------------------------------------------------------------------
+# The mutation sweep's tests: values by hand or by an independent route
+
+
+def hand_tv(image: np.ndarray, eps: float) -> float:
+    """Σ over horizontally and vertically adjacent pixel pairs of √(Δ² + ε²) − ε, pair by pair."""
+    s, t = image.shape
+    pairs = [(image[i, j + 1] - image[i, j]) for i in range(s) for j in range(t - 1)]
+    pairs += [(image[i + 1, j] - image[i, j]) for i in range(s - 1) for j in range(t)]
+    return sum(np.sqrt(d * d + eps * eps) - eps for d in pairs)
+
+
+def test_ascent_objective_by_hand_and_its_gradient_by_central_differences():
+    """J(x) = S_d(x) − (λ₂/2)‖x − lo‖² − λ_TV TV_ε(x), ε = tv_eps·(hi − lo), S_d = ln a_d + Σ_{j≠d} ln(1 − a_j) for
+    sigmoid outputs; the ascent's ∇J against central differences of J, on a range [0.2, 0.7] (lo ≠ 0, hi − lo ≠ 1)."""
+    from mathdl.reverse.ascent import _Projected
+    net = random_net([16, 8, 3], ["sigmoid", "sigmoid"], seed=11)
+    lo, hi = 0.2, 0.7
+    settings = AscentSettings(l2=0.3, tv=0.2, tv_eps=0.05)
+    X = np.random.default_rng(12).uniform(lo, hi, (16, 2))
+    E = np.eye(3)[:, [0, 2]]
+    problem = _Projected(net, E, X.copy(), settings, (lo, hi))
+    a = net(X)
+    for j, d in enumerate((0, 2)):
+        S = np.log(a[d, j]) + sum(np.log(1 - a[i, j]) for i in range(3) if i != d)
+        J = S - 0.15 * ((X[:, j] - lo) ** 2).sum() - 0.2 * hand_tv(X[:, j].reshape(4, 4), 0.05 * (hi - lo))
+        assert problem.S0[j] == pytest.approx(S, rel=1e-12)
+        assert problem.J0[j] == pytest.approx(J, rel=1e-12)
+    h = 1e-6
+    for j in range(2):
+        numeric = [(problem.value(X[:, [j]] + h * e[:, None], np.array([j]))[0][0]
+                    - problem.value(X[:, [j]] - h * e[:, None], np.array([j]))[0][0]) / (2 * h) for e in np.eye(16)]
+        np.testing.assert_allclose(problem.G[:, j], numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_ascent_starts_from_the_seeded_draw_in_the_input_range():
+    """x₀ = lo + (hi − lo)·u, u ~ U(0, start) from the digit's generator: the history's first score and output are
+    those of x₀, and its last output is that of the image found."""
+    net = random_net([16, 8, 3], ["sigmoid", "sigmoid"], seed=13)
+    lo, hi = 0.2, 0.7
+    settings = AscentSettings(steps=5, eta=0.1, l2=0.0, tv=0.0, start=0.5)
+    found = optimize_input(net, 1, settings=settings, input_range=(lo, hi), rng=np.random.default_rng(14))
+    x0 = lo + (hi - lo) * np.random.default_rng(14).uniform(0, 0.5, 16)
+    a0 = net(x0[:, None])[:, 0]
+    assert found.history["score"][0] == pytest.approx(np.log(a0[1]) + np.log(1 - a0[0]) + np.log(1 - a0[2]),
+                                                       rel=1e-12)
+    assert found.history["output"][0] == pytest.approx(a0[1], rel=1e-12)
+    assert found.history["output"][1] == pytest.approx(net(found.x[:, None])[1, 0], rel=1e-12)
+    assert found.history["output"][1] != pytest.approx(a0[1], rel=1e-6)  # the test can tell the two apart
+
+
+def test_ascent_projects_onto_the_input_range():
+    """Long steps drive pixels onto both ends of the input range [0.2, 0.7]: they stay there, exactly."""
+    net = random_net([16, 8, 3], ["sigmoid", "sigmoid"], seed=13)
+    found = optimize_input(net, 1, settings=AscentSettings(steps=30, eta=50.0, l2=0.0, tv=0.0),
+                           input_range=(0.2, 0.7), rng=np.random.default_rng(14))
+    assert found.x.min() == 0.2 and found.x.max() == 0.7
+
+
+class Flat:
+    """A problem whose every step leaves J as it is (J = 1 everywhere): the ascent must take each step."""
+
+    def candidate(self, cols, eta):
+        return np.ones(len(cols)), np.zeros(len(cols)), np.zeros((1, len(cols)))
+
+    def move(self, cols, point):
+        pass
+
+
+def test_ascend_takes_a_step_that_does_not_lower_j_and_grows_eta_up_to_its_cap():
+    from mathdl.reverse.ascent import ascend
+    h = ascend(Flat(), np.ones(2), np.zeros(2), eta=1.0, steps=4, growth=2.0, eta_max=3.0)
+    for column in h:
+        np.testing.assert_array_equal(column["objective"], [1, 1, 1, 1, 1])  # every step taken: J not lowered
+        np.testing.assert_array_equal(column["eta"], [1, 1, 2, 3, 3])  # η ← min(2η, 3) after each step taken
+
+
+def test_ascent_refuses_digits_and_settings_out_of_range():
+    net = random_net([16, 8, 3], ["sigmoid", "sigmoid"])
+    for digit in (-1, 3):
+        with pytest.raises(MathdlError, match=f"digit {digit} is not an output of a network with 3 outputs"):
+            optimize_input(net, digit, rng=np.random.default_rng(0))
+    with pytest.raises(MathdlError, match="the ascent's start must be in"):
+        AscentSettings(start=1.5)
+    for eta in (0.0, -1.0, np.nan):
+        with pytest.raises(MathdlError, match="the ascent's eta must be a positive number"):
+            AscentSettings(eta=eta)
+
+
+def test_chain_refuses_a_target_on_the_boundary_of_the_open_range():
+    """σ⁻¹(1) and σ⁻¹(0) are infinite: a target of exactly 0 or 1 is outside the open range (0, 1)."""
+    net = random_net([5, 4, 3], ["sigmoid", "sigmoid"], seed=2)
+    for y in ([1.0, 0.5, 0.5], [0.5, 0.0, 0.5]):
+        with pytest.raises(MathdlError, match=r"layer 2: .* outside \(0, 1\), the open range of sigmoid"):
+            backquery(net, y, rescaling=False)
+
+
+def test_chain_refuses_an_output_activation_without_an_inverse():
+    net = random_net([5, 4, 3], ["sigmoid", "relu"])
+    with pytest.raises(MathdlError, match="backquery needs an invertible activation on every layer, but layer 2 "
+                                          "uses relu"):
+        backquery(net, [0.5, 0.5, 0.5])
+
+
+def test_chain_steps_by_hand():
+    """Two sigmoid layers: c = σ⁻¹(a) − b, M c = Wᵀ c, rescaled onto [lo + 0.01w, hi − 0.01w]; the steps'
+    ranges, slopes and residuals, and what each layer was asked for, computed here."""
+    net = random_net([5, 4, 3], ["sigmoid", "sigmoid"], seed=15)
+    y = np.array([0.2, 0.9, 0.4])
+    lo, hi = 0.2, 0.7
+    found = backquery(net, y, input_range=(lo, hi))
+    a, queried = y, [y]
+    for l, (low, high) in ((2, (0.0, 1.0)), (1, (lo, hi))):
+        c = np.log(a / (1 - a)) - net.b[l][:, 0]
+        raw = net.W[l].T @ c
+        w = high - low
+        slope = 0.98 * w / (raw.max() - raw.min())
+        a = low + 0.01 * w + slope * (raw - raw.min())
+        step = found.layers[2 - l]
+        assert step.l == l
+        assert (step.low, step.high) == pytest.approx((raw.min(), raw.max()), rel=1e-12)
+        assert step.scale == pytest.approx(slope, rel=1e-12)
+        assert step.residual == pytest.approx(np.linalg.norm(net.W[l] @ raw - c) / np.linalg.norm(c), rel=1e-12)
+        assert step.residual_rescaled == pytest.approx(np.linalg.norm(net.W[l] @ a - c) / np.linalg.norm(c),
+                                                       rel=1e-12)
+        queried.insert(0, a)
+    np.testing.assert_allclose(found.x, a, rtol=1e-12)
+    assert found.x.min() == pytest.approx(lo + 0.005) and found.x.max() == pytest.approx(hi - 0.005)
+    for l in range(3):
+        np.testing.assert_allclose(found.queried[l], queried[l], rtol=1e-12)
+
+
+def test_measure_by_hand():
+    """predicted, nearest_mean, corr_deviation r(x − μ, x̄_d − μ) and the ascent's numbers, of a made-up image."""
+    from mathdl.reverse import Inversion
+    net = random_net([16, 6, 3], ["sigmoid", "sigmoid"], seed=16)
+    rng = np.random.default_rng(17)
+    means = rng.uniform(0, 1, (16, 3))
+    mu = means.mean(axis=1)
+    x = 0.3 * means[:, 0] + 0.7 * means[:, 2] + rng.normal(0, 0.05, 16)
+    history = {"objective": np.array([1.0, 1.0, 2.0]), "score": np.array([-3.0, -2.0, -1.5]),
+               "eta": np.array([0.5, 0.25, 0.25])}
+    m = measure(net, Inversion("optimize", x, np.eye(3)[1], history=history), 1, means, mu=mu)
+    out = net(x[:, None])[:, 0]
+    r = [np.corrcoef(x, means[:, c])[0, 1] for c in range(3)]
+    assert m["predicted"] == int(np.argmax(out)) and m["output"] == pytest.approx(out[1])
+    assert m["nearest_mean"] == int(np.argmax(r)) == 2 and m["corr_mean"] == pytest.approx(r[1])
+    assert m["corr_deviation"] == pytest.approx(np.corrcoef(x - mu, means[:, 1] - mu)[0, 1], rel=1e-12)
+    assert m["corr_deviation"] != pytest.approx(np.corrcoef(x, means[:, 1] - mu)[0, 1], rel=1e-3)
+    assert m["ascent"] == {"steps": 2, "score_start": -3.0, "score_end": -1.5, "objective_start": 1.0,
+                           "objective_end": 2.0, "eta_end": 0.25, "ascending": True}  # a step that kept J ascends
+
+
+def test_judged_adds_the_judges_reading_of_the_intended_digit():
+    from mathdl.reverse import Judge
+    from mathdl.reverse.measure import judged
+    judge = Judge(np.zeros((4, 2)), np.array([0, 1]), assessment={"copy_distance": [0.5, 2.0]})
+    measures = [{"digit": 0}, {"digit": 1}]
+    readings = [{"reading": 1, "shares": [0.3, 0.7], "class_distance": [1.0, 3.0], "class_nearest": [4, 5]},
+                {"reading": 1, "shares": [0.4, 0.6], "class_distance": [0.1, 1.0], "class_nearest": [6, 7]}]
+    judged(measures, readings, judge)
+    assert measures[0] == {"digit": 0, "judge_class": 1, "judge_probability": 0.3, "judge_correct": False,
+                           "nearest_distance": 1.0, "nearest_training_index": 4, "copy_distance": 0.5,
+                           "near_copy": False}  # 1.0 from its nearest training 0: farther than 0.5
+    assert measures[1]["near_copy"] is True and measures[1]["judge_correct"] is True  # 1.0 < 2.0
+    assert measures[1]["nearest_distance"] == 1.0 and measures[1]["nearest_training_index"] == 7
+
+
+def test_network_facts_by_hand_for_a_rank_deficient_layer_and_saturated_units():
+    """W⁽¹⁾ of rank 3 (a row the sum of two others): σ_min is the smallest *non-zero* singular value; the invisible
+    share of each mean image ‖x − P x‖²/‖x‖²; the share of sigmoid activations outside [0.01, 0.99], both tails."""
+    from mathdl.reverse import moments, network_facts
+    net = random_net([6, 4, 3], ["sigmoid", "sigmoid"], seed=18)
+    net.W[1][3] = net.W[1][0] + net.W[1][1]
+    net.W[1] *= 8  # saturate both tails
+    net.W[2] *= 8
+    rng = np.random.default_rng(19)
+    X, labels = rng.uniform(-1, 1, (6, 30)), np.arange(30) % 3
+    facts = network_facts(net, X, moments(X, labels, 3))
+    s = np.linalg.svd(net.W[1], compute_uv=False)
+    assert facts["layers"][0]["rank"] == 3 and facts["layers"][0]["null_dim"] == 3
+    assert facts["layers"][0]["sigma_min"] == pytest.approx(s[2], rel=1e-12) and s[3] < 1e-12 * s[0]
+    V = np.linalg.svd(net.W[1])[2][:3]
+    means = np.column_stack([X[:, labels == c].mean(axis=1) for c in range(3)])
+    invisible = [np.sum((x - V.T @ (V @ x)) ** 2) / np.sum(x * x) for x in means.T]
+    np.testing.assert_allclose(facts["invisible"]["mean_images"], invisible, rtol=1e-10)
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    a1 = sig(net.W[1] @ X + net.b[1])
+    a2 = sig(net.W[2] @ a1 + net.b[2])
+    for l, a in (("1", a1), ("2", a2)):
+        low, high = (a < 0.01).sum(), (a > 0.99).sum()
+        assert facts["saturated"][l] == pytest.approx((low + high) / a.size, rel=1e-12)
+    assert (a1 < 0.01).any() and (a1 > 0.99).any()  # the test can tell a tail left out
