@@ -73,6 +73,20 @@ def test_descent_figures():
     assert fig.axes[1].get_xlabel() == "θ₁" and fig.axes[1].get_legend() is not None
 
 
+def test_a_walk_beyond_float64_is_drawn_without_a_warning(tmp_path):
+    """η = 10¹⁵⁵ from 3: x₁ = −4·10¹⁵⁵, where f is beyond float64; the curve is drawn only where |f| ≤ 10³⁰⁰,
+    and drawing it warns of nothing (matplotlib's margins overflowed on f values near the largest float)."""
+    import warnings
+    run = descend(QUADRATIC.df, 3.0, 1e155, 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = descent_on_parabola([run], QUADRATIC)
+        save(fig, tmp_path / "parabola")
+    curve = fig.axes[0].get_lines()[0].get_ydata()
+    assert np.isfinite(fig.axes[0].get_ylim()).all() and not (np.abs(curve) > 1e300).any()
+    assert fig.axes[0].get_xlim()[0] < -4e155  # the panel spans the walk
+
+
 def test_softmax_has_no_elementwise_derivative_to_draw():
     from mathdl.base.errors import MathdlError
     with pytest.raises(MathdlError, match="softmax is an output activation"):

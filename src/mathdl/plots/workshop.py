@@ -246,6 +246,9 @@ def _axes_through_origin(ax) -> None:
 # Gradient descent
 
 
+DRAWABLE = 1e300  # the largest |f| drawn: matplotlib's margins overflow on values near the largest float
+
+
 @lecture
 def descent_on_parabola(runs: list[Descent], function: Parabola):
     """Top: one panel per step size η, the parabola with the steps x_k → x_{k+1}; bottom: x_k against k."""
@@ -258,7 +261,10 @@ def descent_on_parabola(runs: list[Descent], function: Parabola):
         pad = 0.08 * (high - low)
         xs = np.linspace(low - pad, high + pad, 400)
         colour = LINE_COLOURS[i % len(LINE_COLOURS)]
-        ax.plot(xs, function.f(xs), color=GREY, lw=2.5)
+        curve = function.f(xs)
+        curve[~(np.abs(curve) <= DRAWABLE)] = np.nan  # a diverging walk's far end: beyond what an axis can hold
+        ax.plot(xs, curve, color=GREY, lw=2.5)
+        ax.set_xlim(xs[0], xs[-1])  # the whole walk, even where f is not drawn
         ax.plot(x, function.f(x), "o", color=colour, ms=7, zorder=3)
         for k in range(len(x) - 1):
             ax.annotate("", xy=(x[k + 1], function.f(x[k + 1])), xytext=(x[k], function.f(x[k])),
