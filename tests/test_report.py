@@ -214,6 +214,9 @@ def test_a_command_line_is_shown_without_its_paths():
     assert shown_command("mathdl study --quick --out /tmp/rq0 --data=/home/ann/mnist --id 42") == \
         "mathdl study --quick --out …/rq0 --data=…/mnist --id 42"
     assert shown_command(None) == "mathdl study"
+    # a home directory, and a study run on Windows reported elsewhere: a path with either slash names no directory
+    assert shown_command(r"mathdl study ~/studies/s1 --out C:\Users\ann\s1 --data=D:/data/mnist") == \
+        "mathdl study …/s1 --out …/s1 --data=…/mnist"
 
 
 def test_every_captions_promise_is_kept(report, study, summary):

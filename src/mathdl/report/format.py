@@ -2,7 +2,7 @@
 ``mathdl.base.numbers`` (the report, the terminal and the presentation import them from there)."""
 from __future__ import annotations
 
-from pathlib import PurePath
+from pathlib import PurePath, PureWindowsPath
 
 
 def join(words: list[str], last: str = "and") -> str:
@@ -23,7 +23,8 @@ def shown_command(command: str | None) -> str:
         key, eq, value = word.partition("=")
         path = value if eq else word
         if path.startswith(("/", "~")) or (len(path) > 2 and path[1] == ":" and path[2] in "\\/"):
-            name = PurePath(path).name or path
+            drive = path[1:2] == ":"  # C:\... from Windows, whose backslashes PurePath does not split elsewhere
+            name = (PureWindowsPath(path) if drive else PurePath(path)).name or path
             path = f"…/{name}"
             word = f"{key}={path}" if eq else path
         words.append(word)
