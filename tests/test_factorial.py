@@ -8,7 +8,8 @@ import pytest
 from scipy import stats
 
 from mathdl.evaluation.factorial import TERMS, factorial, t_interval
-from mathdl.report.factorial_section import _holm_blocks, conclusions, effect_sentence
+from mathdl.report.document import Bullets, Paragraph, Table
+from mathdl.report.factorial_section import _holm_blocks, _seed_blocks, conclusions, effect_sentence
 
 LEVELS = list(itertools.product(("tse", "xe"), ("online", "matrix"), (1, 3)))
 
@@ -200,3 +201,52 @@ def test_unequal_replication_gives_type_two_sums_of_squares():
     for term in TERMS:
         others = [t for t in TERMS if not set(term.split(":")) <= set(t.split(":"))]
         assert anova[term]["sum_sq"] == pytest.approx(rss(others) - rss(others + [term]), rel=1e-9)
+
+
+def seeds_summary(etas=(0.2, 0.05, 0.1, 0.02)) -> dict:
+    """A summary of three seeds (7, 8, 9) with numbers chosen by hand: every configuration's mean 91% [90, 92] with
+    sd 1.23 points, its seed-7 network 90% [88, 92]; each cost and method its own η and 1 to 4 epochs; two
+    effects on the accuracy, the main one significant, the interaction not."""
+    rows, means = [], []
+    for number, (cost, bp, depth) in enumerate(LEVELS, start=1):
+        recipe = (number - 1) // 2  # TSE online, TSE matrix, XE online, XE matrix: both depths share it
+        rows.append({"number": number, "cost": cost, "bp": bp, "hidden_layers": depth, "eta": etas[recipe],
+                     "epochs": recipe + 1, "layers": "784-100-1" if depth == 1 else "784-64-32-16-1",
+                     "accuracy": {"value": 0.9, "ci95": [0.88, 0.92]}})
+        means.append({"number": number, "cost": cost, "bp": bp, "hidden_layers": depth,
+                      "accuracy": {"mean": 0.91, "ci95": [0.90, 0.92], "sd": 0.0123},
+                      "sensitivity": {"mean": 0.8, "ci95": [0.7, 0.9]}, "specificity": {"mean": 0.95, "ci95": [0.94, 0.96]}})
+    effects = [{"term": "cost", "label": "cost", "contrast": "XE − TSE", "effect": 0.004, "ci95": [0.001, 0.007],
+                "p": 0.0123},
+               {"term": "cost:depth", "label": "cost × depth", "contrast": None, "effect": -0.002,
+                "ci95": [-0.005, 0.001], "p": 0.31}]
+    return {"options": {"seed": 7}, "configurations": rows,
+            "seeds": {"seeds": [7, 8, 9], "interval": "95% t-interval", "configurations": means},
+            "factorial": {"accuracy": {"response": "accuracy", "n": 24, "df_resid": 16, "effects": effects}}}
+
+
+def test_the_seeds_section_states_its_numbers_worked_out_by_hand():
+    blocks = _seed_blocks(seeds_summary())
+    said = [" ".join(p for p in b.pieces if isinstance(p, str)) for b in blocks if isinstance(b, Paragraph)]
+    assert "trained with 3 seeds (7, 8, 9), 24 networks in all" in said[0]
+    assert "seed 7 shown in the confusion matrices" in said[0]
+    seeds_table, effects_table = (b for b in blocks if isinstance(b, Table))
+    assert seeds_table.rows[0] == ("1", "TSE", "online", "1", "91.00 [90.00, 92.00]", "1.23", "90.00 [88.00, 92.00]",
+                                   "80.00 [70.00, 90.00]", "95.00 [94.00, 96.00]")
+    assert effects_table.rows == (("XE − TSE", "+0.40 [+0.10, +0.70]", "0.012"),
+                                  ("cost × depth", "-0.20 [-0.50, +0.10]", "0.31"))
+    [bullets] = [b for b in blocks if isinstance(b, Bullets)]
+    assert bullets.items == (("accuracy: XE − TSE: +0.40 points [+0.10, +0.70], p = 0.012, significant",),)
+    assert said[-1].startswith(
+        "Each cost and method trains with its own tuned learning rate and number of epochs (TSE online: η = 0.2, "
+        "1 epoch; TSE matrix: η = 0.05, 2 epochs; XE online: η = 0.1, 3 epochs; XE matrix: η = 0.02, 4 epochs)")
+    assert said[-1].endswith("The depth effect compares the network 784-100-1 with 784-64-32-16-1: the number of "
+                             "layers together with their widths and number of weights.")
+    same = _seed_blocks(seeds_summary(etas=(0.1,) * 4))[-1]
+    assert same.pieces[0].startswith("All eight configurations share one learning rate")
+
+
+def test_an_effect_at_exactly_the_level_is_not_significant():
+    effect = {"term": "cost", "label": "cost", "contrast": "XE − TSE", "effect": 0.0005, "ci95": [-0.0004, 0.0014],
+              "p": 0.05}
+    assert effect_sentence(effect).endswith("p = 0.05, not significant")

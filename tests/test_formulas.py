@@ -162,6 +162,10 @@ def test_the_shapes_equations_translate_to_typst_with_their_structure():
     (r"\lambda_{\mathrm{TV}}\,\mathrm{TV}(x)", "λ_(TV)TV(x)"),
     (r"x\in\mathbb{R}^n,\ ab", "x∈ℝ^(n),ab"),  # two letters are two symbols, as in LaTeX
     (r"\binom{b+c}{k}2^{-(b+c)}", "(b+c)(k)2^(−(b+c))"),
+    (r"a \mp b \le c", "a∓b≤c"),  # minus-plus, not plus-minus; ≤, not <
+    (r"W \sim \widetilde{x} \in \mathbb{Z}", "W∼x̃∈ℤ"),  # the tilde operator and accent, the integers
+    (r"\tfrac12 + \lvert a\rvert\lvert b\rvert", "(1)/(2)+|a||b|"),  # one digit per argument; |a||b|, not |a‖b|
+    (r"\sqrt{x+1}", "√(x+1)"),  # no parentheses of the argument's under the root
 ])
 def test_latex_translates_to_the_structure_meant(latex, meant):
     [tree] = trees([typst_math(latex)])
@@ -173,3 +177,13 @@ def test_unsupported_latex_is_refused_by_name():
         typst_math(r"\begin{pmatrix} a \end{pmatrix}")
     with pytest.raises(MathdlError, match="unbalanced"):
         typst_math(r"a^{(l)")
+
+
+def test_line_breaks_display_style_quotes_and_a_stray_brace():
+    """What the tree of a compiled formula does not show, in the Typst text itself."""
+    assert typst_math(r"a \\ b") == r"a \ b"  # a line break in a gathered block
+    assert typst_math(r"\displaystyle \frac{a}{b}") == "display(a/b)"
+    assert typst_math(r'\text{say "hi"}') == r'"say \"hi\""'  # a quote inside upright text is escaped
+    assert typst_math("a # b") == r"a\#b"  # '#' would start Typst code
+    with pytest.raises(MathdlError, match="unbalanced '}'"):
+        typst_math("a}")

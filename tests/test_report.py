@@ -15,7 +15,8 @@ from mathdl.report import build_report
 from mathdl.report.content import build, load_study, shared_dips
 from mathdl.report.document import to_markdown
 from mathdl.base.numbers import p_value
-from mathdl.report.format import shown_command
+from mathdl.report.format import join, shown_command
+from mathdl.report.references import cite, reference_blocks
 from mathdl.report.reverse_section import _comparison_text
 
 SECTIONS = ["The task, the data and the protocol", "The networks", "The five-layer network", "Costs and output deltas",
@@ -135,6 +136,30 @@ def test_the_discussion_and_limitations_follow_the_signs_and_counts_of_the_tests
     assert "and 12 of the 12 differences are smaller than the median half-width" in md
 
 
+def test_the_limitations_state_the_intervals_the_differences_and_the_tests_worked_out_by_hand(study):
+    """Half-widths 0.4 to 1.4 points (median 0.9), differences 0.1 to 1.3 (median 0.7, seven below 0.9), and
+    three p-values below 0.05 of which Holm keeps two (12 × 0.001 and 11 × 0.004 < 0.05, 10 × 0.03 > 0.05)."""
+    loaded = load_study(study.path)
+    s = loaded["summary"]
+    assert sum(s["class_balance"]["test"].values()) == 80
+    for r, h in zip(s["configurations"], (0.004, 0.005, 0.006, 0.008, 0.010, 0.011, 0.012, 0.014)):
+        r["accuracy"]["ci95"] = [0.9 - h, 0.9 + h]
+    differences = (0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.008, 0.0095, 0.010, 0.011, 0.012, 0.013)
+    for t, d, p in zip(s["mcnemar"], differences, (0.001, 0.004, 0.03, *[0.3] * 9), strict=True):
+        t["accuracy_a"], t["accuracy_b"], t["p_mid"] = 0.9, 0.9 + d, p
+    md = prose(loaded)
+    assert ("80 test images give accuracy intervals of ±0.40 to ±1.40 points (median ±0.90); the twelve compared "
+            "pairs differ by 0.10 to 1.30 points (median 0.70), and 7 of the 12 differences are smaller than the "
+            "median half-width") in md
+    assert "a difference of 0.1 points is 0.08 of the 80 test images" in md
+    assert "about 0.6 of the twelve would come out significant by chance if no choice mattered; 3 did." in md
+    first, second = s["mcnemar"][:2]
+    assert f"2 remain ({first['a']} vs {first['b']} and {second['a']} vs {second['b']})." in md
+    assert "Each method and cost runs with its own tuned recipe" in md  # the pairs differ in η
+    assert "The reverse pictures." in md
+    assert "The reverse pictures." not in prose({**loaded, "reverse": None})
+
+
 def test_the_discussion_names_the_weakest_the_widest_gap_and_the_most_overfit(study):
     """Set so that each named configuration is another one: the weakest is 8, sensitivity exceeds specificity in
     3 with the widest gap in 2, and the training-test gap is largest in 5."""
@@ -217,6 +242,23 @@ def test_a_command_line_is_shown_without_its_paths():
     # a home directory, and a study run on Windows reported elsewhere: a path with either slash names no directory
     assert shown_command(r"mathdl study ~/studies/s1 --out C:\Users\ann\s1 --data=D:/data/mnist") == \
         "mathdl study …/s1 --out …/s1 --data=…/mnist"
+
+
+def test_a_list_of_words_is_joined_with_its_last_word():
+    assert join(["a", "b", "c"], "or") == "a, b or c" and join(["a", "b"]) == "a and b"
+    assert join(["a"]) == "a" and join([]) == ""
+
+
+def test_the_references_are_numbered_in_the_order_of_the_list():
+    assert cite("rashid") == "[1]" and cite("lecun") == "[2]" and cite("matlab") == "[10]"
+    assert cite("wilson", "mcnemar") == "[4, 5]"
+    heading, bullets = reference_blocks()
+    assert heading.text == "References" and bullets.numbered and len(bullets.items) == 10
+    # each work's journal volume, pages and year, as published
+    for i, where in enumerate(("2016", "86(11), 2278-2324, 1998", "14(5), 548-557, 1970", "22(158), 209-212, 1927",
+                               "12(2), 153-157, 1947", "13, 91, 2013", "6(2), 65-70, 1979", "1993",
+                               "405(2), 442-451, 1975", "testcholdout")):
+        assert where in bullets.items[i][0], (i, where)
 
 
 def test_every_captions_promise_is_kept(report, study, summary):
