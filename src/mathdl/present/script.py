@@ -517,6 +517,6 @@ def markdown(slides: list[Slide], starts: list[float], ends: list[float], *, tit
 
 
 def clock(t: float) -> str:
-    """Seconds as m:ss.s."""
-    minutes, seconds = divmod(t, 60)
-    return f"{int(minutes)}:{seconds:04.1f}"
+    """Seconds as m:ss.s (rounded to the tenth first, so that 59.97 s is 1:00.0, not 0:60.0)."""
+    minutes, tenths = divmod(round(t * 10), 600)
+    return f"{minutes}:{tenths / 10:04.1f}"
