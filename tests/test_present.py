@@ -341,6 +341,178 @@ def test_the_effects_slide_calls_significant_only_what_is(study):
     assert "XE − TSE: +0.40 points of accuracy, 95% interval +0.10–+0.70, p = 0.01, significant." in said[1]
     assert "matrix − online: -0.10 points of accuracy, 95% interval -0.40–+0.20, p = 0.4, not significant." in said[1]
 
+
+# ---------------------------------------------------------------------------------------------------
+# Facts: each slide says and shows the study's numbers in their places (each set here to values whose
+# sentence is worked out by hand, so that a swapped field, a wrong rounding or an off-by-one says something else)
+
+
+def test_the_task_and_matrix_slides_say_the_counts_and_rates_in_their_places(study):
+    loaded = load_study(study.path)
+    s = loaded["summary"]
+    for split, (negative, positive) in (("train", (300, 100)), ("test", (50, 30))):
+        s["class_balance"][split] = dict(zip(s["class_balance"][split], (negative, positive)))
+    rows = {r["number"]: r for r in s["configurations"]}
+    best = rows[s["best"]]
+    best.update(tp=30, fn=10, fp=5, tn=35)
+    best["sensitivity"]["value"], best["specificity"]["value"] = 0.75, 0.875
+    best["accuracy"].update(value=0.8125, ci95=[0.7123, 0.8877])
+    other = min(k for k in rows if k != s["best"])  # the first configuration that is not the best
+    rows[other].update(tp=1, fn=2, fp=3, tn=4)
+    for r in s["configurations"]:
+        lo = 0.01 * r["number"]
+        r["accuracy"]["ci95"] = [0.5 - lo, 0.5 + lo] if r is not best else best["accuracy"]["ci95"]
+    deck = full_deck(loaded)
+    assert deck["task"].sentences == ("The ID is 100384, so an image of 0, 1, 3, 4 or 8 is positive.",
+                                      "Of the 400 training images, 100 are positive: 25.0%.")
+    assert "[training], [400], [100 (25.0%)]" in deck["task"].body and "[test], [80], [30 (37.5%)]" in deck["task"].body
+    n = best["number"]
+    assert deck["one-matrix"].sentences == (
+        f"Configuration {n}, the most accurate observed, finds 30 of the 40 positive test images, a sensitivity of "
+        "75.00%, and rejects 35 of the 40 negative ones, a specificity of 87.50%.",
+        "Its accuracy is 81.25%, 95% interval 71.23–88.77%.")
+    assert f"[TP *1*], [FN *2*], [FP *3*], [TN *4*])\n#align(center, text(size: 28pt)[*{other}* ·" \
+        in deck["eight-matrices"].body
+    # half-widths: k points for every other configuration k (the narrowest: the first of them), 8.77 for the best
+    assert deck["limitations"].sentences[0].startswith(
+        f"With 80 test images the accuracy intervals are ±{other}.00 to ±8.77 points wide, and ")
+
+
+def test_the_network_slides_give_the_layers_shapes_and_gradient_check(study):
+    """The tiny study's networks: one hidden layer of 12, or three of 10, 8 and 6 (784 pixels in, one out)."""
+    loaded = load_study(study.path)
+    s = loaded["summary"]
+    s["gradcheck"].update(online=2.34e-9, matrix=9.66e-08)
+    for r in s["configurations"]:
+        r["batch_size"] = 16
+    deck = full_deck(loaded)
+    assert deck["architectures"].sentences[0].startswith(
+        "Two architectures: one hidden layer of 12 neurons, or three of 10, 8 and 6, each ending")
+    assert deck["equations"].heading == "The five-layer network, from its equations"
+    assert deck["equations"].sentences[0] == ("The deeper network has five layers: the 784 pixels, three hidden "
+                                              "layers and the output.")
+    assert "W^((1)) in RR^(10 times 784),W^((2)) in RR^(8 times 10),W^((3)) in RR^(6 times 8),W^((4)) in RR^(1 times 6)" \
+        in deck["equations"].body and "RR^(784 times N)" in deck["equations"].body
+    assert deck["backprop"].sentences[1] == ("The online method steps after every image, the matrix method once for 16 "
+                                             "images with their mean gradient; both agree with central differences to "
+                                             "9.7×10⁻⁸.")
+    recipe = deck["recipe"]
+    assert "  [1], [12], [TSE], [online], [1], [0.2], [1]," in recipe.body  # online: one image a step
+    assert "  [3], [12], [TSE], [matrix], [1], [2], [16]," in recipe.body
+    assert len(recipe.sentences) == 1  # one number of epochs for all: nothing to say about choosing them
+    for r in s["configurations"]:
+        r["epochs"] = 3 if r["bp"] == "matrix" else 1
+    assert full_deck(loaded)["recipe"].sentences[1] == (
+        "The epochs were chosen on a validation split, not on the test set: 1 for online TSE, 1 for online XE, "
+        "3 for matrix TSE and 3 for matrix XE.")
+
+
+def test_the_rates_slide_does_not_count_a_tie_as_exceeding(study):
+    loaded = load_study(study.path)
+    for r in loaded["summary"]["configurations"]:
+        r["sensitivity"]["value"], r["specificity"]["value"] = (0.95, 0.9) if r["number"] == 2 else (0.9, 0.9)
+    assert full_deck(loaded)["rates"].sentences[0] == (
+        "Sensitivity exceeds specificity in 1 of the 8 configurations; the widest gap is configuration 2's, "
+        "95.00% against 90.00%.")
+
+
+def test_the_curves_slide_gives_the_smallest_then_the_largest_training_set(study):
+    loaded = load_study(study.path)
+    loaded["summary"]["size_curve"] = [{"train_size": 1000, "accuracy": 0.9}, {"train_size": 5000, "accuracy": 0.95},
+                                       {"train_size": 60000, "accuracy": 0.98}]
+    assert full_deck(loaded)["curves"].sentences[1] == (
+        "With fewer images the same network is weaker: 90.00% with 1,000 training images, 98.00% with 60,000.")
+
+
+def test_the_reverse_slides_say_what_the_network_and_the_judge_read(study):
+    from mathdl.report.reverse_section import CONTROL
+    loaded = load_study(study.path)
+    nets = [e["data"] for n, e in loaded["reverse"].items() if n != CONTROL]
+    assert [len(d["network"]["sizes"]) for d in nets] == [3, 5]  # one hidden layer, then three
+    values = {"backquery": ((7, 3), (6, 2)), "pinv": ((9, 5), (8, 4)), "optimize": ((10, 4), (9, 5)),
+              "prior": ((6, 2), (7, 3))}
+    for i, d in enumerate(nets):
+        for method, pairs in values.items():
+            d["summary"][method].update(correct=pairs[i][0], judge_correct=pairs[i][1])
+        d["summary"]["prior"]["corr_mean"] = (0.3456, 0.5)[i]
+        d["judge"].update(k=5, accuracy=0.875)
+    first = nets[0]["facts"]["layers"][0]
+    first.update(shape=[12, 784], null_dim=772, sigma_max=5.0, sigma_min=2.0)
+    deck = full_deck(loaded)
+    assert deck["backquery"].sentences[1] == (
+        "The networks, with one hidden layer and three hidden layers, read 7 and 6 of the 10 digits as intended; an "
+        "independent judge, the vote of the 5 nearest training images, right on 87.50% of test digits, reads 3 and 2 "
+        "of the 10.")
+    assert deck["inversions"].sentences[1] == (
+        "The networks read 9 and 8 pseudo-inverse images and 10 and 9 optimisation images as intended, but the judge "
+        "reads only 4 and 5 optimised ones as the digit.")
+    assert deck["prior"].sentences[1] == (
+        "The judge reads 2 and 3 of the 10 images as the intended digit, with correlations of 0.35 and 0.50 to the "
+        "digit's mean image, and none is a copy of a training image.")
+    assert deck["weak"].sentences[0] == (
+        "Backquery's mathematics is weak: the 12 by 784 first weight matrix has no inverse, its 772-dimensional null "
+        "space is invisible to the network, and the pseudo-inverse magnifies the weakest directions up to 2.5 times.")
+    assert "is 12×784:* no inverse" in deck["weak"].body and "by up to 2.5×" in deck["weak"].body
+
+
+def test_the_title_and_the_preview(study):
+    import datetime
+    loaded = load_study(study.path)
+    figures = draw(loaded, loaded["dir"], loaded["dir"], plan_only=True)
+    title = slides(loaded, figures, title="A talk", author="Ada", date="1 May 2026", preview=False)[0]
+    assert title.sentences[0] == "A talk, by Ada." and "1 May 2026" in title.body and "Preview" not in title.body
+    assert slides(loaded, figures, title="A talk", preview=False)[0].sentences[0] == "A talk."
+    today = datetime.date.today()
+    assert f"· {today.day} {today:%B} {today.year}])" in slides(loaded, figures, preview=False)[0].body  # "8", not "08"
+    short = slides(loaded, figures, preview=True)
+    assert [s.key for s in short] == ["title", "task", "eight-matrices", "comparison", "curves", "backquery", "prior",
+                                      "conclusions"]
+    full = {s.key: s for s in slides(loaded, figures, preview=False)}
+    for s in short[1:]:
+        assert s.sentences == full[s.key].sentences[:1] and s.body == full[s.key].body
+
+
+def test_the_script_file_gives_each_slide_its_times_as_minutes_and_seconds():
+    from mathdl.present.script import clock, markdown
+    from mathdl.present.slides import Slide
+    assert [clock(t) for t in (0, 5.04, 65.0, 600.25, 59.97, 119.96)] == [
+        "0:00.0", "0:05.0", "1:05.0", "10:00.2", "1:00.0", "2:00.0"]  # never "0:60.0"
+    deck = [Slide("title", None, "", ("Hello.",)), Slide("task", "The task", "", ("One.", "Two."))]
+    md = markdown(deck, [0.0, 65.0], [65.0, 130.5], title="T")
+    assert "## 01. Title (0:00.0–1:05.0)\n\n![slide 1](slides/01.png)\n\nHello.\n" in md
+    assert "## 02. The task (1:05.0–2:10.5)\n\n![slide 2](slides/02.png)\n\nOne. Two.\n" in md
+
+
+def test_the_document_has_one_page_a_slide_and_the_footer_it_is_given():
+    from mathdl.present.slides import Slide, document, fonts
+    source = document([Slide("title", None, "TITLE PAGE", ()), Slide("task", "The task", "BODY", ())],
+                      title="My talk", footer="Ada, 2026")
+    assert '#set document(title: "My talk")' in source
+    assert "set text(size: 24pt, fill: muted)\n    [Ada, 2026]\n" in source and "My talk]" not in source
+    assert source.endswith("\nTITLE PAGE\n#pagebreak(weak: true)\n\n#slide([The task])[\nBODY\n]\n")
+    assert (Path(fonts()[0]) / "DejaVuSans.ttf").is_file()
+
+
+def test_the_figures_read_the_networks_of_the_study_and_mark_what_is_not_the_digit(study, monkeypatch, tmp_path):
+    from mathdl.present import figures
+    from mathdl.report.reverse_section import CONTROL
+    assert figures._readings({"predicted": 3, "output": 0.91634, "judge_class": 5}, 3) == [("net: 3 (0.92)", False),
+                                                                                           ("judge: 5", True)]
+    assert figures._readings({"predicted": 7, "output": 0.456, "judge_class": 3}, 3) == [("net: 7 (0.46)", True),
+                                                                                         ("judge: 3", False)]
+    loaded = load_study(study.path)
+    assert CONTROL in loaded["reverse"]
+    made = []
+    monkeypatch.setattr(figures, "save", lambda figure, path: None)
+    monkeypatch.setattr(figures, "architecture_figure", lambda study: None)
+    monkeypatch.setattr(figures, "rates_chart", lambda rows: None)
+    monkeypatch.setattr(figures, "_reverse", lambda folder, nets, methods: made.append((list(nets), methods)))
+    monkeypatch.setattr(figures, "digit_rows", lambda rows, **kw: made.append([r[0] for r in rows]))
+    drawn = figures.draw(loaded, tmp_path, tmp_path)
+    assert set(drawn) == {"architecture", "rates", "examples", "backquery", "prior", "inversions"}
+    nets = [n for n in loaded["reverse"] if n != CONTROL]
+    assert made == [["positive", "negative"], (nets, ["backquery"]), (nets, ["prior"]), (nets, ["pinv", "optimize"])]
+
 # ---------------------------------------------------------------------------------------------------
 # Numbers: every number of the script is one of the study's, and the voice says what the subtitles show
 

@@ -154,6 +154,12 @@ def test_webvtt_is_written_out_in_full():
     ("Wᵀ vs W⁺", "W transpose versus W plus"),
     ("ID 100384", "I D one zero zero three eight four"),
     ("1,000,000 steps, 12 images, 60,000", "one million steps, twelve images, sixty thousand"),
+    ("1,000 images, 45 of them", "one thousand images, forty-five of them"),
+    ("-0.10 points", "minus zero point one zero points"),  # the ASCII minus of Python's :+.2f
+    ("p > 0.999", "p greater than zero point nine nine nine"),
+    ("≥ 5 and ≤ 9", "at least five and at most nine"),
+    ("±0.52 points", "plus or minus zero point five two points"),
+    ("MNIST and δ", "em-nist and delta"),
 ])
 def test_the_spoken_form(written, said):
     assert spoken(written) == said
