@@ -80,3 +80,25 @@ def test_a_second_study_in_a_held_directory_is_one_line_and_writes_nothing(tmp_p
         assert sorted(p.name for p in folder.iterdir()) == before
     finally:
         end(holder)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="flock: two descriptors of one file conflict in one process")
+def test_a_holder_that_has_locked_but_not_yet_written_its_name_is_still_named(tmp_path):
+    """Between the holder's lock and its write the lock file is empty (a race seen under load): the refusal waits
+    a moment for the name instead of leaving it out."""
+    import fcntl
+    import threading
+    folder = tmp_path / "study"
+    folder.mkdir()
+    fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # locked, nothing written yet
+    writer = threading.Timer(0.2, lambda: os.write(fd, b"process 4242 on elsewhere\n"))
+    writer.start()
+    try:
+        with pytest.raises(MathdlError, match=r"another mathdl study is running in .*study \(process 4242 on "
+                                              r"elsewhere\); wait for it to end"):
+            with holding(folder):
+                pass
+    finally:
+        writer.join()
+        os.close(fd)

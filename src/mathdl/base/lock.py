@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -79,13 +80,19 @@ def _acquire(folder: Path, what: str) -> int:
     return fd
 
 
-def _holder(fd: int) -> str:
-    """What the holder wrote in the lock file: 'process 1234 on host'."""
-    try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        return os.read(fd, 200).decode(errors="replace").strip()
-    except OSError:
-        return ""
+def _holder(fd: int, wait: float = 1.0) -> str:
+    """What the holder wrote in the lock file: 'process 1234 on host'; a holder that has locked the file but not
+    yet written (a moment's race, longer under load) is given up to ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            text = os.read(fd, 200).decode(errors="replace").strip()
+        except OSError:
+            return ""
+        if text or time.monotonic() >= deadline:
+            return text
+        time.sleep(0.01)
 
 
 try:
