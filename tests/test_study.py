@@ -1,6 +1,7 @@
 """The study's orchestration on tiny data: eight runs, summaries consistent with the runs, resume."""
 import dataclasses
 import json
+import math
 import os
 import shutil
 import signal
@@ -371,3 +372,295 @@ def test_a_moved_study_is_reported_and_explored(study, tmp_path, capsys):
     assert sum("/reverse/" in n["name"] for n in networks) == 3 and sum("/runs/" in n["name"] for n in networks) == 8
     assert all(part["figure"] for part in view["reverse"]) and all(curve["rows"] for curve in view["curves"])
     assert str(tmp_path) not in json.dumps(view)
+
+
+# The summary, the protocol, the class table and the progress display against hand values and independent
+# routes (the mutation sweep's gaps): a study of two seeds trained in this process, without Dask.
+
+@pytest.fixture(scope="module")
+def local_study(tiny_data, tmp_path_factory):
+    """The eight configurations of TINY over seeds 0 and 1 and one size run (40 images), each trained here as a
+    worker trains it, stubs for the reverse part's files, then summarised: the summary's own code only."""
+    import matplotlib.pyplot as plt
+
+    import mathdl.plots
+    from mathdl.study.summary import summarise
+    options = StudyOptions(**{**TINY, "sizes": (40,), "seeds": 2})
+    out = tmp_path_factory.mktemp("local") / "s"
+    mnist = load_mnist(str(tiny_data), progress=False)
+    with pytest.MonkeyPatch.context() as patch:  # the figures are drawn but not rendered to files: seconds saved
+        patch.setattr(mathdl.plots, "save", lambda fig, path, **_: plt.close(fig))
+        for _, name, _, config in options.replicates():
+            run(config, mnist, out=out / "runs" / name, progress=False)
+        config, sizes = options.size_curve()
+        for n in sizes:
+            run(dataclasses.replace(config, train_size=n, curves=False), mnist, out=out / "sizes" / str(n),
+                progress=False)
+        for name, _ in options.reverse_configs():
+            (out / "reverse" / name).mkdir(parents=True)
+            (out / "reverse" / name / "reverse.json").write_text(json.dumps({"network": {}, "summary": {},
+                                                                             "settings": {}}))
+        return summarise(out, options), options
+
+
+def _correct(run_dir):
+    rows = read_csv_rows(run_dir / "predictions.csv")
+    return np.array([r["true"] == r["predicted"] for r in rows])
+
+
+def _mcnemar_by_hand(b, c):
+    """Exact two-sided p and mid-p (2 P(X ≤ k) − P(X = k), Fagerland et al.) of McNemar's test from the discordant
+    counts, by scipy's binomial, each at most 1."""
+    from scipy import stats
+    n, k = b + c, min(b, c)
+    if n == 0:
+        return 1.0, 1.0
+    tail = stats.binom.cdf(k, n, 0.5)
+    return min(1.0, 2 * tail), min(1.0, 2 * tail - stats.binom.pmf(k, n, 0.5))
+
+
+def test_summary_rows_are_each_runs_own_numbers(local_study):
+    """Every rate with its own interval, the hidden layers, the resolved training settings and the ID's digits,
+    against each run's own files; the size curve's points against their runs."""
+    study, options = local_study
+    summary = study.summary
+    assert summary["positive_digits"] == [0, 1, 3, 4, 8]  # ID 100384
+    for row in summary["configurations"]:
+        run_dir = study.path / row["run_dir"]
+        metrics = json.loads((run_dir / "metrics.json").read_text())["test"]
+        config = json.loads((run_dir / "config.json").read_text())["config"]
+        for rate in ("accuracy", "sensitivity", "specificity", "precision", "npv", "f1", "mcc"):
+            assert row[rate] == {"value": metrics[rate], "ci95": metrics[f"{rate}_ci95"]}, rate
+        assert row["hidden_layers"] == (1 if row["number"] <= 4 else 3) == len(config["hidden"])
+        assert [row[k] for k in ("epochs", "eta", "batch_size")] == \
+            [config["resolved"][k] for k in ("epochs", "eta", "batch_size")]
+        truth = [r["true"] for r in read_csv_rows(run_dir / "predictions.csv")]
+        csv_row = read_csv_rows(study.path / "summary.csv")[row["number"] - 1]
+        assert (csv_row["test_positives"], csv_row["test_negatives"]) == (truth.count(1), truth.count(0))
+    four = json.loads((study.path / "runs" / "4-1layer-xe-matrix" / "metrics.json").read_text())["test"]
+    forty = json.loads((study.path / "sizes" / "40" / "metrics.json").read_text())["test"]
+    assert summary["size_curve"] == [{"train_size": 40, "accuracy": forty["accuracy"], "ci95": forty["accuracy_ci95"]},
+                                     {"train_size": 240, "accuracy": four["accuracy"], "ci95": four["accuracy_ci95"]}]
+
+
+def test_every_mcnemar_test_of_every_seed_against_the_predictions(local_study):
+    """The family of 24 tests (12 comparisons × 2 seeds): counts, accuracies and p-values from each seed's own
+    predictions, Holm's adjustment by hand over all 24; summary["mcnemar"] is the study's seed's twelve; the best
+    against every other configuration with its p-values by the binomial."""
+    study, options = local_study
+    summary = study.summary
+    family = summary["mcnemar_family"]
+    assert [(t["seed"], t["a"], t["b"]) for t in family] == [(s, a, b) for s in (0, 1) for _, a, b in COMPARISONS]
+    names = {number: name for number, name, _ in options.configs()}
+    for t in family:
+        a, b = (_correct(study.path / "runs" / options.run_name(names[n], t["seed"])) for n in (t["a"], t["b"]))
+        assert (t["accuracy_a"], t["accuracy_b"]) == (a.mean(), b.mean())
+        assert (t["a_right_b_wrong"], t["a_wrong_b_right"]) == ((a & ~b).sum(), (~a & b).sum())
+        assert (t["p_exact"], t["p_mid"]) == pytest.approx(_mcnemar_by_hand(t["a_right_b_wrong"], t["a_wrong_b_right"]))
+    for p in ("p_exact", "p_mid"):  # Holm: the i-th smallest times (24 - i), the running maximum, at most 1
+        order = sorted(range(24), key=lambda i: family[i][p])
+        adjusted, running = {}, 0.0
+        for rank, i in enumerate(order):
+            running = max(running, min(1.0, (24 - rank) * family[i][p]))
+            adjusted[i] = running
+        assert [t[f"{p}_holm"] for t in family] == pytest.approx([adjusted[i] for i in range(24)])
+    assert summary["mcnemar"] == family[:12] and {t["seed"] for t in summary["mcnemar"]} == {0}
+    assert "the family of all 24 tests (12 comparisons × 2 seeds)" in summary["mcnemar_test"]
+    for t in summary["versus_best"]:
+        assert (t["p_exact"], t["p_mid"]) == pytest.approx(_mcnemar_by_hand(t["a_right_b_wrong"], t["a_wrong_b_right"]))
+
+
+def test_seed_files_hold_the_summarys_intervals(local_study):
+    """seeds.csv and effects.csv: each low and high where summary.json has them (a low never above its high)."""
+    study, _ = local_study
+    summary = study.summary
+    seeds = read_csv_rows(study.path / "seeds.csv")
+    for row, c in zip(seeds, summary["seeds"]["configurations"]):
+        for rate in ("accuracy", "mcc"):
+            if c[rate]["ci95"] is not None:
+                assert [row[f"{rate}_low"], row[f"{rate}_high"]] == pytest.approx(c[rate]["ci95"])
+                assert row[f"{rate}_low"] <= row[f"{rate}_high"]
+    effects = read_csv_rows(study.path / "effects.csv")
+    expected = [e for response in ("accuracy", "sensitivity", "specificity")
+                for e in summary["factorial"][response]["effects"]]
+    assert len(effects) == len(expected)
+    for row, e in zip(effects, expected):
+        assert [row["low"], row["high"]] == pytest.approx(e["ci95"]) and row["low"] <= row["high"]
+
+
+def test_the_gradient_check_is_of_the_three_layer_network_and_its_worst_entry(local_study):
+    """summary["gradcheck"]: the 784-10-8-6-1 network of hidden3, and per method the largest error of both costs."""
+    from mathdl.base.seeding import rng
+    from mathdl.nn.gradcheck import gradcheck
+    from mathdl.nn.network import Network
+    study, _ = local_study
+    checks = study.summary["gradcheck"]
+    assert checks["sizes"] == [784, 10, 8, 6, 1]
+    generator = rng(0, "init")
+    net = Network.create(checks["sizes"], ["sigmoid"] * 4, rng=generator)
+    X, Y = generator.uniform(0, 1, (784, 4)), generator.integers(0, 2, (1, 4)).astype(float)
+    for method in ("online", "matrix"):
+        errors = [e for cost in ("tse", "xe") for c in gradcheck(net, X, Y, cost, method=method, max_entries=12,
+                                                                 rng=rng(0, "init")) for e in (c.W_error, c.b_error)]
+        assert checks[method] == max(errors) and max(errors) > min(errors)
+
+
+def test_seed_summary_by_hand():
+    """Two seeds: the mean, the sample sd and t(1)'s interval, cut to [0, 1] for a rate and to [-1, 1] for the MCC;
+    a rate of 0 counts, an undefined one (None) does not."""
+    from mathdl.study.summary import RATES, seed_summary
+    options = StudyOptions(seeds=2)
+    values = {"accuracy": [0.8, 0.9], "sensitivity": [0.0, 0.5], "specificity": [1.0, 1.0], "precision": [None, 0.5],
+              "npv": [0.6, 0.6], "f1": [0.1, 0.3], "mcc": [0.1, 0.3]}
+    replicates = [{"number": number, "seed": seed, **{rate: values[rate][seed] for rate in RATES}}
+                  for seed in (0, 1) for number in range(1, 9)]
+    found = seed_summary(replicates, options)
+    assert found["seeds"] == [0, 1] and [c["number"] for c in found["configurations"]] == list(range(1, 9))
+    half = 12.706204736174707 / math.sqrt(2)  # t(1)'s 97.5% point over √n, times sd below
+    c = found["configurations"][0]
+    assert c["accuracy"]["mean"] == pytest.approx(0.85) and c["accuracy"]["sd"] == pytest.approx(math.sqrt(0.005))
+    assert c["accuracy"]["ci95"] == pytest.approx([0.85 - half * math.sqrt(0.005), 1.0])
+    assert c["sensitivity"]["mean"] == 0.25 and c["sensitivity"]["values"] == [0.0, 0.5]
+    assert c["precision"] == {"mean": 0.5, "sd": None, "ci95": None, "n": 1, "values": [None, 0.5]}
+    assert c["specificity"]["ci95"] == [1.0, 1.0]
+    assert 0.2 - half * math.sqrt(0.02) < -1 and 0.2 + half * math.sqrt(0.02) > 1  # cut at both ends
+    assert c["f1"]["ci95"] == [0.0, 1.0] and c["mcc"]["ci95"] == [-1.0, 1.0]
+
+
+def test_the_protocols_options_reach_every_configuration():
+    """--quick's sizes and epochs unless given, the given options in all eight, seeds counted from --seed,
+    the size curve's configuration (4) and sizes, the reverse part's epochs and data, what a resume compares."""
+    quick = StudyOptions(quick=True).configs()
+    assert {(c.train_size, c.test_size, c.epochs) for _, _, c in quick} == {(3000, 1000, 4)}
+    assert {c.epochs for _, _, c in StudyOptions(quick=True, epochs=2).configs()} == {2}
+    for deskew in (False, True):
+        given = StudyOptions(deskew=deskew, decay=0.0, augment=0, scale="unit").configs()
+        assert {(c.deskew, c.decay, c.augment, c.scale) for _, _, c in given} == {(deskew, 0.0, 0, "unit")}
+        assert {c.deskew for _, c in StudyOptions(deskew=deskew).reverse_configs()[:2]} == {deskew}
+    assert [c.hidden for _, _, c in StudyOptions().configs()] == [(300,)] * 4 + [(128, 64, 32)] * 4
+    options = StudyOptions(seed=5, seeds=3)
+    assert options.seed_list() == [5, 6, 7]
+    assert [(s, name) for _, name, s, _ in options.replicates()][7:9] == [(5, "8-3layers-xe-matrix"),
+                                                                          (6, "1-1layer-tse-online-seed6")]
+    assert "seeds" not in options.resumable() and options.resumable()["seed"] == 5
+    config, sizes = StudyOptions().size_curve()
+    assert (config.hidden, config.cost, config.method) == ((300,), "xe", "matrix")
+    assert sizes == (500, 1000, 2000, 5000, 10000)
+    assert StudyOptions(train_size=1000, sizes=(500, 1000, 2000)).size_curve()[1] == (500,)
+    reverse = dict(StudyOptions().reverse_configs())
+    assert [(reverse[n].epochs, reverse[n].test_size) for n in ("1layer", "3layers", "book")] == \
+        [(10, None), (10, None), (5, None)]
+    assert {c.test_size for _, c in StudyOptions(quick=True).reverse_configs()} == {1000}
+    for seeds in (0, -1, True, 1.5):
+        with pytest.raises(MathdlError, match="--seeds must be a positive integer"):
+            StudyOptions(seeds=seeds)
+
+
+def test_the_class_table_by_hand(tmp_path):
+    """Two students, one of them with two seeds: the best is the highest accuracy (the seeds' mean), in bold, with
+    its own label; one seed says test accuracy. Comment lines of the ID file are left out."""
+    from mathdl.study.classes import class_table, read_ids
+    from mathdl.study.protocol import Study
+
+    def study(student, accuracies, seeds=None):
+        rows = [{"number": n, "label": f"config {n}", "hidden_layers": 1 if n <= 4 else 3, "cost": "xe", "bp": "matrix",
+                 "accuracy": {"value": a}} for n, a in enumerate(accuracies, start=1)]
+        summary = {"student_id": student, "configurations": rows}
+        if seeds:
+            summary["seeds"] = {"seeds": [0, 1], "configurations": [
+                {"number": n, "accuracy": {"mean": sum(v) / 2, "values": v}} for n, v in enumerate(seeds, start=1)]}
+        return Study(tmp_path / f"study-{student}", rows, [], 0.0, summary=summary)
+
+    one = study("100384", [0.5, 0.9, 0.6, 0.7, 0.1, 0.2, 0.3, 0.4])
+    # seed 0's values alone would make 1 the best; the means make it 3
+    two = study("2468", [0.0] * 8, seeds=[[0.95, 0.05], [0.1, 0.1], [0.6, 0.6]] + [[0.2, 0.2]] * 5)
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    rows = class_table([one], tmp_path / "a")
+    assert rows[0]["best"] == 2 and rows[0]["best_label"] == "config 2" and rows[0]["accuracy_5"] == 0.1
+    md = (tmp_path / "a" / "class.md").read_text()
+    assert "(test accuracy, %)" in md and "| 100384 | 50.00 | **90.00** | 60.00 | 70.00 |" in md
+    assert md.count("**") == 2 and "| 2: config 2 |" in md
+    rows = class_table([two], tmp_path / "b")
+    assert rows[0]["best"] == 3 and rows[0]["accuracy_1"] == 0.5 and rows[0]["best_label"] == "config 3"
+    assert "(mean test accuracy over 2 seeds, %)" in (tmp_path / "b" / "class.md").read_text()
+    ids = tmp_path / "ids.txt"
+    ids.write_text("# the class\n  # indented\n100384\n\n2468\n")
+    assert read_ids(ids) == ["100384", "2468"]
+
+
+def test_progress_numbers_by_hand(tmp_path, capsys):
+    """The share of the work counts each run's samples once (an advance gives a run's total so far), the ETA is
+    elapsed × (1 − share) / share, none before any work; a run of another study is ignored; a finished run's line
+    from its metrics; the clock's hours."""
+    from mathdl.study.progress import StudyProgress, _clock
+    assert [_clock(s) for s in (0, 59.6, 125, 3599.4, 3725, 36000)] == \
+        ["0:00", "1:00", "2:05", "59:59", "1:02:05", "10:00:00"]
+    (tmp_path / "metrics.json").write_text(json.dumps({"test": {"accuracy": 0.98424}, "train_seconds": 224.4}))
+    display = StudyProgress([("a", "one", 100, tmp_path), ("b", "two", 400, tmp_path)], plain=True)
+    display.started = time.monotonic()
+    assert display.status() == "study: 0/2 runs done, 0% of the work; elapsed 0:00"
+    display.advance("a", 40, {"epoch": "1/4"})
+    display.advance("a", 90, {"epoch": "3/4"})
+    display.advance("b", 35, {})
+    display.advance("elsewhere", 50, {"epoch": "1/1"})
+    display.started = time.monotonic() - 100
+    assert display.status() == \
+        "study: 0/2 runs done, 25% of the work; training: one epoch 3/4, two; elapsed 1:40, eta 5:00"
+    display.finished("a")
+    assert capsys.readouterr().err.strip() == "1/2 done: one: test accuracy 98.42% after 224 s of training"
+    assert display.status() == "study: 1/2 runs done, 27% of the work; training: two; elapsed 1:40, eta 4:30"
+    assert StudyProgress([], plain=True).status().startswith("study: 0/0 runs done, 100% of the work; elapsed")
+
+
+def test_summary_csv_columns_of_the_class_balance_and_intervals():
+    """_flat: a rate as value, low and high; each split's counts (negative class first) as positives and negatives."""
+    from mathdl.study.summary import _flat
+    row = {"number": 1, "f1": {"value": 0.5, "ci95": [0.25, 0.75]}, "mcc": {"value": None, "ci95": None},
+           "class_balance": {"train": {"other digits": 70, "ID digits": 30},
+                             "test": {"other digits": 6, "ID digits": 4}}}
+    assert _flat(row) == {"number": 1, "f1": 0.5, "f1_low": 0.25, "f1_high": 0.75, "mcc": None, "mcc_low": None,
+                          "mcc_high": None, "train_positives": 30, "train_negatives": 70, "test_positives": 4,
+                          "test_negatives": 6}
+
+
+def test_the_mcnemar_family_by_hand(tmp_path):
+    """Nested right answers (configuration n right on its first k_n of 100 images) make every discordant pair
+    one-sided: |k_a − k_b| = m pairs, p_exact = 2/2^m and p_mid = 1/2^m; Holm's adjustment of the 24 by hand.
+    The second seed is read from its predictions.csv (seed 1: the k's of seed 0 shifted by 5)."""
+    from mathdl.study.summary import _mcnemar_family
+    options = StudyOptions(seeds=2)
+    k = {1: 10, 2: 90, 3: 20, 4: 80, 5: 30, 6: 70, 7: 40, 8: 60}
+    first = {n: np.arange(100) < k[n] for n in k}
+    for n, name, _ in options.configs(1):
+        folder = tmp_path / "runs" / f"{name}-seed1"
+        folder.mkdir(parents=True)
+        lines = ["index,digit,true,predicted,output"] + [f"{i},3,1,{int(i < k[n] + 5)},0.5" for i in range(100)]
+        (folder / "predictions.csv").write_text("\n".join(lines) + "\n")
+    family = _mcnemar_family(tmp_path, options, first)
+    m = {(1, 2): 80, (3, 4): 60, (5, 6): 40, (7, 8): 20, (1, 3): 10, (2, 4): 10, (5, 7): 10, (6, 8): 10,
+         (1, 5): 20, (2, 6): 20, (3, 7): 20, (4, 8): 20}
+    # each m twice (two seeds), sorted: 80 80 60 60 40 40 then the ten 20s, then the eight 10s
+    rank_factor = {80: 24, 60: 22, 40: 20, 20: 18, 10: 8}  # Holm's running maximum: the first of each tie
+    for t, seed in zip(family, [0] * 12 + [1] * 12):
+        a, b = t["a"], t["b"]
+        shift = 5 * seed
+        assert (t["seed"], t["accuracy_a"], t["accuracy_b"]) == (seed, (k[a] + shift) / 100, (k[b] + shift) / 100)
+        mm = m[(a, b)]
+        assert (t["a_right_b_wrong"], t["a_wrong_b_right"]) == ((mm, 0) if k[a] > k[b] else (0, mm))
+        assert (t["p_exact"], t["p_mid"]) == (2 / 2 ** mm, 1 / 2 ** mm)
+        assert t["p_exact_holm"] == pytest.approx(rank_factor[mm] * 2 / 2 ** mm, rel=1e-12)
+        assert t["p_mid_holm"] == pytest.approx(rank_factor[mm] / 2 ** mm, rel=1e-12)
+
+
+def test_the_size_curve_ends_with_configuration_4_on_all_its_images(tmp_path):
+    """_size_rows: each size run's accuracy and interval, then configuration 4's own (the fourth row), at the
+    number of its training images (its two classes' counts added)."""
+    from mathdl.study.summary import _size_rows
+    (tmp_path / "sizes" / "40").mkdir(parents=True)
+    (tmp_path / "sizes" / "40" / "metrics.json").write_text(json.dumps({"test": {"accuracy": 0.7,
+                                                                                  "accuracy_ci95": [0.6, 0.8]}}))
+    rows = [{"accuracy": {"value": n / 10, "ci95": [n / 10 - 0.05, n / 10 + 0.05]},
+             "class_balance": {"train": {"other digits": 100 + n, "ID digits": 50}}} for n in range(1, 9)]
+    assert _size_rows(tmp_path, StudyOptions(sizes=(40,)), rows) == [
+        {"train_size": 40, "accuracy": 0.7, "ci95": [0.6, 0.8]},
+        {"train_size": 154, "accuracy": 0.4, "ci95": [0.4 - 0.05, 0.4 + 0.05]}]
