@@ -176,8 +176,8 @@ class McNemar:
 
 
 def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> McNemar:
-    """Exact two-sided p = min(1, 2 P(X ≤ min(b, c))) with X ~ Bin(b + c, ½), and the mid-p value
-    p_exact − P(X = min(b, c)) (Fagerland, Lydersen & Laake 2013)."""
+    """Exact two-sided p = min(1, 2 P(X ≤ k)) with X ~ Bin(b + c, ½), k = min(b, c), and the mid-p value
+    min(1, 2 P(X ≤ k) − P(X = k)) (Fagerland, Lydersen & Laake 2013; 1 when b = c)."""
     correct_a, correct_b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
     b = int((correct_a & ~correct_b).sum())
     c = int((~correct_a & correct_b).sum())
