@@ -3,6 +3,7 @@ naming the holder; the kernel ends the lock with the holder's process, however i
 leaves a stale lock); re-entrant in one process; a directory held and given up with nothing written is left as
 it was."""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -35,14 +36,19 @@ def end(process: subprocess.Popen, kill: bool = False) -> None:
     process.stdout.close()
 
 
+def assert_refused(folder, holder: str) -> None:
+    """``holding(folder)`` is refused with the one line that names the holder (``holder``: a regular expression)."""
+    with pytest.raises(MathdlError, match=rf"another mathdl study is running in {re.escape(str(folder))} "
+                                          rf"\({holder}\); wait for it to end"):
+        with holding(folder):
+            pass
+
+
 def test_a_held_directory_is_refused_and_free_again_when_the_holder_is_killed(tmp_path):
     folder = tmp_path / "study"
     holder = hold_elsewhere(folder)
     try:
-        with pytest.raises(MathdlError, match=f"another mathdl study is running in {folder} "
-                                              rf"\(process {holder.pid} on .+\); wait for it to end"):
-            with holding(folder):
-                pass
+        assert_refused(folder, rf"process {holder.pid} on .+")
     finally:
         end(holder, kill=True)
     assert (folder / LOCK_FILE).exists()  # the killed holder left its file, but not its lock
@@ -95,10 +101,7 @@ def test_a_holder_that_has_locked_but_not_yet_written_its_name_is_still_named(tm
     writer = threading.Timer(0.2, lambda: os.write(fd, b"process 4242 on elsewhere\n"))
     writer.start()
     try:
-        with pytest.raises(MathdlError, match=r"another mathdl study is running in .*study \(process 4242 on "
-                                              r"elsewhere\); wait for it to end"):
-            with holding(folder):
-                pass
+        assert_refused(folder, "process 4242 on elsewhere")
     finally:
         writer.join()
         os.close(fd)
