@@ -162,8 +162,9 @@ def run_bench(options: Options, *, say=print) -> Report:
     if not options.quick and len(mnist.train_labels) < TRAIN_IMAGES:
         raise MathdlError(f"the full benchmark needs the full MNIST ({TRAIN_IMAGES:,} training images), found "
                           f"{len(mnist.train_labels):,}; --quick runs on a subset")
-    if kernel_settings():
-        say(f"note: OpenBLAS's kernels are set by {kernel_settings()} in the environment, not chosen for this "
+    settings = kernel_settings()
+    if settings:
+        say(f"note: OpenBLAS's kernels are set by {settings} in the environment, not chosen for this "
             f"processor; unset them for this command to measure what the processor can do")
     for dtype in ("float32", "float64"):
         for threads in options.threads:

@@ -35,8 +35,9 @@ def machine() -> dict[str, str]:
                    if line.startswith("MemTotal")), "unknown")
     blas = "; ".join(sorted({f"{i['internal_api']} {i['version']} ({i.get('architecture', '?')})"
                              for i in threadpool_info() if i["user_api"] == "blas"}))
-    if kernel_settings():
-        blas += f"; kernels set by {kernel_settings()}"
+    settings = kernel_settings()
+    if settings:
+        blas += f"; kernels set by {settings}"
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     found = {"CPU": f"{cpu}, {cores} cores", "memory": memory, "system": f"{platform.system()} {platform.release()}",
              "Python": platform.python_version(), "mathdl": __version__, "NumPy": np.__version__,

@@ -22,8 +22,8 @@ def shown_command(command: str | None) -> str:
     for word in command.split():
         key, eq, value = word.partition("=")
         path = value if eq else word
-        if path.startswith(("/", "~")) or (len(path) > 2 and path[1] == ":" and path[2] in "\\/"):
-            drive = path[1:2] == ":"  # C:\... from Windows, whose backslashes PurePath does not split elsewhere
+        drive = len(path) > 2 and path[1] == ":" and path[2] in "\\/"  # C:\... from Windows
+        if path.startswith(("/", "~")) or drive:  # PurePath splits a Windows path's backslashes only on Windows
             name = (PureWindowsPath(path) if drive else PurePath(path)).name or path
             path = f"…/{name}"
             word = f"{key}={path}" if eq else path
