@@ -566,7 +566,8 @@ def _results(doc: Document, study: dict) -> None:
             M.tex(r"b \sim \mathrm{Binomial}(b + c, \tfrac12)"),
             ". With k = min(b, c) the exact two-sided p-value and the mid-p value are")),
         Equation.tex(r"p_{\mathrm{exact}} = \min\left(1,\ 2\sum_{i=0}^{k}\binom{b+c}{i}2^{-(b+c)}\right),\quad "
-                     r"p_{\mathrm{mid}} = p_{\mathrm{exact}} - \binom{b+c}{k}2^{-(b+c)}", "eq-mcnemar"),
+                     r"p_{\mathrm{mid}} = \min\left(1,\ 2\sum_{i=0}^{k}\binom{b+c}{i}2^{-(b+c)}"
+                     r" - \binom{b+c}{k}2^{-(b+c)}\right)", "eq-mcnemar"),
         Paragraph(text(
             f"The mid-p value {cite('fagerland')} is less conservative than the exact one and keeps its error "
             "rate close to the nominal 5%; it is also the default of MATLAB's testcholdout "
